@@ -1,0 +1,43 @@
+"""The `sql` section shared by website.yml and master-node.yml, as Django settings."""
+
+from stechec.common.config import Key
+
+SQL_SCHEMA = {
+    "engine": Key(str, "postgresql", choices=("postgresql", "sqlite")),
+    "host": Key(str, "localhost"),
+    "port": Key(int, 5432),
+    "user": Key(str, "stechec"),
+    "password": Key(str, ""),
+    # The database name on PostgreSQL, the file's path on SQLite.
+    "database": Key(str),
+}
+
+# Channel the site NOTIFYs on when it commits new work; the master LISTENs.
+NOTIFY_CHANNEL = "stechec_tasks"
+
+
+def django_database(sql, *, conn_max_age=0):
+    if sql["engine"] == "sqlite":
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": sql["database"],
+            # Site and master share the file: WAL lets readers run beside the
+            # writer, IMMEDIATE transactions take the write lock up front (no
+            # deadlocked upgrade), and the timeout makes writers queue instead
+            # of failing with "database is locked".
+            "OPTIONS": {
+                "timeout": 30,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": sql["database"],
+        "USER": sql["user"],
+        "PASSWORD": sql["password"],
+        "HOST": sql["host"],
+        "PORT": sql["port"],
+        "CONN_MAX_AGE": conn_max_age,
+        "CONN_HEALTH_CHECKS": conn_max_age != 0,
+    }

@@ -1,0 +1,222 @@
+"""The contest's data: one source of truth for the website and the master node.
+
+The database is the only task queue: the site commits `new` champions and
+matches, the master moves them to `pending` (numbering each attempt) and then
+to a final status. See docs/lifecycle.md.
+"""
+
+from django.conf import settings
+from django.db import connection, models, transaction
+
+from stechec.common import paths
+from stechec.common.database import NOTIFY_CHANNEL
+
+
+def notify_master():
+    """Wake the master's LISTEN when the current transaction commits.
+
+    PostgreSQL delivers a NOTIFY only at commit, and never for a transaction
+    that rolls back; on SQLite the master polls.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+
+
+class Priority(models.IntegerChoices):
+    """Who is waiting on a task: the dispatcher serves higher values first."""
+
+    BACKGROUND = 0, "background"
+    TOURNAMENT = 50, "tournament"
+    PLAYER = 100, "player"
+
+
+class Champion(models.Model):
+    class Status(models.TextChoices):
+        NEW = "new", "waiting for compilation"
+        PENDING = "pending", "compiling"
+        READY = "ready", "ready"
+        # The champion's fault (its compilation failed): shown to its author.
+        ERROR = "error", "compilation failed"
+        # The platform's fault, after max_task_tries attempts: shown to staff.
+        FAILED = "failed", "platform failure"
+
+    name = models.CharField(max_length=100)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                               related_name="champions")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    language = models.CharField(max_length=32, blank=True)
+    comment = models.TextField(blank=True)
+    deleted = models.BooleanField(default=False)
+    ts = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(default=0)
+    worker = models.CharField(max_length=300, blank=True,
+                              help_text="host:port of the worker of the latest attempt")
+    failure_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["status", "id"], name="champion_queue"),
+            models.Index(fields=["author", "deleted", "-id"], name="champion_by_author"),
+            models.Index(fields=["deleted", "-id"], name="champion_list"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} (#{self.id})"
+
+    def directory(self, root, game):
+        return paths.champion_dir(root, game, self.author.username, self.id)
+
+    @classmethod
+    def queue_for_compilation(cls, **fields):
+        """Create a `new` champion and tell the master, inside the caller's transaction."""
+        champion = cls.objects.create(status=cls.Status.NEW, **fields)
+        notify_master()
+        return champion
+
+
+class Map(models.Model):
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                               related_name="maps")
+    name = models.CharField(max_length=100)
+    official = models.BooleanField(default=False)
+    contents = models.TextField()
+    ts = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-official", "-id"]
+
+    def __str__(self):
+        return self.name
+
+
+class Tournament(models.Model):
+    class Format(models.TextChoices):
+        ROUND_ROBIN = "round_robin", "round robin"
+        SWISS = "swiss", "Swiss"
+        SINGLE_ELIMINATION = "single_elimination", "single elimination"
+
+    class Status(models.TextChoices):
+        CREATED = "created", "created"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+
+    name = models.CharField(max_length=100)
+    format = models.CharField(max_length=20, choices=Format.choices, default=Format.ROUND_ROBIN)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CREATED)
+    ts = models.DateTimeField(auto_now_add=True)
+    champions = models.ManyToManyField(Champion, through="TournamentPlayer",
+                                       related_name="tournaments")
+    maps = models.ManyToManyField(Map, through="TournamentMap", related_name="tournaments")
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return self.name
+
+
+class TournamentPlayer(models.Model):
+    tournament = models.ForeignKey(Tournament, on_delete=models.CASCADE,
+                                   related_name="players")
+    champion = models.ForeignKey(Champion, on_delete=models.CASCADE,
+                                 related_name="tournament_players")
+    score = models.IntegerField(default=0)
+    rank = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["rank", "-score"]
+        constraints = [models.UniqueConstraint(fields=["tournament", "champion"],
+                                               name="one_entry_per_champion")]
+
+
+class TournamentMap(models.Model):
+    tournament = models.ForeignKey(Tournament, on_delete=models.CASCADE)
+    map = models.ForeignKey(Map, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tournament", "map"],
+                                               name="one_entry_per_map")]
+
+
+class Match(models.Model):
+    class Status(models.TextChoices):
+        # Rows are created `creating` and flipped to `new` in the same
+        # transaction as their players: the master never sees half a match.
+        CREATING = "creating", "being created"
+        NEW = "new", "waiting"
+        PENDING = "pending", "running"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                               blank=True, related_name="matches")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CREATING)
+    priority = models.IntegerField(choices=Priority.choices, default=Priority.PLAYER)
+    tournament = models.ForeignKey(Tournament, on_delete=models.CASCADE, null=True, blank=True,
+                                   related_name="matches")
+    map = models.ForeignKey(Map, on_delete=models.PROTECT, null=True, blank=True,
+                            related_name="matches")
+    options = models.TextField(blank=True)
+    ts = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(default=0)
+    worker = models.CharField(max_length=300, blank=True,
+                              help_text="host:port of the worker of the latest attempt")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    failure_reason = models.TextField(blank=True)
+    champions = models.ManyToManyField(Champion, through="MatchPlayer", related_name="matches")
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "matches"
+        indexes = [
+            models.Index(fields=["status", "-priority", "id"], name="match_queue"),
+            models.Index(fields=["author", "-id"], name="match_by_author"),
+            models.Index(fields=["tournament", "status"], name="match_by_tournament"),
+        ]
+
+    def __str__(self):
+        return f"match #{self.id}"
+
+    @classmethod
+    def launch(cls, champions, *, author=None, map=None, priority=Priority.PLAYER,
+               tournament=None, options=""):
+        """Create a match and its players atomically, then wake the master.
+
+        Champions sit in the given order (the seat order).
+        """
+        with transaction.atomic():
+            match = cls.objects.create(author=author, map=map, priority=priority,
+                                       tournament=tournament, options=options,
+                                       status=cls.Status.CREATING)
+            MatchPlayer.objects.bulk_create(
+                MatchPlayer(match=match, champion=champion) for champion in champions)
+            cls.objects.filter(pk=match.pk).update(status=cls.Status.NEW)
+            match.status = cls.Status.NEW
+            notify_master()
+        return match
+
+    def directory(self, root, game):
+        return paths.match_dir(root, game, self.id)
+
+
+class MatchPlayer(models.Model):
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="players")
+    champion = models.ForeignKey(Champion, on_delete=models.CASCADE,
+                                 related_name="match_players")
+    score = models.IntegerField(null=True, blank=True)
+    nb_timeout = models.PositiveIntegerField(default=0)
+    has_timeout = models.BooleanField(default=False)
+    exit_status = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["champion", "match"], name="matchplayer_by_champion")]
+
+    def __str__(self):
+        return f"{self.champion} in {self.match}"
+
+    def log_name(self):
+        return paths.player_log_name(self.id, self.champion_id)

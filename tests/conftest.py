@@ -1,0 +1,40 @@
+"""Shared test helpers.
+
+Database tests are marked `db` automatically, so that ./tools/run-tests can
+run them again on PostgreSQL with `-m db`. A test that needs a tool the
+machine may lack calls `require_tool`: it skips on a developer's machine and
+fails under CI (STECHEC_REQUIRE_TOOLS=1), where everything is installed.
+"""
+
+import os
+import shutil
+
+import pytest
+
+DB_FIXTURES = {"db", "transactional_db", "django_db_setup", "live_server",
+               "django_db_reset_sequences", "django_db_serialized_rollback"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.get_closest_marker("django_db") or DB_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.db)
+
+
+def require_tool(name, why):
+    """The path of executable `name`, or skip (fail under CI) saying why it is needed."""
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed ({why})"
+        if os.environ.get("STECHEC_REQUIRE_TOOLS") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def require_root(why):
+    if os.geteuid() != 0:
+        message = f"needs root ({why})"
+        if os.environ.get("STECHEC_REQUIRE_TOOLS") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
