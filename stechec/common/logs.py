@@ -8,6 +8,7 @@ daemons wrote them. STECHEC_SYSLOG_SOCKET names another unix socket than
 import logging
 import logging.handlers
 import os
+import socket
 import sys
 
 SYSLOG_SOCKET = "/dev/log"
@@ -21,13 +22,17 @@ def setup_logging(program, *, local=False, verbose=False):
 
     socket_path = os.environ.get("STECHEC_SYSLOG_SOCKET", SYSLOG_SOCKET)
     try:
-        syslog = logging.handlers.SysLogHandler(
-            address=socket_path, facility=logging.handlers.SysLogHandler.LOG_DAEMON)
+        # SysLogHandler hides a missing socket until the first record, and
+        # then reports it on every record: find out once, up front.
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as probe:
+            probe.connect(socket_path)
     except OSError as e:
         print(f"{program}: cannot log to syslog at {socket_path} ({e.strerror}); "
               "logging to stderr instead", file=sys.stderr, flush=True)
         local = True
     else:
+        syslog = logging.handlers.SysLogHandler(
+            address=socket_path, facility=logging.handlers.SysLogHandler.LOG_DAEMON)
         syslog.setFormatter(logging.Formatter(f"{program}: [%(levelname)s] %(message)s"))
         root.addHandler(syslog)
 
