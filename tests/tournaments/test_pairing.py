@@ -8,7 +8,7 @@ import pytest
 
 from stechec.www.contest import pairing
 from stechec.www.contest.pairing import Pairing
-from stechec.www.contest.standings import MatchResult, compute
+from stechec.www.contest.standings import MatchResult
 
 
 @pytest.mark.parametrize(("nb_champions", "nb_players", "maps"), [
@@ -95,23 +95,21 @@ def no_rematch_pairing_exists(champions, met, with_bye):
 
 
 def play_swiss(champions, nb_rounds, seed, search_budget=pairing.SWISS_SEARCH_BUDGET):
-    """Play a Swiss tournament where scores are drawn at random; yield each round with its state."""
+    """Play a Swiss tournament with random scores; yield each round and who met before it."""
     rng = random.Random(seed)
-    results, byes, met = [], [], set()
-    for round_number in range(nb_rounds):
-        standings = compute(champions, results, {c: byes.count(c) for c in set(byes)})
-        points = {row.champion: row.points for row in standings.rows}
-        before = set(met)
-        round_ = pairing.swiss_round(points, [r.champions for r in results], byes,
-                                     seed=f"{seed}/{round_number}",
-                                     search_budget=search_budget)
-        yield round_, before, points, byes
+    rounds, met, next_id = [], set(), 1
+    for _ in range(nb_rounds):
+        round_ = pairing.swiss_next_round(champions, rounds, seed=seed,
+                                          search_budget=search_budget)
+        yield round_, set(met)
+        played = []
         for match in round_.pairings:
-            results.append(MatchResult(len(results) + 1,
-                                       tuple((c, rng.randint(0, 3)) for c in match.champions)))
+            played.append(MatchResult(next_id, tuple((c, rng.randint(0, 3))
+                                                     for c in match.champions)))
+            next_id += 1
             met.add(frozenset(match.champions))
         met.update(frozenset((c, "bye")) for c in round_.byes)
-        byes.extend(round_.byes)
+        rounds.append(played)
 
 
 @pytest.mark.parametrize(("nb_champions", "seed", "search_budget"), [
@@ -124,7 +122,7 @@ def test_swiss_avoids_rematches_and_second_byes_whenever_possible(nb_champions, 
                                                                    search_budget):
     champions = list(range(1, nb_champions + 1))
     rounds_with_rematch = 0
-    for round_, met, _, _ in play_swiss(champions, nb_champions + 2, seed, search_budget):
+    for round_, met in play_swiss(champions, nb_champions + 2, seed, search_budget):
         seated = [c for p in round_.pairings for c in p.champions] + list(round_.byes)
         assert sorted(seated) == champions
         assert len(round_.byes) == nb_champions % 2
@@ -148,6 +146,19 @@ def test_swiss_pairs_neighbours_in_the_standings_and_gives_the_bye_to_the_lowest
     round_ = pairing.swiss_round(points, [(9, 8)], past_byes=[1], seed=0)
     assert [set(p.champions) for p in round_.pairings] == [{9, 7}, {8, 6}, {5, 4}, {3, 1}]
     assert round_.byes == (2,)
+
+
+def test_swiss_next_round_counts_byes_and_waits_for_failed_matches():
+    champions = [1, 2, 3]
+    first = [MatchResult(1, ((1, 5), (2, 0)))]
+    assert pairing.swiss_byes(champions, [first]) == {3: 1}
+    second = pairing.swiss_next_round(champions, [first], seed="s")
+    # 1 and 3 lead with 2 points (a win, a bye); 3 had its bye and 1 met 2: 1 plays 3.
+    assert [set(p.champions) for p in second.pairings] == [{1, 3}]
+    assert second.byes == (2,)
+    failed = [MatchResult(2, ((1, None), (3, None)), failed=True)]
+    with pytest.raises(pairing.RoundNotFinished, match="match 2 failed: rerun it"):
+        pairing.swiss_next_round(champions, [first, failed], seed="s")
 
 
 def test_swiss_winners_meet_winners():
@@ -196,23 +207,31 @@ def test_bracket_seeds_meet_as_in_a_standard_bracket():
 
 
 def play_elimination(ratings, strength, maps=()):
-    """Run a whole bracket where the stronger champion scores more; return the rounds' slots."""
+    """Run a whole bracket where the stronger champion scores more; return the rounds' slots.
+
+    After every match, the bracket replayed from all results so far agrees.
+    """
     seeds = pairing.seed_order(ratings)
-    slots = pairing.elimination_first_round(seeds)
-    rounds = [slots]
+    per_slot = max(len(maps), 1)
+    slots = tuple(pairing.elimination_first_round(seeds))
+    rounds = [list(slots)]
     results = []
     while slots:
         round_ = pairing.slot_pairings(slots, maps)
         assert set(round_.byes) == {slot[0] for slot in slots if len(slot) == 1}
         for match in round_.pairings:
+            bracket = pairing.elimination_bracket(seeds, results, per_slot)
+            assert bracket.current == slots and bracket.champion is None
             results.append(MatchResult(len(results) + 1,
                                        tuple((c, strength[c]) for c in match.champions)))
-        advance = pairing.elimination_advance(slots, results, seeds)
+        advance = pairing.elimination_advance(slots, results, seeds, per_slot)
         slots = advance.next_slots
         rounds.append(advance.winners)
         if slots:
             rounds.append(slots)
-    return rounds
+    bracket = pairing.elimination_bracket(seeds, results, per_slot)
+    assert bracket.current is None and bracket.champion == rounds[-1][0]
+    return rounds, bracket.ranks()
 
 
 # Champions are named by seed (rating order) as 101..108; strength scripts the upsets.
@@ -221,7 +240,8 @@ RATINGS = {100 + seed: 50.0 - seed for seed in range(1, 9)}
 
 def test_eight_player_bracket_advances_the_winners():
     strength = {101: 1, 108: 5, 104: 7, 105: 3, 102: 2, 107: 4, 103: 9, 106: 6}
-    rounds = play_elimination(RATINGS, strength, maps=[1, 2])
+    rounds, ranks = play_elimination(RATINGS, strength, maps=[1, 2])
+    assert ranks == {103: 1, 104: 2, 108: 3, 107: 3, 101: 5, 105: 5, 102: 5, 106: 5}
     assert rounds == [
         [(101, 108), (104, 105), (102, 107), (103, 106)],
         (108, 104, 107, 103),
@@ -235,7 +255,8 @@ def test_eight_player_bracket_advances_the_winners():
 def test_six_player_bracket_gives_byes_to_the_top_two_seeds():
     ratings = {c: r for c, r in RATINGS.items() if c <= 106}
     strength = {101: 3, 102: 8, 103: 1, 104: 2, 105: 6, 106: 5}
-    rounds = play_elimination(ratings, strength)
+    rounds, ranks = play_elimination(ratings, strength)
+    assert ranks == {102: 1, 105: 2, 101: 3, 106: 3, 104: 5, 103: 5}
     assert rounds == [
         [(101,), (104, 105), (102,), (103, 106)],
         (101, 105, 102, 106),
@@ -249,7 +270,8 @@ def test_six_player_bracket_gives_byes_to_the_top_two_seeds():
 def test_five_player_bracket():
     ratings = {c: r for c, r in RATINGS.items() if c <= 105}
     strength = {101: 9, 102: 1, 103: 2, 104: 3, 105: 4}
-    rounds = play_elimination(ratings, strength)
+    rounds, ranks = play_elimination(ratings, strength, maps=[3])
+    assert ranks == {101: 1, 103: 2, 105: 3, 102: 3, 104: 5}
     assert rounds == [
         [(101,), (104, 105), (102,), (103,)],
         (101, 105, 102, 103),
@@ -280,12 +302,29 @@ def test_elimination_waits_for_missing_and_failed_matches():
     slots = pairing.elimination_first_round(seeds)
     done = MatchResult(1, ((1, 1), (4, 0)))
     with pytest.raises(pairing.RoundNotFinished,
-                       match="no finished match between champions 2 and 3"):
+                       match="0 of 1 matches between champions 2 and 3 have finished"):
         pairing.elimination_advance(slots, [done], seeds)
+    with pytest.raises(pairing.RoundNotFinished,
+                       match="1 of 2 matches between champions 1 and 4 have finished"):
+        pairing.elimination_advance(slots, [done], seeds, matches_per_slot=2)
     failed = MatchResult(2, ((2, None), (3, None)), failed=True)
     with pytest.raises(pairing.RoundNotFinished,
                        match="match 2 between champions 2 and 3 failed: rerun it"):
         pairing.elimination_advance(slots, [done, failed], seeds)
+
+
+def test_two_player_bracket_and_a_round_in_progress():
+    bracket = pairing.elimination_bracket([7, 3], [])
+    assert (bracket.current, bracket.champion, bracket.ranks()) == (((7, 3),), None, {})
+    bracket = pairing.elimination_bracket([7, 3], [MatchResult(1, ((3, 1), (7, 0)))])
+    assert (bracket.current, bracket.champion, bracket.ranks()) == (None, 3, {3: 1, 7: 2})
+    seeds = [1, 2, 3, 4]
+    half_done = [MatchResult(1, ((1, 1), (4, 0))), MatchResult(2, ((2, 1), (3, 0))),
+                 MatchResult(3, ((2, None), (1, None)), failed=True)]
+    bracket = pairing.elimination_bracket(seeds, half_done)
+    assert bracket.rounds == (((1, 4), (2, 3)), ((1, 2),))
+    assert bracket.current == ((1, 2),)
+    assert bracket.ranks() == {4: 3, 3: 3}
 
 
 def test_seed_order_is_by_rating_then_id():

@@ -25,7 +25,10 @@ OPPONENT_WINDOW = 4
 class Candidate:
     """A champion the ladder may schedule.
 
-    `rating` is the displayed (conservative) rating; `waiting_since` is any
+    `rating` is what opponents are matched on: the rating's mean (mu), the
+    best guess of its skill (the displayed score of a new champion is its
+    most pessimistic guess, and would throw it against the weakest).
+    `games` counts its finished ranked matches; `waiting_since` is any
     comparable value, earlier meaning longer wait (e.g. the end time of its
     last ranked match, or its upload time for a new champion).
     """

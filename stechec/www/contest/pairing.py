@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from . import standings
 from .standings import MatchResult
 
 ROUND_ROBIN = "round_robin"
@@ -49,6 +50,10 @@ class Round:
 
     pairings: tuple[Pairing, ...]
     byes: tuple[int, ...] = ()
+
+
+class RoundNotFinished(ValueError):
+    """The next round cannot be drawn yet: a match is missing or failed."""
 
 
 def check_format(format, nb_players):
@@ -155,6 +160,39 @@ def swiss_round(points: Mapping[int, float], past_matches: Iterable[Sequence[int
         seat_rng.shuffle(seats)
         pairings.extend(seatings(seats, maps))
     return Round(tuple(pairings), tuple(byes))
+
+
+def swiss_byes(champions: Iterable[int], rounds: Sequence[Sequence[MatchResult]]):
+    """{champion: byes so far}: a champion in no match of a round sat it out with a bye."""
+    byes = Counter()
+    for round_results in rounds:
+        seated = {champion for result in round_results for champion in result.champions}
+        byes.update(champion for champion in champions if champion not in seated)
+    return dict(byes)
+
+
+def swiss_next_round(champions: Iterable[int], rounds: Sequence[Sequence[MatchResult]], *,
+                     seed, maps: Sequence[int | None] = (),
+                     search_budget: int = SWISS_SEARCH_BUDGET) -> Round:
+    """The next round of a Swiss tournament, from every match of its earlier rounds.
+
+    `rounds[r]` holds the matches of round r, all finished (call this once
+    no match of the last round is waiting or running). Champions are placed
+    by points, then cumulative score, a bye being worth a win (see
+    standings.compute); each round draws from its own seed derived from
+    `seed` and the round number. Raises RoundNotFinished for a failed match.
+    """
+    champions = check_champions(champions, 2)
+    results = [result for round_results in rounds for result in round_results]
+    failed = [result.match_id for result in results if result.failed]
+    if failed:
+        raise RoundNotFinished(f"match {failed[0]} failed: rerun it before the next round")
+    byes = swiss_byes(champions, rounds)
+    table = standings.compute(champions, results, byes)
+    placing = {row.champion: (row.points, row.score) for row in table.rows}
+    past_byes = [champion for champion, count in byes.items() for _ in range(count)]
+    return swiss_round(placing, [result.champions for result in results], past_byes,
+                       seed=f"{seed}/{len(rounds)}", maps=maps, search_budget=search_budget)
 
 
 class _Bye:
@@ -290,10 +328,6 @@ def maximum_matching(graph):
 
 # Single elimination.
 
-class RoundNotFinished(ValueError):
-    """A round cannot be decided yet: a match is missing or failed."""
-
-
 def seed_order(ratings: Mapping[int, float]) -> list[int]:
     """Champions best first: higher rating, then lower id (older) on equal ratings."""
     return sorted(ratings, key=lambda champion: (-ratings[champion], champion))
@@ -341,14 +375,15 @@ class Advance:
 
 
 def elimination_advance(slots: Sequence[tuple[int, ...]], results: Iterable[MatchResult],
-                        seeds: Sequence[int]) -> Advance:
+                        seeds: Sequence[int], matches_per_slot: int = 1) -> Advance:
     """Decide a finished round: the winner of each slot, then pair winners of slots 2i, 2i+1.
 
     `results` may hold every match of the tournament: a slot counts the
-    matches between exactly its two champions (they meet in one round only).
+    matches between exactly its two champions (they meet in one round only),
+    and needs `matches_per_slot` of them finished (one per map).
     A slot's winner took more tournament points over its matches; on equal
     points, the higher cumulative score; then the better seed.
-    Raises RoundNotFinished when a slot has no finished match or a failed one.
+    Raises RoundNotFinished when a slot lacks a finished match or has a failed one.
     """
     seed_of = {champion: index for index, champion in enumerate(seeds)}
     by_champions = {}
@@ -364,9 +399,9 @@ def elimination_advance(slots: Sequence[tuple[int, ...]], results: Iterable[Matc
         if failed:
             raise RoundNotFinished(f"match {failed[0]} between champions {slot[0]} and "
                                    f"{slot[1]} failed: rerun it before the next round")
-        if not matches:
-            raise RoundNotFinished(f"no finished match between champions {slot[0]} "
-                                   f"and {slot[1]}")
+        if len(matches) < matches_per_slot:
+            raise RoundNotFinished(f"{len(matches)} of {matches_per_slot} matches between "
+                                   f"champions {slot[0]} and {slot[1]} have finished")
         totals = {champion: [0, 0] for champion in slot}
         for result in matches:
             points = result.points()
@@ -376,3 +411,65 @@ def elimination_advance(slots: Sequence[tuple[int, ...]], results: Iterable[Matc
         winners.append(max(slot, key=lambda c: (*totals[c], -seed_of[c])))
     next_slots = tuple(tuple(winners[i:i + 2]) for i in range(0, len(winners), 2))
     return Advance(tuple(winners), next_slots if len(winners) > 1 else ())
+
+
+@dataclass(frozen=True)
+class Bracket:
+    """A single elimination tournament as far as its results go."""
+
+    # The slots of every round reached, the first round first.
+    rounds: tuple[tuple[tuple[int, ...], ...], ...]
+    # The winners of every decided round.
+    winners: tuple[tuple[int, ...], ...]
+
+    @property
+    def champion(self):
+        """The tournament's winner, None until the final is decided."""
+        if self.winners and len(self.winners[-1]) == 1:
+            return self.winners[-1][0]
+        return None
+
+    @property
+    def current(self):
+        """The slots of the round being played, None once the final is decided."""
+        return None if self.champion is not None else self.rounds[-1]
+
+    def ranks(self):
+        """{champion: final place} for the winner and every eliminated champion.
+
+        Ex aequo by the round lost: 1 the winner, 2 the finalist, 3 both
+        semi-final losers, 5 the four quarter-final losers, and so on.
+        """
+        nb_rounds = len(self.rounds[0]).bit_length()
+        ranks = {}
+        # The round being played, if any, has no winners yet: zip stops before it.
+        decided = zip(self.rounds, self.winners, strict=False)
+        for index, (slots, winners) in enumerate(decided):
+            for champion in (c for slot in slots for c in slot if c not in winners):
+                ranks[champion] = 2 ** (nb_rounds - 1 - index) + 1
+        if self.champion is not None:
+            ranks[self.champion] = 1
+        return ranks
+
+
+def elimination_bracket(seeds: Sequence[int], results: Iterable[MatchResult],
+                        matches_per_slot: int = 1) -> Bracket:
+    """Replay a single elimination tournament from its seeds and every match so far.
+
+    Rounds are decided while they can be (see `elimination_advance`); the
+    last round of the Bracket is the one to play (or being played).
+    """
+    results = list(results)
+    slots = tuple(elimination_first_round(seeds))
+    rounds, winners = [slots], []
+    while True:
+        try:
+            advance = elimination_advance(slots, results, seeds, matches_per_slot)
+        except RoundNotFinished:
+            break
+        winners.append(advance.winners)
+        if not advance.next_slots:
+            break
+        slots = advance.next_slots
+        rounds.append(slots)
+    return Bracket(tuple(rounds), tuple(winners))
