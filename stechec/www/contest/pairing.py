@@ -125,10 +125,11 @@ def swiss_round(points: Mapping[int, float], past_matches: Iterable[Sequence[int
     Champions are listed best first and paired with their nearest neighbour
     (1 against 2, 3 against 4, ...), skipping anyone they already met; the
     odd champion out gets a bye, the lowest placed who has not had one. When
-    every pairing needs a rematch (or a second bye), the fewest repeats are
-    allowed. Each pair plays once on every map, seats alternating.
-    When the search in standings order takes more than `search_budget`
-    steps, any pairing with the fewest repeats is taken instead.
+    every pairing of the round needs a rematch (or a second bye), pairs that
+    met once are allowed, then twice, and so on. Each pair plays once on
+    every map, seats alternating. When the search in standings order takes
+    more than `search_budget` steps, any pairing under the same rule is
+    taken instead.
     """
     champions = check_champions(points, 2)
     order = sorted(champions)
@@ -164,6 +165,7 @@ def swiss_round(points: Mapping[int, float], past_matches: Iterable[Sequence[int
 
 def swiss_byes(champions: Iterable[int], rounds: Sequence[Sequence[MatchResult]]):
     """{champion: byes so far}: a champion in no match of a round sat it out with a bye."""
+    champions = list(champions)
     byes = Counter()
     for round_results in rounds:
         seated = {champion for result in round_results for champion in result.champions}
