@@ -4,6 +4,12 @@ The client writes one line per request on the champion's stdin and reads one
 line per answer from its stdout; the champion's stderr is the client's (the
 worker keeps it in the player's log). Answers are matched to requests in
 order, so a late answer is read and thrown away when it finally comes.
+
+The champion stays in the client's process group, so whoever stops the
+client's group (the worker, at its wall-clock limit) stops the champion and
+everything it started. At the end of a match the client kills the champion,
+and, when the client leads its own group (as the worker starts it), every
+other process left in that group.
 """
 
 import logging
@@ -26,10 +32,8 @@ class Champion:
         self.reason = None
         env = dict(os.environ, CHAMPION_PATH=directory)
         try:
-            # Its own session: ending the champion ends whatever it started too.
             self.process = subprocess.Popen([path], stdin=subprocess.PIPE,
-                                            stdout=subprocess.PIPE, cwd=directory, env=env,
-                                            start_new_session=True)
+                                            stdout=subprocess.PIPE, cwd=directory, env=env)
         except OSError as e:
             self.dead(f"cannot start {path}: {e.strerror}")
             return
@@ -117,7 +121,8 @@ class Champion:
         return f"it exited with status {status}"
 
     def stop(self, grace_secs):
-        """Close its input (end of game), give it `grace_secs` to leave, then kill its group."""
+        """Close its input (end of game), give it `grace_secs` to leave, then kill
+        it and what it left behind. Returns its exit status."""
         if self.process is None:
             return None
         try:
@@ -128,10 +133,47 @@ class Champion:
             self.process.wait(grace_secs)
         except subprocess.TimeoutExpired:
             log.warning("champion still running %.1f s after the end; killing it", grace_secs)
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        self.process.kill()
         self.process.wait()
         self.process.stdout.close()
+        if os.getpgrp() == os.getpid():
+            kill_rest_of_group()
         return self.process.returncode
+
+
+def kill_rest_of_group(max_rounds=100):
+    """SIGKILL every other process of this process's group (the champion's
+    children), rounds after rounds while some are still forking."""
+    me, group = os.getpid(), os.getpgrp()
+    for _ in range(max_rounds):
+        others = [pid for pid in group_members(group) if pid != me]
+        if not others:
+            return
+        log.warning("killing %d process(es) the champion left behind", len(others))
+        for pid in others:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        # Let the kills land before looking again; bounded by max_rounds.
+        time.sleep(0.01)
+
+
+def group_members(group):
+    """The live processes of process group `group`, read from /proc."""
+    members = []
+    if not os.path.isdir("/proc"):
+        return members
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # After the command name, in parentheses: state, ppid, pgrp.
+        state, _, pgrp = stat[stat.rindex(")") + 2:].split()[:3]
+        if int(pgrp) == group and state not in "ZX":
+            members.append(int(entry))
+    return members

@@ -212,6 +212,11 @@ class Match:
     def names(self):
         return [seat.name for seat in self.seats]
 
+    def replay(self, map_text):
+        """Every answer of every turn, enough to play the match again."""
+        return {"game": self.game.name, "players": self.names(), "map": map_text,
+                "turns": self.moves}
+
 
 def write_json(path, document):
     """Write `document` to `path` whole or not at all."""
@@ -242,6 +247,9 @@ def main(argv=None):
     except OSError as e:
         log.error("cannot read the map: %s", e)
         return 1
+    except UnicodeDecodeError:
+        log.error("cannot read the map %s: it is not UTF-8 text", args.map)
+        return 1
     except RulesError as e:
         log.error("%s", e)
         return 1
@@ -257,14 +265,20 @@ def main(argv=None):
     finally:
         transport.close_listener(listener)
     scores = match.play()
-    if args.dump:
-        write_json(args.dump, game.dump(match.names()))
-    if args.replay:
-        write_json(args.replay, {"game": game.name, "players": match.names(), "map": map_text,
-                                 "turns": match.moves})
+    status = 0
+    for path, document in ((args.dump, game.dump(match.names())),
+                           (args.replay, match.replay(map_text))):
+        if path:
+            try:
+                write_json(path, document)
+            except OSError as e:
+                log.error("cannot write %s: %s", path, e)
+                status = 1
+    # The results are printed even when a file could not be written: the
+    # scores are right, the exit status tells the rest.
     sys.stdout.write(results(match, scores))
     sys.stdout.flush()
-    return 0
+    return status
 
 
 if __name__ == "__main__":

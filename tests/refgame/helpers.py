@@ -61,6 +61,7 @@ class Match:
         self.stdout = server.stdout_text
         self.server_log = server.stderr_text
         self.client_statuses = [client.returncode for client in clients]
+        self.client_pids = [client.pid for client in clients]
         self.client_logs = [client.stderr_text for client in clients]
         self.results = list(yaml.safe_load_all(self.stdout))
         self.dump = None
@@ -108,16 +109,17 @@ def run_match(workdir, game, champions, *, address="ipc", time_ms=5000, map_path
         if map_path:
             args += ["--map", map_path]
         env = dict(os.environ, CHAMPION_PATH=os.path.dirname(champion))
-        clients.append(start(command("client", *args), env=env))
+        # Each client leads its own process group, as the worker starts them.
+        clients.append(start(command("client", *args), env=env, new_group=True))
     for process in [server, *clients]:
         finish(process)
     return Match(server, clients, workdir, dump_path)
 
 
-def start(cmd, env=None):
+def start(cmd, env=None, new_group=False):
     env = dict(os.environ if env is None else env, PYTHONPATH=REPO)
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env, cwd=REPO)
+                            env=env, cwd=REPO, process_group=0 if new_group else None)
 
 
 def finish(process):

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from stechec.refgame.champion import group_members
 from tests.refgame.helpers import REPO, SHARE, command, run_match, script_champion
 
 MAPS = os.path.join(SHARE, "maps", "goldrush")
@@ -112,6 +113,26 @@ def test_champion_that_crashes_loses_its_remaining_turns(tmp_path, samples):
     assert match.dump["states"][1]["last_move"] == [0, 0]
 
 
+def test_processes_a_champion_leaves_behind_are_killed(tmp_path, samples):
+    forker = script_champion(tmp_path / "forker", "champion", """
+        import os, signal, sys, time
+        if os.fork() == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            os.close(1)
+            time.sleep(3600)
+            sys.exit(0)
+        for line in sys.stdin:
+            me, board = line.split()
+            cell = board.index(".")
+            print(cell // 3, cell % 3, flush=True)
+    """)
+    match = run_match(tmp_path / "match", "tictactoe",
+                      [forker, samples["tictactoe", "c-random"]])
+    assert match.timeouts() == [0, 0], match.client_logs
+    assert "killing 1 process(es) the champion left behind" in match.client_logs[0]
+    assert group_members(match.client_pids[0]) == []
+
+
 def test_champion_that_cannot_start_loses_every_turn(tmp_path, samples):
     missing = str(tmp_path / "nowhere" / "champion")
     match = run_match(tmp_path / "match", "tictactoe",
@@ -214,6 +235,23 @@ def test_wrong_number_of_players_or_bad_map_stops_the_server(tmp_path):
                  "--nb_clients", 2, "--map", bad_map)
     assert result.returncode == 1
     assert "map line 2: 4 cells where the first row has 5" in result.stderr
+    bad_map.write_bytes(b"\xff\xfe#1.2#\n")
+    result = run("server", "--rules", "goldrush", "--rep_addr", f"ipc://{tmp_path}/s",
+                 "--nb_clients", 2, "--map", bad_map)
+    assert result.returncode == 1
+    assert "it is not UTF-8 text" in result.stderr
+    result = run("server", "--rules", "goldrush", "--rep_addr", f"ipc://{tmp_path}/s",
+                 "--nb_clients", 2, "--map", tmp_path / "missing.map")
+    assert result.returncode == 1
+    assert "cannot read the map" in result.stderr and "missing.map" in result.stderr
+
+
+def test_results_are_printed_even_when_the_dump_cannot_be_written(tmp_path, samples):
+    match = run_match(tmp_path, "tictactoe", [samples["tictactoe", "c-good"]] * 2, dump=False,
+                      extra_server_args=["--dump", tmp_path / "no-such-dir" / "dump.json"])
+    assert match.server_status == 1
+    assert "cannot write" in match.server_log
+    assert match.scores() == [1, 1]
 
 
 def test_client_gives_up_when_no_server_comes(tmp_path, samples):
