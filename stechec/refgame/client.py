@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 
-from stechec.refgame import cli, transport
+from stechec.refgame import cli, games, transport
 from stechec.refgame.champion import Champion
 
 PROGRAM = "stechec2-refgame-client"
@@ -36,7 +36,10 @@ def parse_args(argv):
                         help="this client's seat number, 1 to the number of players")
     args = parser.parse_args(argv)
     try:
+        games.game_class(args.rules)
         transport.parse_address(args.req_addr)
+    except games.UnknownGame as e:
+        parser.error(str(e))
     except transport.AddressError as e:
         parser.error(f"--req_addr: {e}")
     return args
