@@ -98,20 +98,10 @@ class Match:
             for key, _ in self.selector.select(remaining):
                 if key.fileobj is listener:
                     self.accept(listener)
-                    continue
-                stream = key.fileobj
-                try:
-                    stream.fill()
-                    hello = stream.pop_message()
-                    if hello is not None:
-                        self.check_hello(hello, greeted)
-                        greeted[hello["hello"]] = (hello["name"], stream)
-                except (transport.ConnectionLost, ValueError) as e:
-                    log.warning("client refused: %s", e)
-                    self.selector.unregister(stream)
-                    stream.close()
+                else:
+                    self.read_hello(key.fileobj, greeted)
         self.selector.unregister(listener)
-        greeted_streams = {stream for _, stream in greeted.values()}
+        greeted_streams = {stream for _, stream in greeted.values() if stream is not None}
         for key in list(self.selector.get_map().values()):
             if key.fileobj not in greeted_streams:
                 log.warning("a client connected but never said hello; closing it")
@@ -133,6 +123,24 @@ class Match:
         # Answers are small: a send that blocks this long means the client is stuck.
         sock.settimeout(10)
         self.selector.register(transport.MessageStream(sock), selectors.EVENT_READ)
+
+    def read_hello(self, stream, greeted):
+        """Read what a client sent before the game: its hello, or its leaving."""
+        came = next((client_id for client_id, (_, greeted_stream) in greeted.items()
+                     if greeted_stream is stream), None)
+        try:
+            stream.fill()
+            if came is None and (hello := stream.pop_message()) is not None:
+                self.check_hello(hello, greeted)
+                greeted[hello["hello"]] = (hello["name"], stream)
+        except (transport.ConnectionLost, ValueError) as e:
+            self.selector.unregister(stream)
+            stream.close()
+            if came is None:
+                log.warning("client refused: %s", e)
+            else:
+                log.warning("client %d left before the game (%s)", came, e)
+                greeted[came] = (greeted[came][0], None)
 
     @staticmethod
     def check_hello(hello, greeted):

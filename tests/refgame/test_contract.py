@@ -7,9 +7,11 @@ import subprocess
 import time
 
 import pytest
+import yaml
 
+from stechec.refgame import transport
 from stechec.refgame.champion import group_members
-from tests.refgame.helpers import REPO, SHARE, command, run_match, script_champion
+from tests.refgame.helpers import REPO, SHARE, command, finish, run_match, script_champion, start
 
 MAPS = os.path.join(SHARE, "maps", "goldrush")
 
@@ -166,6 +168,36 @@ def test_client_that_never_connects_forfeits_and_the_match_ends(tmp_path, sample
     assert match.results == [{"player": "p1", "score": 2, "nb_timeout": 0}]
     assert match.dump["players"] == ["p1", None]
     assert "no client came within 1 s" in match.server_log
+
+
+def test_server_refuses_bad_clients_and_survives_one_that_leaves(tmp_path, samples):
+    address = f"ipc://{tmp_path}/s.sock"
+    server = start(command("server", "--rules", "tictactoe", "--rep_addr", address,
+                           "--nb_clients", 2, "--connect_timeout", 30))
+
+    def hello(client_id, name):
+        sock = transport.connect(address, retry_secs=30, timeout_secs=30)
+        sock.sendall(json.dumps({"hello": client_id, "name": name}).encode() + b"\n")
+        return sock
+
+    with hello(1, "leaver"):
+        pass
+    with hello(1, "impostor") as impostor:
+        assert impostor.recv(100) == b""
+    with transport.connect(address, retry_secs=30, timeout_secs=30) as silent:
+        silent.sendall(b'{"hello": 2, "na')
+        client = start(command("client", "--name", "p2", "--rules", "tictactoe",
+                               "--champion", samples["tictactoe", "c-random"],
+                               "--req_addr", address, "--client_id", 2))
+        finish(client)
+        finish(server)
+    assert server.returncode == 0, server.stderr_text
+    results = list(yaml.safe_load_all(server.stdout_text))
+    assert [doc["player"] for doc in results] == ["leaver", "p2"]
+    assert results[0]["score"] == 0 and results[0]["nb_timeout"] >= 2
+    assert results[1] == {"player": "p2", "score": 2, "nb_timeout": 0}
+    assert "client id 1 is already taken by 'leaver'" in server.stderr_text
+    assert "never said hello" in server.stderr_text
 
 
 def test_no_client_at_all_still_ends(tmp_path):
