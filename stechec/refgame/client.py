@@ -59,13 +59,15 @@ def play(args, server, champion):
         if message.get("end"):
             log.info("game over: %s", message.get("result", "no result"))
             return 0
-        turn = message.get("turn")
-        answer = champion.ask(str(message["request"]), time_secs)
+        turn, request = message.get("turn"), message.get("request")
+        if not isinstance(request, str):
+            raise transport.ConnectionLost(f"unexpected message from the server: {message!r}")
+        answer = champion.ask(request, time_secs)
         if answer is not None:
             server.send({"turn": turn, "move": answer})
         else:
             server.send({"turn": turn, "lost": "timeout" if champion.alive else "gone"})
-        log.debug("turn %s: %r -> %r", turn, message["request"], answer)
+        log.debug("turn %s: %r -> %r", turn, request, answer)
 
 
 def main(argv=None):

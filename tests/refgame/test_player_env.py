@@ -2,6 +2,7 @@
 player's sources, or fails saying why; the result runs from anywhere."""
 
 import os
+import resource
 import shutil
 import subprocess
 
@@ -77,6 +78,26 @@ def test_launcher_runs_after_the_directory_moved(tmp_path, lang):
     assert answer.returncode == 0, answer.stderr
     row, col = map(int, answer.stdout.split())
     assert (row * 3 + col) in (1, 3, 5, 7)
+
+
+def limit_address_space():
+    resource.setrlimit(resource.RLIMIT_AS, (512 << 20, 512 << 20))
+
+
+@pytest.mark.parametrize("lang", ["c", "cpp", "python", "rust", "java"])
+def test_champion_starts_within_512_mib_of_address_space(tmp_path, lang):
+    # The worker's sandbox limits memory with RLIMIT_AS; the JVM needs the
+    # flags of Makefile-java to start under it. (Node.js needs 1 GiB: see the
+    # comment in Makefile-javascript.)
+    need_toolchain(lang)
+    made = build_champion(os.path.join(SHARE, "champions", "tictactoe", f"{lang}-random"),
+                          tmp_path / "build")
+    assert made.returncode == 0, made.stderr
+    answer = subprocess.run([str(tmp_path / "build" / "champion")], input="0 .........\n",
+                            capture_output=True, text=True, timeout=60,
+                            preexec_fn=limit_address_space)
+    assert answer.returncode == 0, answer.stderr
+    assert len(answer.stdout.split()) == 2
 
 
 @pytest.mark.parametrize("lang", sorted(OPTIONAL_LANGUAGES))
