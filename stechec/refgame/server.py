@@ -238,11 +238,11 @@ def yaml_scalar(text):
     return text if re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", text) else json.dumps(text)
 
 
-def results(match, scores):
+def results(seats, scores):
     """One YAML document per player who came, as stechec2's server prints them."""
     return "".join(f"---\nplayer: {yaml_scalar(seat.name)}\nscore: {score}\n"
                    f"nb_timeout: {seat.nb_timeout}\n"
-                   for seat, score in zip(match.seats, scores, strict=True)
+                   for seat, score in zip(seats, scores, strict=True)
                    if seat.name is not None)
 
 
@@ -284,7 +284,7 @@ def main(argv=None):
                 status = 1
     # The results are printed even when a file could not be written: the
     # scores are right, the exit status tells the rest.
-    sys.stdout.write(results(match, scores))
+    sys.stdout.write(results(match.seats, scores))
     sys.stdout.flush()
     return status
 
