@@ -26,7 +26,8 @@ def parse_args(argv):
     parser = cli.parser(PROGRAM, "Run one champion in a reference-game match.")
     parser.add_argument("--name", required=True, help="the player's name in the server's results")
     parser.add_argument("--champion", required=True,
-                        help="the champion: an executable speaking the line protocol")
+                        help="the champion: an executable speaking the line protocol, or "
+                             "the directory holding it as `champion`")
     parser.add_argument("--req_addr", required=True, metavar="ADDR",
                         help="the server's address (tcp://HOST:PORT or ipc:///PATH)")
     parser.add_argument("--sub_addr", metavar="ADDR",
@@ -73,9 +74,12 @@ def play(args, server, champion):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     cli.setup_logging(f"{PROGRAM}[{args.name}]", args.verbose)
-    directory = os.environ.get("CHAMPION_PATH") or os.path.dirname(os.path.abspath(args.champion))
+    executable = os.path.abspath(args.champion)
+    if os.path.isdir(executable):
+        executable = os.path.join(executable, "champion")
+    directory = os.environ.get("CHAMPION_PATH") or os.path.dirname(executable)
     # Started first so that its start-up overlaps the wait for the other players.
-    champion = Champion(os.path.abspath(args.champion), directory)
+    champion = Champion(executable, directory)
     try:
         try:
             sock = transport.connect(args.req_addr, CONNECT_RETRY_SECS, timeout_secs=10)

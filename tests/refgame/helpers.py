@@ -108,7 +108,8 @@ def run_match(workdir, game, champions, *, address="ipc", time_ms=5000, map_path
                 "--client_id", client_id, "--time", time_ms, "--verbose", 2]
         if map_path:
             args += ["--map", map_path]
-        env = dict(os.environ, CHAMPION_PATH=os.path.dirname(champion))
+        directory = champion if os.path.isdir(champion) else os.path.dirname(champion)
+        env = dict(os.environ, CHAMPION_PATH=directory)
         # Each client leads its own process group, as the worker starts them.
         clients.append(start(command("client", *args), env=env, new_group=True))
     for process in [server, *clients]:

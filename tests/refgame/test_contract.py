@@ -48,6 +48,13 @@ def test_clients_wait_for_a_late_server(tmp_path, samples):
         "player: p1", "player: p2"]
 
 
+def test_champion_may_be_given_as_its_directory(tmp_path, samples):
+    built_dir = os.path.dirname(samples["tictactoe", "python-good"])
+    match = run_match(tmp_path, "tictactoe", [built_dir, samples["tictactoe", "c-good"]])
+    assert match.scores() == [1, 1]
+    assert match.timeouts() == [0, 0]
+
+
 def test_seats_follow_client_ids_not_arrival(tmp_path, samples):
     good, random = samples["tictactoe", "c-good"], samples["tictactoe", "c-random"]
     match = run_match(tmp_path, "tictactoe", [good, random], client_ids=[7, 3])
