@@ -1,0 +1,36 @@
+"""What the reference server and client share on their command lines."""
+
+import argparse
+import logging
+import sys
+
+
+def parser(program, description):
+    # allow_abbrev=False: a misspelt or unknown flag is an error, never a guess.
+    result = argparse.ArgumentParser(prog=program, description=description, allow_abbrev=False)
+    result.add_argument("--rules", required=True,
+                        help="the game: a name (tictactoe, goldrush) or a path whose "
+                             "basename names it (libtictactoe.so)")
+    result.add_argument("--map", help="the map file, for a game played on a map")
+    result.add_argument("--time", type=positive_int, default=1000, metavar="MS",
+                        help="time a champion has to answer each turn (default 1000)")
+    result.add_argument("--verbose", type=int, default=1, metavar="V",
+                        help="0: warnings only, 1: the match's course (default), "
+                             "2 and more: every turn")
+    return result
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not positive")
+    return value
+
+
+def setup_logging(program, verbose):
+    level = logging.WARNING if verbose <= 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(stream=sys.stderr, level=level,
+                        format=f"%(asctime)s {program}: %(levelname)s: %(message)s")
