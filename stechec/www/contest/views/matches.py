@@ -1,0 +1,162 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+
+from stechec.common import paths
+from stechec.www.contest import conf, files, limits
+from stechec.www.contest.forms import MatchForm
+from stechec.www.contest.models import Champion, Match, MatchPlayer
+from stechec.www.contest.pagination import paginate
+from stechec.www.contest.replay import DumpUnreadable, load_dump, tictactoe_states
+
+
+def match_rows():
+    """Matches with everything a list row shows, in a constant number of queries."""
+    players = MatchPlayer.objects.select_related("champion__author")
+    return Match.objects.select_related("author", "map", "tournament").prefetch_related(
+        Prefetch("players", queryset=players))
+
+
+def with_champion(matches, champion_id):
+    # A subquery rather than a join: a champion playing itself would list the match twice.
+    return matches.filter(id__in=MatchPlayer.objects.filter(champion_id=champion_id)
+                          .values("match_id"))
+
+
+def _int_param(request, name):
+    try:
+        return int(request.GET[name])
+    except (KeyError, ValueError):
+        return None
+
+
+@login_required
+def match_list(request, mine=False):
+    matches = match_rows()
+    filters = {}
+    if mine:
+        matches = matches.filter(author=request.user)
+    champion_id = _int_param(request, "champion")
+    if champion_id is not None:
+        matches = with_champion(matches, champion_id)
+        filters["champion"] = champion_id
+    author = request.GET.get("author", "").strip()
+    if author and not mine:
+        matches = matches.filter(author__username=author)
+        filters["author"] = author
+    tournament_id = _int_param(request, "tournament")
+    if tournament_id is not None:
+        matches = matches.filter(tournament_id=tournament_id)
+        filters["tournament"] = tournament_id
+    return render(request, "stechec/match_list.html", {
+        "page": paginate(request, matches), "mine": mine, "filters": filters,
+        "query": "&".join(f"{k}={v}" for k, v in filters.items()),
+    })
+
+
+@login_required
+def match_new(request):
+    initial = {}
+    wanted = _int_param(request, "champion")
+    if wanted is not None:
+        initial["champion_1"] = wanted
+    form = MatchForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                limits.lock_user(request.user)
+                limits.check_matches_in_flight(request.user)
+                match = Match.launch(form.champions(), author=request.user,
+                                     map=form.cleaned_data["map"])
+        except limits.LimitReached as e:
+            form.add_error(None, str(e))
+        else:
+            messages.success(request, f"Match {match.pk} created; it is waiting for a worker.")
+            return redirect("match-detail", pk=match.pk)
+    mine = Champion.objects.visible().filter(author=request.user, status=Champion.Status.READY)
+    return render(request, "stechec/match_form.html", {"form": form, "my_champions": mine[:200]})
+
+
+def _match(pk):
+    return get_object_or_404(match_rows(), pk=pk)
+
+
+def _directory(match):
+    root, game = conf.shared_root()
+    return match.directory(root, game)
+
+
+def _match_with_outputs(request, pk):
+    match = _match(pk)
+    if not match.can_read_outputs(request.user):
+        raise PermissionDenied("Only the match's author, its players' authors and the "
+                               "organisers can see this.")
+    return match
+
+
+@login_required
+def match_detail(request, pk):
+    match = _match(pk)
+    user = request.user
+    outputs = match.can_read_outputs(user)
+    players = [{"player": p, "log": p.can_read_log(user)} for p in match.players.all()]
+    replay = {}
+    if outputs and match.status == Match.Status.DONE:
+        replay = _replay(match)
+    return render(request, "stechec/match_detail.html", {
+        "match": match, "players": players, "outputs": outputs, "replay": replay,
+        "refresh": match.in_progress, "game": conf.contest()["game"],
+        "game_viewer": conf.website()["static_path"] is not None,
+    })
+
+
+def _replay(match):
+    """What the page's replay section shows: tictactoe states, or a message."""
+    game = conf.contest()["game"]
+    try:
+        dump = load_dump(f"{_directory(match)}/{paths.DUMP}")
+    except DumpUnreadable as e:
+        return {"message": str(e)}
+    states = tictactoe_states(dump)
+    if states is not None:
+        names = {str(p.pk): p.champion.name for p in match.players.all()}
+        seats = [names.get(str(n), str(n)) for n in (dump.get("players") or [])]
+        return {"states": states, "seats": seats}
+    if conf.website()["static_path"]:
+        return {"viewer": True}
+    return {"message": f"This site has no replay viewer for {game}: download the dump."}
+
+
+@login_required
+def match_server_log(request, pk):
+    match = _match_with_outputs(request, pk)
+    return files.text(f"{_directory(match)}/{paths.SERVER_LOG}", paths.SERVER_LOG)
+
+
+@login_required
+def match_player_log(request, pk, player_pk):
+    match = _match(pk)
+    player = next((p for p in match.players.all() if p.pk == player_pk), None)
+    if player is None:
+        raise Http404("No such player in this match.")
+    if not player.can_read_log(request.user):
+        raise PermissionDenied("Only the champion's author can see its log.")
+    name = player.log_name()
+    return files.text(f"{_directory(match)}/{name}", name)
+
+
+@login_required
+def match_dump(request, pk):
+    match = _match_with_outputs(request, pk)
+    return files.download(f"{_directory(match)}/{paths.DUMP}", f"match-{match.pk}-dump.json.gz",
+                          "application/gzip")
+
+
+@login_required
+def match_replay(request, pk):
+    match = _match_with_outputs(request, pk)
+    return files.download(f"{_directory(match)}/{paths.REPLAY}", f"match-{match.pk}-replay")
