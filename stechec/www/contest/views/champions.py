@@ -1,3 +1,5 @@
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -15,6 +17,8 @@ from stechec.www.contest.uploads import store_champion
 from stechec.www.contest.views.matches import match_rows, with_champion
 
 RECENT_MATCHES = 20
+
+logger = logging.getLogger(__name__)
 
 
 def _champion(request, pk):
@@ -70,6 +74,11 @@ def champion_new(request):
                                       data["sources"])
         except LimitReached as e:
             form.add_error(None, str(e))
+        except OSError:
+            logger.exception("upload by %s: cannot store the archive", request.user.username)
+            form.add_error(None, "The site could not store your archive (nothing was kept); "
+                                 "the organisers can see why in the site's log. Please try "
+                                 "again later.")
         else:
             messages.success(request, f"Champion {champion.name} uploaded; it is waiting for "
                                       "compilation.")
