@@ -78,8 +78,6 @@ class MapForm(forms.ModelForm):
         if size > limit:
             raise forms.ValidationError(f"The map is {filesizeformat(size)}; the limit is "
                                         f"{filesizeformat(limit)}.")
-        if "\0" in contents:
-            raise forms.ValidationError("The map must be text (it holds a NUL byte).")
         return contents
 
 

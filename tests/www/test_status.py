@@ -1,0 +1,99 @@
+import json
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from django.urls import reverse
+
+from tests.www.helpers import text
+
+pytestmark = pytest.mark.django_db
+
+STATUS = {
+    "workers": [
+        {"hostname": "worker-b", "port": 8068, "free_slots": 1, "max_slots": 4,
+         "running": [{"kind": "match", "id": 42, "attempt": 1},
+                     {"kind": "compile", "id": 7, "attempt": 2}],
+         "last_heartbeat": time.time()},
+        {"hostname": "worker-a", "port": 8068, "free_slots": 2, "max_slots": 2, "running": [],
+         "last_heartbeat": time.time()},
+    ],
+    "queue": {"champions": {"new": 3, "pending": 1},
+              "matches": {"new": {"player": 5, "tournament": 11, "background": 13},
+                          "pending": 2}},
+}
+
+
+@pytest.fixture
+def fake_master(site):
+    """Start a stand-in master on a free loopback port; yields a function setting it up."""
+    processes = []
+
+    def start(document, secret=None):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.www.fake_master",
+             secret or site["master"]["shared_secret"], json.dumps(document)],
+            stdout=subprocess.PIPE, text=True)
+        processes.append(process)
+        port = int(process.stdout.readline())
+        site["master"].update(host="127.0.0.1", port=port, timeout_secs=30.0)
+        return port
+
+    yield start
+    for process in processes:
+        process.kill()
+        process.wait(timeout=30)
+
+
+def test_the_page_shows_workers_and_queue_from_the_master(alice_client, fake_master):
+    fake_master(STATUS)
+
+    response = alice_client.get(reverse("cluster-status"))
+
+    page = text(response)
+    assert response.status_code == 200
+    assert page.index("worker-a") < page.index("worker-b")
+    assert "3 / 4" in page and "75%" in page and "0 / 2" in page
+    assert "3 / 6 slots used" in page
+    assert reverse("match-detail", args=[42]) in page
+    assert reverse("champion-detail", args=[7]) in page
+    for figure in ("5 for players", "11 for tournaments", "13 background"):
+        assert figure in page
+
+
+def test_a_master_refusing_the_call_gets_a_message(alice_client, fake_master):
+    fake_master(None)
+    page = text(alice_client.get(reverse("cluster-status")))
+    assert "The master node refused the request: status is switched off" in page
+
+
+def test_a_wrong_shared_secret_gets_a_message(alice_client, fake_master):
+    fake_master(STATUS, secret="another secret")
+    page = text(alice_client.get(reverse("cluster-status")))
+    assert "HTTP 401" in page and "shared_secret" in page
+
+
+def test_no_master_listening_gets_a_message_not_a_crash(alice_client, site):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free_port = probe.getsockname()[1]
+    site["master"].update(host="127.0.0.1", port=free_port)
+
+    response = alice_client.get(reverse("cluster-status"))
+
+    assert response.status_code == 200
+    assert f"The master node at 127.0.0.1:{free_port} cannot be reached" in text(response)
+
+
+def test_a_master_that_never_answers_times_out_with_a_message(alice_client, site):
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        site["master"].update(host="127.0.0.1", port=silent.getsockname()[1], timeout_secs=0.5)
+
+        response = alice_client.get(reverse("cluster-status"))
+
+    assert response.status_code == 200
+    assert "cannot be reached (timed out)" in text(response)
