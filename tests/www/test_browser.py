@@ -4,6 +4,7 @@ import os
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connections
 
 from stechec.www.contest.models import Champion
 from tests.conftest import require_tool
@@ -26,8 +27,9 @@ TIMEOUT_MS = 60_000
 
 
 @pytest.fixture
-def browser_page(monkeypatch):
+def browser_page(live_server, monkeypatch):
     chromium = require_tool("chromium", "the browser journey drives headless Chromium")
+    # (After live_server, so that the browser closes before the server stops.)
     # Playwright's sync API keeps an asyncio loop in this thread, which makes
     # Django refuse ORM calls from the test itself; the test is not async code.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -43,6 +45,10 @@ def browser_page(monkeypatch):
             yield page
         finally:
             browser.close()
+            # While Playwright's loop runs, the test's ORM calls get a database
+            # connection of their own (Django's connections are per context);
+            # close it here, or PostgreSQL cannot drop the test database.
+            connections.close_all()
 
 
 def screenshot(page, name):
