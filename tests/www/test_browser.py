@@ -69,8 +69,18 @@ def test_log_in_upload_a_champion_and_watch_its_status(browser_page, live_server
     archive = tmp_path / "champion.tgz"
     archive.write_bytes(make_tgz({"prologin.py": b"def play_turn():\n    pass\n"}))
 
+    bad_archive = tmp_path / "bad.tgz"
+    bad_archive.write_bytes(make_tgz({"../escape.py": b"x"}))
+
     log_in(page, live_server, "alice", "alice-password")
     page.click("text=Upload a champion")
+    page.fill("input[name=name]", "my-first-bot")
+    page.set_input_files("input[name=sources]", str(bad_archive))
+    page.click("button:has-text('Upload')")
+    assert "paths with '..' are not accepted" in page.inner_text(".field.has-errors")
+    assert not Champion.objects.exists()
+    screenshot(page, "champion-refused.png")
+
     page.fill("input[name=name]", "my-first-bot")
     page.fill("textarea[name=comment]", "plays the centre first")
     page.set_input_files("input[name=sources]", str(archive))

@@ -93,6 +93,29 @@ def test_unknown_pages_get_the_sites_404(alice_client):
     assert alice_client.get(reverse("champion-detail", args=[999])).status_code == 404
 
 
+HUGE = "9" * 30
+
+
+@pytest.mark.parametrize("url", [
+    f"/champions/{HUGE}/", f"/champions/?page={HUGE}", f"/champions/?page=-{HUGE}",
+    f"/matches/{HUGE}/", f"/matches/?champion={HUGE}", f"/matches/?tournament={HUGE}",
+    f"/matches/?author={HUGE}", f"/matches/new/?champion={HUGE}", f"/maps/{HUGE}/",
+    f"/tournaments/{HUGE}/",
+])
+def test_absurd_numbers_in_urls_are_not_found_not_a_crash(alice, url):
+    client = Client(raise_request_exception=False)
+    client.force_login(alice)
+    assert client.get(url).status_code in (200, 404)
+
+
+def test_absurd_champion_numbers_in_a_match_form_are_refused(alice):
+    client = Client(raise_request_exception=False)
+    client.force_login(alice)
+    response = client.post(reverse("match-new"), {"champion_1": HUGE, "champion_2": "-1"})
+    assert response.status_code == 200
+    assert text(response).count("No ready champion has this number.") == 2
+
+
 def crash(request):
     raise RuntimeError("secret internals in the traceback")
 

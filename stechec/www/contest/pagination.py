@@ -6,6 +6,9 @@ with 200,000 matches a COUNT would cost more than the page itself.
 
 from stechec.www.contest import conf
 
+# Far beyond any real list; keeps OFFSET within the databases' 64-bit integers.
+MAX_PAGE = 1_000_000
+
 
 class Page:
     def __init__(self, items, number, has_next):
@@ -25,7 +28,7 @@ class Page:
 
 def paginate(request, queryset):
     try:
-        number = max(1, int(request.GET.get("page", 1)))
+        number = min(max(1, int(request.GET.get("page", 1))), MAX_PAGE)
     except ValueError:
         number = 1
     size = conf.website()["page_size"]

@@ -35,11 +35,19 @@ def with_champion(matches, champion_id):
                           .values("match_id"))
 
 
+# The match form lists the user's latest ready champions, not all of a prolific author's.
+MY_CHAMPIONS_LISTED = 200
+# Larger ids cannot exist (64-bit keys) and make the database raise.
+MAX_ID = 2**63 - 1
+
+
 def _int_param(request, name):
+    """A numeric id from the query string, or None when absent or not a possible id."""
     try:
-        return int(request.GET[name])
+        value = int(request.GET[name])
     except (KeyError, ValueError):
         return None
+    return value if 0 < value <= MAX_ID else None
 
 
 @login_required
@@ -86,7 +94,11 @@ def match_new(request):
             messages.success(request, f"Match {match.pk} created; it is waiting for a worker.")
             return redirect("match-detail", pk=match.pk)
     mine = Champion.objects.visible().filter(author=request.user, status=Champion.Status.READY)
-    return render(request, "stechec/match_form.html", {"form": form, "my_champions": mine[:200]})
+    return render(request, "stechec/match_form.html", {
+        "form": form, "my_champions": mine[:MY_CHAMPIONS_LISTED],
+        "nb_players": conf.contest()["nb_players"],
+        "own_only": conf.website()["own_champions_only"] and not request.user.is_staff,
+    })
 
 
 def _match(pk):
