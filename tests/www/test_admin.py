@@ -64,3 +64,13 @@ def test_mark_maps_official(admin_client, alice):
     act(admin_client, "map", "mark_unofficial", [board])
     board.refresh_from_db()
     assert not board.official
+
+
+def test_searching_the_lists(admin_client, alice):
+    champion = ready_champion(alice, "findme")
+    match = finished_match(alice, [champion, champion])
+    url = reverse("admin:stechec_champion_changelist")
+    assert "findme" in admin_client.get(url, {"q": "find"}).content.decode()
+    url = reverse("admin:stechec_match_changelist")
+    for query in (str(match.pk), "alice", "not a number"):
+        assert admin_client.get(url, {"q": query}).status_code == 200
