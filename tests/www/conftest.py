@@ -1,7 +1,10 @@
 """Fixtures for the website's tests: users, a fresh shared directory, archives."""
 
 import copy
+import json
 import os
+import subprocess
+import sys
 
 import pytest
 from django.contrib.auth.models import User
@@ -49,3 +52,24 @@ def client_for(client, user):
 @pytest.fixture
 def alice_client(client, alice):
     return client_for(client, alice)
+
+
+@pytest.fixture
+def fake_master(site):
+    """Start a stand-in master on a free loopback port; yields a function setting it up."""
+    processes = []
+
+    def start(document, secret=None):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.www.fake_master",
+             secret or site["master"]["shared_secret"], json.dumps(document)],
+            stdout=subprocess.PIPE, text=True)
+        processes.append(process)
+        port = int(process.stdout.readline())
+        site["master"].update(host="127.0.0.1", port=port, timeout_secs=30.0)
+        return port
+
+    yield start
+    for process in processes:
+        process.kill()
+        process.wait(timeout=30)

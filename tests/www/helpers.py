@@ -6,6 +6,7 @@ import io
 import json
 import os
 import tarfile
+import time
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -77,3 +78,19 @@ def finished_match(author, champions, **fields):
     Match.objects.filter(pk=match.pk).update(status=Match.Status.DONE, **fields)
     match.refresh_from_db()
     return match
+
+
+# What the stand-in master's status() returns (docs/rpc.md's shape).
+STATUS = {
+    "workers": [
+        {"hostname": "worker-b", "port": 8068, "free_slots": 1, "max_slots": 4,
+         "running": [{"kind": "match", "id": 42, "attempt": 1},
+                     {"kind": "compile", "id": 7, "attempt": 2}],
+         "last_heartbeat": time.time()},
+        {"hostname": "worker-a", "port": 8068, "free_slots": 2, "max_slots": 2, "running": [],
+         "last_heartbeat": time.time()},
+    ],
+    "queue": {"champions": {"new": 3, "pending": 1},
+              "matches": {"new": {"player": 5, "tournament": 11, "background": 13},
+                          "pending": 2}},
+}

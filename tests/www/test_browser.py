@@ -9,6 +9,7 @@ from django.db import connections
 from stechec.www.contest.models import Champion
 from tests.conftest import require_tool
 from tests.www.helpers import (
+    STATUS,
     finished_match,
     make_tgz,
     match_file,
@@ -123,3 +124,22 @@ def test_step_through_a_tictactoe_replay(browser_page, live_server, site):
     screenshot(page, "match-replay.png")
     page.click("button:has-text('Previous')")
     assert page.inner_text("#replay-caption") == "noughts (O) to play."
+
+
+def test_browse_the_match_list_and_the_cluster_status(browser_page, live_server, fake_master):
+    page = browser_page
+    alice = User.objects.create_user("alice", password="alice-password")
+    champions = [ready_champion(alice, name) for name in ("alpha", "beta", "gamma")]
+    for n in range(3):
+        finished_match(alice, [champions[n], champions[(n + 1) % 3]])
+    fake_master(STATUS)
+
+    log_in(page, live_server, "alice", "alice-password")
+    page.click("nav >> text=Matches")
+    assert page.locator("tbody tr").count() == 3
+    screenshot(page, "match-list.png")
+
+    page.click("nav >> text=Cluster")
+    assert page.locator("table.workers tbody tr").count() == 2
+    assert "75%" in page.inner_text("table.workers")
+    screenshot(page, "cluster-status.png")

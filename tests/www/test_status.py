@@ -1,51 +1,11 @@
-import json
 import socket
-import subprocess
-import sys
-import time
 
 import pytest
 from django.urls import reverse
 
-from tests.www.helpers import text
+from tests.www.helpers import STATUS, text
 
 pytestmark = pytest.mark.django_db
-
-STATUS = {
-    "workers": [
-        {"hostname": "worker-b", "port": 8068, "free_slots": 1, "max_slots": 4,
-         "running": [{"kind": "match", "id": 42, "attempt": 1},
-                     {"kind": "compile", "id": 7, "attempt": 2}],
-         "last_heartbeat": time.time()},
-        {"hostname": "worker-a", "port": 8068, "free_slots": 2, "max_slots": 2, "running": [],
-         "last_heartbeat": time.time()},
-    ],
-    "queue": {"champions": {"new": 3, "pending": 1},
-              "matches": {"new": {"player": 5, "tournament": 11, "background": 13},
-                          "pending": 2}},
-}
-
-
-@pytest.fixture
-def fake_master(site):
-    """Start a stand-in master on a free loopback port; yields a function setting it up."""
-    processes = []
-
-    def start(document, secret=None):
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tests.www.fake_master",
-             secret or site["master"]["shared_secret"], json.dumps(document)],
-            stdout=subprocess.PIPE, text=True)
-        processes.append(process)
-        port = int(process.stdout.readline())
-        site["master"].update(host="127.0.0.1", port=port, timeout_secs=30.0)
-        return port
-
-    yield start
-    for process in processes:
-        process.kill()
-        process.wait(timeout=30)
-
 
 def test_the_page_shows_workers_and_queue_from_the_master(alice_client, fake_master):
     fake_master(STATUS)
