@@ -2,6 +2,7 @@
 
 import http.client
 import logging
+import threading
 import time
 import xmlrpc.client
 
@@ -15,11 +16,25 @@ class MasterUnavailable(Exception):
     """The master could not be asked; the message is for the page."""
 
 
+# Clients kept between requests so that their connections stay open; one set
+# per thread, since RPCClient's pool is made for greenlets, not threads.
+_local = threading.local()
+
+
+def _client(master):
+    clients = _local.__dict__.setdefault("clients", {})
+    key = (master["host"], master["port"], master["shared_secret"], master["timeout_secs"])
+    if key not in clients:
+        clients[key] = RPCClient(server_url(master["host"], master["port"]),
+                                 master["shared_secret"], timeout=master["timeout_secs"])
+    return clients[key]
+
+
 def master_status():
     """The master's status document, with per-worker figures added for the page."""
     master = conf.master()
-    url = server_url(master["host"], master["port"])
-    client = RPCClient(url, master["shared_secret"], timeout=master["timeout_secs"])
+    client = _client(master)
+    url = client.url
     try:
         status = client.status()
     except xmlrpc.client.Fault as e:
@@ -34,8 +49,6 @@ def master_status():
         logger.warning("cluster status: master at %s unreachable: %s", url, e)
         raise MasterUnavailable(f"The master node at {master['host']}:{master['port']} cannot "
                                 f"be reached ({e or type(e).__name__}).") from None
-    finally:
-        client.close()
     return _with_usage(status)
 
 

@@ -17,10 +17,10 @@ register = template.Library()
 
 @register.simple_tag
 def match_players(match, champions_url):
-    """The players of a match from match_rows(), each linked to champions_url<id>/,
+    """The players of a match from with_players(), each linked to champions_url<id>/,
     with its author and score."""
     cells = []
-    for player in match.players.all():
+    for player in match.player_rows:
         score = f" <b>{player.score}</b>" if player.score is not None else ""
         cells.append(f'<a href="{escape(champions_url)}{player.champion_id}/">'
                      f"{escape(player.champion_name)}</a> "

@@ -14,7 +14,7 @@ from stechec.www.contest.limits import LimitReached
 from stechec.www.contest.models import Champion
 from stechec.www.contest.pagination import paginate
 from stechec.www.contest.uploads import store_champion
-from stechec.www.contest.views.matches import match_rows, with_champion
+from stechec.www.contest.views.matches import match_rows, with_champion, with_players
 
 RECENT_MATCHES = 20
 
@@ -57,10 +57,10 @@ def champion_detail(request, pk):
     log = None
     if private and not champion.in_progress:
         log = files.read_tail(f"{_directory(champion)}/{paths.COMPILATION_LOG}")
-    recent = with_champion(match_rows(), champion.pk)[:RECENT_MATCHES]
+    recent = with_players(with_champion(match_rows(), champion.pk)[:RECENT_MATCHES])
     return render(request, "stechec/champion_detail.html", {
         "champion": champion, "private": private, "log": log,
-        "matches": list(recent), "refresh": champion.in_progress,
+        "matches": recent, "refresh": champion.in_progress,
     })
 
 
