@@ -2,6 +2,7 @@ import os
 import tarfile
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from stechec.common import paths
@@ -77,6 +78,18 @@ def test_archive_limits_come_from_the_configuration(alice_client, site):
     site["website"]["upload_max_bytes"] = 10
     response = upload(alice_client, make_tgz())
     assert "the limit is 10" in text(response)
+    assert not Champion.objects.exists()
+
+
+def test_a_body_far_over_the_limit_is_refused_before_it_is_read(alice, site):
+    site["website"]["upload_max_bytes"] = 1000
+    # With CSRF checked (which reads the whole body), the size check must come first.
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(alice)
+    response = upload(strict, make_tgz({"big": os.urandom(200 * 1024)}))
+
+    assert response.status_code == 413
+    assert "a champion archive may be at most 1000" in text(response)
     assert not Champion.objects.exists()
 
 
