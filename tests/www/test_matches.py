@@ -102,6 +102,18 @@ def test_lists_filter_by_champion_and_author(alice_client, alice, bob):
     assert shown(reverse("match-list") + "?champion=oops") == [mixed.pk, with_b.pk, with_a.pk]
 
 
+def test_filters_survive_paging(alice_client, alice, site):
+    site["website"]["page_size"] = 1
+    odd = type(alice).objects.create_user("a&b c")
+    champion = ready_champion(odd)
+    Match.launch([champion, champion], author=odd)
+    Match.launch([champion, champion], author=odd)
+
+    page = text(alice_client.get(reverse("match-list") + "?author=a%26b+c"))
+
+    assert "?author=a%26b+c&page=2" in page
+
+
 def test_detail_refreshes_until_finished_and_says_why_it_failed(alice_client, alice):
     champion = ready_champion(alice)
     match = Match.launch([champion, champion], author=alice)

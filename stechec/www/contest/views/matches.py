@@ -1,4 +1,5 @@
 from typing import NamedTuple
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -90,7 +91,7 @@ def match_list(request, mine=False):
     page.items = with_players(page.items)
     return render(request, "stechec/match_list.html", {
         "page": page, "mine": mine, "filters": filters,
-        "query": "&".join(f"{k}={v}" for k, v in filters.items()),
+        "query": urlencode(filters),
     })
 
 
