@@ -1,4 +1,6 @@
 import socket
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from django.urls import reverse
@@ -57,3 +59,30 @@ def test_a_master_that_never_answers_times_out_with_a_message(alice_client, site
 
     assert response.status_code == 200
     assert "cannot be reached (timed out)" in text(response)
+
+
+def test_something_else_than_a_master_gets_a_message(alice_client, site):
+    """A web server that is not a master (answers 200 with HTML) on the master's port."""
+    class NotAMaster(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = b"<html>hello</html"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), NotAMaster)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        site["master"].update(host="127.0.0.1", port=server.server_port)
+        response = alice_client.get(reverse("cluster-status"))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert response.status_code == 200
+    assert "cannot be reached" in text(response)

@@ -4,6 +4,7 @@ import http.client
 import logging
 import threading
 import time
+import xml.parsers.expat
 import xmlrpc.client
 
 from stechec.common.rpc import RPCClient, server_url
@@ -45,7 +46,8 @@ def master_status():
         hint = " (is shared_secret the same as the master's?)" if e.errcode == 401 else ""
         raise MasterUnavailable(f"The master node answered HTTP {e.errcode} {e.errmsg}"
                                 f"{hint}.") from None
-    except (OSError, http.client.HTTPException, xmlrpc.client.ResponseError) as e:
+    except (OSError, http.client.HTTPException, xmlrpc.client.ResponseError,
+            xml.parsers.expat.ExpatError) as e:
         logger.warning("cluster status: master at %s unreachable: %s", url, e)
         raise MasterUnavailable(f"The master node at {master['host']}:{master['port']} cannot "
                                 f"be reached ({e or type(e).__name__}).") from None
@@ -57,7 +59,9 @@ def _with_usage(status):
         raise MasterUnavailable("The master node sent a status this site does not understand.")
     now = time.time()
     workers = []
-    for worker in status.get("workers", []):
+    for worker in status.get("workers") or []:
+        if not isinstance(worker, dict):
+            continue
         max_slots = worker.get("max_slots") or 0
         used = max_slots - (worker.get("free_slots") or 0)
         last = worker.get("last_heartbeat")
