@@ -6,7 +6,7 @@ another path than /etc/stechec/website.yml).
 
 import os
 
-from stechec.common import config
+from stechec.common import archive, config
 from stechec.common.config import Key
 from stechec.common.database import SQL_SCHEMA, django_database
 
@@ -23,6 +23,9 @@ WEBSITE_SCHEMA = {
         "static_path": Key(str, None, nullable=True),
         "self_registration": Key(bool, False),
         "upload_max_bytes": Key(int, 2 * 1024 * 1024, minimum=1),
+        # The same member checks the worker applies before unpacking.
+        "archive_max_members": Key(int, archive.DEFAULT_MAX_MEMBERS, minimum=1),
+        "archive_max_unpacked_bytes": Key(int, archive.DEFAULT_MAX_UNPACKED_BYTES, minimum=1),
         "uploads_per_minute": Key(int, 5, minimum=1),
         "matches_in_flight_per_user": Key(int, 20, minimum=1),
         # False as in the original: any ready champion may be picked for a
@@ -76,6 +79,7 @@ def django_settings(site):
             "django.middleware.security.SecurityMiddleware",
             "whitenoise.middleware.WhiteNoiseMiddleware",
             "django.contrib.sessions.middleware.SessionMiddleware",
+            "stechec.www.contest.middleware.RequestSizeLimitMiddleware",
             "django.middleware.common.CommonMiddleware",
             "django.middleware.csrf.CsrfViewMiddleware",
             "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -31,6 +31,12 @@ class Priority(models.IntegerChoices):
     PLAYER = 100, "player"
 
 
+class ChampionQuerySet(models.QuerySet):
+    def visible(self):
+        """Champions not deleted by their authors."""
+        return self.filter(deleted=False)
+
+
 class Champion(models.Model):
     class Status(models.TextChoices):
         NEW = "new", "waiting for compilation"
@@ -54,6 +60,11 @@ class Champion(models.Model):
                               help_text="host:port of the worker of the latest attempt")
     failure_reason = models.TextField(blank=True)
 
+    objects = ChampionQuerySet.as_manager()
+
+    # Statuses a recompilation may start from (not while the master holds it).
+    FINISHED = (Status.READY, Status.ERROR, Status.FAILED)
+
     class Meta:
         ordering = ["-id"]
         indexes = [
@@ -74,6 +85,29 @@ class Champion(models.Model):
         champion = cls.objects.create(status=cls.Status.NEW, **fields)
         notify_master()
         return champion
+
+    @classmethod
+    def requeue_for_compilation(cls, queryset):
+        """Put finished champions back to `new`; returns how many were requeued."""
+        with transaction.atomic():
+            count = queryset.filter(status__in=cls.FINISHED).update(
+                status=cls.Status.NEW, failure_reason="")
+            if count:
+                notify_master()
+        return count
+
+    @property
+    def in_progress(self):
+        return self.status in (self.Status.NEW, self.Status.PENDING)
+
+    def can_read_private(self, user):
+        """Sources and compile log: for the author and staff only."""
+        return user.is_staff or self.author_id == user.id
+
+    def soft_delete(self):
+        """Hide the champion; its matches and files stay for their history."""
+        self.deleted = True
+        self.save(update_fields=["deleted"])
 
 
 class Map(models.Model):
@@ -177,8 +211,37 @@ class Match(models.Model):
             models.Index(fields=["tournament", "status"], name="match_by_tournament"),
         ]
 
+    IN_FLIGHT = (Status.CREATING, Status.NEW, Status.PENDING)
+    FINISHED = (Status.DONE, Status.FAILED)
+
     def __str__(self):
         return f"match #{self.id}"
+
+    @property
+    def in_progress(self):
+        return self.status in self.IN_FLIGHT
+
+    def can_read_outputs(self, user):
+        """Server log, dump and replay: for staff, the match's author and its players' authors.
+
+        Reads `players` (prefetch them with their champions for a list).
+        """
+        if user.is_staff or (self.author_id is not None and self.author_id == user.id):
+            return True
+        return any(p.champion.author_id == user.id for p in self.players.all())
+
+    @classmethod
+    def rerun(cls, queryset):
+        """Put finished matches back to `new` with their results cleared; returns how many."""
+        with transaction.atomic():
+            ids = list(queryset.filter(status__in=cls.FINISHED).values_list("id", flat=True))
+            MatchPlayer.objects.filter(match_id__in=ids).update(
+                score=None, nb_timeout=0, has_timeout=False, exit_status=None)
+            cls.objects.filter(id__in=ids).update(
+                status=cls.Status.NEW, failure_reason="", started_at=None, finished_at=None)
+            if ids:
+                notify_master()
+        return len(ids)
 
     @classmethod
     def launch(cls, champions, *, author=None, map=None, priority=Priority.PLAYER,
@@ -220,3 +283,7 @@ class MatchPlayer(models.Model):
 
     def log_name(self):
         return paths.player_log_name(self.id, self.champion_id)
+
+    def can_read_log(self, user):
+        """A player's log: for its champion's author and staff only."""
+        return user.is_staff or self.champion.author_id == user.id

@@ -1,7 +1,47 @@
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from stechec.www.contest import views
+from stechec.www.contest.views import (
+    accounts,
+    champions,
+    home,
+    maps,
+    matches,
+    status,
+    tournaments,
+)
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home.home, name="home"),
+    path("accounts/login/", accounts.ContestLoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/register/", accounts.register, name="register"),
+
+    path("champions/", champions.champion_list, name="champion-list"),
+    path("champions/mine/", champions.champion_list, {"mine": True}, name="champion-mine"),
+    path("champions/new/", champions.champion_new, name="champion-new"),
+    path("champions/<int:pk>/", champions.champion_detail, name="champion-detail"),
+    path("champions/<int:pk>/compilation.log", champions.champion_log, name="champion-log"),
+    path("champions/<int:pk>/sources.tgz", champions.champion_sources, name="champion-sources"),
+    path("champions/<int:pk>/delete/", champions.champion_delete, name="champion-delete"),
+
+    path("matches/", matches.match_list, name="match-list"),
+    path("matches/mine/", matches.match_list, {"mine": True}, name="match-mine"),
+    path("matches/new/", matches.match_new, name="match-new"),
+    path("matches/<int:pk>/", matches.match_detail, name="match-detail"),
+    path("matches/<int:pk>/server.log", matches.match_server_log, name="match-server-log"),
+    path("matches/<int:pk>/players/<int:player_pk>.log", matches.match_player_log,
+         name="match-player-log"),
+    path("matches/<int:pk>/dump.json.gz", matches.match_dump, name="match-dump"),
+    path("matches/<int:pk>/replay", matches.match_replay, name="match-replay"),
+
+    path("maps/", maps.map_list, name="map-list"),
+    path("maps/new/", maps.map_new, name="map-new"),
+    path("maps/<int:pk>/", maps.map_detail, name="map-detail"),
+    path("maps/<int:pk>/official/", maps.map_official, name="map-official"),
+
+    path("tournaments/", tournaments.tournament_list, name="tournament-list"),
+    path("tournaments/<int:pk>/", tournaments.tournament_detail, name="tournament-detail"),
+
+    path("status/", status.cluster_status, name="cluster-status"),
 ]

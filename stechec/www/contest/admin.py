@@ -1,0 +1,103 @@
+from django.contrib import admin, messages
+
+from stechec.www.contest.models import (
+    Champion,
+    Map,
+    Match,
+    MatchPlayer,
+    Tournament,
+    TournamentMap,
+    TournamentPlayer,
+)
+
+
+@admin.register(Champion)
+class ChampionAdmin(admin.ModelAdmin):
+    list_display = ["id", "name", "author", "status", "language", "attempts", "worker",
+                    "deleted", "ts"]
+    list_filter = ["status", "deleted", "language"]
+    search_fields = ["name", "author__username"]
+    list_select_related = ["author"]
+    raw_id_fields = ["author"]
+    actions = ["recompile"]
+    show_full_result_count = False
+
+    @admin.action(description="Recompile the selected champions")
+    def recompile(self, request, queryset):
+        count = Champion.requeue_for_compilation(queryset)
+        self.message_user(request, f"{count} champion(s) queued for compilation (champions "
+                                   "still waiting or compiling were left alone).",
+                          messages.SUCCESS)
+
+
+class MatchPlayerInline(admin.TabularInline):
+    model = MatchPlayer
+    raw_id_fields = ["champion"]
+    extra = 0
+
+
+@admin.register(Match)
+class MatchAdmin(admin.ModelAdmin):
+    list_display = ["id", "status", "priority", "author", "tournament", "map", "attempts",
+                    "worker", "ts", "finished_at"]
+    list_filter = ["status", "priority"]
+    search_fields = ["id", "author__username"]
+    list_select_related = ["author", "tournament", "map"]
+    raw_id_fields = ["author", "tournament", "map"]
+    inlines = [MatchPlayerInline]
+    actions = ["rerun"]
+    show_full_result_count = False
+
+    @admin.action(description="Rerun the selected matches")
+    def rerun(self, request, queryset):
+        count = Match.rerun(queryset)
+        self.message_user(request, f"{count} match(es) queued again (matches still waiting or "
+                                   "running were left alone).", messages.SUCCESS)
+
+
+@admin.register(MatchPlayer)
+class MatchPlayerAdmin(admin.ModelAdmin):
+    list_display = ["id", "match", "champion", "score", "nb_timeout", "has_timeout",
+                    "exit_status"]
+    list_select_related = ["match", "champion"]
+    raw_id_fields = ["match", "champion"]
+    show_full_result_count = False
+
+
+@admin.register(Map)
+class MapAdmin(admin.ModelAdmin):
+    list_display = ["id", "name", "author", "official", "ts"]
+    list_filter = ["official"]
+    search_fields = ["name", "author__username"]
+    list_select_related = ["author"]
+    raw_id_fields = ["author"]
+    actions = ["mark_official", "mark_unofficial"]
+
+    @admin.action(description="Mark the selected maps official")
+    def mark_official(self, request, queryset):
+        self.message_user(request, f"{queryset.update(official=True)} map(s) marked official.")
+
+    @admin.action(description="Mark the selected maps not official")
+    def mark_unofficial(self, request, queryset):
+        self.message_user(request, f"{queryset.update(official=False)} map(s) no longer "
+                                   "official.")
+
+
+class TournamentPlayerInline(admin.TabularInline):
+    model = TournamentPlayer
+    raw_id_fields = ["champion"]
+    extra = 0
+
+
+class TournamentMapInline(admin.TabularInline):
+    model = TournamentMap
+    raw_id_fields = ["map"]
+    extra = 0
+
+
+@admin.register(Tournament)
+class TournamentAdmin(admin.ModelAdmin):
+    list_display = ["id", "name", "format", "status", "ts"]
+    list_filter = ["format", "status"]
+    search_fields = ["name"]
+    inlines = [TournamentPlayerInline, TournamentMapInline]

@@ -1,0 +1,80 @@
+"""The cluster status page's data: the master's `status()` (shape in docs/rpc.md)."""
+
+import http.client
+import logging
+import threading
+import time
+import xml.parsers.expat
+import xmlrpc.client
+
+from stechec.common.rpc import RPCClient, server_url
+from stechec.www.contest import conf
+
+logger = logging.getLogger(__name__)
+
+
+class MasterUnavailable(Exception):
+    """The master could not be asked; the message is for the page."""
+
+
+# Clients kept between requests so that their connections stay open; one set
+# per thread, since RPCClient's pool is made for greenlets, not threads.
+_local = threading.local()
+
+
+def _client(master):
+    clients = _local.__dict__.setdefault("clients", {})
+    key = (master["host"], master["port"], master["shared_secret"], master["timeout_secs"])
+    if key not in clients:
+        clients[key] = RPCClient(server_url(master["host"], master["port"]),
+                                 master["shared_secret"], timeout=master["timeout_secs"])
+    return clients[key]
+
+
+def master_status():
+    """The master's status document, with per-worker figures added for the page."""
+    master = conf.master()
+    client = _client(master)
+    url = client.url
+    try:
+        status = client.status()
+    except xmlrpc.client.Fault as e:
+        logger.warning("cluster status: master at %s refused status(): %s", url, e.faultString)
+        raise MasterUnavailable(f"The master node refused the request: {e.faultString}") from None
+    except xmlrpc.client.ProtocolError as e:
+        logger.warning("cluster status: master at %s answered HTTP %d", url, e.errcode)
+        hint = " (is shared_secret the same as the master's?)" if e.errcode == 401 else ""
+        raise MasterUnavailable(f"The master node answered HTTP {e.errcode} {e.errmsg}"
+                                f"{hint}.") from None
+    except (OSError, http.client.HTTPException, xmlrpc.client.ResponseError,
+            xml.parsers.expat.ExpatError) as e:
+        logger.warning("cluster status: master at %s unreachable: %s", url, e)
+        raise MasterUnavailable(f"The master node at {master['host']}:{master['port']} cannot "
+                                f"be reached ({e or type(e).__name__}).") from None
+    return _with_usage(status)
+
+
+def _with_usage(status):
+    if not isinstance(status, dict):
+        raise MasterUnavailable("The master node sent a status this site does not understand.")
+    now = time.time()
+    workers = []
+    for worker in status.get("workers") or []:
+        if not isinstance(worker, dict):
+            continue
+        max_slots = worker.get("max_slots") or 0
+        used = max_slots - (worker.get("free_slots") or 0)
+        last = worker.get("last_heartbeat")
+        workers.append({
+            **worker,
+            "used_slots": used,
+            "usage_percent": round(100 * used / max_slots) if max_slots else 0,
+            "heartbeat_age": round(now - last, 1) if isinstance(last, int | float) else None,
+        })
+    workers.sort(key=lambda w: (str(w.get("hostname")), w.get("port") or 0))
+    queue = status.get("queue") or {}
+    return {"workers": workers,
+            "champions": queue.get("champions") or {},
+            "matches": queue.get("matches") or {},
+            "total_slots": sum(w.get("max_slots") or 0 for w in workers),
+            "used_slots": sum(w["used_slots"] for w in workers)}

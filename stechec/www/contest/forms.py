@@ -1,0 +1,86 @@
+from django import forms
+from django.contrib.auth.forms import UserCreationForm
+from django.template.defaultfilters import filesizeformat
+
+from stechec.common import archive
+from stechec.www.contest import conf
+from stechec.www.contest.models import Champion, Map
+
+
+class ChampionUploadForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    sources = forms.FileField(label="Sources (.tgz)",
+                              help_text="A gzip-compressed tar archive of your champion's sources.")
+    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def clean_sources(self):
+        """Refuse the archive before anything is stored, with the worker's own checks."""
+        uploaded = self.cleaned_data["sources"]
+        website = conf.website()
+        if uploaded.size > website["upload_max_bytes"]:
+            raise forms.ValidationError(
+                f"The archive is {filesizeformat(uploaded.size)}; the limit is "
+                f"{filesizeformat(website['upload_max_bytes'])}.")
+        uploaded.seek(0)
+        try:
+            archive.check(uploaded, max_members=website["archive_max_members"],
+                          max_unpacked_bytes=website["archive_max_unpacked_bytes"])
+        except archive.ArchiveError as e:
+            raise forms.ValidationError(f"Archive refused: {e}.") from None
+        return uploaded
+
+
+class ChampionField(forms.ModelChoiceField):
+    """A ready champion, picked by its number (a select of 20,000 would not do)."""
+
+    widget = forms.NumberInput(attrs={"min": 1, "list": "champion-choices"})
+    default_error_messages = {
+        "invalid_choice": "No ready champion has this number.",
+    }
+
+
+class MatchForm(forms.Form):
+    map = forms.ModelChoiceField(Map.objects.all(), required=False,
+                                 empty_label="(no map)")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        ready = Champion.objects.visible().filter(status=Champion.Status.READY)
+        if conf.website()["own_champions_only"] and not user.is_staff:
+            ready = ready.filter(author=user)
+        for seat in range(conf.contest()["nb_players"]):
+            self.fields[f"champion_{seat + 1}"] = ChampionField(
+                ready, label=f"Champion {seat + 1}")
+        # The map select goes last.
+        self.order_fields([f"champion_{n + 1}" for n in range(conf.contest()["nb_players"])])
+
+    def champions(self):
+        return [self.cleaned_data[f"champion_{n + 1}"]
+                for n in range(conf.contest()["nb_players"])]
+
+
+class MapForm(forms.ModelForm):
+    # Kept as typed (no stripping): whitespace may matter to a game's map format.
+    contents = forms.CharField(strip=False, widget=forms.Textarea(attrs={"rows": 12,
+                                                                         "class": "mono"}))
+
+    class Meta:
+        model = Map
+        fields = ["name", "contents"]
+
+    def clean_contents(self):
+        contents = self.cleaned_data["contents"].replace("\r\n", "\n")
+        limit = conf.contest()["map_max_bytes"]
+        size = len(contents.encode("utf-8"))
+        if not contents.strip():
+            raise forms.ValidationError("The map is empty.")
+        if size > limit:
+            raise forms.ValidationError(f"The map is {filesizeformat(size)}; the limit is "
+                                        f"{filesizeformat(limit)}.")
+        return contents
+
+
+class RegistrationForm(UserCreationForm):
+    class Meta(UserCreationForm.Meta):
+        fields = ["username", "email"]

@@ -1,0 +1,41 @@
+"""Per-user limits from website.yml: uploads per minute, matches in flight.
+
+Counted in the database, so they hold across every gunicorn worker. Callers
+check inside the transaction that creates the row, after locking the user's
+row (`lock_user`), so that two requests at once cannot both slip under.
+"""
+
+import datetime
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from stechec.www.contest import conf
+from stechec.www.contest.models import Champion, Match
+
+
+class LimitReached(Exception):
+    """A per-user limit refuses the request; the message is for the user."""
+
+
+def lock_user(user):
+    """Serialise this user's creations until the transaction ends (no-op on SQLite,
+    whose write transactions are serialised anyway)."""
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+
+
+def check_upload_rate(user):
+    limit = conf.website()["uploads_per_minute"]
+    since = timezone.now() - datetime.timedelta(minutes=1)
+    recent = Champion.objects.filter(author=user, ts__gte=since).count()
+    if recent >= limit:
+        raise LimitReached(f"You uploaded {recent} champions in the last minute; the limit is "
+                           f"{limit} a minute. Please wait a moment and try again.")
+
+
+def check_matches_in_flight(user):
+    limit = conf.website()["matches_in_flight_per_user"]
+    in_flight = Match.objects.filter(author=user, status__in=Match.IN_FLIGHT).count()
+    if in_flight >= limit:
+        raise LimitReached(f"You already have {in_flight} matches waiting or running; the limit "
+                           f"is {limit}. Wait for some of them to finish.")

@@ -1,0 +1,32 @@
+"""Refusing request bodies far over the upload limit before they are read.
+
+Django bounds form fields in memory but spools uploaded files to disk
+whatever their size, and the CSRF check reads the whole body of every POST
+before any view runs. Behind the nginx sample, client_max_body_size does
+this; without nginx (gunicorn alone, or whitenoise-only deployments) this
+middleware, placed before the CSRF one, does.
+"""
+
+from django.shortcuts import render
+from django.template.defaultfilters import filesizeformat
+
+from stechec.www.contest import conf
+
+# Room for the upload form's other fields and the multipart framing.
+FORM_OVERHEAD_BYTES = 64 * 1024
+
+
+class RequestSizeLimitMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = conf.website()["upload_max_bytes"] + FORM_OVERHEAD_BYTES
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > limit:
+            return render(request, "413.html", {
+                "limit": filesizeformat(conf.website()["upload_max_bytes"])}, status=413)
+        return self.get_response(request)

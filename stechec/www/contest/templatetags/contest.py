@@ -1,0 +1,42 @@
+"""Template helpers for the lists' busiest cells.
+
+A match list page shows 50 matches of up to 4 players each: built here in
+one pass instead of a dozen template lookups and escapes per player, the page
+renders several times faster.
+"""
+
+from html import escape
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+register = template.Library()
+
+
+@register.simple_tag
+def match_players(match, champions_url):
+    """The players of a match from with_players(), each linked to champions_url<id>/,
+    with its author and score."""
+    cells = []
+    for player in match.player_rows:
+        score = f" <b>{player.score}</b>" if player.score is not None else ""
+        cells.append(f'<a href="{escape(champions_url)}{player.champion_id}/">'
+                     f"{escape(player.champion_name)}</a> "
+                     f"<small>({escape(player.author_name)})</small>{score}")
+    return mark_safe(" · ".join(cells))
+
+
+@register.simple_tag
+def status_badge(obj):
+    return format_html('<span class="status status-{}">{}</span>', obj.status,
+                       obj.get_status_display())
+
+
+@register.filter
+def short_time(value):
+    """A list's date, as the `date:"Y-m-d H:i"` filter would show it, ten times cheaper."""
+    if value is None:
+        return ""
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")

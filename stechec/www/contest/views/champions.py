@@ -1,0 +1,111 @@
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from stechec.common import paths
+from stechec.www.contest import conf, files
+from stechec.www.contest.forms import ChampionUploadForm
+from stechec.www.contest.limits import LimitReached
+from stechec.www.contest.models import Champion
+from stechec.www.contest.pagination import paginate
+from stechec.www.contest.uploads import store_champion
+from stechec.www.contest.views.matches import match_rows, with_champion, with_players
+
+RECENT_MATCHES = 20
+
+logger = logging.getLogger(__name__)
+
+
+def _champion(request, pk):
+    """The champion `pk`; a deleted one exists for staff only."""
+    champion = get_object_or_404(Champion.objects.select_related("author"), pk=pk)
+    if champion.deleted and not request.user.is_staff:
+        raise Http404("No such champion.")
+    return champion
+
+
+def _private_champion(request, pk):
+    champion = _champion(request, pk)
+    if not champion.can_read_private(request.user):
+        raise PermissionDenied("Only the champion's author can see this.")
+    return champion
+
+
+def _directory(champion):
+    root, game = conf.shared_root()
+    return champion.directory(root, game)
+
+
+@login_required
+def champion_list(request, mine=False):
+    champions = Champion.objects.visible().select_related("author")
+    if mine:
+        champions = champions.filter(author=request.user)
+    return render(request, "stechec/champion_list.html",
+                  {"page": paginate(request, champions), "mine": mine})
+
+
+@login_required
+def champion_detail(request, pk):
+    champion = _champion(request, pk)
+    private = champion.can_read_private(request.user)
+    log = None
+    if private and not champion.in_progress:
+        log = files.read_tail(f"{_directory(champion)}/{paths.COMPILATION_LOG}")
+    recent = with_players(with_champion(match_rows(), champion.pk)[:RECENT_MATCHES])
+    return render(request, "stechec/champion_detail.html", {
+        "champion": champion, "private": private, "log": log,
+        "matches": recent, "refresh": champion.in_progress,
+    })
+
+
+@login_required
+def champion_new(request):
+    form = ChampionUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            champion = store_champion(request.user, data["name"], data["comment"],
+                                      data["sources"])
+        except LimitReached as e:
+            form.add_error(None, str(e))
+        except OSError:
+            logger.exception("upload by %s: cannot store the archive", request.user.username)
+            form.add_error(None, "The site could not store your archive (nothing was kept); "
+                                 "the organisers can see why in the site's log. Please try "
+                                 "again later.")
+        else:
+            messages.success(request, f"Champion {champion.name} uploaded; it is waiting for "
+                                      "compilation.")
+            return redirect("champion-detail", pk=champion.pk)
+    return render(request, "stechec/champion_form.html", {"form": form,
+                                                          "limits": conf.website()})
+
+
+@login_required
+def champion_log(request, pk):
+    champion = _private_champion(request, pk)
+    return files.text(f"{_directory(champion)}/{paths.COMPILATION_LOG}", paths.COMPILATION_LOG)
+
+
+@login_required
+def champion_sources(request, pk):
+    champion = _private_champion(request, pk)
+    return files.download(f"{_directory(champion)}/{paths.CHAMPION_SOURCES}",
+                          f"champion-{champion.pk}.tgz", "application/gzip")
+
+
+@login_required
+@require_POST
+def champion_delete(request, pk):
+    champion = _champion(request, pk)
+    if champion.author_id != request.user.id:
+        raise PermissionDenied("Only the champion's author can delete it.")
+    champion.soft_delete()
+    messages.success(request, f"Champion {champion.name} deleted.")
+    return redirect("champion-mine")

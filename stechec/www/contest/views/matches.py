@@ -1,0 +1,206 @@
+from typing import NamedTuple
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import F, Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+
+from stechec.common import paths
+from stechec.www.contest import conf, files, limits
+from stechec.www.contest.forms import MatchForm
+from stechec.www.contest.models import Champion, Match, MatchPlayer
+from stechec.www.contest.pagination import paginate
+from stechec.www.contest.replay import DumpUnreadable, load_dump, tictactoe_states
+
+
+class PlayerRow(NamedTuple):
+    champion_id: int
+    champion_name: str
+    author_name: str
+    score: int | None
+
+
+def match_rows():
+    """Matches with what a list row shows of them; see with_players() for their players."""
+    return Match.objects.select_related("author", "map", "tournament").defer(
+        "options", "map__contents", "author__password", "author__email",
+        "author__first_name", "author__last_name")
+
+
+def with_players(matches):
+    """The given matches, each with `player_rows` in seat order, read in one query.
+
+    Plain tuples rather than prefetched models: a page of 50 four-player matches
+    would otherwise build 600 model instances, most of the page's time.
+    """
+    matches = list(matches)
+    by_id = {match.pk: match for match in matches}
+    for match in matches:
+        match.player_rows = []
+    players = MatchPlayer.objects.filter(match_id__in=by_id).order_by("id").values_list(
+        "match_id", "champion_id", "champion__name", "champion__author__username", "score")
+    for match_id, *row in players:
+        by_id[match_id].player_rows.append(PlayerRow(*row))
+    return matches
+
+
+def with_champion(matches, champion_id):
+    # A subquery rather than a join: a champion playing itself would list the match twice.
+    return matches.filter(id__in=MatchPlayer.objects.filter(champion_id=champion_id)
+                          .values("match_id"))
+
+
+# The match form lists the user's latest ready champions, not all of a prolific author's.
+MY_CHAMPIONS_LISTED = 200
+# Larger ids cannot exist (64-bit keys) and make the database raise.
+MAX_ID = 2**63 - 1
+
+
+def _int_param(request, name):
+    """A numeric id from the query string, or None when absent or not a possible id."""
+    try:
+        value = int(request.GET[name])
+    except (KeyError, ValueError):
+        return None
+    return value if 0 < value <= MAX_ID else None
+
+
+@login_required
+def match_list(request, mine=False):
+    matches = match_rows()
+    filters = {}
+    if mine:
+        matches = matches.filter(author=request.user)
+    champion_id = _int_param(request, "champion")
+    if champion_id is not None:
+        matches = with_champion(matches, champion_id)
+        filters["champion"] = champion_id
+    author = request.GET.get("author", "").strip()
+    if author and not mine:
+        matches = matches.filter(author__username=author)
+        filters["author"] = author
+    tournament_id = _int_param(request, "tournament")
+    if tournament_id is not None:
+        matches = matches.filter(tournament_id=tournament_id)
+        filters["tournament"] = tournament_id
+    page = paginate(request, matches)
+    page.items = with_players(page.items)
+    return render(request, "stechec/match_list.html", {
+        "page": page, "mine": mine, "filters": filters,
+        "query": urlencode(filters),
+    })
+
+
+@login_required
+def match_new(request):
+    initial = {}
+    wanted = _int_param(request, "champion")
+    if wanted is not None:
+        initial["champion_1"] = wanted
+    form = MatchForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                limits.lock_user(request.user)
+                limits.check_matches_in_flight(request.user)
+                match = Match.launch(form.champions(), author=request.user,
+                                     map=form.cleaned_data["map"])
+        except limits.LimitReached as e:
+            form.add_error(None, str(e))
+        else:
+            messages.success(request, f"Match {match.pk} created; it is waiting for a worker.")
+            return redirect("match-detail", pk=match.pk)
+    mine = Champion.objects.visible().filter(author=request.user, status=Champion.Status.READY)
+    return render(request, "stechec/match_form.html", {
+        "form": form, "my_champions": mine[:MY_CHAMPIONS_LISTED],
+        "nb_players": conf.contest()["nb_players"],
+        "own_only": conf.website()["own_champions_only"] and not request.user.is_staff,
+    })
+
+
+def _match(pk):
+    players = MatchPlayer.objects.select_related("champion").annotate(
+        author_name=F("champion__author__username"))
+    return get_object_or_404(Match.objects.select_related("author", "map", "tournament")
+                             .prefetch_related(Prefetch("players", queryset=players)), pk=pk)
+
+
+def _directory(match):
+    root, game = conf.shared_root()
+    return match.directory(root, game)
+
+
+def _match_with_outputs(request, pk):
+    match = _match(pk)
+    if not match.can_read_outputs(request.user):
+        raise PermissionDenied("Only the match's author, its players' authors and the "
+                               "organisers can see this.")
+    return match
+
+
+@login_required
+def match_detail(request, pk):
+    match = _match(pk)
+    user = request.user
+    outputs = match.can_read_outputs(user)
+    players = [{"player": p, "log": p.can_read_log(user)} for p in match.players.all()]
+    replay = {}
+    if outputs and match.status == Match.Status.DONE:
+        replay = _replay(match)
+    return render(request, "stechec/match_detail.html", {
+        "match": match, "players": players, "outputs": outputs, "replay": replay,
+        "refresh": match.in_progress, "game": conf.contest()["game"],
+        "game_viewer": conf.website()["static_path"] is not None,
+    })
+
+
+def _replay(match):
+    """What the page's replay section shows: tictactoe states, or a message."""
+    game = conf.contest()["game"]
+    try:
+        dump = load_dump(f"{_directory(match)}/{paths.DUMP}")
+    except DumpUnreadable as e:
+        return {"message": str(e)}
+    states = tictactoe_states(dump)
+    if states is not None:
+        names = {str(p.pk): p.champion.name for p in match.players.all()}
+        seats = [names.get(str(n), str(n)) for n in (dump.get("players") or [])]
+        return {"states": states, "seats": seats}
+    if conf.website()["static_path"]:
+        return {"viewer": True}
+    return {"message": f"This site has no replay viewer for {game}: download the dump."}
+
+
+@login_required
+def match_server_log(request, pk):
+    match = _match_with_outputs(request, pk)
+    return files.text(f"{_directory(match)}/{paths.SERVER_LOG}", paths.SERVER_LOG)
+
+
+@login_required
+def match_player_log(request, pk, player_pk):
+    match = _match(pk)
+    player = next((p for p in match.players.all() if p.pk == player_pk), None)
+    if player is None:
+        raise Http404("No such player in this match.")
+    if not player.can_read_log(request.user):
+        raise PermissionDenied("Only the champion's author can see its log.")
+    name = player.log_name()
+    return files.text(f"{_directory(match)}/{name}", name)
+
+
+@login_required
+def match_dump(request, pk):
+    match = _match_with_outputs(request, pk)
+    return files.download(f"{_directory(match)}/{paths.DUMP}", f"match-{match.pk}-dump.json.gz",
+                          "application/gzip")
+
+
+@login_required
+def match_replay(request, pk):
+    match = _match_with_outputs(request, pk)
+    return files.download(f"{_directory(match)}/{paths.REPLAY}", f"match-{match.pk}-replay")

@@ -1,0 +1,145 @@
+"""A player's journey in headless Chromium (Debian's), against a live server."""
+
+import os
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connections
+
+from stechec.www.contest.models import Champion
+from tests.conftest import require_tool
+from tests.www.helpers import (
+    STATUS,
+    finished_match,
+    make_tgz,
+    match_file,
+    ready_champion,
+    tictactoe_dump,
+    write_file,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ARTIFACTS = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "test-artifacts")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+# Generous: other test suites share this machine's two cores.
+TIMEOUT_MS = 60_000
+
+
+@pytest.fixture
+def browser_page(live_server, monkeypatch):
+    chromium = require_tool("chromium", "the browser journey drives headless Chromium")
+    # (After live_server, so that the browser closes before the server stops.)
+    # Playwright's sync API keeps an asyncio loop in this thread, which makes
+    # Django refuse ORM calls from the test itself; the test is not async code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True,
+                                             args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1100, "height": 800})
+        page.set_default_timeout(TIMEOUT_MS)
+        try:
+            yield page
+        finally:
+            browser.close()
+            # While Playwright's loop runs, the test's ORM calls get a database
+            # connection of their own (Django's connections are per context);
+            # close it here, or PostgreSQL cannot drop the test database.
+            connections.close_all()
+
+
+def screenshot(page, name):
+    page.screenshot(path=os.path.join(ARTIFACTS, name), full_page=True)
+
+
+def log_in(page, live_server, username, password):
+    page.goto(f"{live_server.url}/champions/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button:has-text('Log in')")
+    page.wait_for_url(f"{live_server.url}/champions/")
+
+
+def test_log_in_upload_a_champion_and_watch_its_status(browser_page, live_server, tmp_path):
+    page = browser_page
+    alice = User.objects.create_user("alice", password="alice-password")
+    archive = tmp_path / "champion.tgz"
+    archive.write_bytes(make_tgz({"prologin.py": b"def play_turn():\n    pass\n"}))
+
+    bad_archive = tmp_path / "bad.tgz"
+    bad_archive.write_bytes(make_tgz({"../escape.py": b"x"}))
+
+    log_in(page, live_server, "alice", "alice-password")
+    page.click("text=Upload a champion")
+    page.fill("input[name=name]", "my-first-bot")
+    page.set_input_files("input[name=sources]", str(bad_archive))
+    page.click("button:has-text('Upload')")
+    assert "paths with '..' are not accepted" in page.inner_text(".field.has-errors")
+    assert not Champion.objects.exists()
+    screenshot(page, "champion-refused.png")
+
+    page.fill("input[name=name]", "my-first-bot")
+    page.fill("textarea[name=comment]", "plays the centre first")
+    page.set_input_files("input[name=sources]", str(archive))
+    page.click("button:has-text('Upload')")
+
+    page.wait_for_selector("h1:has-text('Champion my-first-bot')")
+    champion = Champion.objects.get(author=alice)
+    assert page.url == f"{live_server.url}/champions/{champion.pk}/"
+    assert "waiting for compilation" in page.inner_text("#champion-status")
+    assert page.is_visible("text=Download the sources")
+    screenshot(page, "champion-waiting.png")
+
+    # A worker compiles it; the page refreshes itself and shows the new status.
+    Champion.objects.filter(pk=champion.pk).update(status=Champion.Status.READY,
+                                                   language="python")
+    page.wait_for_function(
+        "document.querySelector('#champion-status').innerText.includes('ready')")
+    assert "python" in page.content()
+    screenshot(page, "champion-ready.png")
+
+
+def test_step_through_a_tictactoe_replay(browser_page, live_server, site):
+    page = browser_page
+    alice = User.objects.create_user("alice", password="alice-password")
+    mine, theirs = ready_champion(alice, "crosses"), ready_champion(alice, "noughts")
+    match = finished_match(alice, [mine, theirs])
+    first, second = match.players.all()
+    write_file(match_file(site, match, "dump.json.gz"), tictactoe_dump([first.pk, second.pk]))
+
+    log_in(page, live_server, "alice", "alice-password")
+    page.goto(f"{live_server.url}/matches/{match.pk}/")
+
+    assert page.inner_text("#replay-turn").startswith("state 1 / 3")
+    assert page.inner_text("#replay-board").replace("\n", "") == ""
+    page.click("button:has-text('Next')")
+    page.click("button:has-text('Next')")
+    assert page.inner_text("#replay-turn").startswith("state 3 / 3")
+    assert page.inner_text("#replay-board").replace("\n", "") == "XO"
+    assert page.inner_text("#replay-caption") == "noughts (O) wins."
+    screenshot(page, "match-replay.png")
+    page.click("button:has-text('Previous')")
+    assert page.inner_text("#replay-caption") == "noughts (O) to play."
+
+
+def test_browse_the_match_list_and_the_cluster_status(browser_page, live_server, fake_master):
+    page = browser_page
+    alice = User.objects.create_user("alice", password="alice-password")
+    champions = [ready_champion(alice, name) for name in ("alpha", "beta", "gamma")]
+    for n in range(3):
+        finished_match(alice, [champions[n], champions[(n + 1) % 3]])
+    fake_master(STATUS)
+
+    log_in(page, live_server, "alice", "alice-password")
+    page.click("nav >> text=Matches")
+    assert page.locator("tbody tr").count() == 3
+    screenshot(page, "match-list.png")
+
+    page.click("nav >> text=Cluster")
+    assert page.locator("table.workers tbody tr").count() == 2
+    assert "75%" in page.inner_text("table.workers")
+    screenshot(page, "cluster-status.png")

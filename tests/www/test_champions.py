@@ -1,0 +1,222 @@
+import os
+import tarfile
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from stechec.common import paths
+from stechec.www.contest import uploads
+from stechec.www.contest.models import Champion
+from tests.www.helpers import (
+    champion_file,
+    make_tgz,
+    ready_champion,
+    text,
+    upload_file,
+    write_file,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(client, data, name="mine"):
+    return client.post(reverse("champion-new"), {"name": name, "comment": "first try",
+                                                 "sources": upload_file(data)})
+
+
+def test_upload_stores_the_archive_and_queues_the_champion(alice_client, site):
+    data = make_tgz({"prologin.py": b"def play(): pass\n", "lib/util.py": b"x = 1\n"})
+
+    response = upload(alice_client, data)
+
+    champion = Champion.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("champion-detail", args=[champion.pk])
+    assert (champion.name, champion.comment, champion.status) == ("mine", "first try", "new")
+    with open(champion_file(site, champion, paths.CHAMPION_SOURCES), "rb") as f:
+        assert f.read() == data
+    # Nothing but the archive: no temporary file left behind.
+    assert os.listdir(os.path.dirname(champion_file(site, champion, "x"))) == ["champion.tgz"]
+
+
+def _symlink(info):
+    info.type = tarfile.SYMTYPE
+    info.linkname = "/etc/passwd"
+
+
+def _device(info):
+    info.type = tarfile.CHRTYPE
+
+
+@pytest.mark.parametrize(("data", "reason"), [
+    (make_tgz(raw=b"this is not an archive"), "not a gzip-compressed tar archive"),
+    (make_tgz({"/etc/evil": b"x"}), "absolute paths are not accepted"),
+    (make_tgz({"../../escape": b"x"}), "'..' are not accepted"),
+    (make_tgz({"link": _symlink}), "links are not accepted"),
+    (make_tgz({"dev": _device}), "only regular files and directories"),
+    (make_tgz(raw=make_tgz()[:40]), "archive"),
+])
+def test_a_refused_archive_says_why_and_stores_nothing(alice_client, site, data, reason):
+    response = upload(alice_client, data)
+
+    assert response.status_code == 200
+    assert reason in text(response)
+    assert not Champion.objects.exists()
+    assert not os.path.exists(site["contest"]["directory"])
+
+
+def test_archive_limits_come_from_the_configuration(alice_client, site):
+    site["website"]["archive_max_members"] = 2
+    response = upload(alice_client, make_tgz({"a": b"1", "b": b"2", "c": b"3"}))
+    assert "too many files (more than 2)" in text(response)
+
+    site["website"]["archive_max_unpacked_bytes"] = 1000
+    response = upload(alice_client, make_tgz({"big": b"0" * 5000}))
+    assert "unpacks to more than" in text(response)
+
+    site["website"]["upload_max_bytes"] = 10
+    response = upload(alice_client, make_tgz())
+    assert "the limit is 10" in text(response)
+    assert not Champion.objects.exists()
+
+
+def test_a_body_far_over_the_limit_is_refused_before_it_is_read(alice, site):
+    site["website"]["upload_max_bytes"] = 1000
+    # With CSRF checked (which reads the whole body), the size check must come first.
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(alice)
+    response = upload(strict, make_tgz({"big": os.urandom(200 * 1024)}))
+
+    assert response.status_code == 413
+    assert "a champion archive may be at most 1000" in text(response)
+    assert not Champion.objects.exists()
+
+
+def test_uploads_per_minute_are_limited_with_a_clear_message(alice_client, site):
+    site["website"]["uploads_per_minute"] = 2
+    assert upload(alice_client, make_tgz(), "one").status_code == 302
+    assert upload(alice_client, make_tgz(), "two").status_code == 302
+
+    response = upload(alice_client, make_tgz(), "three")
+
+    assert response.status_code == 200
+    assert "the limit is 2 a minute" in text(response)
+    assert Champion.objects.count() == 2
+
+
+def test_a_failed_write_rolls_the_row_back(alice_client, alice, site):
+    # A plain file where alice's champions directory should be: the write fails for real.
+    write_file(os.path.join(site["contest"]["directory"], "tictactoe", "champions", "alice"),
+               b"in the way")
+
+    response = upload(alice_client, make_tgz())
+
+    assert "could not store your archive (nothing was kept)" in text(response)
+    assert not Champion.objects.exists()
+
+
+def test_a_failed_transaction_removes_the_written_file(alice, site, monkeypatch):
+    # A commit failing after the file is in place cannot be produced on demand;
+    # fail right after the write instead, inside the same transaction.
+    written = []
+    real_write = uploads._write_atomically
+
+    def write_then_fail(uploaded, directory, name):
+        real_write(uploaded, directory, name)
+        written.append(os.path.join(directory, name))
+        raise RuntimeError("commit failed")
+
+    monkeypatch.setattr(uploads, "_write_atomically", write_then_fail)
+    with pytest.raises(RuntimeError):
+        uploads.store_champion(alice, "doomed", "", upload_file(make_tgz()))
+
+    assert written and not os.path.exists(written[0])
+    assert not os.path.exists(os.path.dirname(written[0]))
+    assert not Champion.objects.exists()
+
+
+def test_lists_show_all_and_mine_without_deleted_ones(alice_client, alice, bob):
+    ready_champion(alice, "alice-visible")
+    ready_champion(alice, "alice-deleted", deleted=True)
+    ready_champion(bob, "bob-visible")
+
+    everything = alice_client.get(reverse("champion-list")).content.decode()
+    mine = alice_client.get(reverse("champion-mine")).content.decode()
+
+    assert "alice-visible" in everything and "bob-visible" in everything
+    assert "alice-deleted" not in everything
+    assert "alice-visible" in mine and "bob-visible" not in mine
+
+
+def test_list_pages(alice_client, alice, site):
+    site["website"]["page_size"] = 2
+    for n in range(5):
+        ready_champion(alice, f"champion-{n}")
+
+    first = alice_client.get(reverse("champion-list")).content.decode()
+    third = alice_client.get(reverse("champion-list") + "?page=3").content.decode()
+
+    assert "champion-4" in first and "champion-3" in first and "champion-2" not in first
+    assert "Older" in first and "Newer" not in first
+    assert "champion-0" in third and "Older" not in third and "Newer" in third
+
+
+def test_detail_refreshes_while_waiting_and_shows_the_log_to_its_author(alice_client, alice,
+                                                                        site):
+    champion = ready_champion(alice)
+    Champion.objects.filter(pk=champion.pk).update(status=Champion.Status.NEW)
+
+    waiting = text(alice_client.get(reverse("champion-detail", args=[champion.pk])))
+    assert 'http-equiv="refresh"' in waiting
+    assert "waiting for compilation" in waiting
+
+    Champion.objects.filter(pk=champion.pk).update(status=Champion.Status.ERROR)
+    write_file(champion_file(site, champion, paths.COMPILATION_LOG), "error: missing ';'\n")
+    failed = text(alice_client.get(reverse("champion-detail", args=[champion.pk])))
+    assert 'http-equiv="refresh"' not in failed
+    assert "error: missing ';'" in failed
+
+
+def test_the_log_and_sources_are_for_the_author_and_staff_only(client, alice, bob, staff, site):
+    champion = ready_champion(alice)
+    write_file(champion_file(site, champion, paths.COMPILATION_LOG), "compiled fine\n")
+    write_file(champion_file(site, champion, paths.CHAMPION_SOURCES), b"tgz bytes")
+    detail = reverse("champion-detail", args=[champion.pk])
+    log = reverse("champion-log", args=[champion.pk])
+    sources = reverse("champion-sources", args=[champion.pk])
+
+    client.force_login(bob)
+    assert client.get(log).status_code == 403
+    assert client.get(sources).status_code == 403
+    page = client.get(detail).content.decode()
+    assert "compiled fine" not in page and sources not in page
+
+    for reader in (alice, staff):
+        client.force_login(reader)
+        assert b"".join(client.get(log).streaming_content) == b"compiled fine\n"
+        response = client.get(sources)
+        assert b"".join(response.streaming_content) == b"tgz bytes"
+        assert "attachment" in response["Content-Disposition"]
+
+
+def test_a_missing_log_is_a_404_not_a_crash(alice_client, alice):
+    champion = ready_champion(alice)
+    response = alice_client.get(reverse("champion-log", args=[champion.pk]))
+    assert response.status_code == 404
+    assert "not available" in text(response)
+
+
+def test_soft_delete_by_its_author_only(client, alice, bob):
+    champion = ready_champion(alice)
+    delete = reverse("champion-delete", args=[champion.pk])
+
+    client.force_login(bob)
+    assert client.post(delete).status_code == 403
+    client.force_login(alice)
+    assert client.get(delete).status_code == 405
+    assert client.post(delete).status_code == 302
+
+    champion.refresh_from_db()
+    assert champion.deleted
+    assert client.get(reverse("champion-detail", args=[champion.pk])).status_code == 404

@@ -1,0 +1,67 @@
+import pytest
+from django.urls import reverse
+
+from stechec.www.contest.models import Map, Tournament, TournamentPlayer
+from stechec.www.contest.views.tournaments import ranking
+from tests.www.helpers import ready_champion, text
+
+pytestmark = pytest.mark.django_db
+
+
+def test_create_a_map_and_see_it(alice_client, alice):
+    response = alice_client.post(reverse("map-new"), {"name": "cross",
+                                                      "contents": "x.x\r\n.x.\r\nx.x\r\n"})
+
+    board = Map.objects.get()
+    assert response["Location"] == reverse("map-detail", args=[board.pk])
+    assert (board.author, board.contents, board.official) == (alice, "x.x\n.x.\nx.x\n", False)
+    assert "cross" in text(alice_client.get(reverse("map-list")))
+    assert "x.x\n.x.\nx.x" in text(alice_client.get(reverse("map-detail", args=[board.pk])))
+
+
+@pytest.mark.parametrize(("contents", "message"), [
+    ("  \n\t\n", "The map is empty."),
+    ("x" * 101, "the limit is 100"),
+    ("a\0b", "Null characters are not allowed"),
+])
+def test_bad_maps_are_refused(alice_client, site, contents, message):
+    site["contest"]["map_max_bytes"] = 100
+    response = alice_client.post(reverse("map-new"), {"name": "bad", "contents": contents})
+    assert message in text(response)
+    assert not Map.objects.exists()
+
+
+def test_ranking_shares_ranks_between_equal_points(alice):
+    tournament = Tournament.objects.create(name="t")
+    entries = [TournamentPlayer(tournament=tournament, champion=ready_champion(alice, n),
+                                score=s) for n, s in [("a", 3), ("b", 5), ("c", 3), ("d", 1)]]
+    TournamentPlayer.objects.bulk_create(entries)
+
+    rows = ranking(TournamentPlayer.objects.filter(tournament=tournament)
+                   .select_related("champion"))
+
+    assert [(rank, p.champion.name, p.score) for rank, p in rows] == [
+        (1, "b", 5), (2, "a", 3), (2, "c", 3), (4, "d", 1)]
+
+
+def test_stored_ranks_win_when_every_entry_has_one(alice):
+    tournament = Tournament.objects.create(name="t")
+    for name, score, rank in [("a", 3, 2), ("b", 3, 1)]:
+        TournamentPlayer.objects.create(tournament=tournament, score=score, rank=rank,
+                                        champion=ready_champion(alice, name))
+    rows = ranking(TournamentPlayer.objects.filter(tournament=tournament)
+                   .select_related("champion"))
+    assert [(rank, p.champion.name) for rank, p in rows] == [(1, "b"), (2, "a")]
+
+
+def test_tournament_pages(alice_client, alice, bob):
+    tournament = Tournament.objects.create(name="Finals", status=Tournament.Status.DONE)
+    winner = ready_champion(bob, "winner")
+    TournamentPlayer.objects.create(tournament=tournament, champion=winner, score=9)
+    TournamentPlayer.objects.create(tournament=tournament, score=2,
+                                    champion=ready_champion(alice, "loser"))
+
+    assert "Finals" in text(alice_client.get(reverse("tournament-list")))
+    page = text(alice_client.get(reverse("tournament-detail", args=[tournament.pk])))
+    assert page.index("winner") < page.index("loser")
+    assert f"?tournament={tournament.pk}&champion={winner.pk}" in page

@@ -1,0 +1,232 @@
+import gzip
+
+import pytest
+from django.urls import reverse
+
+from stechec.common import paths
+from stechec.www.contest.models import Champion, Map, Match, MatchPlayer
+from tests.www.helpers import (
+    finished_match,
+    match_file,
+    ready_champion,
+    text,
+    tictactoe_dump,
+    write_file,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def create(client, *champions, map=None):
+    data = {f"champion_{n + 1}": c.pk for n, c in enumerate(champions)}
+    if map is not None:
+        data["map"] = map.pk
+    return client.post(reverse("match-new"), data)
+
+
+def test_creating_a_match_puts_it_in_the_queue_with_players_in_seat_order(alice_client, alice,
+                                                                           bob):
+    mine = ready_champion(alice, "mine")
+    theirs = ready_champion(bob, "theirs")
+    board = Map.objects.create(author=bob, name="board", contents="...")
+
+    response = create(alice_client, theirs, mine, map=board)
+
+    match = Match.objects.get()
+    assert response["Location"] == reverse("match-detail", args=[match.pk])
+    assert (match.status, match.author, match.map, match.priority) == ("new", alice, board, 100)
+    assert [p.champion for p in match.players.all()] == [theirs, mine]
+
+
+def test_only_ready_visible_champions_may_play(alice_client, alice):
+    ready = ready_champion(alice, "ready")
+    compiling = ready_champion(alice, "compiling")
+    Champion.objects.filter(pk=compiling.pk).update(status=Champion.Status.PENDING)
+    deleted = ready_champion(alice, "deleted", deleted=True)
+
+    for other in (compiling, deleted):
+        response = create(alice_client, ready, other)
+        assert "No ready champion has this number." in text(response)
+    assert not Match.objects.exists()
+
+
+def test_own_champions_only_switch(alice_client, alice, bob, site):
+    mine = ready_champion(alice)
+    theirs = ready_champion(bob)
+    site["website"]["own_champions_only"] = True
+
+    response = create(alice_client, mine, theirs)
+    assert "No ready champion has this number." in text(response)
+
+    site["website"]["own_champions_only"] = False
+    assert create(alice_client, mine, theirs).status_code == 302
+
+
+def test_matches_in_flight_are_limited_with_a_clear_message(alice_client, alice, site):
+    site["website"]["matches_in_flight_per_user"] = 2
+    champion = ready_champion(alice)
+    assert create(alice_client, champion, champion).status_code == 302
+    assert create(alice_client, champion, champion).status_code == 302
+
+    response = create(alice_client, champion, champion)
+    assert "You already have 2 matches waiting or running; the limit is 2" in text(response)
+    assert Match.objects.count() == 2
+
+    Match.objects.update(status=Match.Status.DONE)
+    assert create(alice_client, champion, champion).status_code == 302
+
+
+def test_the_form_is_prefilled_from_a_champion_page(alice_client, alice):
+    champion = ready_champion(alice, "prefilled")
+    page = text(alice_client.get(reverse("match-new") + f"?champion={champion.pk}"))
+    assert f'name="champion_1" value="{champion.pk}"' in page
+
+
+def test_lists_filter_by_champion_and_author(alice_client, alice, bob):
+    a = ready_champion(alice, "a-champ")
+    b = ready_champion(bob, "b-champ")
+    with_a = Match.launch([a, a], author=alice)
+    with_b = Match.launch([b, b], author=bob)
+    mixed = Match.launch([a, b], author=bob)
+
+    def shown(url):
+        page = alice_client.get(url).context["page"]
+        return [m.pk for m in page.items]
+
+    assert shown(reverse("match-list")) == [mixed.pk, with_b.pk, with_a.pk]
+    assert shown(reverse("match-mine")) == [with_a.pk]
+    # A champion playing itself is listed once.
+    assert shown(reverse("match-list") + f"?champion={a.pk}") == [mixed.pk, with_a.pk]
+    assert shown(reverse("match-list") + "?author=bob") == [mixed.pk, with_b.pk]
+    assert shown(reverse("match-list") + f"?author=bob&champion={a.pk}") == [mixed.pk]
+    assert shown(reverse("match-list") + "?champion=oops") == [mixed.pk, with_b.pk, with_a.pk]
+
+
+def test_filters_survive_paging(alice_client, alice, site):
+    site["website"]["page_size"] = 1
+    odd = type(alice).objects.create_user("a&b c")
+    champion = ready_champion(odd)
+    Match.launch([champion, champion], author=odd)
+    Match.launch([champion, champion], author=odd)
+
+    page = text(alice_client.get(reverse("match-list") + "?author=a%26b+c"))
+
+    assert "?author=a%26b+c&page=2" in page
+
+
+def test_detail_refreshes_until_finished_and_says_why_it_failed(alice_client, alice):
+    champion = ready_champion(alice)
+    match = Match.launch([champion, champion], author=alice)
+    url = reverse("match-detail", args=[match.pk])
+
+    assert 'http-equiv="refresh"' in text(alice_client.get(url))
+
+    Match.objects.filter(pk=match.pk).update(status=Match.Status.FAILED,
+                                             failure_reason="server killed after 400 s")
+    page = text(alice_client.get(url))
+    assert 'http-equiv="refresh"' not in page
+    assert "server killed after 400 s" in page
+
+
+def test_detail_shows_scores_timeouts_and_exit_statuses(alice_client, alice, bob):
+    mine, theirs = ready_champion(alice, "mine"), ready_champion(bob, "theirs")
+    match = finished_match(alice, [mine, theirs])
+    first, second = match.players.all()
+    MatchPlayer.objects.filter(pk=first.pk).update(score=3, exit_status=0)
+    MatchPlayer.objects.filter(pk=second.pk).update(score=-1, nb_timeout=2, has_timeout=True,
+                                                    exit_status=137)
+
+    page = text(alice_client.get(reverse("match-detail", args=[match.pk])))
+
+    assert "<td>3</td>" in page and "<td>-1</td>" in page and "<td>137</td>" in page
+    assert "timed out" in page
+
+
+def _outputs(site, match):
+    first, second = match.players.all()
+    write_file(match_file(site, match, paths.SERVER_LOG), "server says hi\n")
+    write_file(match_file(site, match, first.log_name()), "first player log\n")
+    write_file(match_file(site, match, second.log_name()), "second player log\n")
+    write_file(match_file(site, match, paths.DUMP), tictactoe_dump([first.pk, second.pk]))
+    write_file(match_file(site, match, paths.REPLAY), b"replay bytes")
+    return first, second
+
+
+def body(response):
+    return b"".join(response.streaming_content)
+
+
+def test_each_output_is_checked_for_permission(client, alice, bob, staff, site):
+    carol = type(alice).objects.create_user("carol")
+    mine, theirs = ready_champion(alice, "mine"), ready_champion(bob, "theirs")
+    match = finished_match(alice, [mine, theirs])
+    first, second = _outputs(site, match)
+    server_log = reverse("match-server-log", args=[match.pk])
+    dump = reverse("match-dump", args=[match.pk])
+    replay = reverse("match-replay", args=[match.pk])
+    log_of = {p: reverse("match-player-log", args=[match.pk, p.pk]) for p in (first, second)}
+
+    # A user with no part in the match sees the page but none of its outputs.
+    client.force_login(carol)
+    for url in (server_log, dump, replay, log_of[first], log_of[second]):
+        assert client.get(url).status_code == 403, url
+    page = text(client.get(reverse("match-detail", args=[match.pk])))
+    assert server_log not in page and "Replay" not in page
+
+    # Each player's author reads the shared outputs and their own log only.
+    client.force_login(bob)
+    assert body(client.get(server_log)) == b"server says hi\n"
+    assert body(client.get(replay)) == b"replay bytes"
+    assert gzip.decompress(body(client.get(dump))).startswith(b'{"game": "tictactoe"')
+    assert body(client.get(log_of[second])) == b"second player log\n"
+    assert client.get(log_of[first]).status_code == 403
+
+    client.force_login(staff)
+    assert body(client.get(log_of[first])) == b"first player log\n"
+    assert body(client.get(log_of[second])) == b"second player log\n"
+
+    # A player number from another match is not found.
+    other = finished_match(alice, [mine, mine])
+    foreign = reverse("match-player-log", args=[other.pk, first.pk])
+    assert client.get(foreign).status_code == 404
+
+
+def test_the_tictactoe_replay_is_shown_turn_by_turn(alice_client, alice, bob, site):
+    mine, theirs = ready_champion(alice, "mine"), ready_champion(bob, "theirs")
+    match = finished_match(alice, [mine, theirs])
+    _outputs(site, match)
+
+    response = alice_client.get(reverse("match-detail", args=[match.pk]))
+
+    assert len(response.context["replay"]["states"]) == 3
+    assert response.context["replay"]["seats"] == ["mine", "theirs"]
+    page = text(response)
+    assert 'id="replay-states"' in page and "replay-tictactoe.js" in page
+
+
+@pytest.mark.parametrize(("dump", "message"), [
+    (None, "This match has no dump."),
+    (b"not gzip at all", "The dump cannot be read"),
+    (gzip.compress(b"{broken json"), "The dump is not valid JSON."),
+    (gzip.compress(b'{"game": "chess", "moves": []}'), "no replay viewer for tictactoe"),
+    (gzip.compress(b'{"game": "tictactoe", "states": [{"board": 3}]}'), "no replay viewer"),
+])
+def test_a_dump_the_viewer_cannot_show_gets_a_message(alice_client, alice, site, dump, message):
+    match = finished_match(alice, [ready_champion(alice)] * 2)
+    if dump is not None:
+        write_file(match_file(site, match, paths.DUMP), dump)
+
+    response = alice_client.get(reverse("match-detail", args=[match.pk]))
+
+    assert response.status_code == 200
+    assert message in text(response)
+
+
+def test_a_game_viewer_hook_is_used_for_other_games(alice_client, alice, site):
+    site["website"]["static_path"] = "/srv/game-viewer"
+    match = finished_match(alice, [ready_champion(alice)] * 2)
+    write_file(match_file(site, match, paths.DUMP), gzip.compress(b'{"game": "other"}'))
+
+    page = text(alice_client.get(reverse("match-detail", args=[match.pk])))
+
+    assert 'id="game-viewer"' in page and "/static/game/replay.js" in page

@@ -1,0 +1,63 @@
+"""Work created from the site wakes the master (PostgreSQL NOTIFY at commit)."""
+
+import select
+
+import psycopg2
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from stechec.common.database import NOTIFY_CHANNEL
+from tests.www.helpers import make_tgz, ready_champion, upload_file
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def listener():
+    if connection.vendor != "postgresql":
+        pytest.skip("NOTIFY is PostgreSQL's (the master polls SQLite); the PostgreSQL pass "
+                    "of ./tools/run-tests runs this test")
+    settings = connection.settings_dict
+    listening = psycopg2.connect(host=settings["HOST"], port=settings["PORT"],
+                                 user=settings["USER"], password=settings["PASSWORD"],
+                                 dbname=settings["NAME"], connect_timeout=30)
+    listening.autocommit = True
+    with listening.cursor() as cursor:
+        cursor.execute(f"LISTEN {NOTIFY_CHANNEL}")
+    yield listening
+    listening.close()
+
+
+def notifications(listening, timeout=30):
+    """The notifications received, waiting up to `timeout` for the first one."""
+    if not listening.notifies:
+        select.select([listening], [], [], timeout)
+        listening.poll()
+    received = [n.channel for n in listening.notifies]
+    listening.notifies.clear()
+    return received
+
+
+def test_an_upload_and_a_match_each_notify_the_master(listener, alice_client, alice):
+    response = alice_client.post(reverse("champion-new"), {"name": "n",
+                                                           "sources": upload_file(make_tgz())})
+    assert response.status_code == 302
+    assert notifications(listener) == [NOTIFY_CHANNEL]
+
+    champion = ready_champion(alice)
+    response = alice_client.post(reverse("match-new"), {"champion_1": champion.pk,
+                                                        "champion_2": champion.pk})
+    assert response.status_code == 302
+    assert notifications(listener) == [NOTIFY_CHANNEL]
+
+
+def test_a_refused_request_notifies_nothing(listener, alice_client, alice, site):
+    site["website"]["matches_in_flight_per_user"] = 1
+    champion = ready_champion(alice)
+    data = {"champion_1": champion.pk, "champion_2": champion.pk}
+    assert alice_client.post(reverse("match-new"), data).status_code == 302
+    assert notifications(listener) == [NOTIFY_CHANNEL]
+
+    assert alice_client.post(reverse("match-new"), data).status_code == 200
+    assert notifications(listener, timeout=1) == []

@@ -1,0 +1,88 @@
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from django.urls import reverse
+
+from tests.www.helpers import STATUS, text
+
+pytestmark = pytest.mark.django_db
+
+def test_the_page_shows_workers_and_queue_from_the_master(alice_client, fake_master):
+    fake_master(STATUS)
+
+    response = alice_client.get(reverse("cluster-status"))
+
+    page = text(response)
+    assert response.status_code == 200
+    assert page.index("worker-a") < page.index("worker-b")
+    assert "3 / 4" in page and "75%" in page and "0 / 2" in page
+    assert "3 / 6 slots used" in page
+    assert reverse("match-detail", args=[42]) in page
+    assert reverse("champion-detail", args=[7]) in page
+    for figure in ("5 for players", "11 for tournaments", "13 background"):
+        assert figure in page
+
+
+def test_a_master_refusing_the_call_gets_a_message(alice_client, fake_master):
+    fake_master(None)
+    page = text(alice_client.get(reverse("cluster-status")))
+    assert "The master node refused the request: status is switched off" in page
+
+
+def test_a_wrong_shared_secret_gets_a_message(alice_client, fake_master):
+    fake_master(STATUS, secret="another secret")
+    page = text(alice_client.get(reverse("cluster-status")))
+    assert "HTTP 401" in page and "shared_secret" in page
+
+
+def test_no_master_listening_gets_a_message_not_a_crash(alice_client, site):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free_port = probe.getsockname()[1]
+    site["master"].update(host="127.0.0.1", port=free_port)
+
+    response = alice_client.get(reverse("cluster-status"))
+
+    assert response.status_code == 200
+    assert f"The master node at 127.0.0.1:{free_port} cannot be reached" in text(response)
+
+
+def test_a_master_that_never_answers_times_out_with_a_message(alice_client, site):
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        site["master"].update(host="127.0.0.1", port=silent.getsockname()[1], timeout_secs=0.5)
+
+        response = alice_client.get(reverse("cluster-status"))
+
+    assert response.status_code == 200
+    assert "cannot be reached (timed out)" in text(response)
+
+
+def test_something_else_than_a_master_gets_a_message(alice_client, site):
+    """A web server that is not a master (answers 200 with HTML) on the master's port."""
+    class NotAMaster(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = b"<html>hello</html"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), NotAMaster)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        site["master"].update(host="127.0.0.1", port=server.server_port)
+        response = alice_client.get(reverse("cluster-status"))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert response.status_code == 200
+    assert "cannot be reached" in text(response)
