@@ -1,0 +1,122 @@
+"""The dispatcher: takes `new` tasks from the queue and pushes them to workers.
+
+One greenlet loops: read a bounded batch of `new` tasks, place each on the
+least-loaded worker with room, mark them `pending` in one transaction, then
+send each to its worker (one call per task, sent concurrently). It sleeps on
+an event when there is nothing to place or no room; the event is set by the
+database watcher (new work), by results and by heartbeats (freed slots), and
+by a timeout of `dispatch.poll_secs`.
+"""
+
+import logging
+
+import gevent
+from gevent.event import Event
+from gevent.pool import Pool
+
+from stechec.master_node import queue
+
+logger = logging.getLogger(__name__)
+
+# Calls to workers in flight at once.
+MAX_SENDS = 500
+RPC_METHODS = {queue.COMPILE: "compile_champion", queue.MATCH: "run_match"}
+
+
+class Dispatcher:
+    def __init__(self, database, registry, config):
+        self._db = database
+        self._registry = registry
+        self._worker_config = config["worker"]
+        self._poll_secs = config["dispatch"]["poll_secs"]
+        self._batch_size = config["dispatch"]["batch_size"]
+        self._deadlines = {queue.COMPILE: config["worker"]["compilation_deadline_secs"],
+                           queue.MATCH: config["worker"]["match_deadline_secs"]}
+        self._wakeup = Event()
+        self._sends = Pool(MAX_SENDS)
+
+    def wake(self):
+        self._wakeup.set()
+
+    def run(self):
+        while True:
+            self._wakeup.clear()
+            total_free, _ = self._registry.free_capacity()
+            try:
+                if total_free and self._dispatch_batch(min(total_free, self._batch_size)):
+                    # A batch went out: there may be more right away.
+                    gevent.sleep(0)
+                    continue
+            except Exception:
+                logger.exception("dispatching failed; trying again in %.1f s", self._poll_secs)
+                gevent.sleep(self._poll_secs)
+            self._wakeup.wait(self._poll_secs)
+
+    def _dispatch_batch(self, limit):
+        candidates = self._db.call(queue.fetch_new, limit, self._worker_config["client_slots"])
+        placed = {queue.COMPILE: [], queue.MATCH: []}
+        for candidate in candidates:
+            assignment = self._registry.place(candidate, self._deadlines[candidate.kind])
+            if assignment is not None:
+                placed[candidate.kind].append(assignment)
+        for kind, assignments in placed.items():
+            if assignments:
+                self._mark_and_send(kind, assignments)
+        return sum(map(len, placed.values()))
+
+    def _mark_and_send(self, kind, assignments):
+        try:
+            attempts = self._db.call(queue.mark_pending, kind,
+                                     {a.id: a.worker.name for a in assignments})
+        except Exception:
+            for assignment in assignments:
+                self._registry.release(assignment)
+            raise
+        for assignment in assignments:
+            assignment.attempt = attempts.get(assignment.id)
+            if assignment.attempt is None:
+                self._registry.release(assignment)
+            elif assignment.worker.name not in self._registry.workers:
+                # Dropped while the batch was being written.
+                self._registry.release(assignment)
+                self.give_back([assignment], f"worker {assignment.worker.name} was lost")
+            else:
+                self._sends.spawn(self._send, assignment)
+
+    def _send(self, assignment):
+        worker = assignment.worker
+        task = dict(assignment.payload, attempt=assignment.attempt, slots=assignment.slots)
+        try:
+            accepted = worker.client.call(RPC_METHODS[assignment.kind], task)
+        except Exception as e:
+            logger.warning("%s: worker %s unreachable (%s); dropping the worker",
+                           assignment, worker.name, e)
+            if self._registry.workers.get(worker.name) is worker:
+                lost = self._registry.drop(worker)
+                self.give_back(lost, f"worker {worker.name} unreachable: {e}")
+            return
+        if accepted:
+            logger.debug("%s: sent to %s", assignment, worker.name)
+            return
+        logger.info("%s: refused by %s (no room); back to the queue", assignment, worker.name)
+        if self._registry.release(assignment):
+            self._db.call(queue.undo_attempt, assignment.kind, assignment.id, assignment.attempt,
+                          f"refused by worker {worker.name}")
+            self.wake()
+
+    def give_back(self, assignments, reason):
+        """Put released assignments' attempts back in the queue (or `failed` past the cap)."""
+        if not assignments:
+            return
+        for assignment in assignments:
+            logger.warning("%s: %s; back to the queue", assignment, reason)
+        tasks = [(a.kind, a.id, a.attempt) for a in assignments if a.attempt is not None]
+        self._db.call(queue.give_back, tasks, reason, self._worker_config["max_task_tries"])
+        self.wake()
+
+    def cancel(self, assignment):
+        """Ask the worker to stop an attempt; no result comes for it."""
+        try:
+            assignment.worker.client.cancel(assignment.kind, assignment.id, assignment.attempt)
+        except Exception as e:
+            logger.warning("%s: cancel on %s failed: %s", assignment, assignment.worker.name, e)

@@ -1,0 +1,34 @@
+from stechec.www.contest.models import Champion, Match, MatchPlayer
+
+from .conftest import all_finished, new_champions, new_matches, wait_for
+
+
+def test_tasks_run_once_each_within_the_workers_slots(cluster, player):
+    cluster.start_master()
+    workers = cluster.start_workers("pool", count=3, slots=3, delay=0.3)
+    champions = [c.id for c in new_champions(player, 12)]
+    matches = [m.id for m in new_matches(player, 6)]
+
+    wait_for(lambda: all_finished(Champion, champions, Champion.Status.READY) and
+             all_finished(Match, matches, Match.Status.DONE), "every task to finish")
+
+    received = workers.events("received")
+    assert not workers.events("refused")
+    # A match takes 1 + 2 players x 1 slot; no worker ever had more than its 3 busy.
+    assert {e["slots"] for e in received if e["kind"] == "match"} == {3}
+    assert max(e["busy"] for e in received) <= 3
+    assert sorted(e["id"] for e in received if e["kind"] == "compile") == sorted(champions)
+    assert sorted(e["id"] for e in received if e["kind"] == "match") == sorted(matches)
+    assert all(e["applied"] for e in workers.events("reported"))
+    assert set(Champion.objects.filter(pk__in=champions).values_list("attempts", flat=True)) \
+        == {1}
+    assert set(Champion.objects.filter(pk__in=champions).values_list("language", flat=True)) \
+        == {"c"}
+    for match in Match.objects.filter(pk__in=matches):
+        assert match.attempts == 1 and match.worker in workers.names
+        assert match.started_at <= match.finished_at
+    for mp in MatchPlayer.objects.filter(match_id__in=matches):
+        assert mp.score == mp.id
+        assert mp.nb_timeout == mp.champion_id % 2
+        assert mp.has_timeout == (mp.nb_timeout > 0)
+        assert mp.exit_status == 0
