@@ -99,6 +99,7 @@ class Dispatcher:
             logger.debug("%s: sent to %s", assignment, worker.name)
             return
         logger.info("%s: refused by %s (no room); back to the queue", assignment, worker.name)
+        worker.full = True
         if self._registry.release(assignment):
             self._db.call(queue.undo_attempt, assignment.kind, assignment.id, assignment.attempt,
                           f"refused by worker {worker.name}")

@@ -83,7 +83,7 @@ class MasterService:
         require(isinstance(first, bool), "first must be a boolean")
         require(isinstance(running, list) and all(isinstance(r, dict) for r in running),
                 "running must be an array of task refs")
-        known, is_new = self._registry.heartbeat(hostname, port, max_slots)
+        known, more_room = self._registry.heartbeat(hostname, port, max_slots)
         if first and known.tasks:
             self._dispatcher.give_back(self._registry.take_tasks(known),
                                        f"worker {known.name} restarted")
@@ -95,7 +95,7 @@ class MasterService:
                                 "cancelling it", known.name, ref.get("kind"), ref.get("id"),
                                 ref.get("attempt"))
                     gevent.spawn(self._cancel, known, ref)
-        if is_new:
+        if more_room:
             self._dispatcher.wake()
         return True
 

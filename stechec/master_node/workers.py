@@ -51,10 +51,14 @@ class Worker:
         self.client = RPCClient(server_url(hostname, port), secret, timeout=rpc_timeout)
         self.tasks = {}
         self.used_slots = 0
+        # Set when the worker refused a task for want of room (it still runs
+        # something the master does not count): nothing more is placed there
+        # until its next heartbeat.
+        self.full = False
 
     @property
     def free_slots(self):
-        return self.max_slots - self.used_slots
+        return 0 if self.full else self.max_slots - self.used_slots
 
     @property
     def load(self):
@@ -74,11 +78,11 @@ class WorkerRegistry:
         self.assignments = {}
 
     def heartbeat(self, hostname, port, max_slots):
-        """The worker that sent a heartbeat, registered if new; and whether it is new."""
+        """The worker that sent a heartbeat, registered if new; and whether it has new room."""
         name = f"{hostname}:{port}"
         worker = self.workers.get(name)
-        is_new = worker is None
-        if is_new:
+        more_room = worker is None or worker.full or worker.max_slots < max_slots
+        if worker is None:
             worker = self.workers[name] = Worker(hostname, port, max_slots, self._secret,
                                                  self._rpc_timeout)
             logger.info("worker %s joined with %d slots", name, max_slots)
@@ -87,7 +91,8 @@ class WorkerRegistry:
             worker.max_slots = max_slots
         worker.last_heartbeat = time.time()
         worker.last_seen = time.monotonic()
-        return worker, is_new
+        worker.full = False
+        return worker, more_room
 
     def seen(self, name):
         worker = self.workers.get(name)
