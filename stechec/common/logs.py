@@ -8,6 +8,7 @@ daemons wrote them. STECHEC_SYSLOG_SOCKET names another unix socket than
 import logging
 import logging.handlers
 import os
+import socket
 import sys
 
 SYSLOG_SOCKET = "/dev/log"
@@ -21,6 +22,7 @@ def setup_logging(program, *, local=False, verbose=False):
 
     socket_path = os.environ.get("STECHEC_SYSLOG_SOCKET", SYSLOG_SOCKET)
     try:
+        _check_syslog(socket_path)
         syslog = logging.handlers.SysLogHandler(
             address=socket_path, facility=logging.handlers.SysLogHandler.LOG_DAEMON)
     except OSError as e:
@@ -36,3 +38,21 @@ def setup_logging(program, *, local=False, verbose=False):
         stderr.setFormatter(logging.Formatter(
             f"%(asctime)s {program}: [%(levelname)s] %(message)s"))
         root.addHandler(stderr)
+
+
+def _check_syslog(path):
+    """Raise OSError when nothing listens at `path`.
+
+    SysLogHandler itself swallows that error (since Python 3.11) and then
+    prints a traceback for every record instead of logging it.
+    """
+    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+        probe = socket.socket(socket.AF_UNIX, kind)
+        try:
+            probe.connect(path)
+            return
+        except OSError as e:
+            error = e
+        finally:
+            probe.close()
+    raise error

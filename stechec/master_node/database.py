@@ -139,7 +139,7 @@ class Database:
                     raise
                 delay = RECONNECT_DELAYS[min(tries, len(RECONNECT_DELAYS) - 1)]
                 tries += 1
-                logger.warning("database connection lost (%s); reconnecting in %.1f s (try %d)",
+                logger.warning("database unavailable (%s); reconnecting in %.1f s (try %d)",
                                _first_line(e), delay, tries)
                 _discard_connection()
                 gevent.sleep(delay)
@@ -151,13 +151,17 @@ def _first_line(error):
 
 
 def _connection_lost(error):
-    """Whether `error` means the connection is gone, not that the query was refused."""
-    if connection.vendor != "postgresql":
-        return False
-    if isinstance(error, InterfaceError):
+    """Whether `error` is worth reconnecting and running the job again.
+
+    On PostgreSQL an OperationalError or InterfaceError is the connection's
+    (dropped, refused, server restarting) and not the query's: psycopg2 may
+    even report the connection open after the server closed it. On SQLite it
+    is only a lock held too long; anything else there (a missing table) is
+    the database's state, and retrying would not change it.
+    """
+    if connection.vendor == "postgresql":
         return True
-    raw = connection.connection
-    return raw is None or raw.closed != 0
+    return "locked" in str(error)
 
 
 def _discard_connection():

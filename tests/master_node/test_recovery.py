@@ -30,6 +30,7 @@ def test_a_match_on_a_killed_worker_finishes_on_another_with_its_scores_written_
     stuck.kill()
 
     wait_for(lambda: all_finished(Match, [match.id], Match.Status.DONE), "the match to finish")
+    wait_for(lambda: healthy.events("reported"), "the worker to hear its result was applied")
 
     match.refresh_from_db()
     assert match.attempts == 2
