@@ -18,6 +18,7 @@ from stechec.master_node import queue
 
 logger = logging.getLogger(__name__)
 
+GATHER_SECS = 0.002
 # Calls to workers in flight at once.
 MAX_SENDS = 500
 RPC_METHODS = {queue.COMPILE: "compile_champion", queue.MATCH: "run_match"}
@@ -34,6 +35,8 @@ class Dispatcher:
                            queue.MATCH: config["worker"]["match_deadline_secs"]}
         self._wakeup = Event()
         self._sends = Pool(MAX_SENDS)
+        # Slots reserved by a claim whose transaction has not committed yet.
+        self._unconfirmed = []
 
     def wake(self):
         self._wakeup.set()
@@ -42,6 +45,11 @@ class Dispatcher:
         while True:
             self._wakeup.clear()
             total_free, _ = self._registry.free_capacity()
+            if 0 < total_free < self._batch_size:
+                # Slots free up in bursts (results arrive together): a moment's
+                # wait lets one batch, one transaction, serve the whole burst.
+                gevent.sleep(GATHER_SECS)
+                total_free, _ = self._registry.free_capacity()
             try:
                 if total_free and self._dispatch_batch(min(total_free, self._batch_size)):
                     # A batch went out: there may be more right away.
@@ -49,39 +57,53 @@ class Dispatcher:
                     continue
             except Exception:
                 logger.exception("dispatching failed; trying again in %.1f s", self._poll_secs)
+                for assignment in self._unconfirmed:
+                    self._registry.release(assignment)
+                self._unconfirmed = []
                 gevent.sleep(self._poll_secs)
             self._wakeup.wait(self._poll_secs)
 
     def _dispatch_batch(self, limit):
-        candidates = self._db.call(queue.fetch_new, limit, self._worker_config["client_slots"])
+        claimed = self._db.call(self._claim, limit)
+        # Committed: the attempts are the database's now.
+        self._unconfirmed = []
+        for assignment in claimed:
+            assignment.marked = True
+            if assignment.worker.name in self._registry.workers:
+                self._sends.spawn(self._send, assignment)
+            elif self._registry.release(assignment):
+                # Dropped while the batch was being written.
+                self.give_back([assignment], f"worker {assignment.worker.name} was lost")
+        return len(claimed)
+
+    def _claim(self, limit):
+        """On a database greenlet, in one transaction: read new tasks, place them, mark them.
+
+        Returns the assignments marked `pending`. The slots they hold are
+        reserved until the transaction commits; if it does not and the job
+        runs again, the previous run's reservations are released first.
+        """
+        for assignment in self._unconfirmed:
+            self._registry.release(assignment)
+        candidates = queue.fetch_new(limit, self._worker_config["client_slots"])
         placed = {queue.COMPILE: [], queue.MATCH: []}
         for candidate in candidates:
             assignment = self._registry.place(candidate, self._deadlines[candidate.kind])
             if assignment is not None:
                 placed[candidate.kind].append(assignment)
+        self._unconfirmed = [a for assignments in placed.values() for a in assignments]
+        claimed = []
         for kind, assignments in placed.items():
             if assignments:
-                self._mark_and_send(kind, assignments)
-        return sum(map(len, placed.values()))
-
-    def _mark_and_send(self, kind, assignments):
-        try:
-            attempts = self._db.call(queue.mark_pending, kind,
-                                     {a.id: a.worker.name for a in assignments})
-        except Exception:
-            for assignment in assignments:
-                self._registry.release(assignment)
-            raise
-        for assignment in assignments:
-            assignment.attempt = attempts.get(assignment.id)
-            if assignment.attempt is None:
-                self._registry.release(assignment)
-            elif assignment.worker.name not in self._registry.workers:
-                # Dropped while the batch was being written.
-                self._registry.release(assignment)
-                self.give_back([assignment], f"worker {assignment.worker.name} was lost")
-            else:
-                self._sends.spawn(self._send, assignment)
+                marked = queue.mark_pending(
+                    kind, [(a.id, a.attempt, a.worker.name) for a in assignments])
+                claimed += [a for a in assignments if a.id in marked]
+                for assignment in assignments:
+                    if assignment.id not in marked:
+                        self._registry.release(assignment)
+        logger.debug("dispatching %d of %d new tasks read (room for %d)", len(claimed),
+                     len(candidates), limit)
+        return claimed
 
     def _send(self, assignment):
         worker = assignment.worker
@@ -111,7 +133,7 @@ class Dispatcher:
             return
         for assignment in assignments:
             logger.warning("%s: %s; back to the queue", assignment, reason)
-        tasks = [(a.kind, a.id, a.attempt) for a in assignments if a.attempt is not None]
+        tasks = [(a.kind, a.id, a.attempt) for a in assignments if a.marked]
         self._db.call(queue.give_back, tasks, reason, self._worker_config["max_task_tries"])
         self.wake()
 

@@ -32,7 +32,7 @@ class Janitor:
                 lost = self._registry.drop(worker)
                 self._dispatcher.give_back(lost, f"worker {worker.name} timed out")
         late = [a for a in self._registry.assignments.values()
-                if a.attempt is not None and a.deadline < now]
+                if a.marked and a.deadline < now]
         for assignment in late:
             if self._registry.release(assignment):
                 gevent.spawn(self._dispatcher.cancel, assignment)

@@ -5,7 +5,8 @@ database.py). Writes are conditional on the row's state (`new`, or `pending`
 with a given attempt number), so that running one twice changes nothing.
 """
 
-from django.db.models import Case, Count, F, Q, Value, When
+from django.db import connection
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from stechec.www.contest.models import Champion, Match, MatchPlayer, Priority, retry_or_fail
@@ -18,9 +19,11 @@ MODELS = {COMPILE: Champion, MATCH: Match}
 class Candidate:
     """A `new` task read from the queue, not placed on a worker yet."""
 
-    def __init__(self, kind, task_id, slots, payload):
+    def __init__(self, kind, task_id, attempts, slots, payload):
         self.kind = kind
         self.id = task_id
+        # Attempts so far: the next one is numbered attempts + 1.
+        self.attempts = attempts
         self.slots = slots
         # The task as the worker gets it, less `attempt` and `slots`.
         self.payload = payload
@@ -30,9 +33,9 @@ def fetch_new(limit, client_slots):
     """Up to `limit` new tasks: compilations first (a player waits on them), then matches
     by priority, then age."""
     champions = Champion.objects.filter(status=Champion.Status.NEW).order_by("id")\
-        .values_list("id", "author__username")[:limit]
-    candidates = [Candidate(COMPILE, pk, 1, {"champion_id": pk, "user": user})
-                  for pk, user in champions]
+        .values_list("id", "attempts", "author__username")[:limit]
+    candidates = [Candidate(COMPILE, pk, attempts, 1, {"champion_id": pk, "user": user})
+                  for pk, attempts, user in champions]
     if len(candidates) < limit:
         candidates += _fetch_new_matches(limit - len(candidates), client_slots)
     return candidates
@@ -40,36 +43,46 @@ def fetch_new(limit, client_slots):
 
 def _fetch_new_matches(limit, client_slots):
     matches = list(Match.objects.filter(status=Match.Status.NEW).order_by("-priority", "id")
-                   .values_list("id", "options", "map__contents")[:limit])
+                   .values_list("id", "attempts", "options", "map__contents")[:limit])
     players = {}
     for row in MatchPlayer.objects.filter(match_id__in=[m[0] for m in matches])\
             .order_by("id").values("match_id", "id", "champion_id", "champion__author__username"):
         players.setdefault(row["match_id"], []).append({
             "matchplayer_id": row["id"], "champion_id": row["champion_id"],
             "user": row["champion__author__username"]})
-    return [Candidate(MATCH, pk, 1 + len(players.get(pk, [])) * client_slots,
+    return [Candidate(MATCH, pk, attempts, 1 + len(players.get(pk, [])) * client_slots,
                       {"match_id": pk, "map": contents, "options": options,
                        "players": players.get(pk, [])})
-            for pk, options, contents in matches]
+            for pk, attempts, options, contents in matches]
 
 
 def mark_pending(kind, placements):
-    """Move placed `new` tasks to `pending` with their next attempt number and worker.
+    """Move placed `new` tasks to `pending`, each with its next attempt number and its worker.
 
-    `placements` maps task ids to worker names; returns {id: attempt} for the
-    rows that were still `new` (all of them, unless someone else took one).
+    `placements` is a list of (id, attempt, worker name); returns the ids
+    moved, which are all of them unless a row stopped being `new` since it
+    was read. One statement for the batch, written out by hand: the ORM's
+    per-row CASE costs more than the rest of dispatching.
     """
     model = MODELS[kind]
-    ids = list(placements)
-    fields = {"status": "pending", "attempts": F("attempts") + 1,
-              "worker": Case(*(When(pk=pk, then=Value(name)) for pk, name in placements.items()))}
+    table = connection.ops.quote_name(model._meta.db_table)
+    ids = [pk for pk, _, _ in placements]
+    cases = " ".join(["WHEN %s THEN %s"] * len(placements))
+    params = [value for pk, _, name in placements for value in (pk, name)]
+    extra = ""
     if kind == MATCH:
-        fields["started_at"] = timezone.now()
-        fields["finished_at"] = None
-    model.objects.filter(pk__in=ids, status="new").update(**fields)
-    return {pk: attempts for pk, attempts, worker in
-            model.objects.filter(pk__in=ids, status="pending")
-            .values_list("pk", "attempts", "worker") if worker == placements[pk]}
+        extra = ", started_at = %s, finished_at = NULL"
+        params.append(timezone.now())
+    in_ids = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET status = 'pending', attempts = attempts + 1, "
+                       f"worker = CASE id {cases} END{extra} "
+                       f"WHERE id IN ({in_ids}) AND status = 'new'", params + ids)
+        if cursor.rowcount == len(ids):
+            return set(ids)
+    return {pk for pk, attempts, worker in model.objects.filter(pk__in=ids, status="pending")
+            .values_list("pk", "attempts", "worker")
+            if (pk, attempts, worker) in set(placements)}
 
 
 def give_back(tasks, reason, max_tries):
@@ -93,18 +106,21 @@ def reset_pending():
                                                           started_at=None))
 
 
-def apply_results(items):
-    """Apply worker results (kind, id, attempt, result, max_tries); True/False/error per item."""
-    outcomes = []
-    for kind, pk, attempt, result, max_tries in items:
-        try:
-            if kind == COMPILE:
-                outcomes.append(Champion.apply_compilation_result(pk, attempt, result,
-                                                                  max_tries=max_tries))
-            else:
-                outcomes.append(Match.apply_result(pk, attempt, result, max_tries=max_tries))
-        except ValueError as e:
-            outcomes.append(e)
+def apply_results(items, *, max_tries):
+    """Apply worker results (kind, id, attempt, result): True, False or an error per item."""
+    outcomes = [None] * len(items)
+    compilations = [i for i, item in enumerate(items) if item[0] == COMPILE]
+    if compilations:
+        applied = Champion.apply_compilation_results([items[i][1:] for i in compilations],
+                                                     max_tries=max_tries)
+        for i, outcome in zip(compilations, applied, strict=True):
+            outcomes[i] = outcome
+    for i, (kind, pk, attempt, result) in enumerate(items):
+        if kind == MATCH:
+            try:
+                outcomes[i] = Match.apply_result(pk, attempt, result, max_tries=max_tries)
+            except ValueError as e:
+                outcomes[i] = e
     return outcomes
 
 

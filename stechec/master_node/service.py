@@ -1,5 +1,6 @@
 """The master's RPC methods (docs/rpc.md), served to workers and to the site."""
 
+import functools
 import logging
 
 import gevent
@@ -72,7 +73,9 @@ class MasterService:
         self._db = database
         self._registry = registry
         self._dispatcher = dispatcher
-        self._max_tries = config["worker"]["max_task_tries"]
+        # One function object, so that results arriving together share a batch.
+        self._apply_results = functools.partial(
+            queue.apply_results, max_tries=config["worker"]["max_task_tries"])
 
     def register(self, server):
         for method in (self.heartbeat, self.compilation_result, self.match_done, self.status):
@@ -127,8 +130,8 @@ class MasterService:
         if self._registry.finish(kind, task_id, attempt) is not None:
             self._dispatcher.wake()
         try:
-            applied = self._db.call_batched(
-                queue.apply_results, (kind, task_id, attempt, result, self._max_tries))
+            applied = self._db.call_batched(self._apply_results,
+                                            (kind, task_id, attempt, result))
         except ValueError as e:
             raise RPCError(f"{what}: {e}") from None
         if applied:

@@ -18,15 +18,16 @@ logger = logging.getLogger(__name__)
 class Assignment:
     """One attempt of one task, placed on one worker."""
 
-    def __init__(self, kind, task_id, slots, payload, worker, deadline):
+    def __init__(self, kind, task_id, attempt, slots, payload, worker, deadline):
         self.kind = kind
         self.id = task_id
         self.slots = slots
         self.payload = payload
         self.worker = worker
         self.deadline = deadline
-        # Known once the database has the attempt (see queue.mark_pending).
-        self.attempt = None
+        self.attempt = attempt
+        # Set once the database has the attempt (see queue.mark_pending).
+        self.marked = False
 
     @property
     def key(self):
@@ -67,7 +68,7 @@ class Worker:
     def status(self):
         return {"hostname": self.hostname, "port": self.port, "free_slots": self.free_slots,
                 "max_slots": self.max_slots, "last_heartbeat": self.last_heartbeat,
-                "running": [a.ref() for a in self.tasks.values() if a.attempt is not None]}
+                "running": [a.ref() for a in self.tasks.values() if a.marked]}
 
 
 class WorkerRegistry:
@@ -122,8 +123,9 @@ class WorkerRegistry:
         if not best:
             return None
         worker = random.choice(best)
-        assignment = Assignment(candidate.kind, candidate.id, candidate.slots, candidate.payload,
-                                worker, time.monotonic() + deadline)
+        assignment = Assignment(candidate.kind, candidate.id, candidate.attempts + 1,
+                                candidate.slots, candidate.payload, worker,
+                                time.monotonic() + deadline)
         worker.tasks[assignment.key] = assignment
         worker.used_slots += assignment.slots
         self.assignments[assignment.key] = assignment
@@ -141,7 +143,7 @@ class WorkerRegistry:
     def finish(self, kind, task_id, attempt):
         """A result arrived: the assignment it ends, released; None when it ends none."""
         assignment = self.assignments.get((kind, task_id))
-        if assignment is None or assignment.attempt != attempt:
+        if assignment is None or not assignment.marked or assignment.attempt != attempt:
             return None
         self.release(assignment)
         return assignment
@@ -160,5 +162,5 @@ class WorkerRegistry:
     def is_current(self, ref, worker):
         """Whether task ref `ref` is the attempt the master placed on `worker`."""
         assignment = self.assignments.get((ref.get("kind"), ref.get("id")))
-        return (assignment is not None and assignment.worker is worker
+        return (assignment is not None and assignment.worker is worker and assignment.marked
                 and assignment.attempt == ref.get("attempt"))

@@ -93,19 +93,36 @@ class Champion(models.Model):
         return champion
 
     @classmethod
-    def apply_compilation_result(cls, champion_id, attempt, result, *, max_tries):
-        """Record a worker's `compilation_result` (docs/rpc.md) for the master node.
+    def apply_compilation_results(cls, results, *, max_tries):
+        """Record workers' `compilation_result`s (docs/rpc.md) for the master node.
 
-        Applied only while `attempt` is the champion's current pending attempt,
-        so a stale, repeated or concurrent duplicate result changes nothing.
-        Returns true when applied. Run it inside the caller's transaction.
+        `results` is a list of (champion_id, attempt, result). Each is applied
+        only while its attempt is the champion's current pending one, so a
+        stale, repeated or concurrent duplicate result changes nothing.
+        Returns one boolean per result: applied or not. Run it inside the
+        caller's transaction; a few statements serve the whole list.
         """
-        if result["status"] == "failed":
-            return retry_or_fail(cls, champion_id, attempt, result["reason"],
-                                 max_tries=max_tries)
-        current = cls.objects.filter(pk=champion_id, status=cls.Status.PENDING, attempts=attempt)
-        return current.update(status=result["status"], language=result["language"],
-                              failure_reason="") == 1
+        ids = {champion_id for champion_id, _, _ in results}
+        current = dict(cls.objects.select_for_update()
+                       .filter(pk__in=ids, status=cls.Status.PENDING)
+                       .values_list("pk", "attempts"))
+        applied, outcomes = {}, []
+        for champion_id, attempt, result in results:
+            is_current = current.get(champion_id) == attempt
+            if is_current:
+                # Later duplicates within the list find the champion taken.
+                del current[champion_id]
+                if result["status"] == "failed":
+                    retry_or_fail(cls, champion_id, attempt, result["reason"],
+                                  max_tries=max_tries)
+                else:
+                    applied.setdefault((result["status"], result["language"]), [])\
+                        .append(champion_id)
+            outcomes.append(is_current)
+        for (status, language), champion_ids in applied.items():
+            cls.objects.filter(pk__in=champion_ids).update(status=status, language=language,
+                                                           failure_reason="")
+        return outcomes
 
 
 class Map(models.Model):
