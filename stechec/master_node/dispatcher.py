@@ -37,6 +37,11 @@ class Dispatcher:
         self._sends = Pool(MAX_SENDS)
         # Slots reserved by a claim whose transaction has not committed yet.
         self._unconfirmed = []
+        # Whether the last batch filled every free slot (there may be more work
+        # waiting for slots).
+        self._short_of_room = False
+        # Tasks already reported as too large for every worker.
+        self._too_big = set()
 
     def wake(self):
         self._wakeup.set()
@@ -45,13 +50,16 @@ class Dispatcher:
         while True:
             self._wakeup.clear()
             total_free, _ = self._registry.free_capacity()
-            if 0 < total_free < self._batch_size:
+            if self._short_of_room and 0 < total_free < self._batch_size:
                 # Slots free up in bursts (results arrive together): a moment's
                 # wait lets one batch, one transaction, serve the whole burst.
                 gevent.sleep(GATHER_SECS)
                 total_free, _ = self._registry.free_capacity()
             try:
-                if total_free and self._dispatch_batch(min(total_free, self._batch_size)):
+                limit = min(total_free, self._batch_size)
+                claimed = self._dispatch_batch(limit) if total_free else 0
+                self._short_of_room = claimed == limit < self._batch_size
+                if claimed:
                     # A batch went out: there may be more right away.
                     gevent.sleep(0)
                     continue
@@ -67,13 +75,15 @@ class Dispatcher:
         claimed = self._db.call(self._claim, limit)
         # Committed: the attempts are the database's now.
         self._unconfirmed = []
+        lost = []
         for assignment in claimed:
             assignment.marked = True
-            if assignment.worker.name in self._registry.workers:
+            if self._registry.assignments.get(assignment.key) is assignment:
                 self._sends.spawn(self._send, assignment)
-            elif self._registry.release(assignment):
-                # Dropped while the batch was being written.
-                self.give_back([assignment], f"worker {assignment.worker.name} was lost")
+            else:
+                # Its worker was dropped or restarted while the batch was written.
+                lost.append(assignment)
+        self.give_back(lost, "its worker was lost before it was sent")
         return len(claimed)
 
     def _claim(self, limit):
@@ -87,10 +97,17 @@ class Dispatcher:
             self._registry.release(assignment)
         candidates = queue.fetch_new(limit, self._worker_config["client_slots"])
         placed = {queue.COMPILE: [], queue.MATCH: []}
-        for candidate in candidates:
-            assignment = self._registry.place(candidate, self._deadlines[candidate.kind])
+        largest = max((w.max_slots for w in self._registry.workers.values()), default=0)
+        for candidate, assignment in zip(candidates,
+                                         self._registry.place(candidates, self._deadlines),
+                                         strict=True):
             if assignment is not None:
                 placed[candidate.kind].append(assignment)
+            elif candidate.slots > largest and candidate.key not in self._too_big:
+                self._too_big.add(candidate.key)
+                logger.warning("%s %d needs %d slots and no worker has that many: it waits "
+                               "for a larger worker", candidate.kind, candidate.id,
+                               candidate.slots)
         self._unconfirmed = [a for assignments in placed.values() for a in assignments]
         claimed = []
         for kind, assignments in placed.items():

@@ -28,6 +28,10 @@ class Candidate:
         # The task as the worker gets it, less `attempt` and `slots`.
         self.payload = payload
 
+    @property
+    def key(self):
+        return self.kind, self.id
+
 
 def fetch_new(limit, client_slots):
     """Up to `limit` new tasks: compilations first (a player waits on them), then matches

@@ -6,6 +6,7 @@ master counts a worker's free slots itself, from the tasks it placed there,
 rather than trusting a heartbeat that may predate the latest placement.
 """
 
+import heapq
 import logging
 import random
 import time
@@ -105,31 +106,42 @@ class WorkerRegistry:
         free = [w.free_slots for w in self.workers.values() if w.free_slots > 0]
         return sum(free), max(free, default=0)
 
-    def place(self, candidate, deadline):
-        """Reserve slots for `candidate` on the least-loaded worker that has enough free.
+    def place(self, candidates, deadlines):
+        """Reserve slots for each candidate on the least-loaded worker that has enough free.
 
         Random among equally loaded workers, so that they share the work.
-        None when no worker has room.
+        `deadlines` gives the seconds each kind of task may take. Returns
+        one assignment per candidate, None for a candidate no worker has room for.
         """
-        best, best_load = [], None
-        for worker in self.workers.values():
-            if worker.free_slots < candidate.slots:
+        # (load, random tie-break, worker): the heap's top is a least-loaded
+        # worker, a random one among equals.
+        heap = [(w.load, random.random(), w) for w in self.workers.values() if w.free_slots > 0]
+        heapq.heapify(heap)
+        assignments = []
+        for candidate in candidates:
+            too_small = []
+            worker = None
+            while heap:
+                entry = heapq.heappop(heap)
+                if entry[2].free_slots >= candidate.slots:
+                    worker = entry[2]
+                    break
+                too_small.append(entry)
+            for entry in too_small:
+                heapq.heappush(heap, entry)
+            if worker is None:
+                assignments.append(None)
                 continue
-            load = worker.load
-            if best_load is None or load < best_load:
-                best, best_load = [worker], load
-            elif load == best_load:
-                best.append(worker)
-        if not best:
-            return None
-        worker = random.choice(best)
-        assignment = Assignment(candidate.kind, candidate.id, candidate.attempts + 1,
-                                candidate.slots, candidate.payload, worker,
-                                time.monotonic() + deadline)
-        worker.tasks[assignment.key] = assignment
-        worker.used_slots += assignment.slots
-        self.assignments[assignment.key] = assignment
-        return assignment
+            assignment = Assignment(candidate.kind, candidate.id, candidate.attempts + 1,
+                                    candidate.slots, candidate.payload, worker,
+                                    time.monotonic() + deadlines[candidate.kind])
+            worker.tasks[assignment.key] = assignment
+            worker.used_slots += assignment.slots
+            self.assignments[assignment.key] = assignment
+            assignments.append(assignment)
+            if worker.free_slots > 0:
+                heapq.heappush(heap, (worker.load, random.random(), worker))
+        return assignments
 
     def release(self, assignment):
         """Forget `assignment` and free its slots; false when it was already gone."""
