@@ -71,7 +71,8 @@ class Database:
     def __init__(self, size):
         self._jobs = Queue()
         self._open_batches = {}
-        self._greenlets = [gevent.spawn(self._serve) for _ in range(size)]
+        for _ in range(size):
+            gevent.spawn(self._serve)
 
     def call(self, function, *args):
         """Run `function(*args)` in one transaction on a database greenlet; its return value."""
@@ -93,9 +94,6 @@ class Database:
         batch.items.append(item)
         batch.results.append(result)
         return result.get()
-
-    def stop(self):
-        gevent.killall(self._greenlets)
 
     def _serve(self):
         while True:

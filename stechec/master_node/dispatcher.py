@@ -49,12 +49,12 @@ class Dispatcher:
     def run(self):
         while True:
             self._wakeup.clear()
-            total_free, _ = self._registry.free_capacity()
+            total_free = self._registry.free_slots()
             if self._short_of_room and 0 < total_free < self._batch_size:
                 # Slots free up in bursts (results arrive together): a moment's
                 # wait lets one batch, one transaction, serve the whole burst.
                 gevent.sleep(GATHER_SECS)
-                total_free, _ = self._registry.free_capacity()
+                total_free = self._registry.free_slots()
             try:
                 limit = min(total_free, self._batch_size)
                 claimed = self._dispatch_batch(limit) if total_free else 0

@@ -101,10 +101,8 @@ class WorkerRegistry:
         if worker is not None:
             worker.last_seen = time.monotonic()
 
-    def free_capacity(self):
-        """Total free slots, and the most free slots on one worker."""
-        free = [w.free_slots for w in self.workers.values() if w.free_slots > 0]
-        return sum(free), max(free, default=0)
+    def free_slots(self):
+        return sum(w.free_slots for w in self.workers.values() if w.free_slots > 0)
 
     def place(self, candidates, deadlines):
         """Reserve slots for each candidate on the least-loaded worker that has enough free.
