@@ -1,4 +1,4 @@
-from stechec.www.contest.models import Champion, Match, MatchPlayer
+from stechec.www.contest.models import Champion, Match, MatchPlayer, Priority
 
 from .conftest import all_finished, new_champions, new_matches, wait_for
 
@@ -32,3 +32,22 @@ def test_tasks_run_once_each_within_the_workers_slots(cluster, player):
         assert mp.nb_timeout == mp.champion_id % 2
         assert mp.has_timeout == (mp.nb_timeout > 0)
         assert mp.exit_status == 0
+
+
+def test_compilations_come_first_then_matches_by_priority_then_age(cluster, player):
+    ready = [Champion.objects.create(name=f"ready {i}", author=player,
+                                     status=Champion.Status.READY) for i in range(2)]
+    background = Match.launch(ready, author=player, priority=Priority.BACKGROUND)
+    tournament = Match.launch(ready, author=player, priority=Priority.TOURNAMENT)
+    waited_on = Match.launch(ready, author=player, priority=Priority.PLAYER)
+    champions = [c.id for c in new_champions(player, 2)]
+    cluster.start_master()
+    # One worker with room for one match at a time: the order is the queue's.
+    workers = cluster.start_workers("one", slots=3, delay=0.2)
+
+    wait_for(lambda: len(workers.events("reported")) == 5, "every task to finish")
+
+    order = [(e["kind"], e["id"]) for e in workers.events("received")]
+    assert sorted(order[:2]) == [("compile", c) for c in champions]
+    assert order[2:] == [("match", waited_on.id), ("match", tournament.id),
+                         ("match", background.id)]

@@ -21,7 +21,7 @@ def running_match(cluster, player):
     [match] = new_matches(player, 1)
     wait_for(lambda: stuck.events("received"), "the worker to get the match")
     port = int(stuck.names[0].split(":")[1])
-    return match, ["127.0.0.1", port, 3, 3], cluster.master
+    return match, ["127.0.0.1", port, 3, 3], cluster.master, stuck
 
 
 def match_result(match, score_offset=0):
@@ -48,7 +48,7 @@ def assert_untouched(match):
 
 
 def test_forged_unsigned_stale_and_replayed_requests_change_nothing(running_match):
-    match, worker, master = running_match
+    match, worker, master, _ = running_match
     body = xmlrpc.client.dumps((worker, match.id, 1, match_result(match)), "match_done",
                                allow_none=True).encode()
 
@@ -72,7 +72,7 @@ def test_forged_unsigned_stale_and_replayed_requests_change_nothing(running_matc
 
 
 def test_a_burst_of_duplicate_results_is_applied_once(running_match):
-    match, worker, master = running_match
+    match, worker, master, _ = running_match
     result = match_result(match)
 
     def send(_):
@@ -89,7 +89,7 @@ def test_a_burst_of_duplicate_results_is_applied_once(running_match):
 
 
 def test_stale_unknown_finished_and_malformed_results_are_dropped(running_match):
-    match, worker, master = running_match
+    match, worker, master, _ = running_match
     client = RPCClient(master.url, SECRET)
 
     assert client.match_done(worker, match.id, 2, match_result(match, 100)) is False
@@ -147,3 +147,24 @@ def test_status_lists_workers_and_queue(cluster, player):
         "new": {"player": 1, "tournament": 0, "background": 0}, "pending": 1}
     # The worker is full: the champions wait.
     assert status["queue"]["champions"] == {"new": 2, "pending": 0}
+
+
+def test_a_match_the_game_could_not_finish_fails_at_once_and_retryable_ones_retry(
+        running_match):
+    match, worker, master, stuck = running_match
+    client = RPCClient(master.url, SECRET)
+    crashed = dict(match_result(match), status="failed", reason="server crashed",
+                   retryable=False)
+    crashed["players"] = [dict(p, score=None, exit_status=-9) for p in crashed["players"]]
+
+    assert client.match_done(worker, match.id, 1, dict(crashed, retryable=True)) is True
+    # The worker still counts attempt 1 as running, until the master cancels it.
+    wait_for(lambda: [e["attempt"] for e in stuck.events("received")] == [1, 2],
+             "the second attempt")
+    assert client.match_done(worker, match.id, 2, crashed) is True
+
+    match.refresh_from_db()
+    assert (match.status, match.failure_reason) == (Match.Status.FAILED, "server crashed")
+    assert match.finished_at is not None
+    assert set(MatchPlayer.objects.filter(match=match).values_list("score", "exit_status")) \
+        == {(None, -9)}
