@@ -40,6 +40,8 @@ def configure_django(config):
 
 
 def run(config):
+    from django.db import DatabaseError
+
     from stechec.common.rpc import RPCServer
     from stechec.master_node import queue
     from stechec.master_node.database import Database
@@ -52,7 +54,12 @@ def run(config):
     master = config["master"]
     sqlite = config["sql"]["engine"] == "sqlite"
     database = Database(1 if sqlite else config["dispatch"]["connections"])
-    champions, matches = database.call(queue.reset_pending)
+    try:
+        champions, matches = database.call(queue.reset_pending)
+    except DatabaseError as e:
+        logger.error("database %s is not usable: %s (did `stechec-manage migrate` run?)",
+                     config["sql"]["database"], str(e).strip().splitlines()[0])
+        return 1
     if champions or matches:
         logger.info("put %d champions and %d matches left pending back in the queue",
                     champions, matches)
@@ -60,7 +67,11 @@ def run(config):
     dispatcher = Dispatcher(database, registry, config)
     server = RPCServer(master["shared_secret"], PROGRAM)
     MasterService(database, registry, dispatcher, config).register(server)
-    server.serve(master["host"], master["port"])
+    try:
+        server.serve(master["host"], master["port"])
+    except OSError as e:
+        logger.error("cannot listen on %s:%d: %s", master["host"], master["port"], e.strerror)
+        return 1
     logger.info("game %s: listening on %s:%d (%s database %s)", master["game"], master["host"],
                 server.port, config["sql"]["engine"], config["sql"]["database"])
     greenlets = [gevent.spawn(dispatcher.run),

@@ -45,3 +45,13 @@ def test_a_misspelt_key_is_named(tmp_path):
     assert result.stderr.strip().splitlines()[-1] == (
         f"master-node: configuration error: {path}: worker.timeout_sec: unknown key "
         "(did you mean 'worker.timeout_secs'?)")
+
+
+def test_a_database_without_tables_stops_the_master_with_a_hint(tmp_path):
+    path = tmp_path / "master-node.yml"
+    path.write_text("master: {shared_secret: s, game: g, host: 127.0.0.1, port: 0}\n"
+                    f"sql: {{engine: sqlite, database: {tmp_path}/empty.sqlite3}}\n")
+    result = run_master(path)
+    assert result.returncode == 1
+    assert "is not usable: no such table: stechec_champion (did `stechec-manage migrate` " \
+        "run?)" in result.stderr
