@@ -1,3 +1,5 @@
+from django.db import connection
+
 from stechec.www.contest.models import Champion, Match, MatchPlayer, Priority
 
 from .conftest import all_finished, new_champions, new_matches, wait_for
@@ -32,6 +34,12 @@ def test_tasks_run_once_each_within_the_workers_slots(cluster, player):
         assert mp.nb_timeout == mp.champion_id % 2
         assert mp.has_timeout == (mp.nb_timeout > 0)
         assert mp.exit_status == 0
+    if connection.vendor == "postgresql":
+        # dispatch.connections (3 in these tests) and one for LISTEN, however many tasks ran.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                           "current_database() AND pid <> pg_backend_pid()")
+            assert cursor.fetchone()[0] <= 4
 
 
 def test_compilations_come_first_then_matches_by_priority_then_age(cluster, player):
