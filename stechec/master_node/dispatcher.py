@@ -46,6 +46,11 @@ class Dispatcher:
     def wake(self):
         self._wakeup.set()
 
+    def slots_freed(self):
+        """A task ended: worth a look at the queue only if tasks were waiting for room."""
+        if self._short_of_room:
+            self._wakeup.set()
+
     def run(self):
         while True:
             self._wakeup.clear()
@@ -55,24 +60,27 @@ class Dispatcher:
                 # wait lets one batch, one transaction, serve the whole burst.
                 gevent.sleep(GATHER_SECS)
                 total_free = self._registry.free_slots()
+            limit = min(total_free, self._batch_size)
             try:
-                limit = min(total_free, self._batch_size)
-                claimed = self._dispatch_batch(limit) if total_free else 0
-                self._short_of_room = claimed == limit < self._batch_size
-                if claimed:
-                    # A batch went out: there may be more right away.
-                    gevent.sleep(0)
-                    continue
+                read, claimed = self._dispatch_batch(limit) if limit else (0, 0)
             except Exception:
                 logger.exception("dispatching failed; trying again in %.1f s", self._poll_secs)
                 for assignment in self._unconfirmed:
                     self._registry.release(assignment)
                 self._unconfirmed = []
                 gevent.sleep(self._poll_secs)
+                continue
+            # Tasks left unplaced, or every free slot taken: more may be waiting for room.
+            self._short_of_room = claimed < read or (claimed == limit < self._batch_size)
+            if claimed and claimed == limit:
+                # A full batch went out: there may be more right away.
+                gevent.sleep(0)
+                continue
             self._wakeup.wait(self._poll_secs)
 
     def _dispatch_batch(self, limit):
-        claimed = self._db.call(self._claim, limit)
+        """Claim and send up to `limit` tasks: how many were read, and how many claimed."""
+        read, claimed = self._db.call(self._claim, limit)
         # Committed: the attempts are the database's now.
         self._unconfirmed = []
         lost = []
@@ -84,12 +92,12 @@ class Dispatcher:
                 # Its worker was dropped or restarted while the batch was written.
                 lost.append(assignment)
         self.give_back(lost, "its worker was lost before it was sent")
-        return len(claimed)
+        return read, len(claimed)
 
     def _claim(self, limit):
         """On a database greenlet, in one transaction: read new tasks, place them, mark them.
 
-        Returns the assignments marked `pending`. The slots they hold are
+        Returns how many tasks were read, and the assignments marked `pending`. The slots they hold are
         reserved until the transaction commits; if it does not and the job
         runs again, the previous run's reservations are released first.
         """
@@ -120,7 +128,7 @@ class Dispatcher:
                         self._registry.release(assignment)
         logger.debug("dispatching %d of %d new tasks read (room for %d)", len(claimed),
                      len(candidates), limit)
-        return claimed
+        return len(candidates), claimed
 
     def _send(self, assignment):
         worker = assignment.worker

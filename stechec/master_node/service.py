@@ -128,7 +128,7 @@ class MasterService:
         # The worker has freed the slots: let the dispatcher use them while
         # the result is written.
         if self._registry.finish(kind, task_id, attempt) is not None:
-            self._dispatcher.wake()
+            self._dispatcher.slots_freed()
         try:
             applied = self._db.call_batched(self._apply_results,
                                             (kind, task_id, attempt, result))
