@@ -22,17 +22,14 @@ def setup_logging(program, *, local=False, verbose=False):
 
     socket_path = os.environ.get("STECHEC_SYSLOG_SOCKET", SYSLOG_SOCKET)
     try:
-        # SysLogHandler hides a missing socket until the first record, and
-        # then reports it on every record: find out once, up front.
-        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as probe:
-            probe.connect(socket_path)
+        _check_syslog(socket_path)
+        syslog = logging.handlers.SysLogHandler(
+            address=socket_path, facility=logging.handlers.SysLogHandler.LOG_DAEMON)
     except OSError as e:
         print(f"{program}: cannot log to syslog at {socket_path} ({e.strerror}); "
               "logging to stderr instead", file=sys.stderr, flush=True)
         local = True
     else:
-        syslog = logging.handlers.SysLogHandler(
-            address=socket_path, facility=logging.handlers.SysLogHandler.LOG_DAEMON)
         syslog.setFormatter(logging.Formatter(f"{program}: [%(levelname)s] %(message)s"))
         root.addHandler(syslog)
 
@@ -41,3 +38,21 @@ def setup_logging(program, *, local=False, verbose=False):
         stderr.setFormatter(logging.Formatter(
             f"%(asctime)s {program}: [%(levelname)s] %(message)s"))
         root.addHandler(stderr)
+
+
+def _check_syslog(path):
+    """Raise OSError when nothing listens at `path`.
+
+    SysLogHandler itself swallows that error (since Python 3.11) and then
+    prints a traceback for every record instead of logging it.
+    """
+    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+        probe = socket.socket(socket.AF_UNIX, kind)
+        try:
+            probe.connect(path)
+            return
+        except OSError as e:
+            error = e
+        finally:
+            probe.close()
+    raise error

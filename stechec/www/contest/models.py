@@ -7,6 +7,7 @@ to a final status. See docs/lifecycle.md.
 
 from django.conf import settings
 from django.db import connection, models, transaction
+from django.utils import timezone
 
 from stechec.common import paths
 from stechec.common.database import NOTIFY_CHANNEL
@@ -21,6 +22,22 @@ def notify_master():
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+
+
+def retry_or_fail(model, pk, attempt, reason, *, max_tries, **fields):
+    """Put attempt `attempt` of a pending task back to `new`, or `failed` past `max_tries`.
+
+    For the master node: the attempt failed for the platform's reasons (a
+    worker lost, a deadline passed, a failure the worker calls retryable).
+    Conditional on the attempt still being the current one, so a late or
+    repeated call changes nothing; true when it changed the row.
+    """
+    if attempt >= max_tries:
+        fields.update(status="failed",
+                      failure_reason=f"gave up after {attempt} attempts; last: {reason}")
+    else:
+        fields.update(status="new", failure_reason=reason)
+    return model.objects.filter(pk=pk, status="pending", attempts=attempt).update(**fields) == 1
 
 
 class Priority(models.IntegerChoices):
@@ -108,6 +125,38 @@ class Champion(models.Model):
         """Hide the champion; its matches and files stay for their history."""
         self.deleted = True
         self.save(update_fields=["deleted"])
+
+    @classmethod
+    def apply_compilation_results(cls, results, *, max_tries):
+        """Record workers' `compilation_result`s (docs/rpc.md) for the master node.
+
+        `results` is a list of (champion_id, attempt, result). Each is applied
+        only while its attempt is the champion's current pending one, so a
+        stale, repeated or concurrent duplicate result changes nothing.
+        Returns one boolean per result: applied or not. Run it inside the
+        caller's transaction; a few statements serve the whole list.
+        """
+        ids = {champion_id for champion_id, _, _ in results}
+        current = dict(cls.objects.select_for_update()
+                       .filter(pk__in=ids, status=cls.Status.PENDING)
+                       .values_list("pk", "attempts"))
+        applied, outcomes = {}, []
+        for champion_id, attempt, result in results:
+            is_current = current.get(champion_id) == attempt
+            if is_current:
+                # Later duplicates within the list find the champion taken.
+                del current[champion_id]
+                if result["status"] == "failed":
+                    retry_or_fail(cls, champion_id, attempt, result["reason"],
+                                  max_tries=max_tries)
+                else:
+                    applied.setdefault((result["status"], result["language"]), [])\
+                        .append(champion_id)
+            outcomes.append(is_current)
+        for (status, language), champion_ids in applied.items():
+            cls.objects.filter(pk__in=champion_ids).update(status=status, language=language,
+                                                           failure_reason="")
+        return outcomes
 
 
 class Map(models.Model):
@@ -263,6 +312,44 @@ class Match(models.Model):
 
     def directory(self, root, game):
         return paths.match_dir(root, game, self.id)
+
+    @classmethod
+    def apply_result(cls, match_id, attempt, result, *, max_tries):
+        """Record a worker's `match_done` (docs/rpc.md) for the master node.
+
+        Status and scores change together, and only while `attempt` is the
+        match's current pending attempt: a stale, repeated or concurrent
+        duplicate result changes nothing. Returns true when applied; raises
+        ValueError when the players are not the match's. Run it inside the
+        caller's transaction.
+        """
+        now = timezone.now()
+        if result["status"] == "failed" and result["retryable"]:
+            return retry_or_fail(cls, match_id, attempt, result["reason"], max_tries=max_tries)
+        reported = {player["matchplayer_id"]: player for player in result["players"]}
+        players = list(MatchPlayer.objects.filter(match_id=match_id))
+        current = cls.objects.filter(pk=match_id, status=cls.Status.PENDING, attempts=attempt)
+        done = result["status"] == "done"
+        if (set(reported) != {p.id for p in players} if done
+                else not set(reported) <= {p.id for p in players}):
+            if not current.exists():
+                return False
+            raise ValueError(f"players {sorted(reported)} are not the match's "
+                             f"{sorted(p.id for p in players)}")
+        fields = ({"status": cls.Status.DONE, "failure_reason": ""} if done
+                  else {"status": cls.Status.FAILED, "failure_reason": result["reason"]})
+        if current.update(finished_at=now, **fields) != 1:
+            return False
+        changed = [p for p in players if p.id in reported]
+        for player in changed:
+            outcome = reported[player.id]
+            player.score = outcome["score"]
+            player.nb_timeout = outcome["nb_timeout"]
+            player.has_timeout = outcome["nb_timeout"] > 0
+            player.exit_status = outcome["exit_status"]
+        MatchPlayer.objects.bulk_update(changed, ["score", "nb_timeout", "has_timeout",
+                                                  "exit_status"])
+        return True
 
 
 class MatchPlayer(models.Model):

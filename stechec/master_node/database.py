@@ -1,0 +1,170 @@
+"""The master's database work, on a bounded set of greenlets.
+
+After gevent's patching Django keeps one connection per greenlet, so no
+greenlet but these touches the ORM: the others hand them jobs and wait. That
+bounds the connections (one on SQLite, whose writers must queue anyway), and
+it is the one place where a dropped connection is noticed, logged, reopened
+and the job run again. A job runs in one transaction, so a retried job was
+either fully committed or not at all; every write the master makes is
+conditional on the row's state, so running a committed job twice changes
+nothing the second time.
+
+Results arriving together are applied in one transaction (one commit for
+many), which is what lets a burst of results keep up with the workers.
+"""
+
+import logging
+
+import gevent
+from django.db import InterfaceError, OperationalError, connection, transaction
+from gevent.event import AsyncResult
+from gevent.queue import Queue
+
+logger = logging.getLogger(__name__)
+
+RECONNECT_DELAYS = (0.1, 0.5, 1.0, 2.0, 5.0)
+MAX_BATCH = 500
+
+
+class _Job:
+    def __init__(self, function, args):
+        self.function = function
+        self.args = args
+        self.result = AsyncResult()
+
+    def run(self):
+        with transaction.atomic():
+            return self.function(*self.args)
+
+    def settle(self, value=None, error=None):
+        if error is None:
+            self.result.set(value)
+        else:
+            self.result.set_exception(error)
+
+
+class _Batch:
+    """Items for one batch function, collected while the batch waits for a greenlet."""
+
+    def __init__(self, function):
+        self.function = function
+        self.items = []
+        self.results = []
+
+    def run(self):
+        with transaction.atomic():
+            return self.function([item for item in self.items])
+
+    def settle(self, value=None, error=None):
+        if error is not None:
+            for result in self.results:
+                result.set_exception(error)
+            return
+        for result, outcome in zip(self.results, value, strict=True):
+            if isinstance(outcome, Exception):
+                result.set_exception(outcome)
+            else:
+                result.set(outcome)
+
+
+class Database:
+    def __init__(self, size):
+        self._jobs = Queue()
+        self._open_batches = {}
+        for _ in range(size):
+            gevent.spawn(self._serve)
+
+    def call(self, function, *args):
+        """Run `function(*args)` in one transaction on a database greenlet; its return value."""
+        job = _Job(function, args)
+        self._jobs.put(job)
+        return job.result.get()
+
+    def call_batched(self, function, item):
+        """Have `function(items)` process `item` with others queued meanwhile, in one transaction.
+
+        `function` returns one outcome per item, an exception instance for an
+        item it refuses; this returns (or raises) the outcome of `item`.
+        """
+        batch = self._open_batches.get(function)
+        if batch is None or len(batch.items) >= MAX_BATCH:
+            batch = self._open_batches[function] = _Batch(function)
+            self._jobs.put(batch)
+        result = AsyncResult()
+        batch.items.append(item)
+        batch.results.append(result)
+        return result.get()
+
+    def _serve(self):
+        while True:
+            job = self._jobs.get()
+            if isinstance(job, _Batch) and self._open_batches.get(job.function) is job:
+                # Later items start a new batch from now on.
+                del self._open_batches[job.function]
+            try:
+                value = self._run(job)
+            except Exception as e:
+                if isinstance(job, _Batch) and len(job.items) > 1:
+                    # One item broke the transaction: apply each alone, so the
+                    # others still go through and the culprit gets the error.
+                    logger.warning("a batch of %d failed (%s); applying them one by one",
+                                   len(job.items), e)
+                    self._split(job)
+                    continue
+                logger.exception("database job %s failed", getattr(job.function, "__name__", job))
+                job.settle(error=e)
+            else:
+                job.settle(value)
+
+    def _split(self, batch):
+        for item, result in zip(batch.items, batch.results, strict=True):
+            single = _Batch(batch.function)
+            single.items.append(item)
+            single.results.append(result)
+            try:
+                single.settle(self._run(single))
+            except Exception as e:
+                single.settle(error=e)
+
+    def _run(self, job):
+        """Run `job`, reconnecting and running it again as long as the connection drops."""
+        tries = 0
+        while True:
+            try:
+                return job.run()
+            except (OperationalError, InterfaceError) as e:
+                if not _connection_lost(e):
+                    raise
+                delay = RECONNECT_DELAYS[min(tries, len(RECONNECT_DELAYS) - 1)]
+                tries += 1
+                logger.warning("database unavailable (%s); reconnecting in %.1f s (try %d)",
+                               _first_line(e), delay, tries)
+                _discard_connection()
+                gevent.sleep(delay)
+
+
+def _first_line(error):
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _connection_lost(error):
+    """Whether `error` is worth reconnecting and running the job again.
+
+    On PostgreSQL an OperationalError or InterfaceError is the connection's
+    (dropped, refused, server restarting) and not the query's: psycopg2 may
+    even report the connection open after the server closed it. On SQLite it
+    is only a lock held too long; anything else there (a missing table) is
+    the database's state, and retrying would not change it.
+    """
+    if connection.vendor == "postgresql":
+        return True
+    return "locked" in str(error)
+
+
+def _discard_connection():
+    try:
+        connection.close()
+    except Exception:
+        # Closing a dead connection may fail too; Django forgets it either way.
+        connection.connection = None

@@ -1,0 +1,170 @@
+"""The dispatcher: takes `new` tasks from the queue and pushes them to workers.
+
+One greenlet loops: read a bounded batch of `new` tasks, place each on the
+least-loaded worker with room, mark them `pending` in one transaction, then
+send each to its worker (one call per task, sent concurrently). It sleeps on
+an event when there is nothing to place or no room; the event is set by the
+database watcher (new work), by results and by heartbeats (freed slots), and
+by a timeout of `dispatch.poll_secs`.
+"""
+
+import logging
+
+import gevent
+from gevent.event import Event
+from gevent.pool import Pool
+
+from stechec.master_node import queue
+
+logger = logging.getLogger(__name__)
+
+GATHER_SECS = 0.002
+# Calls to workers in flight at once.
+MAX_SENDS = 500
+RPC_METHODS = {queue.COMPILE: "compile_champion", queue.MATCH: "run_match"}
+
+
+class Dispatcher:
+    def __init__(self, database, registry, config):
+        self._db = database
+        self._registry = registry
+        self._worker_config = config["worker"]
+        self._poll_secs = config["dispatch"]["poll_secs"]
+        self._batch_size = config["dispatch"]["batch_size"]
+        self._deadlines = {queue.COMPILE: config["worker"]["compilation_deadline_secs"],
+                           queue.MATCH: config["worker"]["match_deadline_secs"]}
+        self._wakeup = Event()
+        self._sends = Pool(MAX_SENDS)
+        # Slots reserved by a claim whose transaction has not committed yet.
+        self._unconfirmed = []
+        # Whether the last batch filled every free slot (there may be more work
+        # waiting for slots).
+        self._short_of_room = False
+        # Tasks already reported as too large for every worker.
+        self._too_big = set()
+
+    def wake(self):
+        self._wakeup.set()
+
+    def slots_freed(self):
+        """A task ended: worth a look at the queue only if tasks were waiting for room."""
+        if self._short_of_room:
+            self._wakeup.set()
+
+    def run(self):
+        while True:
+            self._wakeup.clear()
+            total_free = self._registry.free_slots()
+            if self._short_of_room and 0 < total_free < self._batch_size:
+                # Slots free up in bursts (results arrive together): a moment's
+                # wait lets one batch, one transaction, serve the whole burst.
+                gevent.sleep(GATHER_SECS)
+                total_free = self._registry.free_slots()
+            limit = min(total_free, self._batch_size)
+            try:
+                read, claimed = self._dispatch_batch(limit) if limit else (0, 0)
+            except Exception:
+                logger.exception("dispatching failed; trying again in %.1f s", self._poll_secs)
+                for assignment in self._unconfirmed:
+                    self._registry.release(assignment)
+                self._unconfirmed = []
+                gevent.sleep(self._poll_secs)
+                continue
+            # Tasks left unplaced, or every free slot taken: more may be waiting for room.
+            self._short_of_room = claimed < read or (claimed == limit < self._batch_size)
+            if claimed and claimed == limit:
+                # A full batch went out: there may be more right away.
+                gevent.sleep(0)
+                continue
+            self._wakeup.wait(self._poll_secs)
+
+    def _dispatch_batch(self, limit):
+        """Claim and send up to `limit` tasks: how many were read, and how many claimed."""
+        read, claimed = self._db.call(self._claim, limit)
+        # Committed: the attempts are the database's now.
+        self._unconfirmed = []
+        lost = []
+        for assignment in claimed:
+            assignment.marked = True
+            if self._registry.assignments.get(assignment.key) is assignment:
+                self._sends.spawn(self._send, assignment)
+            else:
+                # Its worker was dropped or restarted while the batch was written.
+                lost.append(assignment)
+        self.give_back(lost, "its worker was lost before it was sent")
+        return read, len(claimed)
+
+    def _claim(self, limit):
+        """On a database greenlet, in one transaction: read new tasks, place them, mark them.
+
+        Returns how many tasks were read, and the assignments marked `pending`. The slots they hold are
+        reserved until the transaction commits; if it does not and the job
+        runs again, the previous run's reservations are released first.
+        """
+        for assignment in self._unconfirmed:
+            self._registry.release(assignment)
+        candidates = queue.fetch_new(limit, self._worker_config["client_slots"])
+        placed = {queue.COMPILE: [], queue.MATCH: []}
+        largest = max((w.max_slots for w in self._registry.workers.values()), default=0)
+        for candidate, assignment in zip(candidates,
+                                         self._registry.place(candidates, self._deadlines),
+                                         strict=True):
+            if assignment is not None:
+                placed[candidate.kind].append(assignment)
+            elif candidate.slots > largest and candidate.key not in self._too_big:
+                self._too_big.add(candidate.key)
+                logger.warning("%s %d needs %d slots and no worker has that many: it waits "
+                               "for a larger worker", candidate.kind, candidate.id,
+                               candidate.slots)
+        self._unconfirmed = [a for assignments in placed.values() for a in assignments]
+        claimed = []
+        for kind, assignments in placed.items():
+            if assignments:
+                marked = queue.mark_pending(
+                    kind, [(a.id, a.attempt, a.worker.name) for a in assignments])
+                claimed += [a for a in assignments if a.id in marked]
+                for assignment in assignments:
+                    if assignment.id not in marked:
+                        self._registry.release(assignment)
+        logger.debug("dispatching %d of %d new tasks read (room for %d)", len(claimed),
+                     len(candidates), limit)
+        return len(candidates), claimed
+
+    def _send(self, assignment):
+        worker = assignment.worker
+        task = dict(assignment.payload, attempt=assignment.attempt, slots=assignment.slots)
+        try:
+            accepted = worker.client.call(RPC_METHODS[assignment.kind], task)
+        except Exception as e:
+            logger.warning("%s: worker %s unreachable (%s); dropping the worker",
+                           assignment, worker.name, e)
+            if self._registry.workers.get(worker.name) is worker:
+                lost = self._registry.drop(worker)
+                self.give_back(lost, f"worker {worker.name} unreachable: {e}")
+            return
+        if accepted:
+            logger.debug("%s: sent to %s", assignment, worker.name)
+            return
+        logger.info("%s: refused by %s (no room); back to the queue", assignment, worker.name)
+        worker.full = True
+        if self._registry.release(assignment):
+            self._db.call(queue.undo_attempt, assignment.kind, assignment.id, assignment.attempt,
+                          f"refused by worker {worker.name}")
+            self.wake()
+
+    def give_back(self, assignments, reason):
+        """Put released assignments' attempts back in the queue (or `failed` past the cap)."""
+        if not assignments:
+            return
+        for assignment in assignments:
+            logger.warning("%s: %s; back to the queue", assignment, reason)
+        tasks = [(a.kind, a.id, a.attempt) for a in assignments if a.marked]
+        self._db.call(queue.give_back, tasks, reason, self._worker_config["max_task_tries"])
+        self.wake()
+
+    def cancel(self, assignment):
+        """Ask the worker to stop an attempt; no result comes for it."""
+        try:
+            assignment.worker.client.cancel(assignment.kind, assignment.id, assignment.attempt)
+        except Exception as e:
+            logger.warning("%s: cancel on %s failed: %s", assignment, assignment.worker.name, e)

@@ -1,0 +1,98 @@
+"""master-node: the daemon's entry point.
+
+gevent's patching comes first, before anything opens a socket or imports
+Django or psycopg2; then psycogreen's wait callback, so that every
+PostgreSQL query yields to the hub instead of blocking it; then Django,
+configured from master-node.yml alone.
+"""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import logging  # noqa: E402
+import sys  # noqa: E402
+
+import gevent  # noqa: E402
+from psycogreen.gevent import patch_psycopg  # noqa: E402
+
+from stechec.common import cli  # noqa: E402
+from stechec.common.database import django_database  # noqa: E402
+from stechec.master_node.config import MASTER_SCHEMA, PROGRAM  # noqa: E402
+
+logger = logging.getLogger(__name__)
+
+
+def configure_django(config):
+    import django
+    from django.conf import settings
+
+    settings.configure(
+        DATABASES={"default": django_database(config["sql"])},
+        INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth",
+                        "stechec.www.contest"],
+        DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
+        USE_TZ=True,
+        TIME_ZONE="UTC",
+        DEBUG=False,
+    )
+    django.setup()
+
+
+def run(config):
+    from django.db import DatabaseError
+
+    from stechec.common.rpc import RPCServer
+    from stechec.master_node import queue
+    from stechec.master_node.database import Database
+    from stechec.master_node.dispatcher import Dispatcher
+    from stechec.master_node.janitor import Janitor
+    from stechec.master_node.service import MasterService
+    from stechec.master_node.watcher import QueueWatcher
+    from stechec.master_node.workers import WorkerRegistry
+
+    master = config["master"]
+    sqlite = config["sql"]["engine"] == "sqlite"
+    database = Database(1 if sqlite else config["dispatch"]["connections"])
+    try:
+        champions, matches = database.call(queue.reset_pending)
+    except DatabaseError as e:
+        logger.error("database %s is not usable: %s (did `stechec-manage migrate` run?)",
+                     config["sql"]["database"], str(e).strip().splitlines()[0])
+        return 1
+    if champions or matches:
+        logger.info("put %d champions and %d matches left pending back in the queue",
+                    champions, matches)
+    registry = WorkerRegistry(master["shared_secret"], config["worker"]["rpc_timeout_secs"])
+    dispatcher = Dispatcher(database, registry, config)
+    server = RPCServer(master["shared_secret"], PROGRAM)
+    MasterService(database, registry, dispatcher, config).register(server)
+    try:
+        server.serve(master["host"], master["port"])
+    except OSError as e:
+        logger.error("cannot listen on %s:%d: %s", master["host"], master["port"], e.strerror)
+        return 1
+    logger.info("game %s: listening on %s:%d (%s database %s)", master["game"], master["host"],
+                server.port, config["sql"]["engine"], config["sql"]["database"])
+    greenlets = [gevent.spawn(dispatcher.run),
+                 gevent.spawn(Janitor(registry, dispatcher, config).run)]
+    if not sqlite:
+        greenlets.append(gevent.spawn(QueueWatcher(config["sql"], dispatcher).run))
+    # Each loops forever: one that ends has crashed, and the master with it.
+    stopped = gevent.wait(greenlets, count=1)[0]
+    logger.error("%s stopped: %r", stopped, stopped.exception)
+    return 1
+
+
+def main(argv=None):
+    parser = cli.daemon_parser(PROGRAM, "Hands the contest's queued compilations and matches "
+                               "to worker nodes and records their results.")
+    args = parser.parse_args(argv)
+    config = cli.start_daemon(PROGRAM, args, MASTER_SCHEMA, debug_key="master.debug")
+    patch_psycopg()
+    configure_django(config)
+    sys.exit(run(config))
+
+
+if __name__ == "__main__":
+    main()

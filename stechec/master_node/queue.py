@@ -1,0 +1,143 @@
+"""The task queue, which is the database: what the master reads and writes there.
+
+Every function here runs on a database greenlet inside one transaction (see
+database.py). Writes are conditional on the row's state (`new`, or `pending`
+with a given attempt number), so that running one twice changes nothing.
+"""
+
+from django.db import connection
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from stechec.www.contest.models import Champion, Match, MatchPlayer, Priority, retry_or_fail
+
+COMPILE = "compile"
+MATCH = "match"
+MODELS = {COMPILE: Champion, MATCH: Match}
+
+
+class Candidate:
+    """A `new` task read from the queue, not placed on a worker yet."""
+
+    def __init__(self, kind, task_id, attempts, slots, payload):
+        self.kind = kind
+        self.id = task_id
+        # Attempts so far: the next one is numbered attempts + 1.
+        self.attempts = attempts
+        self.slots = slots
+        # The task as the worker gets it, less `attempt` and `slots`.
+        self.payload = payload
+
+    @property
+    def key(self):
+        return self.kind, self.id
+
+
+def fetch_new(limit, client_slots):
+    """Up to `limit` new tasks: compilations first (a player waits on them), then matches
+    by priority, then age."""
+    champions = Champion.objects.filter(status=Champion.Status.NEW).order_by("id")\
+        .values_list("id", "attempts", "author__username")[:limit]
+    candidates = [Candidate(COMPILE, pk, attempts, 1, {"champion_id": pk, "user": user})
+                  for pk, attempts, user in champions]
+    if len(candidates) < limit:
+        candidates += _fetch_new_matches(limit - len(candidates), client_slots)
+    return candidates
+
+
+def _fetch_new_matches(limit, client_slots):
+    matches = list(Match.objects.filter(status=Match.Status.NEW).order_by("-priority", "id")
+                   .values_list("id", "attempts", "options", "map__contents")[:limit])
+    players = {}
+    for row in MatchPlayer.objects.filter(match_id__in=[m[0] for m in matches])\
+            .order_by("id").values("match_id", "id", "champion_id", "champion__author__username"):
+        players.setdefault(row["match_id"], []).append({
+            "matchplayer_id": row["id"], "champion_id": row["champion_id"],
+            "user": row["champion__author__username"]})
+    return [Candidate(MATCH, pk, attempts, 1 + len(players.get(pk, [])) * client_slots,
+                      {"match_id": pk, "map": contents, "options": options,
+                       "players": players.get(pk, [])})
+            for pk, attempts, options, contents in matches]
+
+
+def mark_pending(kind, placements):
+    """Move placed `new` tasks to `pending`, each with its next attempt number and its worker.
+
+    `placements` is a list of (id, attempt, worker name); returns the ids
+    moved, which are all of them unless a row stopped being `new` since it
+    was read. One statement for the batch, written out by hand: the ORM's
+    per-row CASE costs more than the rest of dispatching.
+    """
+    model = MODELS[kind]
+    table = connection.ops.quote_name(model._meta.db_table)
+    ids = [pk for pk, _, _ in placements]
+    cases = " ".join(["WHEN %s THEN %s"] * len(placements))
+    params = [value for pk, _, name in placements for value in (pk, name)]
+    extra = ""
+    if kind == MATCH:
+        extra = ", started_at = %s, finished_at = NULL"
+        params.append(timezone.now())
+    in_ids = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET status = 'pending', attempts = attempts + 1, "
+                       f"worker = CASE id {cases} END{extra} "
+                       f"WHERE id IN ({in_ids}) AND status = 'new'", params + ids)
+        if cursor.rowcount == len(ids):
+            return set(ids)
+    return {pk for pk, attempts, worker in model.objects.filter(pk__in=ids, status="pending")
+            .values_list("pk", "attempts", "worker")
+            if (pk, attempts, worker) in set(placements)}
+
+
+def give_back(tasks, reason, max_tries):
+    """Put pending attempts (kind, id, attempt) back to `new`, `failed` past `max_tries`."""
+    extra = {MATCH: {"started_at": None}, COMPILE: {}}
+    return [retry_or_fail(MODELS[kind], pk, attempt, reason, max_tries=max_tries, **extra[kind])
+            for kind, pk, attempt in tasks]
+
+
+def undo_attempt(kind, pk, attempt, reason):
+    """A worker refused the task (nothing started): back to `new`, the attempt not counted."""
+    return MODELS[kind].objects.filter(pk=pk, status="pending", attempts=attempt)\
+        .update(status="new", attempts=attempt - 1, failure_reason=reason) == 1
+
+
+def reset_pending():
+    """On start: the previous master's attempts are lost with it; their tasks go back to `new`."""
+    reason = "master node restarted"
+    return (Champion.objects.filter(status="pending").update(status="new", failure_reason=reason),
+            Match.objects.filter(status="pending").update(status="new", failure_reason=reason,
+                                                          started_at=None))
+
+
+def apply_results(items, *, max_tries):
+    """Apply worker results (kind, id, attempt, result): True, False or an error per item."""
+    outcomes = [None] * len(items)
+    compilations = [i for i, item in enumerate(items) if item[0] == COMPILE]
+    if compilations:
+        applied = Champion.apply_compilation_results([items[i][1:] for i in compilations],
+                                                     max_tries=max_tries)
+        for i, outcome in zip(compilations, applied, strict=True):
+            outcomes[i] = outcome
+    for i, (kind, pk, attempt, result) in enumerate(items):
+        if kind == MATCH:
+            try:
+                outcomes[i] = Match.apply_result(pk, attempt, result, max_tries=max_tries)
+            except ValueError as e:
+                outcomes[i] = e
+    return outcomes
+
+
+def counts():
+    """Queue sizes for `status()`."""
+    champions = Champion.objects.aggregate(
+        new=Count("pk", filter=Q(status="new")), pending=Count("pk", filter=Q(status="pending")))
+    matches = Match.objects.aggregate(
+        player=Count("pk", filter=Q(status="new", priority__gte=Priority.PLAYER)),
+        tournament=Count("pk", filter=Q(status="new", priority__gte=Priority.TOURNAMENT,
+                                        priority__lt=Priority.PLAYER)),
+        background=Count("pk", filter=Q(status="new", priority__lt=Priority.TOURNAMENT)),
+        pending=Count("pk", filter=Q(status="pending")))
+    return {"champions": champions,
+            "matches": {"new": {k: matches[k] for k in ("player", "tournament", "background")},
+                        "pending": matches["pending"]}}

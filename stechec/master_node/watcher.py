@@ -1,0 +1,62 @@
+"""The database watcher: wakes the dispatcher when the site commits new work.
+
+On PostgreSQL it LISTENs on a connection of its own (the site NOTIFYs when it
+commits a new champion or match); psycogreen's wait callback makes the wait a
+cooperative one. On SQLite there is nothing to listen to: the dispatcher's
+own `poll_secs` timeout is the poll.
+"""
+
+import logging
+
+import gevent
+import psycopg2
+from gevent.socket import wait_read
+
+from stechec.common.database import NOTIFY_CHANNEL
+
+logger = logging.getLogger(__name__)
+
+RECONNECT_SECS = 1.0
+# A connection that went quiet this long is checked with a query.
+IDLE_CHECK_SECS = 30.0
+
+
+class QueueWatcher:
+    def __init__(self, sql, dispatcher):
+        self._sql = sql
+        self._dispatcher = dispatcher
+
+    def run(self):
+        while True:
+            try:
+                self._listen()
+            except psycopg2.Error as e:
+                logger.warning("LISTEN %s: connection lost (%s); reconnecting in %.0f s",
+                               NOTIFY_CHANNEL, str(e).strip().splitlines()[0] if str(e) else
+                               type(e).__name__, RECONNECT_SECS)
+            gevent.sleep(RECONNECT_SECS)
+
+    def _listen(self):
+        sql = self._sql
+        conn = psycopg2.connect(host=sql["host"], port=sql["port"], user=sql["user"],
+                                password=sql["password"], dbname=sql["database"],
+                                connect_timeout=10, application_name="master-node LISTEN")
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cursor:
+                cursor.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            logger.info("listening for new tasks on channel %s", NOTIFY_CHANNEL)
+            # Anything committed while no one listened is found by this first look.
+            self._dispatcher.wake()
+            while True:
+                try:
+                    wait_read(conn.fileno(), timeout=IDLE_CHECK_SECS)
+                except TimeoutError:
+                    with conn.cursor() as cursor:
+                        cursor.execute("SELECT 1")
+                conn.poll()
+                if conn.notifies:
+                    conn.notifies.clear()
+                    self._dispatcher.wake()
+        finally:
+            conn.close()

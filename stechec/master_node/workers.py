@@ -1,0 +1,176 @@
+"""The workers the master knows, and the tasks it placed on each.
+
+All in memory, rebuilt from heartbeats after a restart (the database holds
+the tasks; on start the master puts every `pending` one back to `new`). The
+master counts a worker's free slots itself, from the tasks it placed there,
+rather than trusting a heartbeat that may predate the latest placement.
+"""
+
+import heapq
+import logging
+import random
+import time
+
+from stechec.common.rpc import RPCClient, server_url
+
+logger = logging.getLogger(__name__)
+
+
+class Assignment:
+    """One attempt of one task, placed on one worker."""
+
+    def __init__(self, kind, task_id, attempt, slots, payload, worker, deadline):
+        self.kind = kind
+        self.id = task_id
+        self.slots = slots
+        self.payload = payload
+        self.worker = worker
+        self.deadline = deadline
+        self.attempt = attempt
+        # Set once the database has the attempt (see queue.mark_pending).
+        self.marked = False
+
+    @property
+    def key(self):
+        return self.kind, self.id
+
+    def ref(self):
+        return {"kind": self.kind, "id": self.id, "attempt": self.attempt}
+
+    def __str__(self):
+        name = "champion" if self.kind == "compile" else "match"
+        return f"{name} {self.id} attempt {self.attempt}"
+
+
+class Worker:
+    def __init__(self, hostname, port, max_slots, secret, rpc_timeout):
+        self.hostname = hostname
+        self.port = port
+        self.name = f"{hostname}:{port}"
+        self.max_slots = max_slots
+        self.last_heartbeat = time.time()
+        self.last_seen = time.monotonic()
+        self.client = RPCClient(server_url(hostname, port), secret, timeout=rpc_timeout)
+        self.tasks = {}
+        self.used_slots = 0
+        # Set when the worker refused a task for want of room (it still runs
+        # something the master does not count): nothing more is placed there
+        # until its next heartbeat.
+        self.full = False
+
+    @property
+    def free_slots(self):
+        return 0 if self.full else self.max_slots - self.used_slots
+
+    @property
+    def load(self):
+        return self.used_slots / self.max_slots if self.max_slots else 1.0
+
+    def status(self):
+        return {"hostname": self.hostname, "port": self.port, "free_slots": self.free_slots,
+                "max_slots": self.max_slots, "last_heartbeat": self.last_heartbeat,
+                "running": [a.ref() for a in self.tasks.values() if a.marked]}
+
+
+class WorkerRegistry:
+    def __init__(self, secret, rpc_timeout):
+        self._secret = secret
+        self._rpc_timeout = rpc_timeout
+        self.workers = {}
+        self.assignments = {}
+
+    def heartbeat(self, hostname, port, max_slots):
+        """The worker that sent a heartbeat, registered if new; and whether it has new room."""
+        name = f"{hostname}:{port}"
+        worker = self.workers.get(name)
+        more_room = worker is None or worker.full or worker.max_slots < max_slots
+        if worker is None:
+            worker = self.workers[name] = Worker(hostname, port, max_slots, self._secret,
+                                                 self._rpc_timeout)
+            logger.info("worker %s joined with %d slots", name, max_slots)
+        elif worker.max_slots != max_slots:
+            logger.info("worker %s now has %d slots (was %d)", name, max_slots, worker.max_slots)
+            worker.max_slots = max_slots
+        worker.last_heartbeat = time.time()
+        worker.last_seen = time.monotonic()
+        worker.full = False
+        return worker, more_room
+
+    def seen(self, name):
+        worker = self.workers.get(name)
+        if worker is not None:
+            worker.last_seen = time.monotonic()
+
+    def free_slots(self):
+        return sum(w.free_slots for w in self.workers.values() if w.free_slots > 0)
+
+    def place(self, candidates, deadlines):
+        """Reserve slots for each candidate on the least-loaded worker that has enough free.
+
+        Random among equally loaded workers, so that they share the work.
+        `deadlines` gives the seconds each kind of task may take. Returns
+        one assignment per candidate, None for a candidate no worker has room for.
+        """
+        # (load, random tie-break, worker): the heap's top is a least-loaded
+        # worker, a random one among equals.
+        heap = [(w.load, random.random(), w) for w in self.workers.values() if w.free_slots > 0]
+        heapq.heapify(heap)
+        assignments = []
+        for candidate in candidates:
+            too_small = []
+            worker = None
+            while heap:
+                entry = heapq.heappop(heap)
+                if entry[2].free_slots >= candidate.slots:
+                    worker = entry[2]
+                    break
+                too_small.append(entry)
+            for entry in too_small:
+                heapq.heappush(heap, entry)
+            if worker is None:
+                assignments.append(None)
+                continue
+            assignment = Assignment(candidate.kind, candidate.id, candidate.attempts + 1,
+                                    candidate.slots, candidate.payload, worker,
+                                    time.monotonic() + deadlines[candidate.kind])
+            worker.tasks[assignment.key] = assignment
+            worker.used_slots += assignment.slots
+            self.assignments[assignment.key] = assignment
+            assignments.append(assignment)
+            if worker.free_slots > 0:
+                heapq.heappush(heap, (worker.load, random.random(), worker))
+        return assignments
+
+    def release(self, assignment):
+        """Forget `assignment` and free its slots; false when it was already gone."""
+        if self.assignments.get(assignment.key) is not assignment:
+            return False
+        del self.assignments[assignment.key]
+        del assignment.worker.tasks[assignment.key]
+        assignment.worker.used_slots -= assignment.slots
+        return True
+
+    def finish(self, kind, task_id, attempt):
+        """A result arrived: the assignment it ends, released; None when it ends none."""
+        assignment = self.assignments.get((kind, task_id))
+        if assignment is None or not assignment.marked or assignment.attempt != attempt:
+            return None
+        self.release(assignment)
+        return assignment
+
+    def drop(self, worker):
+        """Forget `worker`; the assignments it had, released."""
+        self.workers.pop(worker.name, None)
+        return self.take_tasks(worker)
+
+    def take_tasks(self, worker):
+        lost = list(worker.tasks.values())
+        for assignment in lost:
+            self.release(assignment)
+        return lost
+
+    def is_current(self, ref, worker):
+        """Whether task ref `ref` is the attempt the master placed on `worker`."""
+        assignment = self.assignments.get((ref.get("kind"), ref.get("id")))
+        return (assignment is not None and assignment.worker is worker and assignment.marked
+                and assignment.attempt == ref.get("attempt"))

@@ -1,0 +1,181 @@
+"""A real master-node process on the test database, and simulated workers beside it.
+
+The master runs as `python -m stechec.master_node.main`; the workers are
+tools/simulated-workers (real signed RPC servers on loopback ports). Both
+are real processes, so that a test can kill them with SIGKILL.
+"""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+
+from stechec.www.contest.models import Champion, Match
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SECRET = "test-master-secret"
+WAIT_SECS = 60
+
+
+def wait_for(condition, what, timeout=WAIT_SECS):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def master_yml(port, **worker):
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        sql = f"  engine: sqlite\n  database: {settings['NAME']}\n"
+    else:
+        sql = (f"  engine: postgresql\n  host: {settings['HOST']}\n  port: {settings['PORT']}\n"
+               f"  user: {settings['USER']}\n  password: \"{settings['PASSWORD']}\"\n"
+               f"  database: {settings['NAME']}\n")
+    worker_settings = {"timeout_secs": 3.0, "max_task_tries": 3,
+                       "compilation_deadline_secs": 60.0, "match_deadline_secs": 60.0,
+                       "client_slots": 1, "rpc_timeout_secs": 5.0, **worker}
+    return (f"master:\n  host: 127.0.0.1\n  port: {port}\n  shared_secret: {SECRET}\n"
+            f"  game: tictactoe\n"
+            "worker:\n" + "".join(f"  {k}: {v}\n" for k, v in worker_settings.items()) +
+            f"sql:\n{sql}"
+            "dispatch:\n  poll_secs: 0.2\n  batch_size: 50\n  connections: 3\n")
+
+
+class MasterProcess:
+    def __init__(self, directory, **worker):
+        self.directory = directory
+        self.worker = worker
+        self.port = 0
+        self.process = None
+        self.starts = 0
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}/"
+
+    def start(self):
+        """Start (again, on the same port after the first time) and wait until it listens."""
+        self.starts += 1
+        config = self.directory / "master-node.yml"
+        config.write_text(master_yml(self.port, **self.worker))
+        self.log = self.directory / f"master-{self.starts}.log"
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "stechec.master_node.main", "-c", str(config), "-l", "-v"],
+                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                env=dict(os.environ, STECHEC_SYSLOG_SOCKET=str(self.directory / "no-syslog")))
+        match = wait_for(lambda: self._listening(), "the master to listen")
+        self.port = int(match.group(1))
+
+    def _listening(self):
+        if self.process.poll() is not None:
+            raise AssertionError(f"master-node exited with {self.process.returncode}:\n"
+                                 f"{self.log.read_text()}")
+        return re.search(r"listening on 127\.0\.0\.1:(\d+)", self.log.read_text())
+
+    def kill(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.kill()
+
+    def logs(self):
+        return "".join(p.read_text() for p in sorted(self.directory.glob("master-*.log")))
+
+
+class WorkerProcess:
+    """tools/simulated-workers: `count` simulated workers in one process."""
+
+    def __init__(self, directory, master, name, *, count=1, slots=4, delay=0.0, hold=False):
+        self.record = directory / f"{name}.jsonl"
+        ready = directory / f"{name}.ports"
+        command = [sys.executable, os.path.join(ROOT, "tools", "simulated-workers"),
+                   "--master", master.url, "--secret", SECRET, "--count", str(count),
+                   "--slots", str(slots), "--delay", str(delay), "--heartbeat-secs", "0.5",
+                   "--record", str(self.record), "--ready", str(ready)]
+        if hold:
+            command.append("--hold")
+        self.process = subprocess.Popen(command, cwd=ROOT)
+        wait_for(ready.exists, f"simulated workers {name} to listen")
+        self.names = [f"127.0.0.1:{port}" for port in ready.read_text().split()]
+
+    def events(self, kind=None):
+        if not self.record.exists():
+            return []
+        events = [json.loads(line) for line in self.record.read_text().splitlines()
+                  if line.endswith("}")]
+        return [e for e in events if kind is None or e["event"] == kind]
+
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+
+@pytest.fixture
+def cluster(transactional_db, tmp_path):
+    """Starts a master and simulated workers on demand; kills them all at the end."""
+
+    class Cluster:
+        def __init__(self):
+            self.master = None
+            self.workers = []
+
+        def start_master(self, **worker):
+            self.master = MasterProcess(tmp_path, **worker)
+            self.master.start()
+            return self.master
+
+        def start_workers(self, name, **options):
+            workers = WorkerProcess(tmp_path, self.master, name, **options)
+            self.workers.append(workers)
+            return workers
+
+    running = Cluster()
+    yield running
+    for workers in running.workers:
+        workers.kill()
+    if running.master is not None:
+        running.master.stop()
+        # Shown by pytest when the test failed.
+        print(running.master.logs())
+    # The master's connections must be gone before the test database is flushed.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
+@pytest.fixture
+def player(transactional_db):
+    return User.objects.create_user("player")
+
+
+def new_champions(author, count):
+    return [Champion.queue_for_compilation(name=f"champion {i}", author=author)
+            for i in range(count)]
+
+
+def new_matches(author, count, nb_players=2):
+    champions = [Champion.objects.create(name=f"ready {i}", author=author,
+                                         status=Champion.Status.READY)
+                 for i in range(nb_players)]
+    return [Match.launch(champions, author=author) for _ in range(count)]
+
+
+def all_finished(model, ids, status):
+    return model.objects.filter(pk__in=ids, status=status).count() == len(ids)

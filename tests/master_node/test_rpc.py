@@ -1,0 +1,170 @@
+"""The master's RPC methods: refusals, stale and duplicate results, status."""
+
+import concurrent.futures
+import http.client
+import time
+import xmlrpc.client
+
+import pytest
+
+from stechec.common.rpc import RPCClient, sign
+from stechec.www.contest.models import Champion, Match, MatchPlayer
+
+from .conftest import SECRET, new_champions, new_matches, wait_for
+
+
+@pytest.fixture
+def running_match(cluster, player):
+    """A match pending (attempt 1) on a worker that never reports it."""
+    cluster.start_master()
+    stuck = cluster.start_workers("stuck", slots=3, hold=True)
+    [match] = new_matches(player, 1)
+    wait_for(lambda: stuck.events("received"), "the worker to get the match")
+    port = int(stuck.names[0].split(":")[1])
+    return match, ["127.0.0.1", port, 3, 3], cluster.master, stuck
+
+
+def match_result(match, score_offset=0):
+    return {"status": "done", "reason": "", "retryable": False, "server_exit": 0,
+            "server_log": "", "players": [
+                {"matchplayer_id": mp.id, "champion_id": mp.champion_id,
+                 "score": mp.id + score_offset, "nb_timeout": 0, "exit_status": 0, "log": ""}
+                for mp in match.players.all()]}
+
+
+def raw_post(master, body, headers):
+    conn = http.client.HTTPConnection("127.0.0.1", master.port, timeout=10)
+    conn.request("POST", "/", body, dict(headers, **{"Content-Type": "text/xml"}))
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    return response.status
+
+
+def assert_untouched(match):
+    match.refresh_from_db()
+    assert (match.status, match.attempts) == (Match.Status.PENDING, 1)
+    assert set(MatchPlayer.objects.filter(match=match).values_list("score", flat=True)) == {None}
+
+
+def test_forged_unsigned_stale_and_replayed_requests_change_nothing(running_match):
+    match, worker, master, _ = running_match
+    body = xmlrpc.client.dumps((worker, match.id, 1, match_result(match)), "match_done",
+                               allow_none=True).encode()
+
+    with pytest.raises(xmlrpc.client.ProtocolError) as forged:
+        RPCClient(master.url, "not-the-secret").match_done(worker, match.id, 1,
+                                                           match_result(match))
+    assert forged.value.errcode == 401
+    assert raw_post(master, body, {}) == 401
+    stale = f"{time.time() - 3600:.6f}"
+    assert raw_post(master, body, {"X-Stechec-Timestamp": stale,
+                                   "X-Stechec-Signature": sign(SECRET, stale, body)}) == 401
+    assert_untouched(match)
+
+    now = f"{time.time():.6f}"
+    signed = {"X-Stechec-Timestamp": now, "X-Stechec-Signature": sign(SECRET, now, body)}
+    assert raw_post(master, body, signed) == 200
+    match.refresh_from_db()
+    assert match.status == Match.Status.DONE
+    MatchPlayer.objects.filter(match=match).update(score=None)
+    assert raw_post(master, body, signed) == 401
+
+
+def test_a_burst_of_duplicate_results_is_applied_once(running_match):
+    match, worker, master, _ = running_match
+    result = match_result(match)
+
+    def send(_):
+        return RPCClient(master.url, SECRET).match_done(worker, match.id, 1, result)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=20) as pool:
+        outcomes = list(pool.map(send, range(20)))
+
+    assert outcomes.count(True) == 1 and outcomes.count(False) == 19
+    match.refresh_from_db()
+    assert match.status == Match.Status.DONE
+    assert all(mp.score == mp.id for mp in MatchPlayer.objects.filter(match=match))
+    assert master.logs().count(f"result from 127.0.0.1:{worker[1]} dropped") == 19
+
+
+def test_stale_unknown_finished_and_malformed_results_are_dropped(running_match):
+    match, worker, master, _ = running_match
+    client = RPCClient(master.url, SECRET)
+
+    assert client.match_done(worker, match.id, 2, match_result(match, 100)) is False
+    assert client.match_done(worker, match.id + 1000, 1, match_result(match, 100)) is False
+    with pytest.raises(xmlrpc.client.Fault) as wrong_players:
+        client.match_done(worker, match.id, 1, dict(match_result(match), players=[]))
+    assert "not the match's" in wrong_players.value.faultString
+    with pytest.raises(xmlrpc.client.Fault) as malformed:
+        client.match_done(worker, match.id, 1, dict(match_result(match), status="won"))
+    assert "status must be one of" in malformed.value.faultString
+    assert_untouched(match)
+
+    assert client.match_done(worker, match.id, 1, match_result(match)) is True
+    assert client.match_done(worker, match.id, 1, match_result(match, 100)) is False
+    assert all(mp.score == mp.id for mp in MatchPlayer.objects.filter(match=match))
+
+
+def test_platform_failures_are_retried_and_champion_errors_are_final(cluster, player):
+    cluster.start_master()
+    stuck = cluster.start_workers("stuck", slots=2, hold=True)
+    [champion] = new_champions(player, 1)
+    wait_for(lambda: stuck.events("received"), "the worker to get the champion")
+    worker = ["127.0.0.1", int(stuck.names[0].split(":")[1]), 2, 2]
+    client = RPCClient(cluster.master.url, SECRET)
+    failed = {"status": "failed", "language": "", "log": "", "reason": "disk full"}
+
+    assert client.compilation_result(worker, champion.id, 1, failed) is True
+    wait_for(lambda: len(stuck.events("received")) == 2, "the second attempt")
+    champion.refresh_from_db()
+    assert (champion.status, champion.attempts) == (Champion.Status.PENDING, 2)
+    assert champion.failure_reason == "disk full"
+
+    error = {"status": "error", "language": "c", "log": "main.c:1: error", "reason": ""}
+    assert client.compilation_result(worker, champion.id, 2, error) is True
+    champion.refresh_from_db()
+    assert (champion.status, champion.language) == (Champion.Status.ERROR, "c")
+
+
+def test_status_lists_workers_and_queue(cluster, player):
+    cluster.start_master()
+    stuck = cluster.start_workers("stuck", slots=3, hold=True)
+    [match] = new_matches(player, 1)
+    wait_for(lambda: stuck.events("received"), "the worker to get the match")
+    new_champions(player, 2)
+    new_matches(player, 1)
+
+    status = RPCClient(cluster.master.url, SECRET).status()
+
+    [worker] = status["workers"]
+    assert f"{worker['hostname']}:{worker['port']}" == stuck.names[0]
+    assert (worker["free_slots"], worker["max_slots"]) == (0, 3)
+    assert worker["running"] == [{"kind": "match", "id": match.id, "attempt": 1}]
+    assert worker["last_heartbeat"] > time.time() - 30
+    assert status["queue"]["matches"] == {
+        "new": {"player": 1, "tournament": 0, "background": 0}, "pending": 1}
+    # The worker is full: the champions wait.
+    assert status["queue"]["champions"] == {"new": 2, "pending": 0}
+
+
+def test_a_match_the_game_could_not_finish_fails_at_once_and_retryable_ones_retry(
+        running_match):
+    match, worker, master, stuck = running_match
+    client = RPCClient(master.url, SECRET)
+    crashed = dict(match_result(match), status="failed", reason="server crashed",
+                   retryable=False)
+    crashed["players"] = [dict(p, score=None, exit_status=-9) for p in crashed["players"]]
+
+    assert client.match_done(worker, match.id, 1, dict(crashed, retryable=True)) is True
+    # The worker still counts attempt 1 as running, until the master cancels it.
+    wait_for(lambda: [e["attempt"] for e in stuck.events("received")] == [1, 2],
+             "the second attempt")
+    assert client.match_done(worker, match.id, 2, crashed) is True
+
+    match.refresh_from_db()
+    assert (match.status, match.failure_reason) == (Match.Status.FAILED, "server crashed")
+    assert match.finished_at is not None
+    assert set(MatchPlayer.objects.filter(match=match).values_list("score", "exit_status")) \
+        == {(None, -9)}

@@ -1,0 +1,59 @@
+"""Placement: the least-loaded worker with room, random among equals."""
+
+import collections
+
+from stechec.master_node.queue import COMPILE, MATCH, Candidate
+from stechec.master_node.workers import WorkerRegistry
+
+DEADLINES = {COMPILE: 60.0, MATCH: 60.0}
+
+
+def registry(*slots):
+    workers = WorkerRegistry("secret", 1.0)
+    for port, max_slots in enumerate(slots, start=9000):
+        workers.heartbeat("127.0.0.1", port, max_slots)
+    return workers
+
+
+def compile_task(task_id):
+    return Candidate(COMPILE, task_id, 0, 1, {})
+
+
+def test_each_task_goes_to_the_least_loaded_worker():
+    workers = registry(4, 2)
+    placed = workers.place([compile_task(i) for i in range(5)], DEADLINES)
+    # Loads (busy / max slots) after each task, whichever way ties fall:
+    # 1/4 and 1/2, then 2/4, then 3/4 or 2/2, then both: 3/4 and 2/2.
+    by_port = collections.Counter(a.worker.port for a in placed)
+    assert by_port == {9000: 3, 9001: 2}
+    assert [a.attempt for a in placed] == [1] * 5
+    assert workers.free_slots() == 1
+
+
+def test_a_match_goes_only_where_all_its_slots_are_free():
+    workers = registry(2, 3)
+    first, second = workers.place([Candidate(MATCH, 7, 2, 3, {}), Candidate(MATCH, 8, 0, 3, {})],
+                                  DEADLINES)
+    assert (first.worker.port, first.attempt, first.slots) == (9001, 3, 3)
+    assert second is None
+    assert workers.free_slots() == 2
+
+
+def test_no_room_means_no_placement_and_released_slots_come_back():
+    workers = registry(1)
+    first, second = workers.place([compile_task(1), compile_task(2)], DEADLINES)
+    assert second is None and workers.free_slots() == 0
+    first.marked = True
+    assert workers.finish(COMPILE, 1, 1) is first
+    assert workers.finish(COMPILE, 1, 1) is None
+    assert workers.free_slots() == 1
+
+
+def test_equally_loaded_workers_share_the_work_at_random():
+    chosen = collections.Counter()
+    for _ in range(200):
+        workers = registry(2, 2, 2)
+        [assignment] = workers.place([compile_task(1)], DEADLINES)
+        chosen[assignment.worker.port] += 1
+    assert set(chosen) == {9000, 9001, 9002}
+    assert min(chosen.values()) > 30
