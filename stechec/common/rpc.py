@@ -151,7 +151,7 @@ class RPCServer:
         self.server = None
 
     def register(self, function, name=None):
-        self._methods[name or function.__name__] = function
+        self._methods[name or function.__name__] = (function, inspect.signature(function))
 
     def serve(self, host, port):
         from gevent import pywsgi
@@ -232,11 +232,11 @@ class RPCServer:
         except Exception as e:
             logger.warning("%s: malformed request from %s: %s", self.name, peer, e)
             return _fault(PARSE_ERROR, f"malformed XML-RPC request: {e}")
-        function = self._methods.get(method)
-        if function is None:
+        if method not in self._methods:
             return _fault(METHOD_NOT_FOUND, f"no method {method!r}")
+        function, signature = self._methods[method]
         try:
-            inspect.signature(function).bind(*params)
+            signature.bind(*params)
         except TypeError as e:
             return _fault(INVALID_PARAMS, f"{method}: {e}")
         try:
