@@ -5,6 +5,7 @@ daemons wrote them. STECHEC_SYSLOG_SOCKET names another unix socket than
 /dev/log (the tests bind their own).
 """
 
+import errno
 import logging
 import logging.handlers
 import os
@@ -21,6 +22,9 @@ def setup_logging(program, *, local=False, verbose=False):
 
     socket_path = os.environ.get("STECHEC_SYSLOG_SOCKET", SYSLOG_SOCKET)
     try:
+        # SysLogHandler ignores a missing socket and then fails on every record.
+        if not os.path.exists(socket_path):
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT))
         syslog = logging.handlers.SysLogHandler(
             address=socket_path, facility=logging.handlers.SysLogHandler.LOG_DAEMON)
     except OSError as e:

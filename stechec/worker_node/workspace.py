@@ -1,0 +1,78 @@
+"""Private working directories, and programs run there for a task.
+
+Every job works in a directory of its own under `paths.work_directory`,
+given to the sandbox user and removed when the job ends. The whole tree is
+emptied when the worker starts: what a previous run left there belongs to
+tasks the master has already put back in its queue.
+"""
+
+import contextlib
+import logging
+import os
+import shutil
+import sys
+import tempfile
+
+import stechec
+from stechec.worker_node import sandbox as sandboxing
+
+logger = logging.getLogger(__name__)
+
+
+class Workspace:
+    def __init__(self, config, sandbox, hostname):
+        self.config = config
+        self.hostname = hostname
+        self.sandbox = sandbox
+        self.root = config["paths"]["work_directory"]
+        paths = config["paths"]
+        # What the game programs and the compile script need to see inside
+        # bubblewrap besides the system directories: their own installation.
+        self.program_dirs = [os.path.dirname(os.path.realpath(paths[key]))
+                             for key in ("stechec_server", "stechec_client", "compile_script")]
+        self.extra_ro = list(dict.fromkeys(
+            self.program_dirs
+            + [paths["player_env"], sys.prefix, sys.base_prefix,
+               os.path.dirname(os.path.dirname(os.path.abspath(stechec.__file__)))]
+            + ([paths["rules"]] if os.path.isabs(paths["rules"]) else [])))
+
+    def reset(self):
+        """Empty the work directory (what is there was left by a previous run)."""
+        if os.path.isdir(self.root):
+            shutil.rmtree(self.root)
+        os.makedirs(self.root, mode=0o711)
+        os.chmod(self.root, 0o711)
+
+    @contextlib.contextmanager
+    def private_dir(self, name):
+        path = tempfile.mkdtemp(prefix=f"{name}-", dir=self.root)
+        # Sandboxed programs (other user ids) go through it to their own directories.
+        os.chmod(path, 0o711)
+        try:
+            yield path
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
+
+    def environment(self, home, extra=None):
+        env = dict(self.config["paths"]["env"])
+        env.update(extra or {})
+        return sandboxing.environment(
+            home, env, path_dirs=[os.path.dirname(sys.executable)] + self.program_dirs)
+
+    def start(self, task, argv, *, writable, cwd, limits, log_path, env, owned=(),
+              readable=(), capture_stdout=False):
+        """Start a program for `task`; `cancel` on the task kills it."""
+        run = self.sandbox.start(argv, writable=writable, owned=owned, cwd=cwd, env=env,
+                                 limits=limits, log_path=log_path,
+                                 capture_stdout=capture_stdout,
+                                 extra_ro=self.extra_ro + list(readable))
+        task.track(run)
+        return run
+
+    def finish(self, task, run):
+        outcome = run.wait()
+        task.untrack(run)
+        return outcome
+
+    def run(self, task, argv, **kwargs):
+        return self.finish(task, self.start(task, argv, **kwargs))
