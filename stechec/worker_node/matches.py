@@ -115,13 +115,15 @@ def _play(workspace, task, spec, work, players):
     logger.info("%s: server started (pid %d)", task, server.pid)
     if not _wait_for_socket(server, os.path.join(sockets, SERVER_SOCKET),
                             match_cfg["server_start_secs"]):
+        exited = server.proc.poll() is not None
         server.kill("wall")
         outcome = workspace.finish(task, server)
         if task.cancelled:
             return None
-        return failed_result(spec, "the game server did not open its socket "
-                       f"({outcome.reason or 'still starting'})", retryable=True,
-                       server_exit=outcome.exit_status, server_log=_read(server_log))
+        why = outcome.reason if exited else f"within {match_cfg['server_start_secs']:g} s"
+        return failed_result(spec, f"the game server did not open its socket ({why})",
+                             retryable=True, server_exit=outcome.exit_status,
+                             server_log=_read(server_log))
     for player in players:
         champion = os.path.join(player.directory, cfg_paths["champion_artifact"])
         argv = [cfg_paths["stechec_client"], "--name", str(player.matchplayer_id), *common,

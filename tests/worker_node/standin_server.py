@@ -9,8 +9,9 @@ answer `<turn> <number>` within `--time` ms; the numbers add up to its score
 and a missing answer counts in nb_timeout. It prints one YAML document per
 player, writes `--dump` (JSON with the map) and `--replay`.
 
-The map drives failures for the tests: a map saying `crash` makes it exit
-with status 3 once the clients are there; `hang` makes it sleep forever.
+The map drives failures for the tests: a map saying `hang` makes it sleep
+before opening its socket; once the clients are there, `crash` makes it
+exit with status 3 and `forever` makes it sleep instead of playing.
 """
 
 import argparse
@@ -93,6 +94,8 @@ def main():
     if "crash" in game_map:
         print("stand-in server: crashing as the map asks", file=sys.stderr, flush=True)
         sys.exit(3)
+    if "forever" in game_map:
+        time.sleep(3600)
 
     scores = {name: 0 for name in peers}
     timeouts = {name: 0 for name in peers}
