@@ -83,6 +83,8 @@ class MasterLink:
             return True
 
     def _unreachable(self, error):
+        # The pooled keep-alive connections went to a master that is gone.
+        self.client.close()
         if self._down_since is None:
             self._down_since = time.monotonic()
             logger.warning("the master at %s cannot be reached (%s); retrying", self.url,

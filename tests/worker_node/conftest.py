@@ -2,13 +2,14 @@
 
 The worker always runs as a real subprocess (`python -m
 stechec.worker_node.main -c FILE -l`) talking signed XML-RPC on loopback to
-a stand-in master: a real `RPCServer` served by gevent in a thread of the
-test process, which records every call. Games are the stand-in scripts of
+a stand-in master: a real `RPCServer` in another subprocess, which records
+every call in a file. Games are the stand-in scripts of
 this directory, champions are compiled by the test player environment in
 `player_env/` (both stand-ins until the reference game's land).
 """
 
 import io
+import json
 import os
 import random
 import shutil
@@ -17,7 +18,6 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from stechec.common import paths
-from stechec.common.rpc import RPCClient, RPCServer, server_url
+from stechec.common.rpc import RPCClient, server_url
 from stechec.worker_node.sandbox import user_processes
 
 HERE = Path(__file__).resolve().parent
@@ -47,43 +47,32 @@ def wait_for(predicate, what, timeout=WAIT_SECS):
 
 
 class StandInMaster:
-    """The master's RPC methods, answering true and recording every call."""
+    """The master's RPC methods in a subprocess (standin_master.py), recording every call."""
 
-    def __init__(self):
-        self.calls = []
+    def __init__(self, tmp_path):
+        self.record = tmp_path / "master-calls.jsonl"
+        self.record.touch()
         self.port = None
-        self._stopping = None
-        self._thread = None
+        self.proc = None
 
     def start(self, port=0):
-        ready = threading.Event()
-        self._stopping = threading.Event()
-
-        def serve():
-            import gevent
-            server = RPCServer(SECRET, "stand-in master")
-            for name in ("heartbeat", "compilation_result", "match_done"):
-                server.register(self._recorder(name), name)
-            server.serve("127.0.0.1", port)
-            self.port = server.port
-            ready.set()
-            while not self._stopping.is_set():
-                gevent.sleep(0.05)
-            server.stop()
-
-        self._thread = threading.Thread(target=serve, daemon=True)
-        self._thread.start()
-        assert ready.wait(30), "the stand-in master did not start"
+        self.proc = subprocess.Popen(
+            [sys.executable, str(HERE / "standin_master.py"), str(port), SECRET,
+             str(self.record)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        assert line.strip().isdigit(), "the stand-in master did not start"
+        self.port = int(line)
 
     def stop(self):
-        self._stopping.set()
-        self._thread.join(30)
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(30)
+            self.proc.stdout.close()
 
-    def _recorder(self, name):
-        def record(*args):
-            self.calls.append((name, args))
-            return True
-        return record
+    @property
+    def calls(self):
+        return [tuple(json.loads(line)) for line in
+                self.record.read_text().splitlines() if line.endswith("]")]
 
     def calls_of(self, method):
         return [args for name, args in list(self.calls) if name == method]
@@ -241,8 +230,8 @@ def make_tgz(files):
 
 
 @pytest.fixture
-def master():
-    stand_in = StandInMaster()
+def master(tmp_path):
+    stand_in = StandInMaster(tmp_path)
     stand_in.start()
     yield stand_in
     stand_in.stop()
