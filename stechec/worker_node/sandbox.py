@@ -176,7 +176,7 @@ class Sandbox:
                 argv += ["--symlink", os.readlink(path), path]
             elif os.path.exists(path):
                 argv += ["--ro-bind", path, path]
-        argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+        argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
         made = set()
         for path in _outermost(os.path.realpath(p) for p in extra_ro):
             if os.path.exists(path):
@@ -228,6 +228,7 @@ class Run:
         self._stdout = bytearray()
         self._tail = b""
         self._logged = 0
+        self._log_truncated = False
         self._log = open(log_path, "ab")
         try:
             self.proc = subprocess.Popen(
@@ -296,10 +297,10 @@ class Run:
         room = self.limits["log_bytes"] - self._logged
         if room > 0:
             self._log.write(chunk[:room])
-            self._log.flush()
-            if len(chunk) > room:
-                self._log.write(b"\n[log truncated at %d bytes]\n" % self.limits["log_bytes"])
-                self._log.flush()
+        if len(chunk) > room and not self._log_truncated:
+            self._log_truncated = True
+            self._log.write(b"\n[log truncated at %d bytes]\n" % self.limits["log_bytes"])
+        self._log.flush()
         self._logged += len(chunk)
 
     def _reason(self):
@@ -377,15 +378,18 @@ def _kill_user(uid):
 
 
 def user_processes(uid):
-    """The PIDs of the processes whose real or effective user id is `uid`."""
+    """The PIDs of the live processes (not zombies) whose real or effective user id is `uid`."""
     pids = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/status", "rb") as f:
-                uids = next(line for line in f if line.startswith(b"Uid:")).split()[1:3]
-        except (OSError, StopIteration):
+                fields = dict(line.split(b":", 1) for line in f if b":" in line)
+        except OSError:
+            continue
+        uids = fields.get(b"Uid", b"").split()[:2]
+        if fields.get(b"State", b"").strip().startswith(b"Z") or len(uids) < 2:
             continue
         if uid in (int(uids[0]), int(uids[1])):
             pids.append(int(entry))
