@@ -28,7 +28,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     cfg = settings.resolve_paths(cli.start_daemon(settings.PROGRAM, args, settings.SCHEMA,
                                                   debug_key="worker.debug"))
-    problem = settings.missing_program(cfg)
+    problem = settings.check_paths(cfg)
     if problem:
         print(f"{settings.PROGRAM}: configuration error: {problem}", file=sys.stderr)
         sys.exit(2)

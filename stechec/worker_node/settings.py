@@ -10,7 +10,7 @@ import sys
 import tempfile
 
 from stechec.common import share
-from stechec.common.config import Key
+from stechec.common.config import PLACEHOLDER, Key
 
 PROGRAM = "worker-node"
 KIB = 1024
@@ -133,12 +133,19 @@ def _program(name):
     return shutil.which(name, path=os.pathsep.join([here, os.environ.get("PATH", "")])) or name
 
 
-def missing_program(config):
-    """One line naming the first configured program or directory that is not there."""
+def check_paths(config):
+    """One line naming the first configured file or directory that is not usable, or None."""
+    directory = config["contest"]["directory"]
+    if directory == PLACEHOLDER:
+        return f"contest.directory: still set to {PLACEHOLDER}; set the shared directory"
+    if not os.path.isdir(directory):
+        return f"contest.directory: {directory!r} is not a directory (is the share mounted?)"
     paths = config["paths"]
     for key in ("stechec_server", "stechec_client", "compile_script"):
         if not (os.path.isfile(paths[key]) and os.access(paths[key], os.X_OK)):
             return f"paths.{key}: {paths[key]!r} is not an executable file"
     if not os.path.isdir(paths["player_env"]):
         return f"paths.player_env: {paths['player_env']!r} is not a directory"
+    if os.path.isabs(paths["rules"]) and not os.path.isfile(paths["rules"]):
+        return f"paths.rules: {paths['rules']!r} is not a file"
     return None

@@ -92,6 +92,7 @@ class WorkerProcess:
         self.tmp_path = tmp_path
         self.master = master
         self.contest = tmp_path / "contest"
+        self.contest.mkdir(exist_ok=True)
         # Not under tmp_path, which only root may enter: without bubblewrap the
         # sandbox user ids must reach their directories.
         self.work = Path(tempfile.mkdtemp(prefix="stechec-worker-test-"))
