@@ -28,12 +28,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     cfg = settings.resolve_paths(cli.start_daemon(settings.PROGRAM, args, settings.SCHEMA,
                                                   debug_key="worker.debug"))
+    config_path = os.path.abspath(args.config or config.default_path(settings.PROGRAM))
     problem = settings.check_paths(cfg)
     if problem:
-        print(f"{settings.PROGRAM}: configuration error: {problem}", file=sys.stderr)
+        print(f"{settings.PROGRAM}: configuration error: {config_path}: {problem}",
+              file=sys.stderr)
         sys.exit(2)
-
-    config_path = os.path.abspath(args.config or config.default_path(settings.PROGRAM))
     box = cfg["sandbox"]
     sandbox = Sandbox(first_uid=box["first_uid"], uid_count=cfg["worker"]["available_slots"],
                       bubblewrap=box["bubblewrap"],

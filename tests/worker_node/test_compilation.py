@@ -205,3 +205,12 @@ def test_compile_refused_without_free_slots_and_bad_tasks(worker):
         assert fault.value.faultCode == 1
         assert words in fault.value.faultString
     assert worker.rpc.status()["free_slots"] == 4
+
+
+def test_rlimits_only_when_bubblewrap_is_off(start_worker):
+    worker = start_worker(sandbox={"bubblewrap": False})
+    assert "bubblewrap works" not in worker.log()
+    assert worker.compile("alice", 1, {"prologin.c": C_CHAMPION})["status"] == "ready"
+    result = worker.compile("alice", 2, {"prologin.c": "int main( {"})
+    assert result["status"] == "error"
+    worker.wait_idle()

@@ -64,3 +64,16 @@ def test_results_survive_a_master_restart(start_worker, master):
     # One warning per outage, not one per heartbeat or retry.
     assert log.count("cannot be reached") == 1
     worker.wait_idle()
+
+
+def test_sigterm_kills_the_running_tasks_and_exits(start_worker, master):
+    worker = start_worker(match={"time_ms": 60000})
+    assert worker.compile("carol", 1, {"prologin.c": SLEEPY_C_CHAMPION})["status"] == "ready"
+    assert worker.rpc.run_match(_match(23, 1, "carol")) is True
+    wait_for(lambda: len(worker.processes_in_work_dir()) >= 2, "the match's clients")
+    worker.proc.send_signal(signal.SIGTERM)
+    assert worker.proc.wait(60) == 0
+    assert "stopping: killing the running tasks" in worker.log()
+    wait_for(lambda: not worker.sandbox_processes() and not worker.processes_in_work_dir(),
+             "the programs to be gone", timeout=30)
+    assert not [args for args in master.calls_of("match_done") if args[1] == 23]

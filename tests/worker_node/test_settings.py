@@ -86,8 +86,8 @@ def _config(tmp_path, **changes):
 ])
 def test_mistakes_give_one_line(tmp_path, changes, message):
     line, path = _run(tmp_path, _config(tmp_path, **changes))
+    assert line.startswith(f"worker-node: configuration error: {path}: ")
     assert message in line
-    assert line.startswith("worker-node: configuration error: ")
 
 
 def test_missing_file(tmp_path):
