@@ -160,10 +160,12 @@ class WorkerProcess:
         return self.log_path.read_text(errors="replace")
 
     def champion_dir(self, user, champion_id):
-        return Path(paths.champion_dir(str(self.contest), GAME, user, champion_id))
+        return Path(paths.champion_dir(str(self.contest), self.config["contest"]["game"], user,
+                                       champion_id))
 
     def match_dir(self, match_id):
-        return Path(paths.match_dir(str(self.contest), GAME, match_id))
+        return Path(paths.match_dir(str(self.contest), self.config["contest"]["game"],
+                                    match_id))
 
     def upload(self, user, champion_id, files):
         """Write champion.tgz holding `files` ({name: text or bytes}) where the site would."""
@@ -211,9 +213,12 @@ class WorkerProcess:
 
 
 def _merge(base, overrides):
+    """Merge `overrides` into `base`; None removes a key (its default applies)."""
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):
             _merge(base[key], value)
+        elif value is None:
+            base.pop(key, None)
         else:
             base[key] = value
 
