@@ -5,14 +5,15 @@ whole), under rlimits set in the child before exec (CPU seconds, address
 space, processes, file size, open files, no core dumps), with a wall clock
 that kills the group and its output read as it comes, kept up to a cap and
 counted: a program printing more than its limit is killed, and nothing ever
-buffers its whole output. When the worker runs as root the programs run as
-an unprivileged user, because root ignores the process limit.
+buffers its whole output. When the worker runs as root each program runs as
+an unprivileged user id of its own, because root ignores the process limit.
 
 Where bubblewrap works, each program also gets its own network namespace
-without any interface, its own PID namespace (killing bwrap kills everything
-inside, even processes that left the group), a read-only view of the system
-directories only (not the shared directory, not the worker's configuration),
-a private /tmp, and its working directory as the only writable place.
+(nothing but its own loopback), its own PID namespace (killing bwrap kills
+everything inside, even processes that left the group), a read-only view of
+the system directories and of the game's installation only (not the shared
+directory, not the worker's configuration), a private /tmp, and its own
+directories as the only writable places.
 """
 
 import ctypes
@@ -249,7 +250,7 @@ class Run:
 
     def kill(self, why):
         """Kill the whole process group; `why` is kept from the first kill of a live program."""
-        if self.killed_for is None and self.proc.returncode is None:
+        if self.killed_for is None and self.proc.poll() is None:
             self.killed_for = why
         _kill_group(self.pid)
 

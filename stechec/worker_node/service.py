@@ -58,8 +58,7 @@ class WorkerService:
 
     def compile_champion(self, task):
         _require_fields(task, {"champion_id": int, "attempt": int, "user": str, "slots": int})
-        require(task["user"] and "/" not in task["user"] and task["user"] not in (".", ".."),
-                "user: not a valid user name")
+        _require_user(task["user"])
         claimed = self._claim("compile", task["champion_id"], task["attempt"], task["slots"])
         if claimed is None:
             return False
@@ -80,6 +79,13 @@ class WorkerService:
         for player in task["players"]:
             require(isinstance(player, dict), "players: each player must be a struct")
             _require_fields(player, {"matchplayer_id": int, "champion_id": int, "user": str})
+            _require_user(player["user"])
+        seats = len(task["players"])
+        require(len({p["matchplayer_id"] for p in task["players"]}) == seats,
+                "players: matchplayer_id appears twice")
+        # One program per slot at least: each runs as a sandbox user id of its own.
+        require(task["slots"] >= 1 + seats,
+                f"slots: a match of {seats} players needs at least {1 + seats}")
         claimed = self._claim("match", task["match_id"], task["attempt"], task["slots"])
         if claimed is None:
             return False
@@ -120,6 +126,7 @@ class WorkerService:
                 result = job()
             except Exception as e:
                 logger.exception("%s: the worker failed", task)
+                task.stop_programs()
                 result = failure(f"worker {self.name} failed: {type(e).__name__}: {e}")
             finally:
                 self.tasks.release_slots(task)
@@ -132,6 +139,11 @@ class WorkerService:
             self.master.deliver(str(task), method, worker, task.id, task.attempt, result)
         finally:
             self.tasks.forget(task)
+
+
+def _require_user(name):
+    require(name and "/" not in name and name not in (".", "..") and "\0" not in name,
+            "user: not a valid user name")
 
 
 def _require_fields(payload, fields):

@@ -17,6 +17,10 @@ KIB = 1024
 MIB = 1024 * KIB
 GIB = 1024 * MIB
 
+# Unix socket paths hold at most 107 bytes; a match's are
+# <work_directory>/match-<id>-XXXXXXXX/sockets/rep.
+MAX_WORK_DIRECTORY = 64
+
 # What a sandbox sees of the machine, read-only, when bubblewrap is used.
 SYSTEM_DIRS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt"]
 
@@ -148,4 +152,7 @@ def check_paths(config):
         return f"paths.player_env: {paths['player_env']!r} is not a directory"
     if os.path.isabs(paths["rules"]) and not os.path.isfile(paths["rules"]):
         return f"paths.rules: {paths['rules']!r} is not a file"
+    if len(paths["work_directory"]) > MAX_WORK_DIRECTORY:
+        return (f"paths.work_directory: longer than {MAX_WORK_DIRECTORY} characters, too long "
+                "for the matches' unix socket paths")
     return None

@@ -42,6 +42,13 @@ class Task:
         for run in list(self.runs):
             run.kill("cancel")
 
+    def stop_programs(self):
+        """Kill and reap every program still running for this task (after a worker error)."""
+        for run in list(self.runs):
+            run.kill("cancel")
+            run.wait()
+            self.untrack(run)
+
 
 class TaskTable:
     def __init__(self, max_slots):

@@ -3,6 +3,7 @@
 import gzip
 import json
 import time
+import xmlrpc.client
 
 import pytest
 
@@ -11,6 +12,7 @@ from tests.worker_node.conftest import C_CHAMPION, PYTHON_CHAMPION, wait_for
 
 SLEEPY_CHAMPION = """
 import time
+import xmlrpc.client
 time.sleep(100000)
 """
 
@@ -123,6 +125,16 @@ def test_refusals_and_missing_champion(worker, master):
     assert (result["status"], result["retryable"]) == ("failed", True)
     assert "champion 99: cannot unpack its compiled archive" in result["reason"]
     assert all(args[1] != 11 for args in master.calls_of("match_done"))
+    for task, words in [
+            (_match(14, [(1, 1, "../alice"), (2, 2, "bob")]), "user: not a valid user name"),
+            (_match(14, [(1, 1, "alice"), (1, 2, "bob")]), "matchplayer_id appears twice"),
+            (_match(14, [(1, 1, "alice"), (2, 2, "bob")], slots=2),
+             "slots: a match of 2 players needs at least 3"),
+            (_match(14, []), "players: a match needs players")]:
+        with pytest.raises(xmlrpc.client.Fault) as fault:
+            worker.rpc.run_match(task)
+        assert fault.value.faultCode == 1
+        assert words in fault.value.faultString
     worker.wait_idle()
 
 
