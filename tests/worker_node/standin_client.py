@@ -56,8 +56,11 @@ def main():
         command = line.split()
         if command[:1] == ["end"]:
             break
-        champion.stdin.write("play\n")
-        champion.stdin.flush()
+        try:
+            champion.stdin.write("play\n")
+            champion.stdin.flush()
+        except BrokenPipeError:
+            die_like(champion)
         answer = champion.stdout.readline()
         if not answer:
             die_like(champion)
