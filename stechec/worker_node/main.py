@@ -37,7 +37,8 @@ def main(argv=None):
     box = cfg["sandbox"]
     sandbox = Sandbox(first_uid=box["first_uid"], uid_count=cfg["worker"]["available_slots"],
                       bubblewrap=box["bubblewrap"],
-                      ro_binds=box["ro_binds"], hidden=[config_path])
+                      ro_binds=box["ro_binds"], hidden=[config_path],
+                      masked=[cfg["contest"]["directory"], cfg["paths"]["work_directory"]])
     workspace = Workspace(cfg, sandbox, settings.hostname(cfg))
     workspace.reset()
     sandbox.probe(os.path.join(workspace.root, "probe"))

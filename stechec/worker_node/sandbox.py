@@ -79,12 +79,15 @@ class Sandbox:
     each other, and a program that escaped its process group is still found.
     """
 
-    def __init__(self, *, first_uid, uid_count, bubblewrap, ro_binds, hidden=()):
+    def __init__(self, *, first_uid, uid_count, bubblewrap, ro_binds, hidden=(), masked=()):
         self.as_root = os.geteuid() == 0
         self.gid = first_uid if self.as_root else None
         self._free_uids = list(range(first_uid, first_uid + uid_count)) if self.as_root else []
         self.ro_binds = list(dict.fromkeys(ro_binds))
         self.hidden = [p for p in hidden if os.path.isfile(p)]
+        # Directories programs must never see, even inside a visible one (the
+        # shared directory and the work directory inside a checkout, say).
+        self.masked = [os.path.realpath(p) for p in masked]
         self.bwrap = self.setpriv = None
         if bubblewrap:
             self.bwrap = shutil.which("bwrap")
@@ -178,15 +181,31 @@ class Sandbox:
             elif os.path.exists(path):
                 argv += ["--ro-bind", path, path]
         argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+        visible = [os.path.realpath(p) for p in self.ro_binds]
+        extra = [p for p in _outermost(os.path.realpath(p) for p in extra_ro)
+                 if os.path.exists(p)]
         made = set()
-        for path in _outermost(os.path.realpath(p) for p in extra_ro):
-            if os.path.exists(path):
+        for path in extra:
+            if not _inside_any(path, self.masked):
                 argv += _parents(path, made) + ["--ro-bind", path, path]
+                visible.append(path)
         for path in self.hidden:
             argv += ["--ro-bind", "/dev/null", path]
+        for path in self.masked:
+            if _inside_any(path, visible):
+                argv += ["--tmpfs", path]
+        # What the task itself may see inside the masked directories comes last.
+        made = set()
+        for path in extra:
+            if _inside_any(path, self.masked):
+                argv += _parents(path, made) + ["--ro-bind", path, path]
         for path in writable:
             argv += _parents(path, made) + ["--bind", path, path]
         return argv + ["--chdir", cwd, "--"]
+
+
+def _inside_any(path, directories):
+    return any(path == d or path.startswith(d.rstrip("/") + "/") for d in directories)
 
 
 def _outermost(paths):

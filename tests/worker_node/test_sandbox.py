@@ -36,12 +36,12 @@ def _limits(**overrides):
 class Box:
     """A Sandbox with a private directory, running Python snippets."""
 
-    def __init__(self, use_bwrap, hidden=(), extra_ro=()):
+    def __init__(self, use_bwrap, hidden=(), extra_ro=(), masked=()):
         self.extra_ro = list(extra_ro)
         self.first_uid = 300000 + random.randrange(10000) * 8
         self.sandbox = sandboxing.Sandbox(first_uid=self.first_uid, uid_count=2,
                                           bubblewrap=use_bwrap, ro_binds=SYSTEM_DIRS,
-                                          hidden=hidden)
+                                          hidden=hidden, masked=masked)
         self.root = Path(tempfile.mkdtemp(prefix="stechec-sandbox-test-"))
         self.root.chmod(0o711)
         self.home = self.root / "home"
@@ -160,7 +160,12 @@ def test_filesystem_and_network_are_confined(tmp_path):
     secret = tmp_path / "worker-node.yml"
     secret.write_text("shared_secret: hunter2\n")
     secret.chmod(0o644)
-    box = Box(use_bwrap=True, hidden=[str(secret)], extra_ro=[str(tmp_path)])
+    # As a shared directory inside a visible checkout: masked.
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "champion.tgz").write_text("another player's sources")
+    box = Box(use_bwrap=True, hidden=[str(secret)], extra_ro=[str(tmp_path)],
+              masked=[str(share)])
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.5)
     try:
@@ -179,6 +184,8 @@ try:
     print("SECRET", open({str(secret)!r}).read())
 except OSError as e:
     print("SECRET", e.strerror)
+import os
+print("SHARE", os.listdir({str(share)!r}))
 for address in [("127.0.0.1", {listener.getsockname()[1]}), ("1.1.1.1", 80)]:
     try:
         socket.create_connection(address, timeout=5)
@@ -192,6 +199,7 @@ for address in [("127.0.0.1", {listener.getsockname()[1]}), ("1.1.1.1", 80)]:
         assert "WROTE" not in text and "CONNECTED" not in text
         assert sum(line.startswith("refused ") for line in text.splitlines()) == 4
         assert "SECRET Permission denied" in text, text
+        assert "SHARE []" in text
         assert "hunter2" not in text
         assert "no network ('1.1.1.1', 80) Network is unreachable" in text
         assert not outside.exists() and not Path("/etc/escaped").exists()
