@@ -77,3 +77,17 @@ def test_sigterm_kills_the_running_tasks_and_exits(start_worker, master):
     wait_for(lambda: not worker.sandbox_processes() and not worker.processes_in_work_dir(),
              "the programs to be gone", timeout=30)
     assert not [args for args in master.calls_of("match_done") if args[1] == 23]
+
+
+def test_result_given_up_after_the_retry_time(start_worker, master):
+    worker = start_worker(master={"callback_retry_secs": 2})
+    worker.upload("alice", 1, {"prologin.c": C_CHAMPION})
+    master.stop()
+    task = {"champion_id": 1, "attempt": 1, "user": "alice", "slots": 1}
+    assert worker.rpc.compile_champion(task) is True
+    wait_for(lambda: "champion 1 attempt 1: result lost" in worker.log(),
+             "the worker to give the result up")
+    # The compilation itself is in the shared directory; the task is forgotten.
+    assert (worker.champion_dir("alice", 1) / "champion-compiled.tar.gz").exists()
+    assert worker.rpc.status()["running"] == []
+    assert worker.rpc.status()["free_slots"] == 4
