@@ -41,7 +41,8 @@ def main(argv=None):
                       masked=[cfg["contest"]["directory"], cfg["paths"]["work_directory"]])
     workspace = Workspace(cfg, sandbox, settings.hostname(cfg))
     workspace.reset()
-    sandbox.probe(os.path.join(workspace.root, "probe"))
+    with workspace.private_dir("probe") as scratch:
+        sandbox.probe(scratch)
     service = WorkerService(cfg, workspace, TaskTable(cfg["worker"]["available_slots"]))
     service.serve()
 

@@ -104,7 +104,6 @@ class Sandbox:
         """Check that bubblewrap runs here; fall back to rlimits alone with one warning."""
         if self.bwrap is None:
             return
-        os.makedirs(scratch, exist_ok=True)
         limits = {"cpu_secs": 10, "wall_secs": 30.0, "memory_bytes": 1 << 30, "processes": 64,
                   "output_bytes": 1 << 20, "log_bytes": 1 << 16, "file_bytes": 1 << 20,
                   "open_files": 64}

@@ -1,9 +1,9 @@
 """Private working directories, and programs run there for a task.
 
 Every job works in a directory of its own under `paths.work_directory`,
-given to the sandbox user and removed when the job ends. The whole tree is
-emptied when the worker starts: what a previous run left there belongs to
-tasks the master has already put back in its queue.
+given to the sandbox user and removed when the job ends. What a previous
+run left there is removed when the worker starts: it belongs to tasks the
+master has already put back in its queue.
 """
 
 import contextlib
@@ -17,6 +17,9 @@ import stechec
 from stechec.worker_node import sandbox as sandboxing
 
 logger = logging.getLogger(__name__)
+
+# The directories jobs make under the work directory: "<prefix>-...".
+WORK_PREFIXES = ("compile", "match", "probe")
 
 
 class Workspace:
@@ -37,11 +40,17 @@ class Workspace:
             + ([paths["rules"]] if os.path.isabs(paths["rules"]) else [])))
 
     def reset(self):
-        """Empty the work directory (what is there was left by a previous run)."""
-        if os.path.isdir(self.root):
-            shutil.rmtree(self.root)
-        os.makedirs(self.root, mode=0o711)
+        """Remove what a previous run left in the work directory (its own entries only)."""
+        os.makedirs(self.root, mode=0o711, exist_ok=True)
         os.chmod(self.root, 0o711)
+        for name in os.listdir(self.root):
+            if name.split("-", 1)[0] in WORK_PREFIXES:
+                path = os.path.join(self.root, name)
+                logger.info("removing %s, left by a previous run", path)
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path)
+                else:
+                    os.unlink(path)
 
     @contextlib.contextmanager
     def private_dir(self, name):

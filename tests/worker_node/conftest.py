@@ -154,6 +154,8 @@ class WorkerProcess:
                 self.proc.wait()
         if self.rpc is not None:
             self.rpc.close()
+
+    def remove_work_directory(self):
         shutil.rmtree(self.work, ignore_errors=True)
 
     def log(self):
@@ -257,6 +259,7 @@ def start_worker(tmp_path, master):
     yield start
     for worker in started:
         worker.stop()
+        worker.remove_work_directory()
 
 
 C_CHAMPION = """

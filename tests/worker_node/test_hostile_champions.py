@@ -11,7 +11,7 @@ import socket
 import pytest
 
 from stechec.common import paths
-from tests.conftest import require_tool
+from tests.conftest import require_root, require_tool
 from tests.worker_node.conftest import C_CHAMPION
 
 PLAY_LOOP = """
@@ -73,6 +73,7 @@ int main(void) {
 
 def test_hostile_champions_in_a_match(start_worker, master, tmp_path):
     require_tool("bwrap", "the network and the filesystem are confined by bubblewrap")
+    require_root("each program runs as a user id of its own, which bounds the fork bomb")
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.5)
     outside = tmp_path / "escaped"

@@ -28,6 +28,10 @@ def test_worker_restarted_in_the_middle_of_a_match(start_worker, master):
     wait_for(lambda: not worker.sandbox_processes() and not worker.processes_in_work_dir(),
              "the dead worker's programs to be gone", timeout=30)
 
+    # What the dead worker left in its work directory goes; nothing else does.
+    left = worker.work / "match-21-leftover"
+    left.mkdir()
+    (worker.work / "notes.txt").write_text("the operator's")
     beats_before = len(master.calls_of("heartbeat"))
     worker.config["worker"]["port"] = worker.port
     worker.config_path.write_text(__import__("yaml").safe_dump(worker.config))
@@ -37,6 +41,8 @@ def test_worker_restarted_in_the_middle_of_a_match(start_worker, master):
     assert first[2] == []
     assert master.calls_of("heartbeat")[beats_before:][0][1] is True
     assert worker.rpc.status()["free_slots"] == 4
+    assert not left.exists()
+    assert [p.name for p in worker.work.iterdir()] == ["notes.txt"]
     wait_for(lambda: master.calls_of("heartbeat")[-1][1] is False, "a beat after the first")
     assert not [args for args in master.calls_of("match_done") if args[1] == 21]
     # The new worker serves as usual.

@@ -225,6 +225,7 @@ def test_broken_bubblewrap_falls_back_with_one_warning(tmp_path, monkeypatch, ca
     try:
         assert box.sandbox.bwrap == str(fake / "bwrap")
         with caplog.at_level(logging.WARNING):
+            (box.root / "probe").mkdir()
             box.sandbox.probe(str(box.root / "probe"))
         warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
         assert len(warnings) == 1
