@@ -44,7 +44,13 @@ def main(argv=None):
     with workspace.private_dir("probe") as scratch:
         sandbox.probe(scratch)
     service = WorkerService(cfg, workspace, TaskTable(cfg["worker"]["available_slots"]))
-    service.serve()
+    try:
+        service.serve()
+    except OSError as e:
+        worker = cfg["worker"]
+        print(f"{settings.PROGRAM}: cannot listen on {worker['listen']}:{worker['port']}: "
+              f"{e.strerror or e}", file=sys.stderr)
+        sys.exit(1)
 
     stopping = gevent.event.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -1,7 +1,10 @@
 """worker-node.yml: the samples, and one clear line for each mistake."""
 
+import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 
 import pytest
 import yaml
@@ -96,3 +99,23 @@ def test_missing_file(tmp_path):
                           text=True, timeout=60)
     assert proc.returncode == 2
     assert f"{tmp_path / 'nope.yml'}: file not found" in proc.stderr
+
+
+def test_port_in_use(tmp_path):
+    taken = socket.create_server(("127.0.0.1", 0))
+    port = taken.getsockname()[1]
+    path = tmp_path / "worker-node.yml"
+    work = tempfile.mkdtemp(prefix="stechec-worker-test-")
+    path.write_text(_config(tmp_path, worker__listen="127.0.0.1", worker__port=port,
+                            paths__work_directory=work))
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "stechec.worker_node.main", "-c", str(path)], cwd=ROOT,
+            capture_output=True, text=True, timeout=60,
+            env={"PATH": "/usr/bin:/bin", "STECHEC_SYSLOG_SOCKET": str(tmp_path / "no-syslog")})
+    finally:
+        taken.close()
+        shutil.rmtree(work)
+    assert proc.returncode == 1, proc.stderr
+    assert f"worker-node: cannot listen on 127.0.0.1:{port}: Address already in use" in \
+        proc.stderr
