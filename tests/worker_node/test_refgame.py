@@ -8,6 +8,7 @@ tree; the other worker tests use stand-ins.
 import gzip
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,21 @@ def test_goldrush_for_three(start_worker, master):
     assert os.path.getsize(worker.match_dir(2) / paths.SERVER_LOG) > 0
     worker.wait_idle()
     assert Path(worker.match_dir(2) / paths.player_log_name(21, 1)).exists()
+
+
+# Sample champion -> the tool its Makefile needs, looked up where sandboxed
+# programs look (a toolchain under /root is not theirs). Java is left out:
+# javac's JVM reserves more address space than the compilation limit unless
+# Makefile-java passes it -J flags.
+SAMPLES = {"c-random": "cc", "cpp-random": "c++", "python-random": "python3",
+           "javascript-random": "node", "rust-random": "rustc"}
+
+
+@pytest.mark.parametrize("sample", sorted(SAMPLES))
+def test_sample_champions_compile(start_worker, sample):
+    if shutil.which(SAMPLES[sample], path="/usr/local/bin:/usr/bin:/bin") is None:
+        pytest.skip(f"{SAMPLES[sample]} is not installed for sandboxed programs")
+    worker = _refgame_worker(start_worker, "tictactoe")
+    result = worker.compile("alice", 1, _sources("tictactoe", sample))
+    assert result["status"] == "ready", result
+    assert result["language"] == sample.rsplit("-", 1)[0]
