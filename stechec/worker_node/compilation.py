@@ -18,6 +18,7 @@ import os
 import tarfile
 
 from stechec.common import archive, paths
+from stechec.worker_node.workspace import off_hub
 
 logger = logging.getLogger(__name__)
 
@@ -96,8 +97,8 @@ def compile_champion(workspace, task, user):
             log.write(f"Champion {task.id} of {user}, compiled on {workspace.hostname} at "
                       f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M:%S} UTC\n")
         try:
-            archive.extract(sources, build, max_members=limits["archive_members"],
-                            max_unpacked_bytes=limits["archive_unpacked_bytes"])
+            off_hub(archive.extract, sources, build, max_members=limits["archive_members"],
+                    max_unpacked_bytes=limits["archive_unpacked_bytes"])
             language = detect_language(build, available_languages(cfg_paths["player_env"]))
         except (archive.ArchiveError, ChampionError) as e:
             reason = f"the champion was refused: {e}"
@@ -117,7 +118,7 @@ def compile_champion(workspace, task, user):
             result = _result("error", language, "", "the compilation produced no "
                              f"'{cfg_paths['champion_artifact']}'")
         else:
-            _pack(build, os.path.join(champion_dir, paths.CHAMPION_COMPILED))
+            off_hub(_pack, build, os.path.join(champion_dir, paths.CHAMPION_COMPILED))
             result = _result("ready", language, "", "")
         return _publish(champion_dir, log_path, result)
 

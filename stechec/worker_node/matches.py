@@ -21,6 +21,7 @@ import yaml
 
 from stechec.common import paths
 from stechec.worker_node.compilation import atomic_write, tail
+from stechec.worker_node.workspace import off_hub
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +76,7 @@ def _prepare(workspace, task, spec, work):
             paths.champion_dir(contest["directory"], contest["game"], entry["user"],
                                entry["champion_id"]), paths.CHAMPION_COMPILED)
         try:
-            with tarfile.open(compiled, "r:gz") as tar:
-                tar.extractall(directory, filter="data")
+            off_hub(_unpack, compiled, directory)
         except (OSError, tarfile.TarError) as e:
             raise MatchSetupError(f"champion {entry['champion_id']}: cannot unpack its "
                                   f"compiled archive {compiled}: {e}") from None
@@ -85,6 +85,11 @@ def _prepare(workspace, task, spec, work):
         with open(os.path.join(work, MAP_FILE), "w", encoding="utf-8") as f:
             f.write(spec["map"])
     return players
+
+
+def _unpack(compiled, directory):
+    with tarfile.open(compiled, "r:gz") as tar:
+        tar.extractall(directory, filter="data")
 
 
 def _play(workspace, task, spec, work, players):
@@ -229,15 +234,19 @@ def _publish(workspace, match_id, work, players):
         atomic_write(os.path.join(target, name), _read(os.path.join(work, name)))
     dump = os.path.join(work, SERVER_DIR, "dump.json")
     if os.path.isfile(dump):
-        temporary = os.path.join(target, f"{paths.DUMP}.tmp-{os.getpid()}")
-        with open(dump, "rb") as src, gzip.open(temporary, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-        os.replace(temporary, os.path.join(target, paths.DUMP))
+        off_hub(_compress, dump, os.path.join(target, paths.DUMP))
     replay = os.path.join(work, SERVER_DIR, "replay")
     if os.path.isfile(replay):
         temporary = os.path.join(target, f"{paths.REPLAY}.tmp-{os.getpid()}")
         shutil.copyfile(replay, temporary)
         os.replace(temporary, os.path.join(target, paths.REPLAY))
+
+
+def _compress(source, destination):
+    temporary = f"{destination}.tmp-{os.getpid()}"
+    with open(source, "rb") as src, gzip.open(temporary, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    os.replace(temporary, destination)
 
 
 def _read(path):

@@ -7,11 +7,14 @@ master has already put back in its queue.
 """
 
 import contextlib
+import functools
 import logging
 import os
 import shutil
 import sys
 import tempfile
+
+import gevent
 
 import stechec
 from stechec.worker_node import sandbox as sandboxing
@@ -85,3 +88,9 @@ class Workspace:
 
     def run(self, task, argv, **kwargs):
         return self.finish(task, self.start(task, argv, **kwargs))
+
+
+def off_hub(function, *args, **kwargs):
+    """Run disk- and CPU-bound work (unpacking, packing, compressing) in gevent's thread
+    pool, so that heartbeats and RPC calls go on meanwhile."""
+    return gevent.get_hub().threadpool.apply(functools.partial(function, *args, **kwargs))
