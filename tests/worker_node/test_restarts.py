@@ -1,6 +1,7 @@
 """Restarts: of the worker in the middle of a match, of the master while a result waits."""
 
 import signal
+import threading
 
 from tests.worker_node.conftest import C_CHAMPION, wait_for
 
@@ -97,3 +98,18 @@ def test_result_given_up_after_the_retry_time(start_worker, master):
     assert (worker.champion_dir("alice", 1) / "champion-compiled.tar.gz").exists()
     assert worker.rpc.status()["running"] == []
     assert worker.rpc.status()["free_slots"] == 4
+
+
+def test_first_until_a_beat_gets_through(start_worker, master):
+    port = master.port
+    master.stop()
+    restart = threading.Timer(2.0, master.start, args=(port,))
+    restart.start()
+    try:
+        worker = start_worker()   # returns on the first beat the master receives
+    finally:
+        restart.join()
+    beats = master.calls_of("heartbeat")
+    assert beats[0][1] is True
+    assert "cannot be reached" in worker.log()
+    wait_for(lambda: master.calls_of("heartbeat")[-1][1] is False, "a second beat")
