@@ -17,6 +17,7 @@ directories as the only writable places.
 """
 
 import ctypes
+import fcntl
 import logging
 import os
 import resource
@@ -69,6 +70,29 @@ class Outcome:
         return None if self.killed_for else self.returncode
 
 
+class UidsInUse(Exception):
+    """Another worker on this machine runs its programs under the same user ids."""
+
+
+# One lock file per sandbox user id, held while a worker lives: two workers
+# sharing ids would kill each other's programs (every process left under an
+# id is killed when its program ends).
+UID_LOCK_DIR = "/run/lock/stechec-worker-uids"
+
+
+def _claim_uid(uid):
+    os.makedirs(UID_LOCK_DIR, exist_ok=True)
+    descriptor = os.open(os.path.join(UID_LOCK_DIR, str(uid)), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise UidsInUse(f"user id {uid} is already used by another worker-node on this "
+                        "machine: give each worker its own sandbox.first_uid range "
+                        "(available_slots ids each)") from None
+    return descriptor
+
+
 class Sandbox:
     """How this worker confines programs; `start()` runs one.
 
@@ -83,6 +107,7 @@ class Sandbox:
         self.as_root = os.geteuid() == 0
         self.gid = first_uid if self.as_root else None
         self._free_uids = list(range(first_uid, first_uid + uid_count)) if self.as_root else []
+        self._uid_locks = [_claim_uid(uid) for uid in self._free_uids]
         self.ro_binds = list(dict.fromkeys(ro_binds))
         self.hidden = [p for p in hidden if os.path.isfile(p)]
         # Directories programs must never see, even inside a visible one (the

@@ -1,8 +1,12 @@
 """Restarts: of the worker in the middle of a match, of the master while a result waits."""
 
+import os
 import signal
+import subprocess
+import sys
 import threading
 
+from tests.conftest import require_root
 from tests.worker_node.conftest import C_CHAMPION, wait_for
 
 SLEEPY_C_CHAMPION = "#include <unistd.h>\nint main(void) { for (;;) sleep(1000); }\n"
@@ -113,3 +117,17 @@ def test_first_until_a_beat_gets_through(start_worker, master):
     assert beats[0][1] is True
     assert "cannot be reached" in worker.log()
     wait_for(lambda: master.calls_of("heartbeat")[-1][1] is False, "a second beat")
+
+
+def test_a_second_worker_on_the_same_user_ids_is_refused(start_worker):
+    require_root("sandbox user ids are only used as root")
+    first = start_worker()
+    second = subprocess.run(
+        [sys.executable, "-m", "stechec.worker_node.main", "-c", str(first.config_path)],
+        capture_output=True, text=True, timeout=120,
+        env=dict(os.environ, STECHEC_SYSLOG_SOCKET="/nonexistent"))
+    assert second.returncode == 2
+    assert second.stderr.splitlines()[-1] == (
+        f"worker-node: configuration error: {first.config_path}: sandbox.first_uid: user id "
+        f"{first.first_uid} is already used by another worker-node on this machine: give each "
+        "worker its own sandbox.first_uid range (available_slots ids each)")
