@@ -364,8 +364,13 @@ class Run:
         if self.via_bwrap and code > 128:
             # bubblewrap exits with 128 + the signal that killed its child.
             sig = code - 128
-        if sig in (signal.SIGXCPU, signal.SIGKILL):
+        if sig == signal.SIGXCPU:
             return f"CPU time limit ({limits['cpu_secs']} s) exceeded"
+        if sig == signal.SIGKILL:
+            # The hard CPU limit (for a program that ignored SIGXCPU), the
+            # kernel's out-of-memory killer, or someone else: say so.
+            return (f"killed by SIGKILL (past the CPU time limit of {limits['cpu_secs']} s, "
+                    "or by the system)")
         if sig == signal.SIGXFSZ:
             return f"file size limit ({human_bytes(limits['file_bytes'])}) exceeded"
         if any(marker in self._tail for marker in OUT_OF_MEMORY_MARKERS) or (
