@@ -11,28 +11,17 @@ import re
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 
 from stechec.www.contest.models import Champion, Match
+from tests.conftest import wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SECRET = "test-master-secret"
-WAIT_SECS = 60
 
-
-def wait_for(condition, what, timeout=WAIT_SECS):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
 
 
 def master_yml(port, **worker):
