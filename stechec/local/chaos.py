@@ -67,13 +67,14 @@ class Campaign:
         self.var_dir = var_dir
         self.deadline = time.monotonic() + plan.time_limit
         self.postgres = PrivatePostgres(parent=var_dir)
-        # A namespace index of our own (10.213.<index>.x) so parallel runs do not collide.
+        # A namespace index (10.213.<index>.x) and sandbox user ids away from the tests'
+        # (which use 62000 and up), so that a campaign and a test run can share a machine.
         self.host = TestHost(100 + os.getpid() % 100, prefix="chaos")
         self.cluster = LocalCluster(
             os.path.join(var_dir, "cluster"), sql=self.postgres.sql_section("stechec"),
             workers=workers, slots=slots, worker_hosts=[None] * (workers - 1) + [self.host],
             master_listen="0.0.0.0", heartbeat_secs=1.0, worker_timeout_secs=5.0,
-            first_uid=63000 + (os.getpid() % 20) * 3000)
+            first_uid=70000 + (os.getpid() % 20) * 3000)
         self.faults = 0
         self.launched = 0
         self.uploads = 0

@@ -1,5 +1,7 @@
 """The checks tools/chaos runs at the end, on made-up evidence: each finds what it must."""
 
+import os
+import subprocess
 import types
 
 from stechec.common import paths
@@ -20,7 +22,7 @@ def _player(pk, champion, score):
 
 def _write_match(root, pk, text=SERVER_LOG, players=(11, 12), champions=(1, 2)):
     directory = paths.match_dir(str(root), "tictactoe", pk)
-    __import__("os").makedirs(directory)
+    os.makedirs(directory)
     with open(f"{directory}/server.log", "w") as f:
         f.write(text)
     for player, champion in zip(players, champions, strict=True):
@@ -78,9 +80,6 @@ def test_stuck_tasks_and_partial_files(tmp_path):
 
 
 def test_orphan_processes_by_user_id_and_directory(tmp_path):
-    import os
-    import subprocess
-
     sleeper = subprocess.Popen(["sleep", "60"], cwd=tmp_path)
     try:
         found = invariants.orphan_processes([], [str(tmp_path)])
