@@ -13,6 +13,7 @@ See docs/reliability.md.
 """
 
 import argparse
+import fcntl
 import io
 import logging
 import os
@@ -67,14 +68,15 @@ class Campaign:
         self.var_dir = var_dir
         self.deadline = time.monotonic() + plan.time_limit
         self.postgres = PrivatePostgres(parent=var_dir)
-        # A namespace index (10.213.<index>.x) and sandbox user ids away from the tests'
-        # (which use 62000 and up), so that a campaign and a test run can share a machine.
-        self.host = TestHost(100 + os.getpid() % 100, prefix="chaos")
+        # A namespace (10.213.<100 + n>.x) and sandbox user ids of this campaign's own, away
+        # from the tests' (62000 and up): campaigns and test runs can share a machine.
+        self._lock, number = claim_campaign_number()
+        self.host = TestHost(100 + number, prefix="chaos")
         self.cluster = LocalCluster(
             os.path.join(var_dir, "cluster"), sql=self.postgres.sql_section("stechec"),
             workers=workers, slots=slots, worker_hosts=[None] * (workers - 1) + [self.host],
             master_listen="0.0.0.0", heartbeat_secs=1.0, worker_timeout_secs=5.0,
-            first_uid=70000 + (os.getpid() % 20) * 3000)
+            first_uid=70000 + number * 3000)
         self.faults = 0
         self.launched = 0
         self.uploads = 0
@@ -288,6 +290,20 @@ class Campaign:
         for match in matches:
             statuses[match.status] = statuses.get(match.status, 0) + 1
         return len(matches), statuses, found
+
+
+def claim_campaign_number(lock_dir="/run/lock", count=20):
+    """(lock file, n): the first n in 0..count-1 no other running campaign holds."""
+    for number in range(count):
+        descriptor = os.open(os.path.join(lock_dir, f"stechec-chaos-{number}"),
+                             os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            continue
+        return descriptor, number
+    raise RuntimeError(f"{count} chaos campaigns are already running on this machine")
 
 
 def retry_database(function, *args, tries=60, **kwargs):
