@@ -159,7 +159,7 @@ class Sandbox:
             return Run(argv, cwd=cwd, env=env, limits=limits, log_path=log_path,
                        capture_stdout=capture_stdout, via_bwrap=bool(self.bwrap),
                        uid=None if self.bwrap else uid, gid=self.gid,
-                       on_exit=lambda: self._return_uid(uid))
+                       on_exit=lambda contained: self._return_uid(uid, contained))
         except BaseException:
             self._return_uid(uid)
             raise
@@ -171,10 +171,20 @@ class Sandbox:
             raise RuntimeError("no sandbox user id left (more programs than slots)")
         return self._free_uids.pop(0)
 
-    def _return_uid(self, uid):
+    def _return_uid(self, uid, contained=False):
+        """Give `uid` back; unless `contained`, once its last process is killed.
+
+        `contained`: the program ran in bubblewrap's PID namespace and bubblewrap
+        exited on its own, which it does only after the namespace's first
+        process, and so (the kernel kills and reaps them first) every process
+        of the namespace, has died. Scanning /proc for the user's processes is
+        then needless, and it is the slowest part of ending a program on a busy
+        machine (a read of every process's status, on the worker's event loop).
+        """
         if uid is None:
             return
-        _kill_user(uid)
+        if not contained:
+            _kill_user(uid)
         self._free_uids.append(uid)
 
     def _give(self, directory, uid):
@@ -314,7 +324,9 @@ class Run:
             if stream is not None:
                 stream.close()
         self._log.close()
-        self._on_exit()
+        # bubblewrap killed by a signal (ours, or the system's) leaves the
+        # killing of its namespace to the kernel, which may not be done yet.
+        self._on_exit(self.via_bwrap and self.killed_for is None and self.proc.returncode >= 0)
         return Outcome(self.proc.returncode, self._reason(), self.killed_for,
                        bytes(self._stdout))
 
