@@ -156,6 +156,7 @@ class Seat(NamedTuple):
     champion_id: int
     author: str
     score: int | None
+    timeouts: int
     log_url: str | None
 
 
@@ -169,6 +170,7 @@ def match_seats(body):
             break
         log = next((link for link in row["links"] if link.endswith(".log")), None)
         score = row["cells"][3]
+        timeouts = int(re.match(r"\d+", row["cells"][4]).group())
         seats.append(Seat(champion, row["cells"][2], int(score) if score.isdigit() else None,
-                          log))
+                          timeouts, log))
     return seats
