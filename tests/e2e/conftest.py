@@ -42,7 +42,7 @@ def wait_for(cluster, condition, what, timeout=WAIT_SECS, interval=0.5):
         time.sleep(interval)
 
 
-def test_database_section():
+def database_section():
     """The `sql` section of the database this test run created."""
     settings = connection.settings_dict
     if connection.vendor == "sqlite":
@@ -57,8 +57,9 @@ def password_of(username):
 
 
 CREATE_ACCOUNTS = """
-for name in {players!r}:
-    User.objects.create_user(name, password=name + "-e2e-password")
+from django.contrib.auth.models import User
+for name, password in {passwords!r}.items():
+    User.objects.create_user(name, password=password)
 """
 
 
@@ -67,13 +68,14 @@ def cluster(django_db_setup, django_db_blocker, tmp_path_factory):
     # Sandbox user ids of their own, so that parallel runs never kill each other's programs.
     first_uid = 400000 + random.randrange(1000) * 2000
     with django_db_blocker.unblock():
-        local = LocalCluster(tmp_path_factory.mktemp("cluster"), sql=test_database_section(),
+        local = LocalCluster(tmp_path_factory.mktemp("cluster"), sql=database_section(),
                              workers=2, slots=6, first_uid=first_uid)
         local.write_configs()
         connections.close_all()
         try:
             # As an organiser would, in the site's own settings (its password hashers).
-            local.manage("shell", "-c", CREATE_ACCOUNTS.format(players=PLAYERS))
+            local.manage("shell", "-c", CREATE_ACCOUNTS.format(
+                passwords={name: password_of(name) for name in PLAYERS}))
             local.start()
             local.wait_for_workers(2)
             yield local
