@@ -1,8 +1,9 @@
-"""Regression test: a user registering as ".." put their champions outside the champions tree.
+"""Regression tests for the website's hostile input bugs.
 
-Django's username rules allow "." and ".."; the site stores a champion under
-`<game>/champions/<username>/<id>/`, so ".." put its sources in `<game>/<id>/`
-(and every worker refused the user: the champion never compiled).
+A user registering as "..": Django's username rules allow "." and "..", and
+the site stores a champion under `<game>/champions/<username>/<id>/`, so ".."
+put its sources in `<game>/<id>/` (and every worker refused the user). A NUL
+in the match list's author filter: a server error on PostgreSQL.
 """
 
 import copy
@@ -22,3 +23,11 @@ def test_registration_refuses_dot_names(client, settings, db, username):
     assert response.status_code == 200
     assert "This name is reserved." in response.content.decode()
     assert not User.objects.filter(username=username).exists()
+
+
+def test_a_nul_in_the_match_list_author_filter_finds_nothing(client, db):
+    """PostgreSQL refuses a NUL in a query: the page was a server error."""
+    user = User.objects.create_user("alice", password="alice-password")
+    client.force_login(user)
+    response = client.get(reverse("match-list"), {"author": "ali\x00ce"})
+    assert response.status_code == 200
