@@ -3,7 +3,8 @@
 A user registering as "..": Django's username rules allow "." and "..", and
 the site stores a champion under `<game>/champions/<username>/<id>/`, so ".."
 put its sources in `<game>/<id>/` (and every worker refused the user). A NUL
-in the match list's author filter: a server error on PostgreSQL.
+in a query string (the match list's author, the admin's list filters): a
+server error on PostgreSQL.
 """
 
 import copy
@@ -25,9 +26,12 @@ def test_registration_refuses_dot_names(client, settings, db, username):
     assert not User.objects.filter(username=username).exists()
 
 
-def test_a_nul_in_the_match_list_author_filter_finds_nothing(client, db):
-    """PostgreSQL refuses a NUL in a query: the page was a server error."""
-    user = User.objects.create_user("alice", password="alice-password")
+@pytest.mark.parametrize("url", ["/matches/?author=ali%00ce",
+                                 "/admin/stechec/match/?status__exact=%00"])
+def test_a_nul_in_a_query_is_a_bad_request(client, db, url):
+    """PostgreSQL refuses a NUL in a query: filters with one were server errors."""
+    user = User.objects.create_user("organiser", password="x", is_staff=True,
+                                    is_superuser=True)
     client.force_login(user)
-    response = client.get(reverse("match-list"), {"author": "ali\x00ce"})
-    assert response.status_code == 200
+    assert client.get(url).status_code == 400
+    assert client.get(url.replace("%00", "x")).status_code == 200

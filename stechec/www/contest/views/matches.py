@@ -81,8 +81,7 @@ def match_list(request, mine=False):
         filters["champion"] = champion_id
     author = request.GET.get("author", "").strip()
     if author and not mine:
-        # No user name holds a NUL, and PostgreSQL refuses one in a query.
-        matches = matches.none() if "\x00" in author else matches.filter(author__username=author)
+        matches = matches.filter(author__username=author)
         filters["author"] = author
     tournament_id = _int_param(request, "tournament")
     if tournament_id is not None:
