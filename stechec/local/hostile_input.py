@@ -178,8 +178,9 @@ def rpc_phase(tally, cluster, state, context):
 
 def site_phase(tally, cluster, state, clients, context, timeout):
     hostile_site.attack_forms(tally, state, clients, context)
-    hostile_site.attack_urls(tally, clients["alice"], context)
-    hostile_site.attack_urls(tally, clients[None], context)
+    for user in ("alice", None):
+        hostile_site.attack_urls(tally, clients[user], hostile_site.bad_urls(context))
+    hostile_site.attack_urls(tally, clients["organiser"], hostile_site.admin_urls())
     hostile_site.attack_private_urls(tally, clients, context)
     champions, maps = [], []
     for kind, fields in hostile_site.hostile_names():

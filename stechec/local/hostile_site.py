@@ -274,8 +274,16 @@ def bad_urls(context):
             "static/../../../../etc/passwd", "matches/?author=" + "a" * 5000]
 
 
-def attack_urls(tally, client, context):
-    for path in bad_urls(context):
+def admin_urls():
+    """Searches and filters of the admin's lists, for staff."""
+    return [f"admin/{model}/?{query}" for model in ("auth/user", "stechec/champion",
+                                                    "stechec/match", "stechec/map")
+            for query in ("q=%00", "q=" + "%25" * 3000, "o=999", "p=-1", "status__exact=%00",
+                          "e=1", "_to_field=password")]
+
+
+def attack_urls(tally, client, paths):
+    for path in paths:
         tally.input()
         status, body, _ = client.get(path)
         if status is None or status >= 500:
