@@ -30,7 +30,14 @@ def _is_int(value):
 
 
 def _check_task(task_id, attempt):
-    require(_is_int(task_id) and _is_int(attempt), "task id and attempt must be integers")
+    require(_is_int(task_id) and _is_int(attempt) and task_id > 0 and attempt > 0,
+            "task id and attempt must be positive integers")
+
+
+def _check_task_ref(ref):
+    require(isinstance(ref, dict) and ref.get("kind") in ("compile", "match"),
+            "running must be an array of task refs {kind: compile | match, id, attempt}")
+    _check_task(ref.get("id"), ref.get("attempt"))
 
 
 def _check_text(result, *keys):
@@ -84,8 +91,9 @@ class MasterService:
     def heartbeat(self, worker, first, running):
         hostname, port, max_slots = _check_worker(worker)
         require(isinstance(first, bool), "first must be a boolean")
-        require(isinstance(running, list) and all(isinstance(r, dict) for r in running),
-                "running must be an array of task refs")
+        require(isinstance(running, list), "running must be an array of task refs")
+        for ref in running:
+            _check_task_ref(ref)
         known, more_room = self._registry.heartbeat(hostname, port, max_slots)
         if first and known.tasks:
             self._dispatcher.give_back(self._registry.take_tasks(known),
