@@ -21,9 +21,12 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.db)
 
 
-def require_tool(name, why):
-    """The path of executable `name`, or skip (fail under CI) saying why it is needed."""
-    path = shutil.which(name)
+def require_tool(name, why, *, search_path=None):
+    """The path of executable `name`, or skip (fail under CI) saying why it is needed.
+
+    `search_path` looks in those directories instead of $PATH.
+    """
+    path = shutil.which(name, path=search_path)
     if path is None:
         message = f"{name} is not installed ({why})"
         if os.environ.get("STECHEC_REQUIRE_TOOLS") == "1":

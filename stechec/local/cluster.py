@@ -62,7 +62,7 @@ class LocalCluster:
     def __init__(self, var_dir, *, game="tictactoe", nb_players=2, sql=None, workers=2,
                  slots=None, site_port=None, master_port=None, worker_ports=None,
                  heartbeat_secs=1.0, worker_timeout_secs=5.0, worker_hosts=None,
-                 master_listen="127.0.0.1"):
+                 master_listen="127.0.0.1", first_uid=62000):
         self.var_dir = os.path.abspath(var_dir)
         self.game = game
         self.nb_players = nb_players
@@ -77,6 +77,9 @@ class LocalCluster:
         self.heartbeat_secs = heartbeat_secs
         self.worker_timeout_secs = worker_timeout_secs
         self.master_listen = master_listen
+        # Each worker's sandbox user ids: a range of its own (workers refuse to share).
+        self.first_uids = [first_uid + index * max(1000, self.slots)
+                           for index in range(len(self.worker_ports))]
         self.shared_dir = os.path.join(self.var_dir, "shared")
         self.secret = self._secret()
         self.supervisor = Supervisor()
@@ -140,7 +143,7 @@ class LocalCluster:
                            "listen": host.address if host else "127.0.0.1",
                            "port": port, "available_slots": self.slots},
                 "contest": {"directory": self.shared_dir, "game": self.game},
-                "paths": {"work_directory": self.path("work", f"worker-{index + 1}")},
+                "sandbox": {"first_uid": self.first_uids[index]},
             })
 
     def _write(self, name, document):
