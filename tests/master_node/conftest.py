@@ -89,15 +89,19 @@ class MasterProcess:
 class WorkerProcess:
     """tools/simulated-workers: `count` simulated workers in one process."""
 
-    def __init__(self, directory, master, name, *, count=1, slots=4, delay=0.0, hold=False):
+    def __init__(self, directory, master, name, *, count=1, slots=4, delay=0.0, hold=False,
+                 single=False, busy=0):
         self.record = directory / f"{name}.jsonl"
         ready = directory / f"{name}.ports"
         command = [sys.executable, os.path.join(ROOT, "tools", "simulated-workers"),
                    "--master", master.url, "--secret", SECRET, "--count", str(count),
-                   "--slots", str(slots), "--delay", str(delay), "--heartbeat-secs", "0.5",
+                   "--slots", str(slots), "--busy", str(busy), "--delay", str(delay),
+                   "--heartbeat-secs", "0.5",
                    "--record", str(self.record), "--ready", str(ready)]
         if hold:
             command.append("--hold")
+        if single:
+            command.append("--single")
         self.process = subprocess.Popen(command, cwd=ROOT)
         wait_for(ready.exists, f"simulated workers {name} to listen")
         self.names = [f"127.0.0.1:{port}" for port in ready.read_text().split()]
