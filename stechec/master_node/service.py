@@ -185,7 +185,9 @@ class MasterService:
                 outcomes.append(refusal)
                 continue
             if applied:
-                logger.debug("%s: %s from %s", what, result["status"], name)
+                # One line per applied result: operators follow tasks by it,
+                # and tools/chaos counts it to prove no result is applied twice.
+                logger.info("%s: %s from %s", what, result["status"], name)
             else:
                 logger.warning("%s: result from %s dropped (stale attempt, unknown or finished "
                                "task)", what, name)

@@ -6,6 +6,7 @@ Needs root (network namespaces) and iproute2.
 """
 
 import os
+import random
 import subprocess
 
 import pytest
@@ -61,7 +62,8 @@ def spread_cluster(transactional_db, hosts, tmp_path):
         worker_timeout_secs=WORKER_TIMEOUT_SECS,
         # Each turn of the slow champion takes a second.
         worker_settings={"match": {"time_ms": 4000}},
-        first_uid=70000 + 2000 * (hosts[0].index - HOST_INDEXES.start))
+        # A range no other run uses (workers refuse to share sandbox ids).
+        first_uid=600000 + random.randrange(1000) * 2000)
     os.makedirs(cluster.path("static"), exist_ok=True)
     cluster.write_configs()
     try:
