@@ -19,6 +19,7 @@ from django.core.management import call_command
 from django.db import connection, connections
 
 from stechec.local.cluster import LocalCluster
+from stechec.local.contest_data import sql_section
 from tests.e2e.client import PlayerSession
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -42,16 +43,6 @@ def wait_for(cluster, condition, what, timeout=WAIT_SECS, interval=0.5):
         time.sleep(interval)
 
 
-def database_section():
-    """The `sql` section of the database this test run created."""
-    settings = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return {"engine": "sqlite", "database": settings["NAME"]}
-    return {"engine": "postgresql", "host": settings["HOST"], "port": int(settings["PORT"]),
-            "user": settings["USER"], "password": settings["PASSWORD"],
-            "database": settings["NAME"]}
-
-
 def password_of(username):
     return f"{username}-e2e-password"
 
@@ -68,7 +59,7 @@ def cluster(django_db_setup, django_db_blocker, tmp_path_factory):
     # Sandbox user ids of their own, so that parallel runs never kill each other's programs.
     first_uid = 400000 + random.randrange(1000) * 2000
     with django_db_blocker.unblock():
-        local = LocalCluster(tmp_path_factory.mktemp("cluster"), sql=database_section(),
+        local = LocalCluster(tmp_path_factory.mktemp("cluster"), sql=sql_section(connection),
                              workers=2, slots=6, first_uid=first_uid)
         local.write_configs()
         connections.close_all()
