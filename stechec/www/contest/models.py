@@ -41,6 +41,10 @@ def retry_or_fail(model, pk, attempt, reason, *, max_tries, **fields):
     return model.objects.filter(pk=pk, status="pending", attempts=attempt).update(**fields) == 1
 
 
+# Rows per statement when creating many (within SQLite's limit on query parameters).
+BULK_SIZE = 500
+
+
 class Priority(models.IntegerChoices):
     """Who is waiting on a task: the dispatcher serves higher values first."""
 
@@ -347,6 +351,31 @@ class Match(models.Model):
             match.status = cls.Status.NEW
             notify_master()
         return match
+
+    @classmethod
+    def launch_many(cls, pairings, **fields):
+        """Create many matches at once, as `launch` does one; returns them.
+
+        `pairings` hold each match's champion ids in seat order and its map
+        id (pairing.Pairing); `fields` are the matches' other fields.
+        """
+        with transaction.atomic():
+            matches = cls.objects.bulk_create(
+                [cls(status=cls.Status.CREATING, map_id=p.map, **fields) for p in pairings],
+                batch_size=BULK_SIZE)
+            MatchPlayer.objects.bulk_create(
+                [MatchPlayer(match=match, champion_id=champion)
+                 for match, p in zip(matches, pairings, strict=True)
+                 for champion in p.champions], batch_size=BULK_SIZE)
+            ids = [match.id for match in matches]
+            for start in range(0, len(ids), BULK_SIZE):
+                cls.objects.filter(pk__in=ids[start:start + BULK_SIZE])\
+                    .update(status=cls.Status.NEW)
+            for match in matches:
+                match.status = cls.Status.NEW
+            if matches:
+                notify_master()
+        return matches
 
     def directory(self, root, game):
         return paths.match_dir(root, game, self.id)

@@ -24,7 +24,6 @@ from stechec.www.contest.models import (
     Tournament,
     TournamentMap,
     TournamentPlayer,
-    notify_master,
 )
 
 logger = logging.getLogger(__name__)
@@ -128,18 +127,9 @@ def launch(tournament):
 
 
 def _create_round(tournament, pairings, round_number):
-    """Queue the matches of `pairings` at tournament priority, in bulk; how many."""
-    matches = Match.objects.bulk_create(
-        [Match(status=Match.Status.CREATING, priority=Priority.TOURNAMENT, tournament=tournament,
-               map_id=p.map, round=round_number) for p in pairings], batch_size=500)
-    MatchPlayer.objects.bulk_create(
-        [MatchPlayer(match=match, champion_id=champion)
-         for match, p in zip(matches, pairings, strict=True) for champion in p.champions],
-        batch_size=500)
-    Match.objects.filter(tournament=tournament, status=Match.Status.CREATING)\
-        .update(status=Match.Status.NEW)
-    notify_master()
-    return len(matches)
+    """Queue the matches of `pairings` at tournament priority; how many."""
+    return len(Match.launch_many(pairings, priority=Priority.TOURNAMENT, tournament=tournament,
+                                 round=round_number))
 
 
 def _create_swiss_round(tournament, champions, rounds, maps):
