@@ -1,0 +1,8 @@
+"""The worker node: compiles champions and runs matches for the master node.
+
+One module per concern: `settings` (the worker-node.yml schema), `sandbox`
+(running untrusted programs under limits), `slots` (the task table),
+`compilation` and `matches` (the two kinds of job), `master` (calls to the
+master: heartbeat and results), `service` (the RPC methods) and `main` (the
+daemon).
+"""

@@ -1,0 +1,189 @@
+"""Compiling a champion.
+
+The sources (`champion.tgz` in the champion's shared directory) are checked
+and unpacked into a private directory; the language is the contents of a
+`_lang` file when there is one, else guessed from the file extensions among
+the languages the player environment has a `Makefile-<language>` for; the
+compile script then copies that Makefile in and runs make, in the sandbox.
+A compilation succeeds when the script exits with status 0 and the champion
+artifact exists. The whole build directory is then packed into
+`champion-compiled.tar.gz`, which matches unpack, and both it and
+`compilation.log` reach the shared directory under a temporary name first,
+then by a rename: a reader never sees half a file.
+"""
+
+import datetime
+import logging
+import os
+import tarfile
+
+from stechec.common import archive, paths
+from stechec.worker_node.workspace import off_hub
+
+logger = logging.getLogger(__name__)
+
+LANGUAGE_FILE = "_lang"
+MAKEFILE_PREFIX = "Makefile-"
+# Extension -> the names a player environment may use for that language, in order.
+LANGUAGE_EXTENSIONS = {
+    ".c": ("c",), ".cc": ("cpp", "cxx"), ".cpp": ("cpp", "cxx"), ".cxx": ("cpp", "cxx"),
+    ".py": ("python",), ".rs": ("rust",), ".java": ("java",), ".ml": ("ocaml",),
+    ".hs": ("haskell",), ".go": ("go",), ".cs": ("cs",), ".js": ("javascript",),
+    ".php": ("php",), ".pl": ("perl",), ".lua": ("lua",), ".d": ("d",),
+}
+
+
+class ChampionError(Exception):
+    """The champion's fault: the message goes to its compilation log."""
+
+
+def available_languages(player_env):
+    try:
+        names = os.listdir(player_env)
+    except OSError:
+        return set()
+    return {name[len(MAKEFILE_PREFIX):] for name in names
+            if name.startswith(MAKEFILE_PREFIX) and len(name) > len(MAKEFILE_PREFIX)}
+
+
+def detect_language(build_dir, available):
+    """The champion's language, or raise ChampionError saying why it cannot be told."""
+    known = ", ".join(sorted(available)) or "none"
+    lang_file = os.path.join(build_dir, LANGUAGE_FILE)
+    if os.path.isfile(lang_file):
+        with open(lang_file, encoding="utf-8", errors="replace") as f:
+            language = f.read(100).strip()
+        if language not in available:
+            raise ChampionError(f"{LANGUAGE_FILE} says {language!r}, which is not a language "
+                                f"of this contest (known: {known})")
+        return language
+    found = set()
+    for _root, _dirs, files in os.walk(build_dir):
+        for name in files:
+            for candidate in LANGUAGE_EXTENSIONS.get(os.path.splitext(name)[1].lower(), ()):
+                if candidate in available:
+                    found.add(candidate)
+                    break
+    if {"c"} < found and found - {"c"} <= {"cpp", "cxx"}:
+        # C++ champions often carry C files too.
+        found -= {"c"}
+    if len(found) == 1:
+        return found.pop()
+    if not found:
+        raise ChampionError(f"no source file of a known language (known: {known}); "
+                            f"name the language in a {LANGUAGE_FILE} file")
+    raise ChampionError(f"sources in several languages ({', '.join(sorted(found))}); "
+                        f"name the language in a {LANGUAGE_FILE} file")
+
+
+def compile_champion(workspace, task, user):
+    """Compile champion `task.id` of `user`; return the `compilation_result` payload.
+
+    Returns None when the task was cancelled (nothing is published then).
+    """
+    config = workspace.config
+    cfg_paths, limits = config["paths"], config["limits"]
+    champion_dir = paths.champion_dir(config["contest"]["directory"], config["contest"]["game"],
+                                      user, task.id)
+    sources = os.path.join(champion_dir, paths.CHAMPION_SOURCES)
+    if not os.path.isfile(sources):
+        return _result("failed", "", "", f"the sources are missing: {sources}")
+    with workspace.private_dir(f"compile-{task.id}") as work:
+        build = os.path.join(work, "champion")
+        os.mkdir(build)
+        log_path = os.path.join(work, paths.COMPILATION_LOG)
+        language = ""
+        with open(log_path, "w", encoding="utf-8") as log:
+            log.write(f"Champion {task.id} of {user}, compiled on {workspace.hostname} at "
+                      f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M:%S} UTC\n")
+        try:
+            off_hub(archive.extract, sources, build, max_members=limits["archive_members"],
+                    max_unpacked_bytes=limits["archive_unpacked_bytes"])
+            language = detect_language(build, available_languages(cfg_paths["player_env"]))
+        except (archive.ArchiveError, ChampionError) as e:
+            reason = f"the champion was refused: {e}"
+            return _publish(champion_dir, log_path, _result("error", language, "", reason))
+        _append(log_path, f"Language: {language}\n\n")
+        outcome = workspace.run(
+            task, [cfg_paths["compile_script"], cfg_paths["player_env"], language, build],
+            writable=[build], owned=[build], cwd=build, limits=limits["compilation"],
+            log_path=log_path,
+            env=workspace.environment(build, {"STECHEC_PLAYER_ENV": cfg_paths["player_env"]}))
+        if task.cancelled:
+            return None
+        artifact = os.path.join(build, cfg_paths["champion_artifact"])
+        if not outcome.ok:
+            result = _result("error", language, "", f"compilation failed: {outcome.reason}")
+        elif not os.path.isfile(artifact):
+            result = _result("error", language, "", "the compilation produced no "
+                             f"'{cfg_paths['champion_artifact']}'")
+        else:
+            off_hub(_pack, build, os.path.join(champion_dir, paths.CHAMPION_COMPILED))
+            result = _result("ready", language, "", "")
+        return _publish(champion_dir, log_path, result)
+
+
+def _result(status, language, log, reason):
+    return {"status": status, "language": language, "log": log, "reason": reason}
+
+
+def _append(log_path, text):
+    with open(log_path, "a", encoding="utf-8") as log:
+        log.write(text)
+
+
+def _publish(champion_dir, log_path, result):
+    """Finish the log, put it in the shared directory, and fill the result's log tail."""
+    if result["status"] == "ready":
+        _append(log_path, "\nCompilation succeeded.\n")
+    else:
+        _append(log_path, f"\nCompilation failed: {result['reason']}\n")
+        _remove(os.path.join(champion_dir, paths.CHAMPION_COMPILED))
+    with open(log_path, "rb") as f:
+        data = f.read()
+    atomic_write(os.path.join(champion_dir, paths.COMPILATION_LOG), data)
+    result["log"] = tail(data)
+    return result
+
+
+def tail(data, limit=64 * 1024):
+    """The end of a log, as text, at most `limit` bytes: what results carry."""
+    if len(data) > limit:
+        data = b"[...]\n" + data[-limit + 6:]
+    return data.decode("utf-8", errors="replace")
+
+
+def atomic_write(path, data):
+    temporary = f"{path}.tmp-{os.getpid()}"
+    with open(temporary, "wb") as f:
+        f.write(data)
+    os.replace(temporary, path)
+
+
+def _pack(build, destination):
+    temporary = f"{destination}.tmp-{os.getpid()}"
+    try:
+        with tarfile.open(temporary, "w:gz") as tar:
+            tar.add(build, arcname=".", filter=_packable)
+        os.replace(temporary, destination)
+    except BaseException:
+        _remove(temporary)
+        raise
+
+
+def _packable(member):
+    """Files, directories and links that stay inside; what a build left besides is dropped."""
+    if member.isfile() or member.isdir():
+        return member
+    if member.issym():
+        target = os.path.normpath(os.path.join(os.path.dirname(member.name), member.linkname))
+        if not os.path.isabs(member.linkname) and not target.startswith(".."):
+            return member
+    return None
+
+
+def _remove(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

@@ -1,0 +1,267 @@
+"""Running a match: one game server and one client per player, on this worker.
+
+The match gets a private directory: one subdirectory per player with its
+compiled champion unpacked, one for the `ipc://` sockets, and the server's
+own files (map, dump, replay). The server starts first; the clients start
+once its socket exists. Each program runs in the sandbox, a champion's
+client able to write only in its own directory and the sockets'. When the
+server has finished, the clients get `match.client_grace_secs` to leave,
+then are killed. Scores come from the YAML documents the server prints; the
+logs, the gzipped dump and the replay go to the match's shared directory.
+"""
+
+import gzip
+import logging
+import os
+import shutil
+import tarfile
+
+import gevent
+import yaml
+
+from stechec.common import paths
+from stechec.worker_node.compilation import atomic_write, tail
+from stechec.worker_node.workspace import off_hub
+
+logger = logging.getLogger(__name__)
+
+SERVER_SOCKET = "rep"
+PUBLISH_SOCKET = "pub"
+SERVER_DIR = "server"
+SOCKETS_DIR = "sockets"
+MAP_FILE = "map"
+
+
+class MatchSetupError(Exception):
+    """The match could not start for the platform's reasons (retryable)."""
+
+
+def run_match(workspace, task, spec):
+    """Run match `task.id` described by `spec` (the run_match task); return match_done's result.
+
+    Returns None when the task was cancelled (nothing is published then).
+    """
+    with workspace.private_dir(f"match-{task.id}") as work:
+        try:
+            players = _prepare(workspace, task, spec, work)
+        except MatchSetupError as e:
+            return failed_result(spec, str(e), retryable=True)
+        return _play(workspace, task, spec, work, players)
+
+
+class _Player:
+    def __init__(self, seat, entry, directory):
+        self.seat = seat
+        self.matchplayer_id = entry["matchplayer_id"]
+        self.champion_id = entry["champion_id"]
+        self.user = entry["user"]
+        self.directory = directory
+        self.log_name = paths.player_log_name(self.matchplayer_id, self.champion_id)
+        self.run = None
+        self.outcome = None
+
+
+def _prepare(workspace, task, spec, work):
+    contest = workspace.config["contest"]
+    for name in (SERVER_DIR, SOCKETS_DIR):
+        os.mkdir(os.path.join(work, name))
+    # The server and the clients share the sockets' directory through their group.
+    os.chmod(os.path.join(work, SOCKETS_DIR), 0o770)
+    players = []
+    for seat, entry in enumerate(spec["players"], start=1):
+        directory = os.path.join(work, f"player-{entry['matchplayer_id']}")
+        os.mkdir(directory)
+        os.chmod(directory, 0o700)
+        compiled = os.path.join(
+            paths.champion_dir(contest["directory"], contest["game"], entry["user"],
+                               entry["champion_id"]), paths.CHAMPION_COMPILED)
+        try:
+            off_hub(_unpack, compiled, directory)
+        except (OSError, tarfile.TarError) as e:
+            raise MatchSetupError(f"champion {entry['champion_id']}: cannot unpack its "
+                                  f"compiled archive {compiled}: {e}") from None
+        players.append(_Player(seat, entry, directory))
+    if spec["map"] is not None:
+        with open(os.path.join(work, MAP_FILE), "w", encoding="utf-8") as f:
+            f.write(spec["map"])
+    return players
+
+
+def _unpack(compiled, directory):
+    with tarfile.open(compiled, "r:gz") as tar:
+        tar.extractall(directory, filter="data")
+
+
+def _play(workspace, task, spec, work, players):
+    config = workspace.config
+    cfg_paths, match_cfg, limits = config["paths"], config["match"], config["limits"]
+    sockets = os.path.join(work, SOCKETS_DIR)
+    server_dir = os.path.join(work, SERVER_DIR)
+    rep_addr = f"ipc://{os.path.join(sockets, SERVER_SOCKET)}"
+    pub_addr = f"ipc://{os.path.join(sockets, PUBLISH_SOCKET)}"
+    common = ["--rules", cfg_paths["rules"]]
+    readable = []
+    if spec["map"] is not None:
+        readable.append(os.path.join(work, MAP_FILE))
+        common += ["--map", readable[0]]
+    timing = ["--time", str(match_cfg["time_ms"]), "--verbose", str(match_cfg["verbose"])]
+    dump = os.path.join(server_dir, "dump.json")
+    replay = os.path.join(server_dir, "replay")
+    server_argv = [cfg_paths["stechec_server"], *common, "--rep_addr", rep_addr,
+                   "--pub_addr", pub_addr, "--nb_clients", str(len(players)), *timing,
+                   "--replay", replay]
+    if match_cfg["dump"]:
+        server_argv += ["--dump", dump]
+    server_log = os.path.join(work, paths.SERVER_LOG)
+    server = workspace.start(task, server_argv, writable=[server_dir, sockets],
+                             owned=[server_dir, sockets], readable=readable, cwd=server_dir,
+                             limits=limits["server"], log_path=server_log,
+                             env=workspace.environment(server_dir), capture_stdout=True)
+    logger.info("%s: server started (pid %d)", task, server.pid)
+    if not _wait_for_socket(server, os.path.join(sockets, SERVER_SOCKET),
+                            match_cfg["server_start_secs"]):
+        exited = server.proc.poll() is not None
+        server.kill("wall")
+        outcome = workspace.finish(task, server)
+        if task.cancelled:
+            return None
+        why = outcome.reason if exited else f"within {match_cfg['server_start_secs']:g} s"
+        return failed_result(spec, f"the game server did not open its socket ({why})",
+                             retryable=True, server_exit=outcome.exit_status,
+                             server_log=_read(server_log))
+    for player in players:
+        champion = os.path.join(player.directory, cfg_paths["champion_artifact"])
+        argv = [cfg_paths["stechec_client"], "--name", str(player.matchplayer_id), *common,
+                "--champion", champion, "--req_addr", rep_addr, "--sub_addr", pub_addr,
+                "--client_id", str(player.seat), *timing]
+        player.run = workspace.start(
+            task, argv, writable=[player.directory, sockets], owned=[player.directory],
+            readable=readable, cwd=player.directory,
+            limits=limits["client"], log_path=os.path.join(work, player.log_name),
+            env=workspace.environment(player.directory,
+                                      {"CHAMPION_PATH": player.directory}))
+    waiters = [gevent.spawn(workspace.finish, task, p.run) for p in players]
+    server_outcome = workspace.finish(task, server)
+    gevent.joinall(waiters, timeout=match_cfg["client_grace_secs"])
+    for player in players:
+        player.run.kill("after-server")
+    gevent.joinall(waiters)
+    for player, waiter in zip(players, waiters, strict=True):
+        player.outcome = waiter.value
+    if task.cancelled:
+        return None
+    return _report(workspace, task, spec, work, players, server_outcome)
+
+
+def _wait_for_socket(server, path, timeout):
+    with gevent.Timeout(timeout, False):
+        while not os.path.exists(path):
+            if server.proc.poll() is not None:
+                return False
+            gevent.sleep(0.02)
+        return True
+    return False
+
+
+def _report(workspace, task, spec, work, players, server_outcome):
+    server_log_path = os.path.join(work, paths.SERVER_LOG)
+    with open(server_log_path, "ab") as f:
+        if server_outcome.stdout:
+            f.write(b"\n--- server output ---\n" + server_outcome.stdout)
+        if not server_outcome.ok:
+            f.write(f"\nstechec worker: game server: {server_outcome.reason}\n".encode())
+    for player in players:
+        if not player.outcome.ok:
+            with open(os.path.join(work, player.log_name), "a", encoding="utf-8") as f:
+                f.write(f"\nstechec worker: champion process: {player.outcome.reason}\n")
+    try:
+        scores = parse_scores(server_outcome.stdout)
+    except ValueError as e:
+        scores, problem = {}, f"unreadable server output: {e}"
+    else:
+        problem = ""
+    if not server_outcome.ok:
+        problem = f"the game server failed: {server_outcome.reason}"
+    else:
+        missing = [p.matchplayer_id for p in players if str(p.matchplayer_id) not in scores]
+        if missing and not problem:
+            problem = "the game server reported no score for player(s) " + \
+                ", ".join(map(str, missing))
+    _publish(workspace, task.id, work, players)
+    result = {
+        "status": "failed" if problem else "done",
+        "reason": problem,
+        "retryable": False,
+        "server_exit": server_outcome.exit_status,
+        "server_log": tail(_read(server_log_path)),
+        "players": [],
+    }
+    for player in players:
+        score, nb_timeout = scores.get(str(player.matchplayer_id), (None, 0))
+        result["players"].append({
+            "matchplayer_id": player.matchplayer_id, "champion_id": player.champion_id,
+            "score": score, "nb_timeout": nb_timeout,
+            "exit_status": player.outcome.exit_status,
+            "log": tail(_read(os.path.join(work, player.log_name))),
+        })
+    return result
+
+
+def parse_scores(stdout):
+    """{player name: (score, nb_timeout)} from the server's YAML documents."""
+    scores = {}
+    try:
+        documents = list(yaml.safe_load_all(stdout.decode("utf-8", errors="replace")))
+    except yaml.YAMLError as e:
+        raise ValueError(str(e).splitlines()[0]) from None
+    for document in documents:
+        if not isinstance(document, dict) or "player" not in document:
+            continue
+        score, nb_timeout = document.get("score"), document.get("nb_timeout", 0)
+        if not isinstance(score, int) or not isinstance(nb_timeout, int):
+            raise ValueError(f"player {document['player']}: score and nb_timeout must be "
+                             "integers")
+        scores[str(document["player"])] = (score, nb_timeout)
+    return scores
+
+
+def _publish(workspace, match_id, work, players):
+    """Copy the logs, the dump (gzipped) and the replay to the match's shared directory."""
+    contest = workspace.config["contest"]
+    target = paths.match_dir(contest["directory"], contest["game"], match_id)
+    os.makedirs(target, exist_ok=True)
+    for name in [paths.SERVER_LOG] + [p.log_name for p in players]:
+        atomic_write(os.path.join(target, name), _read(os.path.join(work, name)))
+    dump = os.path.join(work, SERVER_DIR, "dump.json")
+    if os.path.isfile(dump):
+        off_hub(_compress, dump, os.path.join(target, paths.DUMP))
+    replay = os.path.join(work, SERVER_DIR, "replay")
+    if os.path.isfile(replay):
+        temporary = os.path.join(target, f"{paths.REPLAY}.tmp-{os.getpid()}")
+        shutil.copyfile(replay, temporary)
+        os.replace(temporary, os.path.join(target, paths.REPLAY))
+
+
+def _compress(source, destination):
+    temporary = f"{destination}.tmp-{os.getpid()}"
+    with open(source, "rb") as src, gzip.open(temporary, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    os.replace(temporary, destination)
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        return b""
+
+
+def failed_result(spec, reason, *, retryable, server_exit=None, server_log=b""):
+    return {
+        "status": "failed", "reason": reason, "retryable": retryable,
+        "server_exit": server_exit, "server_log": tail(server_log),
+        "players": [{"matchplayer_id": p["matchplayer_id"], "champion_id": p["champion_id"],
+                     "score": None, "nb_timeout": 0, "exit_status": None, "log": ""}
+                    for p in spec["players"]],
+    }

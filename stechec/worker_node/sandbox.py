@@ -1,0 +1,436 @@
+"""Running untrusted programs: compile scripts, game servers and champions.
+
+Every program runs in its own session (so its process group can be killed
+whole), under rlimits set in the child before exec (CPU seconds, address
+space, processes, file size, open files, no core dumps), with a wall clock
+that kills the group and its output read as it comes, kept up to a cap and
+counted: a program printing more than its limit is killed, and nothing ever
+buffers its whole output. When the worker runs as root each program runs as
+an unprivileged user id of its own, because root ignores the process limit.
+
+Where bubblewrap works, each program also gets its own network namespace
+(nothing but its own loopback), its own PID namespace (killing bwrap kills
+everything inside, even processes that left the group), a read-only view of
+the system directories and of the game's installation only (not the shared
+directory, not the worker's configuration), a private /tmp, and its own
+directories as the only writable places.
+"""
+
+import ctypes
+import logging
+import os
+import resource
+import shutil
+import signal
+import time
+from dataclasses import dataclass, field
+
+import gevent
+from gevent import subprocess
+
+logger = logging.getLogger(__name__)
+
+PR_SET_PDEATHSIG = 1
+CHUNK = 64 * 1024
+# How long the output readers may run on once the program is dead.
+READER_GRACE_SECS = 5.0
+# Messages runtimes print when an allocation fails under the address-space limit.
+OUT_OF_MEMORY_MARKERS = (b"MemoryError", b"bad_alloc", b"Cannot allocate memory",
+                         b"out of memory", b"Out of memory")
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def human_bytes(n):
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:g} {unit}" if unit == "bytes" else f"{n:.0f} {unit}"
+        n /= 1024
+    return f"{n} bytes"
+
+
+@dataclass
+class Outcome:
+    """How a sandboxed program ended."""
+
+    returncode: int | None
+    reason: str = ""            # empty when it exited with status 0
+    # Why the worker killed it: "wall", "output", "cancel" or "after-server".
+    killed_for: str | None = None
+    stdout: bytes = field(default=b"", repr=False)   # when captured apart from the log
+
+    @property
+    def ok(self):
+        return self.returncode == 0 and self.killed_for is None
+
+    @property
+    def exit_status(self):
+        """The exit status for reports: negative for a signal, None when killed by the worker."""
+        return None if self.killed_for else self.returncode
+
+
+class Sandbox:
+    """How this worker confines programs; `start()` runs one.
+
+    As root, each program runs as a user id of its own, taken from
+    `first_uid .. first_uid + uid_count - 1` (group `first_uid`) and given
+    back once every process of that user id is dead: the process limit then
+    counts that program's processes only, champions cannot signal or read
+    each other, and a program that escaped its process group is still found.
+    """
+
+    def __init__(self, *, first_uid, uid_count, bubblewrap, ro_binds, hidden=(), masked=()):
+        self.as_root = os.geteuid() == 0
+        self.gid = first_uid if self.as_root else None
+        self._free_uids = list(range(first_uid, first_uid + uid_count)) if self.as_root else []
+        self.ro_binds = list(dict.fromkeys(ro_binds))
+        self.hidden = [p for p in hidden if os.path.isfile(p)]
+        # Directories programs must never see, even inside a visible one (the
+        # shared directory and the work directory inside a checkout, say).
+        self.masked = [os.path.realpath(p) for p in masked]
+        self.bwrap = self.setpriv = None
+        if bubblewrap:
+            self.bwrap = shutil.which("bwrap")
+            self.setpriv = shutil.which("setpriv")
+            if self.bwrap is None:
+                logger.warning("sandbox: bubblewrap (bwrap) is not installed: programs run "
+                               "with rlimits only (network and filesystem are not confined)")
+            elif self.as_root and self.setpriv is None:
+                logger.warning("sandbox: setpriv (util-linux) is not installed, so bubblewrap "
+                               "cannot change user: programs run with rlimits only")
+                self.bwrap = None
+
+    def probe(self, scratch):
+        """Check that bubblewrap runs here; fall back to rlimits alone with one warning."""
+        if self.bwrap is None:
+            return
+        limits = {"cpu_secs": 10, "wall_secs": 30.0, "memory_bytes": 1 << 30, "processes": 64,
+                  "output_bytes": 1 << 20, "log_bytes": 1 << 16, "file_bytes": 1 << 20,
+                  "open_files": 64}
+        log = os.path.join(scratch, "probe.log")
+        outcome = self.start(["true"], writable=[scratch], owned=[scratch], cwd=scratch,
+                             env=_base_env(scratch), limits=limits, log_path=log).wait()
+        if not outcome.ok:
+            with open(log, "rb") as f:
+                detail = f.read(500).decode(errors="replace").strip() or outcome.reason
+            logger.warning("sandbox: bubblewrap cannot run here (%s): programs run with "
+                           "rlimits only", detail)
+            self.bwrap = None
+        else:
+            logger.info("sandbox: bubblewrap works: no network, read-only system")
+
+    def start(self, argv, *, writable, cwd, env, limits, log_path, owned=(),
+              capture_stdout=False, extra_ro=()):
+        """Start `argv` in `cwd`, able to write in the `writable` directories only.
+
+        The `owned` directories are given (recursively) to the program's user first.
+        """
+        uid = self._take_uid()
+        try:
+            for directory in owned:
+                self._give(directory, uid)
+            if self.bwrap:
+                argv = self._bwrap_argv(writable, cwd, extra_ro) + self._setpriv(uid) + list(argv)
+            return Run(argv, cwd=cwd, env=env, limits=limits, log_path=log_path,
+                       capture_stdout=capture_stdout, via_bwrap=bool(self.bwrap),
+                       uid=None if self.bwrap else uid, gid=self.gid,
+                       on_exit=lambda: self._return_uid(uid))
+        except BaseException:
+            self._return_uid(uid)
+            raise
+
+    def _take_uid(self):
+        if not self.as_root:
+            return None
+        if not self._free_uids:
+            raise RuntimeError("no sandbox user id left (more programs than slots)")
+        return self._free_uids.pop(0)
+
+    def _return_uid(self, uid):
+        if uid is None:
+            return
+        _kill_user(uid)
+        self._free_uids.append(uid)
+
+    def _give(self, directory, uid):
+        if uid is None:
+            return
+        for root, dirs, files in os.walk(directory):
+            os.chown(root, uid, self.gid)
+            for name in dirs + files:
+                os.chown(os.path.join(root, name), uid, self.gid, follow_symlinks=False)
+
+    def _setpriv(self, uid):
+        if uid is None:
+            return []
+        return [self.setpriv, f"--reuid={uid}", f"--regid={self.gid}", "--clear-groups",
+                "--no-new-privs", "--"]
+
+    def _bwrap_argv(self, writable, cwd, extra_ro):
+        # No user namespace as root: the program's user id must be a real one
+        # for the process limit to hold (setpriv switches to it inside).
+        argv = [self.bwrap, "--die-with-parent", "--new-session", "--unshare-ipc",
+                "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+        if not self.as_root:
+            argv.append("--unshare-user")
+        for path in self.ro_binds:
+            if os.path.islink(path):
+                # /bin -> usr/bin and the like: the same link inside.
+                argv += ["--symlink", os.readlink(path), path]
+            elif os.path.exists(path):
+                argv += ["--ro-bind", path, path]
+        argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+        visible = [os.path.realpath(p) for p in self.ro_binds]
+        extra = [p for p in _outermost(os.path.realpath(p) for p in extra_ro)
+                 if os.path.exists(p)]
+        made = set()
+        for path in extra:
+            if not _inside_any(path, self.masked):
+                argv += _parents(path, made) + ["--ro-bind", path, path]
+                visible.append(path)
+        for path in self.hidden:
+            argv += ["--ro-bind", "/dev/null", path]
+        for path in self.masked:
+            if _inside_any(path, visible):
+                argv += ["--tmpfs", path]
+        # What the task itself may see inside the masked directories comes last.
+        made = set()
+        for path in extra:
+            if _inside_any(path, self.masked):
+                argv += _parents(path, made) + ["--ro-bind", path, path]
+        for path in writable:
+            argv += _parents(path, made) + ["--bind", path, path]
+        return argv + ["--chdir", cwd, "--"]
+
+
+def _inside_any(path, directories):
+    return any(path == d or path.startswith(d.rstrip("/") + "/") for d in directories)
+
+
+def _outermost(paths):
+    """`paths` without those inside another one of them."""
+    paths = sorted(set(paths))
+    kept = []
+    for path in paths:
+        if not any(path.startswith(k.rstrip("/") + "/") for k in kept):
+            kept.append(path)
+    return kept
+
+
+def _parents(path, made):
+    """bwrap arguments making the missing parents of `path` traversable by anyone.
+
+    bubblewrap would create them with mode 0700, closed to the program's user.
+    """
+    argv = []
+    parent = os.path.dirname(path)
+    chain = []
+    while parent not in ("/", "") and parent not in made:
+        chain.append(parent)
+        parent = os.path.dirname(parent)
+    for directory in reversed(chain):
+        argv += ["--perms", "0755", "--dir", directory]
+        made.add(directory)
+    return argv
+
+
+class Run:
+    """One running program: `wait()` for its `Outcome`, `kill(why)` to stop it."""
+
+    def __init__(self, argv, *, cwd, env, limits, log_path, capture_stdout, uid, gid,
+                 via_bwrap, on_exit):
+        self.limits = limits
+        self._on_exit = on_exit
+        self.via_bwrap = via_bwrap
+        self.killed_for = None
+        self.started = time.monotonic()
+        self._stdout = bytearray()
+        self._tail = b""
+        self._logged = 0
+        self._log_truncated = False
+        self._log = open(log_path, "ab")
+        try:
+            self.proc = subprocess.Popen(
+                argv, cwd=cwd, env=env, bufsize=0, stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE if capture_stdout else subprocess.STDOUT,
+                start_new_session=True, close_fds=True,
+                preexec_fn=lambda: _confine(limits, uid, gid))
+        except BaseException:
+            self._log.close()
+            raise
+        self.pid = self.proc.pid
+        if capture_stdout:
+            self._readers = [gevent.spawn(self._pump, self.proc.stdout, self._keep_stdout),
+                             gevent.spawn(self._pump, self.proc.stderr, self._write_log)]
+        else:
+            self._readers = [gevent.spawn(self._pump, self.proc.stdout, self._write_log)]
+
+    def kill(self, why):
+        """Kill the whole process group; `why` is kept from the first kill of a live program."""
+        if self.killed_for is None and self.proc.poll() is None:
+            self.killed_for = why
+        _kill_group(self.pid)
+
+    def wait(self):
+        remaining = self.limits["wall_secs"] - (time.monotonic() - self.started)
+        try:
+            self.proc.wait(timeout=max(remaining, 0))
+        except subprocess.TimeoutExpired:
+            self.kill("wall")
+            self.proc.wait()
+        # Whatever the program left in its group dies with it.
+        _kill_group(self.pid)
+        finished = gevent.joinall(self._readers, timeout=READER_GRACE_SECS)
+        if len(finished) < len(self._readers):
+            # A descendant that left the group still holds the pipe open.
+            gevent.killall(self._readers)
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                stream.close()
+        self._log.close()
+        self._on_exit()
+        return Outcome(self.proc.returncode, self._reason(), self.killed_for,
+                       bytes(self._stdout))
+
+    def _pump(self, stream, sink):
+        total = 0
+        while True:
+            try:
+                chunk = stream.read(CHUNK)
+            except OSError:
+                return
+            if not chunk:
+                return
+            total += len(chunk)
+            self._tail = (self._tail + chunk)[-4096:]
+            if total > self.limits["output_bytes"]:
+                self.kill("output")
+                return
+            sink(chunk)
+
+    def _keep_stdout(self, chunk):
+        self._stdout += chunk
+
+    def _write_log(self, chunk):
+        room = self.limits["log_bytes"] - self._logged
+        if room > 0:
+            self._log.write(chunk[:room])
+        if len(chunk) > room and not self._log_truncated:
+            self._log_truncated = True
+            self._log.write(b"\n[log truncated at %d bytes]\n" % self.limits["log_bytes"])
+        self._log.flush()
+        self._logged += len(chunk)
+
+    def _reason(self):
+        limits = self.limits
+        if self.killed_for == "wall":
+            return f"killed at the wall-clock limit ({limits['wall_secs']:g} s)"
+        if self.killed_for == "output":
+            return f"killed for printing more than {human_bytes(limits['output_bytes'])}"
+        if self.killed_for == "cancel":
+            return "cancelled"
+        if self.killed_for == "after-server":
+            return "killed: still running after the game server had finished"
+        code = self.proc.returncode
+        if code == 0:
+            return ""
+        sig = -code if code < 0 else None
+        if self.via_bwrap and code > 128:
+            # bubblewrap exits with 128 + the signal that killed its child.
+            sig = code - 128
+        if sig in (signal.SIGXCPU, signal.SIGKILL):
+            return f"CPU time limit ({limits['cpu_secs']} s) exceeded"
+        if sig == signal.SIGXFSZ:
+            return f"file size limit ({human_bytes(limits['file_bytes'])}) exceeded"
+        if any(marker in self._tail for marker in OUT_OF_MEMORY_MARKERS) or (
+                sig in (signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS)
+                and b"alloc" in self._tail):
+            return f"out of memory (limit {human_bytes(limits['memory_bytes'])})"
+        if sig:
+            try:
+                name = signal.Signals(sig).name
+            except ValueError:
+                name = str(sig)
+            return f"killed by signal {name}"
+        return f"exited with status {code}"
+
+
+def _confine(limits, uid, gid):
+    """In the child, before exec: the rlimits, the user, death with the worker.
+
+    Files and sockets the program makes are open to its group (the match's
+    server and clients share one) and to nobody else.
+    """
+    os.umask(0o007)
+    cpu = limits["cpu_secs"]
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_AS, (limits["memory_bytes"],) * 2)
+    resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"],) * 2)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_bytes"],) * 2)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limits["open_files"],) * 2)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if uid is not None:
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
+    # After setuid, which clears it: the program dies if the worker dies.
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _kill_user(uid):
+    """Kill every process of sandbox user `uid` (which nothing else uses).
+
+    Scans again until none is left: a process may fork while the scan runs.
+    """
+    for _ in range(100):
+        found = user_processes(uid)
+        if not found:
+            return
+        for pid in found:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.01)
+    logger.error("sandbox: processes of user id %d survive SIGKILL", uid)
+
+
+def user_processes(uid):
+    """The PIDs of the live processes (not zombies) whose real or effective user id is `uid`."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status", "rb") as f:
+                fields = dict(line.split(b":", 1) for line in f if b":" in line)
+        except OSError:
+            continue
+        uids = fields.get(b"Uid", b"").split()[:2]
+        if fields.get(b"State", b"").strip().startswith(b"Z") or len(uids) < 2:
+            continue
+        if uid in (int(uids[0]), int(uids[1])):
+            pids.append(int(entry))
+    return pids
+
+
+def _kill_group(pgid):
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _base_env(home):
+    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8",
+            "TMPDIR": "/tmp"}
+
+
+def environment(home, extra, *, path_dirs=()):
+    """The whole environment of a sandboxed program: nothing leaks from the worker's."""
+    env = _base_env(home)
+    if path_dirs:
+        env["PATH"] = os.pathsep.join(list(path_dirs) + [env["PATH"]])
+    env.update(extra)
+    return env

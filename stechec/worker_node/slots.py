@@ -1,0 +1,93 @@
+"""The worker's slots and the tasks holding them.
+
+A task takes its slots when it is accepted and gives them back as soon as
+its programs are done, whatever the outcome. It stays in the table (and in
+the heartbeat's `running` list) until its result is delivered to the master
+or given up, so that the master never sees a finished task vanish before its
+result arrived.
+"""
+
+from stechec.common.rpc import RPCError
+
+
+class Task:
+    def __init__(self, kind, task_id, attempt, slots):
+        self.kind = kind
+        self.id = task_id
+        self.attempt = attempt
+        self.slots = slots
+        self.holds_slots = True
+        self.cancelled = False
+        self.runs = set()
+
+    def __str__(self):
+        name = "champion" if self.kind == "compile" else "match"
+        return f"{name} {self.id} attempt {self.attempt}"
+
+    @property
+    def ref(self):
+        return {"kind": self.kind, "id": self.id, "attempt": self.attempt}
+
+    def track(self, run):
+        """Remember a running program, so that `cancel` can kill it."""
+        if self.cancelled:
+            run.kill("cancel")
+        self.runs.add(run)
+
+    def untrack(self, run):
+        self.runs.discard(run)
+
+    def cancel(self):
+        self.cancelled = True
+        for run in list(self.runs):
+            run.kill("cancel")
+
+    def stop_programs(self):
+        """Kill and reap every program still running for this task (after a worker error)."""
+        for run in list(self.runs):
+            run.kill("cancel")
+            run.wait()
+            self.untrack(run)
+
+
+class TaskTable:
+    def __init__(self, max_slots):
+        self.max_slots = max_slots
+        self._used = 0
+        self._tasks = {}
+
+    @property
+    def free_slots(self):
+        return self.max_slots - self._used
+
+    def claim(self, kind, task_id, attempt, slots):
+        """A new `Task` holding `slots`, or None when there are not enough free slots."""
+        current = self._tasks.get((kind, task_id))
+        if current is not None:
+            raise RPCError(f"{current} is already running here")
+        if slots > self.free_slots:
+            return None
+        task = Task(kind, task_id, attempt, slots)
+        self._tasks[(kind, task_id)] = task
+        self._used += slots
+        return task
+
+    def release_slots(self, task):
+        if task.holds_slots:
+            task.holds_slots = False
+            self._used -= task.slots
+
+    def forget(self, task):
+        self.release_slots(task)
+        if self._tasks.get((task.kind, task.id)) is task:
+            del self._tasks[(task.kind, task.id)]
+
+    def get(self, kind, task_id):
+        return self._tasks.get((kind, task_id))
+
+    def running(self):
+        return [task.ref for task in self._tasks.values()]
+
+    def cancel_all(self):
+        for task in list(self._tasks.values()):
+            task.cancel()

@@ -1,0 +1,96 @@
+"""Private working directories, and programs run there for a task.
+
+Every job works in a directory of its own under `paths.work_directory`,
+given to the sandbox user and removed when the job ends. What a previous
+run left there is removed when the worker starts: it belongs to tasks the
+master has already put back in its queue.
+"""
+
+import contextlib
+import functools
+import logging
+import os
+import shutil
+import sys
+import tempfile
+
+import gevent
+
+import stechec
+from stechec.worker_node import sandbox as sandboxing
+
+logger = logging.getLogger(__name__)
+
+# The directories jobs make under the work directory: "<prefix>-...".
+WORK_PREFIXES = ("compile", "match", "probe")
+
+
+class Workspace:
+    def __init__(self, config, sandbox, hostname):
+        self.config = config
+        self.hostname = hostname
+        self.sandbox = sandbox
+        self.root = config["paths"]["work_directory"]
+        paths = config["paths"]
+        # What the game programs and the compile script need to see inside
+        # bubblewrap besides the system directories: their own installation.
+        self.program_dirs = [os.path.dirname(os.path.realpath(paths[key]))
+                             for key in ("stechec_server", "stechec_client", "compile_script")]
+        self.extra_ro = list(dict.fromkeys(
+            self.program_dirs
+            + [paths["player_env"], sys.prefix, sys.base_prefix,
+               os.path.dirname(os.path.dirname(os.path.abspath(stechec.__file__)))]
+            + ([paths["rules"]] if os.path.isabs(paths["rules"]) else [])))
+
+    def reset(self):
+        """Remove what a previous run left in the work directory (its own entries only)."""
+        os.makedirs(self.root, mode=0o711, exist_ok=True)
+        os.chmod(self.root, 0o711)
+        for name in os.listdir(self.root):
+            if name.split("-", 1)[0] in WORK_PREFIXES:
+                path = os.path.join(self.root, name)
+                logger.info("removing %s, left by a previous run", path)
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path)
+                else:
+                    os.unlink(path)
+
+    @contextlib.contextmanager
+    def private_dir(self, name):
+        path = tempfile.mkdtemp(prefix=f"{name}-", dir=self.root)
+        # Sandboxed programs (other user ids) go through it to their own directories.
+        os.chmod(path, 0o711)
+        try:
+            yield path
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
+
+    def environment(self, home, extra=None):
+        env = dict(self.config["paths"]["env"])
+        env.update(extra or {})
+        return sandboxing.environment(
+            home, env, path_dirs=[os.path.dirname(sys.executable)] + self.program_dirs)
+
+    def start(self, task, argv, *, writable, cwd, limits, log_path, env, owned=(),
+              readable=(), capture_stdout=False):
+        """Start a program for `task`; `cancel` on the task kills it."""
+        run = self.sandbox.start(argv, writable=writable, owned=owned, cwd=cwd, env=env,
+                                 limits=limits, log_path=log_path,
+                                 capture_stdout=capture_stdout,
+                                 extra_ro=self.extra_ro + list(readable))
+        task.track(run)
+        return run
+
+    def finish(self, task, run):
+        outcome = run.wait()
+        task.untrack(run)
+        return outcome
+
+    def run(self, task, argv, **kwargs):
+        return self.finish(task, self.start(task, argv, **kwargs))
+
+
+def off_hub(function, *args, **kwargs):
+    """Run disk- and CPU-bound work (unpacking, packing, compressing) in gevent's thread
+    pool, so that heartbeats and RPC calls go on meanwhile."""
+    return gevent.get_hub().threadpool.apply(functools.partial(function, *args, **kwargs))

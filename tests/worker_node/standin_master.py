@@ -1,0 +1,42 @@
+"""TEST STAND-IN for the master node: its RPC methods, recording every call.
+
+Run as `python standin_master.py PORT SECRET RECORD_FILE`: serves signed
+XML-RPC (stechec.common.rpc under gevent) on 127.0.0.1:PORT (0: any free
+port, printed on stdout), answers true to `heartbeat`,
+`compilation_result` and `match_done`, and appends each call to
+RECORD_FILE as a JSON line `[method, args]`. A separate process, so that
+stopping it closes its connections the way a master that exits does.
+"""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import json  # noqa: E402
+import sys  # noqa: E402
+
+import gevent  # noqa: E402
+
+from stechec.common.rpc import RPCServer  # noqa: E402
+
+
+def main():
+    port, secret, record = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    server = RPCServer(secret, "stand-in master")
+    for name in ("heartbeat", "compilation_result", "match_done"):
+        server.register(_recorder(name, record), name)
+    server.serve("127.0.0.1", port)
+    print(server.port, flush=True)
+    gevent.wait()
+
+
+def _recorder(name, record):
+    def record_call(*args):
+        with open(record, "a") as f:
+            f.write(json.dumps([name, args]) + "\n")
+        return True
+    return record_call
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""Hostile champions in a real match: each is stopped and reported, nothing is left behind.
+
+One match seats a well-behaved champion and seven hostile ones, all C
+programs compiled by the worker; the stand-in client dies the way its
+champion died, as a stechec2 client (with the champion loaded in its own
+process) would.
+"""
+
+import socket
+
+import pytest
+
+from stechec.common import paths
+from tests.conftest import require_root, require_tool
+from tests.worker_node.conftest import C_CHAMPION
+
+PLAY_LOOP = """
+    char line[64];
+    while (fgets(line, sizeof line, stdin)) { printf("7\\n"); fflush(stdout); }
+    return 0;
+"""
+HEAD = "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include <unistd.h>\n"
+
+HOSTILE = {
+    "fork bomb": HEAD + """
+int main(void) {
+    for (;;)
+        if (fork() < 0) { fprintf(stderr, "fork refused\\n"); pause(); }
+}
+""",
+    "10 GB allocation": HEAD + """
+int main(void) {
+    size_t size = 10UL << 30;
+    char *p = malloc(size);
+    if (!p) { perror("malloc"); return 1; }
+    memset(p, 1, size);
+""" + PLAY_LOOP + "}\n",
+    "infinite loop": HEAD + "int main(void) { for (;;) {} }\n",
+    "sleep forever": HEAD + "int main(void) { for (;;) sleep(1000); }\n",
+    "write outside": HEAD + """
+int main(void) {
+    const char *targets[] = {OUTSIDE, "/etc/stechec-escaped", "/usr/stechec-escaped"};
+    for (int i = 0; i < 3; i++) {
+        FILE *f = fopen(targets[i], "w");
+        if (f) { fputs("escaped", f); fclose(f); fprintf(stderr, "WROTE %s\\n", targets[i]); }
+        else perror(targets[i]);
+    }
+""" + PLAY_LOOP + "}\n",
+    "network": HEAD + """
+#include <arpa/inet.h>
+#include <sys/socket.h>
+static void try_connect(unsigned long ip, int port, const char *what) {
+    struct sockaddr_in addr = {0};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(ip);
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(s, (struct sockaddr *)&addr, sizeof addr) == 0) fprintf(stderr, "CONNECTED\\n");
+    else perror(what);
+}
+int main(void) {
+    try_connect(0x7f000001, PORT, "connect to the worker's loopback");
+    try_connect(0x01010101, 80, "connect to the internet");
+""" + PLAY_LOOP + "}\n",
+    "print 1 GB": HEAD + """
+int main(void) {
+    static char block[1 << 20];
+    memset(block, 'x', sizeof block);
+    for (int i = 0; i < 1024; i++) fwrite(block, 1, sizeof block, stderr);
+""" + PLAY_LOOP + "}\n",
+}
+
+
+def test_hostile_champions_in_a_match(start_worker, master, tmp_path):
+    require_tool("bwrap", "the network and the filesystem are confined by bubblewrap")
+    require_root("each program runs as a user id of its own, which bounds the fork bomb")
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.5)
+    outside = tmp_path / "escaped"
+    worker = start_worker(worker={"available_slots": 10}, match={"time_ms": 1000},
+                          limits={"client": {"cpu_secs": 1, "memory_bytes": 512 * 2**20,
+                                             "processes": 16}})
+
+    sources = {"good": C_CHAMPION}
+    sources.update(HOSTILE)
+    champions = {}
+    for number, (name, source) in enumerate(sources.items(), start=1):
+        source = source.replace("OUTSIDE", f'"{outside}"').replace(
+            "PORT", str(listener.getsockname()[1]))
+        result = worker.compile("mallory", number, {"prologin.c": source})
+        assert result["status"] == "ready", (name, result)
+        champions[name] = number
+    task = {"match_id": 666, "attempt": 1, "slots": 1 + len(champions), "map": "m",
+            "options": "",
+            "players": [{"matchplayer_id": 100 + n, "champion_id": n, "user": "mallory"}
+                        for n in champions.values()]}
+    assert worker.rpc.run_match(task) is True
+    result = master.result_for("match_done", 666)
+
+    assert result["status"] == "done", result
+    players = {name: next(p for p in result["players"] if p["champion_id"] == number)
+               for name, number in champions.items()}
+    reasons = {name: (worker.match_dir(666) / paths.player_log_name(100 + number, number))
+               .read_text(errors="replace") for name, number in champions.items()}
+
+    assert (players["good"]["score"], players["good"]["exit_status"]) == (21, 0)
+    assert players["fork bomb"]["nb_timeout"] == 3
+    assert "fork refused" in reasons["fork bomb"]
+    assert "still running after the game server had finished" in reasons["fork bomb"]
+    assert "malloc: Cannot allocate memory" in reasons["10 GB allocation"]
+    assert "out of memory (limit 512 MiB)" in reasons["10 GB allocation"]
+    assert players["10 GB allocation"]["exit_status"] == 1
+    assert "CPU time limit (1 s) exceeded" in reasons["infinite loop"]
+    assert players["sleep forever"]["nb_timeout"] == 3
+    assert "still running after the game server had finished" in reasons["sleep forever"]
+    assert players["sleep forever"]["exit_status"] is None
+    assert "WROTE" not in reasons["write outside"]
+    assert players["write outside"]["score"] == 21
+    assert not outside.exists()
+    assert "CONNECTED" not in reasons["network"]
+    assert "connect to the worker's loopback: Connection refused" in reasons["network"]
+    assert "connect to the internet: Network is unreachable" in reasons["network"]
+    assert players["network"]["score"] == 21
+    with pytest.raises(TimeoutError):
+        listener.accept()
+    assert "killed for printing more than 16 MiB" in reasons["print 1 GB"]
+    assert "[log truncated at 262144 bytes]" in reasons["print 1 GB"]
+    assert len(reasons["print 1 GB"]) < 300 * 1024
+    assert len(players["print 1 GB"]["log"]) <= 64 * 1024
+
+    # Nothing is left behind and the worker goes on serving.
+    worker.wait_idle()
+    assert worker.compile("alice", 50, {"prologin.c": C_CHAMPION})["status"] == "ready"
+    listener.close()

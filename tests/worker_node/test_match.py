@@ -1,0 +1,151 @@
+"""Whole matches through a real worker process, over signed XML-RPC, with a stand-in master."""
+
+import gzip
+import json
+import time
+import xmlrpc.client
+
+import pytest
+
+from stechec.common import paths
+from tests.worker_node.conftest import C_CHAMPION, PYTHON_CHAMPION, wait_for
+
+SLEEPY_CHAMPION = """
+import time
+import xmlrpc.client
+time.sleep(100000)
+"""
+
+
+def _match(match_id, players, *, slots=None, game_map="a map"):
+    return {"match_id": match_id, "attempt": 1, "slots": slots or 1 + len(players),
+            "map": game_map, "options": "",
+            "players": [{"matchplayer_id": mp, "champion_id": champion, "user": user}
+                        for mp, champion, user in players]}
+
+
+@pytest.fixture
+def worker(start_worker):
+    worker = start_worker()
+    assert worker.compile("alice", 1, {"prologin.c": C_CHAMPION})["status"] == "ready"
+    assert worker.compile("bob", 2, {"champion.py": PYTHON_CHAMPION})["status"] == "ready"
+    return worker
+
+
+def test_whole_match(worker, master):
+    running = {"kind": "match", "id": 1042, "attempt": 1}
+    assert worker.rpc.run_match(_match(1042, [(11, 1, "alice"), (12, 2, "bob")])) is True
+    result = master.result_for("match_done", 1042)
+
+    call = next(args for args in master.calls_of("match_done") if args[1] == 1042)
+    assert call[0][:2] == ["127.0.0.1", worker.port]
+    assert call[2] == 1
+    assert result["status"] == "done", result
+    assert (result["reason"], result["retryable"], result["server_exit"]) == ("", False, 0)
+    players = {p["matchplayer_id"]: p for p in result["players"]}
+    assert players[11] == {"matchplayer_id": 11, "champion_id": 1, "score": 21,
+                           "nb_timeout": 0, "exit_status": 0,
+                           "log": players[11]["log"]}
+    assert (players[12]["score"], players[12]["nb_timeout"]) == (15, 0)
+    assert "connected as 11" in players[11]["log"]
+    assert "client 12 connected" in result["server_log"]
+
+    directory = worker.match_dir(1042)
+    assert directory == worker.contest / "testgame" / "matches" / "001" / "042"
+    assert "player: 12" in (directory / paths.SERVER_LOG).read_text()
+    assert (directory / paths.player_log_name(11, 1)).read_text() == players[11]["log"]
+    assert (directory / paths.player_log_name(12, 2)).exists()
+    with gzip.open(directory / paths.DUMP) as f:
+        dump = json.load(f)
+    assert dump["map"] == "a map"
+    assert dump["turns"][0] == {"11": "7", "12": "5"}
+    assert (directory / paths.REPLAY).read_text().startswith("stand-in replay")
+
+    # The heartbeats showed the match while it ran; the slots are back.
+    assert any(running in args[2] for args in master.calls_of("heartbeat"))
+    worker.wait_idle()
+    assert worker.rpc.status() == {"hostname": "127.0.0.1", "port": worker.port,
+                                   "free_slots": 4, "max_slots": 4, "running": []}
+    beats = master.calls_of("heartbeat")
+    assert beats[0][1] is True and beats[-1][1] is False
+
+
+def test_match_without_map_or_dump(start_worker, master):
+    worker = start_worker(match={"dump": False})
+    assert worker.compile("alice", 1, {"prologin.c": C_CHAMPION})["status"] == "ready"
+    assert worker.rpc.run_match(_match(7, [(1, 1, "alice"), (2, 1, "alice")],
+                                       game_map=None)) is True
+    result = master.result_for("match_done", 7)
+    assert result["status"] == "done", result
+    assert [p["score"] for p in result["players"]] == [21, 21]
+    assert not (worker.match_dir(7) / paths.DUMP).exists()
+    assert (worker.match_dir(7) / paths.REPLAY).exists()
+
+
+def test_crashed_server_fails_the_match(worker, master):
+    assert worker.rpc.run_match(_match(8, [(1, 1, "alice"), (2, 2, "bob")],
+                                       game_map="crash")) is True
+    result = master.result_for("match_done", 8)
+    assert (result["status"], result["retryable"], result["server_exit"]) == \
+        ("failed", False, 3)
+    assert result["reason"] == "the game server failed: exited with status 3"
+    assert "crashing as the map asks" in result["server_log"]
+    assert [p["score"] for p in result["players"]] == [None, None]
+    assert "game server: exited with status 3" in \
+        (worker.match_dir(8) / paths.SERVER_LOG).read_text()
+    worker.wait_idle()
+
+
+def test_match_that_never_ends_is_killed(start_worker, master):
+    worker = start_worker(limits={"server": {"wall_secs": 5}},
+                          match={"server_start_secs": 2})
+    assert worker.compile("alice", 1, {"prologin.c": C_CHAMPION})["status"] == "ready"
+    players = [(1, 1, "alice"), (2, 1, "alice")]
+
+    assert worker.rpc.run_match(_match(9, players, game_map="forever")) is True
+    result = master.result_for("match_done", 9)
+    assert (result["status"], result["retryable"], result["server_exit"]) == \
+        ("failed", False, None), result
+    assert result["reason"] == "the game server failed: killed at the wall-clock limit (5 s)"
+    assert (worker.match_dir(9) / paths.player_log_name(1, 1)).exists()
+
+    # A server that never opens its socket: the platform's problem, retried.
+    assert worker.rpc.run_match(_match(10, players, game_map="hang")) is True
+    result = master.result_for("match_done", 10)
+    assert (result["status"], result["retryable"]) == ("failed", True), result
+    assert result["reason"] == "the game server did not open its socket (within 2 s)"
+    worker.wait_idle()
+
+
+def test_refusals_and_missing_champion(worker, master):
+    assert worker.rpc.run_match(_match(11, [(1, 1, "alice"), (2, 2, "bob")], slots=5)) is False
+    assert worker.rpc.status()["free_slots"] == 4
+    assert worker.rpc.run_match(_match(12, [(1, 1, "alice"), (2, 99, "bob")])) is True
+    result = master.result_for("match_done", 12)
+    assert (result["status"], result["retryable"]) == ("failed", True)
+    assert "champion 99: cannot unpack its compiled archive" in result["reason"]
+    assert all(args[1] != 11 for args in master.calls_of("match_done"))
+    for task, words in [
+            (_match(14, [(1, 1, "../alice"), (2, 2, "bob")]), "user: not a valid user name"),
+            (_match(14, [(1, 1, "alice"), (1, 2, "bob")]), "matchplayer_id appears twice"),
+            (_match(14, [(1, 1, "alice"), (2, 2, "bob")], slots=2),
+             "slots: a match of 2 players needs at least 3"),
+            (_match(14, []), "players: a match needs players")]:
+        with pytest.raises(xmlrpc.client.Fault) as fault:
+            worker.rpc.run_match(task)
+        assert fault.value.faultCode == 1
+        assert words in fault.value.faultString
+    worker.wait_idle()
+
+
+def test_cancel_kills_the_match(worker, master):
+    assert worker.compile("carol", 3, {"champion.py": SLEEPY_CHAMPION})["status"] == "ready"
+    assert worker.rpc.run_match(_match(13, [(1, 3, "carol"), (2, 3, "carol")])) is True
+    wait_for(lambda: len(worker.sandbox_processes() or worker.processes_in_work_dir()) >= 3,
+             "the match's programs to run")
+    assert worker.rpc.cancel("match", 13, 2) is False   # another attempt
+    assert worker.rpc.cancel("match", 13, 1) is True
+    worker.wait_idle()
+    time.sleep(1)
+    assert not [args for args in master.calls_of("match_done") if args[1] == 13]
+    assert worker.rpc.cancel("match", 13, 1) is False

@@ -1,0 +1,89 @@
+"""Matches of the bundled reference game through the worker, with the worker's defaults.
+
+Runs once the reference runtime (stechec/refgame), its player environment
+(share/player_env) and its sample champions (share/champions) are in the
+tree; the other worker tests use stand-ins.
+"""
+
+import gzip
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from stechec.common import paths
+from tests.worker_node.conftest import ROOT
+
+SHARE = ROOT / "share"
+REFGAME = ROOT / "stechec" / "refgame"
+pytestmark = pytest.mark.skipif(
+    not (REFGAME.is_dir() and (SHARE / "player_env").is_dir() and (SHARE / "champions").is_dir()),
+    reason="the reference game runtime and its player environment are not in this tree")
+
+
+def _sources(game, name):
+    directory = SHARE / "champions" / game / name
+    return {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file()}
+
+
+def _refgame_worker(start_worker, game):
+    # The worker's defaults: stechec2-refgame-server/-client, <share>/player_env.
+    worker = start_worker(contest={"game": game}, paths={
+        "stechec_server": None, "stechec_client": None, "player_env": None})
+    assert "stechec_server" not in worker.config["paths"]
+    return worker
+
+
+def test_tictactoe(start_worker, master):
+    worker = _refgame_worker(start_worker, "tictactoe")
+    for number, name in enumerate(["c-good", "python-random", "cpp-good"], start=1):
+        result = worker.compile("alice", number, _sources("tictactoe", name))
+        assert result["status"] == "ready", result
+    task = {"match_id": 1, "attempt": 1, "slots": 3, "map": None, "options": "",
+            "players": [{"matchplayer_id": 11, "champion_id": 1, "user": "alice"},
+                        {"matchplayer_id": 12, "champion_id": 3, "user": "alice"}]}
+    assert worker.rpc.run_match(task) is True
+    result = master.result_for("match_done", 1)
+    assert result["status"] == "done", result
+    assert sorted(p["score"] for p in result["players"]) in ([0, 2], [1, 1])
+    with gzip.open(worker.match_dir(1) / paths.DUMP) as f:
+        assert json.load(f)
+    assert (worker.match_dir(1) / paths.REPLAY).exists()
+    worker.wait_idle()
+
+
+def test_goldrush_for_three(start_worker, master):
+    worker = _refgame_worker(start_worker, "goldrush")
+    for number, name in enumerate(["c-good", "python-good", "cpp-random"], start=1):
+        assert worker.compile("bob", number, _sources("goldrush", name))["status"] == "ready"
+    game_map = (SHARE / "maps" / "goldrush" / "crossroads.map").read_text()
+    task = {"match_id": 2, "attempt": 1, "slots": 4, "map": game_map, "options": "",
+            "players": [{"matchplayer_id": 20 + n, "champion_id": n, "user": "bob"}
+                        for n in (1, 2, 3)]}
+    assert worker.rpc.run_match(task) is True
+    result = master.result_for("match_done", 2)
+    assert result["status"] == "done", result
+    assert all(isinstance(p["score"], int) for p in result["players"])
+    assert os.path.getsize(worker.match_dir(2) / paths.SERVER_LOG) > 0
+    worker.wait_idle()
+    assert Path(worker.match_dir(2) / paths.player_log_name(21, 1)).exists()
+
+
+# Sample champion -> the tool its Makefile needs, looked up where sandboxed
+# programs look (a toolchain under /root is not theirs). Java is left out:
+# javac's JVM reserves more address space than the compilation limit unless
+# Makefile-java passes it -J flags.
+SAMPLES = {"c-random": "cc", "cpp-random": "c++", "python-random": "python3",
+           "javascript-random": "node", "rust-random": "rustc"}
+
+
+@pytest.mark.parametrize("sample", sorted(SAMPLES))
+def test_sample_champions_compile(start_worker, sample):
+    if shutil.which(SAMPLES[sample], path="/usr/local/bin:/usr/bin:/bin") is None:
+        pytest.skip(f"{SAMPLES[sample]} is not installed for sandboxed programs")
+    worker = _refgame_worker(start_worker, "tictactoe")
+    result = worker.compile("alice", 1, _sources("tictactoe", sample))
+    assert result["status"] == "ready", result
+    assert result["language"] == sample.rsplit("-", 1)[0]

@@ -1,0 +1,240 @@
+"""The sandbox on its own: hostile programs under each confinement mode.
+
+Programs are run by the system's Python (/usr/bin/python3), which any user
+id may run. "bwrap" mode needs bubblewrap; "rlimits" mode is the fallback
+where bubblewrap is missing or broken.
+"""
+
+import logging
+import os
+import random
+import shutil
+import socket
+import tempfile
+import time
+from pathlib import Path
+
+import gevent
+import pytest
+
+from stechec.worker_node import sandbox as sandboxing
+from stechec.worker_node.settings import SYSTEM_DIRS
+from tests.conftest import require_root, require_tool
+
+PYTHON = "/usr/bin/python3"
+MIB = 2**20
+
+
+def _limits(**overrides):
+    limits = {"cpu_secs": 5, "wall_secs": 20.0, "memory_bytes": 256 * MIB, "processes": 20,
+              "output_bytes": 1 * MIB, "log_bytes": 64 * 1024, "file_bytes": 16 * MIB,
+              "open_files": 64}
+    limits.update(overrides)
+    return limits
+
+
+class Box:
+    """A Sandbox with a private directory, running Python snippets."""
+
+    def __init__(self, use_bwrap, hidden=(), extra_ro=(), masked=()):
+        self.extra_ro = list(extra_ro)
+        self.first_uid = 300000 + random.randrange(10000) * 8
+        self.sandbox = sandboxing.Sandbox(first_uid=self.first_uid, uid_count=2,
+                                          bubblewrap=use_bwrap, ro_binds=SYSTEM_DIRS,
+                                          hidden=hidden, masked=masked)
+        self.root = Path(tempfile.mkdtemp(prefix="stechec-sandbox-test-"))
+        self.root.chmod(0o711)
+        self.home = self.root / "home"
+        self.home.mkdir()
+        self.log = self.root / "program.log"
+
+    def start(self, code, **limits):
+        return self.sandbox.start([PYTHON, "-c", code], writable=[str(self.home)],
+                                  owned=[str(self.home)], cwd=str(self.home),
+                                  env=sandboxing.environment(str(self.home), {}),
+                                  limits=_limits(**limits), log_path=str(self.log),
+                                  extra_ro=self.extra_ro)
+
+    def run(self, code, **limits):
+        return self.start(code, **limits).wait()
+
+    def output(self):
+        return self.log.read_text(errors="replace")
+
+    def leftovers(self):
+        if os.geteuid() != 0:
+            return []
+        return [pid for uid in range(self.first_uid, self.first_uid + 2)
+                for pid in sandboxing.user_processes(uid)]
+
+    def close(self):
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture(params=["bwrap", "rlimits"])
+def box(request):
+    if request.param == "bwrap":
+        require_tool("bwrap", "bubblewrap mode is tested")
+    box = Box(use_bwrap=request.param == "bwrap")
+    yield box
+    box.close()
+
+
+HOSTILE = {
+    "infinite loop": ("while True: pass", {"cpu_secs": 1}, "CPU time limit (1 s) exceeded"),
+    "sleep forever": ("import time; time.sleep(10**6)", {"wall_secs": 2.0},
+                      "killed at the wall-clock limit (2 s)"),
+    "10 GB allocation": ("bytearray(10 * 2**30)", {}, "out of memory (limit 256 MiB)"),
+    "print 1 GB": ("import sys\nblock = b'x' * 2**20\n"
+                   "for _ in range(1024): sys.stdout.buffer.write(block)", {},
+                   "killed for printing more than 1 MiB"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_program_is_stopped(box, case):
+    code, limits, reason = HOSTILE[case]
+    outcome = box.run(code, **limits)
+    assert not outcome.ok
+    assert outcome.reason == reason
+    assert len(box.output()) <= 64 * 1024 + 100
+    assert box.leftovers() == []
+    # The sandbox still runs programs afterwards.
+    assert box.run("print('fine')").ok
+
+
+def test_output_is_capped_in_the_log_not_buffered(box):
+    outcome = box.run("import sys\nsys.stdout.write('y' * 300000)\nprint('end')")
+    assert outcome.ok
+    text = box.output()
+    assert text.startswith("y" * 1000)
+    assert text.endswith(f"[log truncated at {64 * 1024} bytes]\n")
+
+
+def test_fork_bomb_is_bounded(box):
+    require_root("the process limit only holds for the sandbox's own user ids")
+    code = """
+import os, time
+n = 0
+while True:
+    try:
+        if os.fork() == 0:
+            time.sleep(1000)
+        n += 1
+    except OSError:
+        print("refused after", n, flush=True)
+        time.sleep(1000)
+"""
+    waiter = gevent.spawn(box.start(code, processes=20, wall_secs=4.0).wait)
+    most = 0
+    while not waiter.ready():
+        most = max(most, len(box.leftovers()))
+        gevent.sleep(0.05)
+    outcome = waiter.get()
+    assert outcome.reason == "killed at the wall-clock limit (4 s)"
+    assert "refused after" in box.output()
+    assert 0 < most <= 20
+    assert box.leftovers() == []
+
+
+def test_process_that_leaves_its_group_is_killed(box):
+    require_root("escaped processes are found by their user id")
+    code = """
+import os, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        time.sleep(1000)
+    os._exit(0)
+os.wait()
+"""
+    outcome = box.run(code)
+    assert outcome.ok, box.output()
+    assert box.leftovers() == []
+
+
+def test_filesystem_and_network_are_confined(tmp_path):
+    require_tool("bwrap", "bubblewrap confines the filesystem and the network")
+    # As /etc/stechec/worker-node.yml in /etc: a visible directory, a hidden file.
+    tmp_path.chmod(0o755)
+    secret = tmp_path / "worker-node.yml"
+    secret.write_text("shared_secret: hunter2\n")
+    secret.chmod(0o644)
+    # As a shared directory inside a visible checkout: masked.
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "champion.tgz").write_text("another player's sources")
+    box = Box(use_bwrap=True, hidden=[str(secret)], extra_ro=[str(tmp_path)],
+              masked=[str(share)])
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.5)
+    try:
+        outside = tmp_path / "escaped"
+        code = f"""
+import socket
+for path in [{str(outside)!r}, "/etc/escaped", "/usr/escaped", {str(box.root / "escaped")!r}]:
+    try:
+        open(path, "w").write("x")
+        print("WROTE", path)
+    except OSError as e:
+        print("refused", path, e.strerror)
+open("/tmp/private", "w").write("x")
+open("inside", "w").write("x")
+try:
+    print("SECRET", open({str(secret)!r}).read())
+except OSError as e:
+    print("SECRET", e.strerror)
+import os
+print("SHARE", os.listdir({str(share)!r}))
+for address in [("127.0.0.1", {listener.getsockname()[1]}), ("1.1.1.1", 80)]:
+    try:
+        socket.create_connection(address, timeout=5)
+        print("CONNECTED", address)
+    except OSError as e:
+        print("no network", address, e.strerror)
+"""
+        outcome = box.run(code)
+        text = box.output()
+        assert outcome.ok, text
+        assert "WROTE" not in text and "CONNECTED" not in text
+        assert sum(line.startswith("refused ") for line in text.splitlines()) == 4
+        assert "SECRET Permission denied" in text, text
+        assert "SHARE []" in text
+        assert "hunter2" not in text
+        assert "no network ('1.1.1.1', 80) Network is unreachable" in text
+        assert not outside.exists() and not Path("/etc/escaped").exists()
+        assert not Path("/tmp/private").exists()
+        assert (box.home / "inside").exists()
+        with pytest.raises(TimeoutError):
+            listener.accept()
+    finally:
+        listener.close()
+        box.close()
+
+
+def test_broken_bubblewrap_falls_back_with_one_warning(tmp_path, monkeypatch, caplog):
+    # bubblewrap works on this machine: a stand-in bwrap plays one that cannot
+    # create namespaces (as in some containers).
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "bwrap").write_text("#!/bin/sh\necho 'bwrap: Creating new namespace failed: "
+                                "Operation not permitted' >&2\nexit 1\n")
+    (fake / "bwrap").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake}:{os.environ['PATH']}")
+    box = Box(use_bwrap=True)
+    try:
+        assert box.sandbox.bwrap == str(fake / "bwrap")
+        with caplog.at_level(logging.WARNING):
+            (box.root / "probe").mkdir()
+            box.sandbox.probe(str(box.root / "probe"))
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(warnings) == 1
+        assert "bubblewrap cannot run here" in warnings[0]
+        assert "Operation not permitted" in warnings[0]
+        assert box.sandbox.bwrap is None
+        start = time.monotonic()
+        outcome = box.run("while True: pass", cpu_secs=1)
+        assert outcome.reason == "CPU time limit (1 s) exceeded"
+        assert time.monotonic() - start < 60
+    finally:
+        box.close()

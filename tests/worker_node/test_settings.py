@@ -1,0 +1,121 @@
+"""worker-node.yml: the samples, and one clear line for each mistake."""
+
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+
+import pytest
+import yaml
+
+from stechec.common import config
+from stechec.worker_node import settings
+from tests.worker_node.conftest import HERE, ROOT
+
+SAMPLE = ROOT / "share" / "worker-node.yml"
+STECHEC2_SAMPLE = ROOT / "share" / "worker-node-stechec2.yml"
+
+
+def _load_sample(path):
+    text = path.read_text().replace("shared_secret: CHANGEME", "shared_secret: s3cret")
+    return config.parse(text, str(path), settings.SCHEMA, debug_key="worker.debug")
+
+
+@pytest.mark.parametrize("sample", [SAMPLE, STECHEC2_SAMPLE], ids=["refgame", "stechec2"])
+def test_samples_follow_the_schema(sample):
+    with pytest.raises(config.ConfigError, match="master.shared_secret: still set to CHANGEME"):
+        config.load("worker-node", str(sample), settings.SCHEMA, debug_key="worker.debug")
+    loaded = _load_sample(sample)
+    assert loaded["contest"]["directory"] == config.PLACEHOLDER
+    # The sample states every default it does not leave commented out.
+    defaults = config.parse("master: {host: h, shared_secret: s}\ncontest: {directory: d, "
+                            "game: tictactoe}\n", "defaults", settings.SCHEMA)
+    for section in ("master", "match", "limits", "sandbox"):
+        assert {k: v for k, v in loaded[section].items() if k != "host"} == \
+            {k: v for k, v in defaults[section].items() if k != "host"} | (
+                {"shared_secret": "s3cret"} if section == "master" else {})
+
+
+def test_samples_differ_only_in_paths():
+    refgame, stechec2 = _load_sample(SAMPLE), _load_sample(STECHEC2_SAMPLE)
+    assert refgame.pop("paths") != stechec2.pop("paths")
+    assert refgame == stechec2
+
+
+def _run(tmp_path, text):
+    path = tmp_path / "worker-node.yml"
+    path.write_text(text)
+    proc = subprocess.run([sys.executable, "-m", "stechec.worker_node.main", "-c", str(path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin",
+                               "STECHEC_SYSLOG_SOCKET": str(tmp_path / "no-syslog")})
+    assert proc.returncode == 2, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if "configuration error" in line]
+    assert len(lines) == 1, proc.stderr
+    return lines[0], path
+
+
+def _config(tmp_path, **changes):
+    base = {"master": {"host": "127.0.0.1", "shared_secret": "s3cret"},
+            "contest": {"directory": str(tmp_path), "game": "testgame"},
+            "paths": {"stechec_server": str(HERE / "standin_server.py"),
+                      "stechec_client": str(HERE / "standin_client.py"),
+                      "player_env": str(HERE / "player_env")}}
+    for dotted, value in changes.items():
+        section, key = dotted.split("__")
+        if value is None:
+            del base[section][key]
+        else:
+            base.setdefault(section, {})[key] = value
+    return yaml.safe_dump(base)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"master__host": None}, "master.host: missing key"),
+    ({"master__shared_secret": "CHANGEME"}, "master.shared_secret: still set to CHANGEME"),
+    ({"worker__available_slot": 3},
+     "worker.available_slot: unknown key (did you mean 'worker.available_slots'?)"),
+    ({"worker__available_slots": "four"},
+     "worker.available_slots: expected an integer, got a string 'four'"),
+    ({"contest__directory": "CHANGEME"}, "contest.directory: still set to CHANGEME"),
+    ({"contest__directory": "/nonexistent/share"},
+     "contest.directory: '/nonexistent/share' is not a directory"),
+    ({"paths__stechec_server": "/nonexistent/stechec2-server"},
+     "paths.stechec_server: '/nonexistent/stechec2-server' is not an executable file"),
+    ({"paths__player_env": "/nonexistent"}, "paths.player_env: '/nonexistent' is not a directory"),
+    ({"paths__rules": "/nonexistent/libgame.so"},
+     "paths.rules: '/nonexistent/libgame.so' is not a file"),
+])
+def test_mistakes_give_one_line(tmp_path, changes, message):
+    line, path = _run(tmp_path, _config(tmp_path, **changes))
+    assert line.startswith(f"worker-node: configuration error: {path}: ")
+    assert message in line
+
+
+def test_missing_file(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "stechec.worker_node.main", "-c",
+                           str(tmp_path / "nope.yml")], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2
+    assert f"{tmp_path / 'nope.yml'}: file not found" in proc.stderr
+
+
+def test_port_in_use(tmp_path):
+    taken = socket.create_server(("127.0.0.1", 0))
+    port = taken.getsockname()[1]
+    path = tmp_path / "worker-node.yml"
+    work = tempfile.mkdtemp(prefix="stechec-worker-test-")
+    path.write_text(_config(tmp_path, worker__listen="127.0.0.1", worker__port=port,
+                            paths__work_directory=work))
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "stechec.worker_node.main", "-c", str(path)], cwd=ROOT,
+            capture_output=True, text=True, timeout=60,
+            env={"PATH": "/usr/bin:/bin", "STECHEC_SYSLOG_SOCKET": str(tmp_path / "no-syslog")})
+    finally:
+        taken.close()
+        shutil.rmtree(work)
+    assert proc.returncode == 1, proc.stderr
+    assert f"worker-node: cannot listen on 127.0.0.1:{port}: Address already in use" in \
+        proc.stderr
