@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from stechec.www.contest import pairing, standings
@@ -285,19 +285,27 @@ def finish(tournament, ranks=None):
     logger.info("tournament %d: done, %d matches failed", tournament.pk, len(table.failed))
 
 
-def load_rounds(tournament):
+def match_rows(tournament):
+    """Every player of every match of the tournament, in one query.
+
+    Rows (match id, match status, round, champion id, score), by match id
+    then seat: what `rounds`, `compute_standings` and `progress` read.
+    """
+    return list(MatchPlayer.objects.filter(match__tournament=tournament)
+                .order_by("match_id", "id")
+                .values_list("match_id", "match__status", "match__round", "champion_id",
+                             "score"))
+
+
+def load_rounds(tournament, rows=None):
     """The finished matches' results per round (round robin: one round), in match id order."""
-    rows = (MatchPlayer.objects.filter(match__tournament=tournament,
-                                       match__status__in=Match.FINISHED)
-            .order_by("match_id", "id")
-            .values_list("match_id", "match__status", "champion_id", "score", "match__round"))
-    round_of = {}
-    plain = []
-    for match_id, status, champion, score, round_number in rows:
-        round_of[match_id] = round_number or 0
-        plain.append((match_id, status == Match.Status.FAILED, champion, score))
     rounds = []
-    for result in standings.results_from_rows(plain):
+    finished = [row for row in (match_rows(tournament) if rows is None else rows)
+                if row[1] in Match.FINISHED]
+    round_of = {match_id: round_number or 0 for match_id, _, round_number, _, _ in finished}
+    for result in standings.results_from_rows(
+            (match_id, status == Match.Status.FAILED, champion, score)
+            for match_id, status, _, champion, score in finished):
         number = round_of[result.match_id]
         while len(rounds) <= number:
             rounds.append([])
@@ -305,22 +313,22 @@ def load_rounds(tournament):
     return rounds
 
 
-def compute_standings(tournament):
+def compute_standings(tournament, champions=None, rows=None):
     """The standings from the matches finished so far (Swiss byes counted)."""
-    champions = _champion_ids(tournament)
-    rounds = load_rounds(tournament)
+    champions = _champion_ids(tournament) if champions is None else champions
+    rows = match_rows(tournament) if rows is None else rows
     byes = None
     if tournament.format == pairing.SWISS:
         seated = {}
-        for champion, round_number in MatchPlayer.objects.filter(
-                match__tournament=tournament).values_list("champion_id", "match__round"):
+        for _, _, round_number, champion, _ in rows:
             seated.setdefault(round_number, set()).add(champion)
         byes = {}
         for seats in seated.values():
             for champion in champions:
                 if champion not in seats:
                     byes[champion] = byes.get(champion, 0) + 1
-    return standings.compute(champions, [r for results in rounds for r in results], byes)
+    return standings.compute(champions, [result for results in load_rounds(tournament, rows)
+                                         for result in results], byes)
 
 
 @dataclass
@@ -331,6 +339,10 @@ class Progress:
     in_flight: int
     # Seconds left at the pace so far, None before the first finished match.
     eta_secs: float | None
+
+    @property
+    def percent(self):
+        return 100 * (self.done + self.failed) // self.total if self.total else 100
 
 
 def expected_matches(tournament, nb_champions, nb_maps):
@@ -343,16 +355,16 @@ def expected_matches(tournament, nb_champions, nb_maps):
     return max(nb_champions - 1, 0) * per_pair
 
 
-def progress(tournament):
-    counts = tournament.matches.aggregate(
-        created=Count("pk"), done=Count("pk", filter=Q(status=Match.Status.DONE)),
-        failed=Count("pk", filter=Q(status=Match.Status.FAILED)))
-    total = max(counts["created"], expected_matches(
-        tournament, tournament.players.count(), TournamentMap.objects.filter(
-            tournament=tournament).count()))
-    finished = counts["done"] + counts["failed"]
+def progress(tournament, rows, nb_champions, nb_maps):
+    """Done, failed and waiting matches, and an estimate of the time left, from `match_rows`."""
+    statuses = {match_id: status for match_id, status, *_ in rows}
+    done = sum(1 for status in statuses.values() if status == Match.Status.DONE)
+    failed = sum(1 for status in statuses.values() if status == Match.Status.FAILED)
+    total = len(statuses)
+    if tournament.status != Tournament.Status.DONE:
+        total = max(total, expected_matches(tournament, nb_champions, nb_maps))
     eta = None
-    if finished and tournament.started_at and tournament.status == Tournament.Status.RUNNING:
+    if done + failed and tournament.started_at and tournament.status == Tournament.Status.RUNNING:
         elapsed = (timezone.now() - tournament.started_at).total_seconds()
-        eta = elapsed / finished * (total - finished)
-    return Progress(total, counts["done"], counts["failed"], counts["created"] - finished, eta)
+        eta = elapsed / (done + failed) * (total - done - failed)
+    return Progress(total, done, failed, len(statuses) - done - failed, eta)
