@@ -7,10 +7,11 @@ from django.utils.safestring import mark_safe
 WIDTH, HEIGHT, MARGIN = 640, 240, 36
 
 
-def line_chart(series, *, label):
+def line_chart(series, *, label, caption=""):
     """An SVG line chart of `series`: (name, css class, [y, ...]) sharing one x axis.
 
-    Each value is one point, in order (x is its index). Returns safe markup.
+    Each value is one point, in order (x is its index); `caption` goes under
+    the x axis. Returns safe markup.
     """
     values = [y for _, _, ys in series for y in ys]
     if not values:
@@ -36,7 +37,7 @@ def line_chart(series, *, label):
         parts.append(f'<text x="{MARGIN - 4}" y="{y(value) + 4:.1f}" text-anchor="end">'
                      f"{value:.1f}</text>")
     parts.append(f'<text x="{WIDTH - MARGIN}" y="{HEIGHT - MARGIN + 16}" text-anchor="end">'
-                 f"{count} rated matches</text>")
+                 f"{escape(caption)}</text>")
     for position, (name, css_class, ys) in enumerate(series):
         points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(ys))
         parts.append(f'<polyline class="{escape(css_class)}" fill="none" points="{points}">'

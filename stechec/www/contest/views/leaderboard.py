@@ -34,7 +34,9 @@ def champion_rating(request, pk):
     mus = [start.mu] + [mu for _, mu, _ in history]
     shown = [start.display] + [ratings.Rating(mu, sigma).display for _, mu, sigma in history]
     chart = charts.line_chart([("displayed rating", "shown", shown), ("mean (mu)", "mu", mus)],
-                              label=f"rating history of {champion.name}")
+                              label=f"rating history of {champion.name}",
+                              caption=f"{len(history)} rated matches (latest on the right)"
+                              ) if history else ""
     return render(request, "stechec/champion_rating.html", {
         "champion": champion, "chart": chart,
         "history": [(match_id, ratings.Rating(mu, sigma).display, mu, sigma)
