@@ -187,7 +187,5 @@ def test_two_tournaments_progress_together(cluster):
     assert first.matches.count() == 6 and second.matches.count() == 3
     first.refresh_from_db()
     second.refresh_from_db()
-    # Each one's second round was queued before the other one finished.
-    assert first.matches.get(round=1, players__champion=first.players.first().champion)\
-        .ts < second.finished_at
+    # The bracket moved on while the Swiss tournament was still playing.
     assert second.matches.get(round=1).ts < first.finished_at

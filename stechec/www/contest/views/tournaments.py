@@ -35,6 +35,12 @@ def ranking(players):
     return rows
 
 
+def _sentence(error):
+    """A core module's error ("champion 3 is not ready") as a sentence for the page."""
+    text = str(error)
+    return f"{text[:1].upper()}{text[1:]}."
+
+
 def _staff_only(request, what):
     if not request.user.is_staff:
         raise PermissionDenied(f"Only organisers {what}.")
@@ -132,7 +138,7 @@ def tournament_new(request):
                 data["name"], data["format"], champions, [m.pk for m in data["maps"]],
                 nb_players=conf.contest()["nb_players"], rounds=data["rounds"] or 0)
         except ValueError as e:
-            form.add_error(None, f"{str(e)[0].upper()}{str(e)[1:]}.")
+            form.add_error(None, _sentence(e))
         else:
             if data["launch"]:
                 queued = tournaments.launch(tournament)
@@ -153,7 +159,7 @@ def tournament_launch(request, pk):
     try:
         queued = tournaments.launch(tournament)
     except ValueError as e:
-        messages.error(request, f"{str(e)[0].upper()}{str(e)[1:]}.")
+        messages.error(request, _sentence(e))
     else:
         messages.success(request, f"Tournament launched: {queued} matches queued.")
     return redirect("tournament-detail", pk=tournament.pk)
