@@ -8,6 +8,7 @@ fails under CI (STECHEC_REQUIRE_TOOLS=1), where everything is installed.
 
 import os
 import shutil
+import time
 
 import pytest
 
@@ -21,9 +22,12 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.db)
 
 
-def require_tool(name, why):
-    """The path of executable `name`, or skip (fail under CI) saying why it is needed."""
-    path = shutil.which(name)
+def require_tool(name, why, *, search_path=None):
+    """The path of executable `name`, or skip (fail under CI) saying why it is needed.
+
+    `search_path` looks in those directories instead of $PATH.
+    """
+    path = shutil.which(name, path=search_path)
     if path is None:
         message = f"{name} is not installed ({why})"
         if os.environ.get("STECHEC_REQUIRE_TOOLS") == "1":
@@ -38,3 +42,18 @@ def require_root(why):
         if os.environ.get("STECHEC_REQUIRE_TOOLS") == "1":
             pytest.fail(message)
         pytest.skip(message)
+
+
+def wait_for(condition, what, timeout=90):
+    """Poll `condition` until it returns something true, and return that.
+
+    Generous timeouts: other test runs may share the machine's two cores.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.05)

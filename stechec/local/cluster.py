@@ -57,12 +57,14 @@ class LocalCluster:
 
     `sql` is the `sql` section (SQLite in var_dir by default); `workers` and
     `slots` size the worker nodes; ports default to free ones.
+    `worker_settings` adds sections to every worker's configuration (say
+    {"match": {"time_ms": 3000}}), a section's keys over the defaults here.
     """
 
     def __init__(self, var_dir, *, game="tictactoe", nb_players=2, sql=None, workers=2,
                  slots=None, site_port=None, master_port=None, worker_ports=None,
                  heartbeat_secs=1.0, worker_timeout_secs=5.0, worker_hosts=None,
-                 master_listen="127.0.0.1"):
+                 master_listen="127.0.0.1", first_uid=62000, worker_settings=None):
         self.var_dir = os.path.abspath(var_dir)
         self.game = game
         self.nb_players = nb_players
@@ -77,6 +79,10 @@ class LocalCluster:
         self.heartbeat_secs = heartbeat_secs
         self.worker_timeout_secs = worker_timeout_secs
         self.master_listen = master_listen
+        self.worker_settings = worker_settings or {}
+        # Each worker's sandbox user ids: a range of its own (workers refuse to share).
+        self.first_uids = [first_uid + index * max(1000, self.slots)
+                           for index in range(len(self.worker_ports))]
         self.shared_dir = os.path.join(self.var_dir, "shared")
         self.secret = self._secret()
         self.supervisor = Supervisor()
@@ -132,7 +138,7 @@ class LocalCluster:
         })
         for index, port in enumerate(self.worker_ports):
             host = self.worker_hosts[index]
-            self._write(f"worker-node-{index + 1}.yml", {
+            document = {
                 "master": {"host": host.root_address if host else "127.0.0.1",
                            "port": self.master_port, "shared_secret": self.secret,
                            "heartbeat_secs": self.heartbeat_secs},
@@ -140,8 +146,11 @@ class LocalCluster:
                            "listen": host.address if host else "127.0.0.1",
                            "port": port, "available_slots": self.slots},
                 "contest": {"directory": self.shared_dir, "game": self.game},
-                "paths": {"work_directory": self.path("work", f"worker-{index + 1}")},
-            })
+                "sandbox": {"first_uid": self.first_uids[index]},
+            }
+            for section, keys in self.worker_settings.items():
+                document[section] = {**document.get(section, {}), **keys}
+            self._write(f"worker-node-{index + 1}.yml", document)
 
     def _write(self, name, document):
         header = ("# Written by stechec.local (tools/run-local) for a cluster on one machine;\n"

@@ -32,8 +32,10 @@ MASTER_SCHEMA = {
         # How often the queue is polled when nothing woke the dispatcher
         # (on SQLite the only way; on PostgreSQL NOTIFY wakes it at once).
         "poll_secs": Key(float, 1.0, minimum=0.01),
-        # Most tasks taken from the queue in one transaction.
-        "batch_size": Key(int, 200, minimum=1),
+        # Most tasks taken from the queue in one transaction: enough to fill
+        # every free slot at once, so that under a backlog each worker gets
+        # its share of a batch in one call.
+        "batch_size": Key(int, 1000, minimum=1),
         # Database connections on PostgreSQL (SQLite always uses one).
         "connections": Key(int, 4, minimum=1),
     },

@@ -80,11 +80,12 @@ class Database:
         self._jobs.put(job)
         return job.result.get()
 
-    def call_batched(self, function, item):
+    def submit_batched(self, function, item):
         """Have `function(items)` process `item` with others queued meanwhile, in one transaction.
 
         `function` returns one outcome per item, an exception instance for an
-        item it refuses; this returns (or raises) the outcome of `item`.
+        item it refuses; the AsyncResult returned gets (or raises) the outcome
+        of `item`.
         """
         batch = self._open_batches.get(function)
         if batch is None or len(batch.items) >= MAX_BATCH:
@@ -93,7 +94,7 @@ class Database:
         result = AsyncResult()
         batch.items.append(item)
         batch.results.append(result)
-        return result.get()
+        return result
 
     def _serve(self):
         while True:

@@ -2,18 +2,23 @@
 
 One greenlet loops: read a bounded batch of `new` tasks, place each on the
 least-loaded worker with room, mark them `pending` in one transaction, then
-send each to its worker (one call per task, sent concurrently). It sleeps on
+send them to their workers, concurrently: one `run_tasks` call for all of a
+worker's tasks when it has several (a worker that does not know the method
+gets one call per task from then on), `compile_champion` or `run_match`
+for a single one. It sleeps on
 an event when there is nothing to place or no room; the event is set by the
 database watcher (new work), by results and by heartbeats (freed slots), and
 by a timeout of `dispatch.poll_secs`.
 """
 
 import logging
+import xmlrpc.client
 
 import gevent
 from gevent.event import Event
 from gevent.pool import Pool
 
+from stechec.common.rpc import METHOD_NOT_FOUND
 from stechec.master_node import queue
 
 logger = logging.getLogger(__name__)
@@ -84,14 +89,21 @@ class Dispatcher:
         # Committed: the attempts are the database's now.
         self._unconfirmed = []
         lost = []
+        by_worker = {}
         for assignment in claimed:
             assignment.marked = True
             if self._registry.assignments.get(assignment.key) is assignment:
-                self._sends.spawn(self._send, assignment)
+                by_worker.setdefault(assignment.worker, []).append(assignment)
             else:
                 # Its worker was dropped or restarted while the batch was written.
                 lost.append(assignment)
         self.give_back(lost, "its worker was lost before it was sent")
+        for worker, assignments in by_worker.items():
+            if len(assignments) > 1 and worker.takes_batches:
+                self._sends.spawn(self._send_batch, worker, assignments)
+            else:
+                for assignment in assignments:
+                    self._sends.spawn(self._send, assignment)
         return read, len(claimed)
 
     def _claim(self, limit):
@@ -132,16 +144,47 @@ class Dispatcher:
 
     def _send(self, assignment):
         worker = assignment.worker
-        task = dict(assignment.payload, attempt=assignment.attempt, slots=assignment.slots)
         try:
-            accepted = worker.client.call(RPC_METHODS[assignment.kind], task)
+            accepted = worker.client.call(RPC_METHODS[assignment.kind], _task(assignment))
         except Exception as e:
-            logger.warning("%s: worker %s unreachable (%s); dropping the worker",
-                           assignment, worker.name, e)
-            if self._registry.workers.get(worker.name) is worker:
-                lost = self._registry.drop(worker)
-                self.give_back(lost, f"worker {worker.name} unreachable: {e}")
+            self._unreachable(worker, e, f"{assignment}: ")
             return
+        self._answered(assignment, accepted)
+
+    def _send_batch(self, worker, assignments):
+        """All of `worker`'s tasks from one batch, in one `run_tasks` call."""
+        tasks = [dict(_task(a), kind=a.kind) for a in assignments]
+        try:
+            accepted = worker.client.call("run_tasks", tasks)
+        except xmlrpc.client.Fault as e:
+            if e.faultCode != METHOD_NOT_FOUND:
+                self._unreachable(worker, e, f"{len(tasks)} tasks: ")
+                return
+            logger.info("worker %s has no run_tasks: sending it one task a call", worker.name)
+            worker.takes_batches = False
+            for assignment in assignments:
+                self._send(assignment)
+            return
+        except Exception as e:
+            self._unreachable(worker, e, f"{len(tasks)} tasks: ")
+            return
+        if not (isinstance(accepted, list) and len(accepted) == len(tasks)
+                and all(isinstance(a, bool) for a in accepted)):
+            self._unreachable(worker, f"run_tasks answered {accepted!r:.100} for "
+                              f"{len(tasks)} tasks", "")
+            return
+        for assignment, taken in zip(assignments, accepted, strict=True):
+            self._answered(assignment, taken)
+
+    def _unreachable(self, worker, error, what):
+        logger.warning("%sworker %s unreachable (%s); dropping the worker", what, worker.name,
+                       error)
+        if self._registry.workers.get(worker.name) is worker:
+            lost = self._registry.drop(worker)
+            self.give_back(lost, f"worker {worker.name} unreachable: {error}")
+
+    def _answered(self, assignment, accepted):
+        worker = assignment.worker
         if accepted:
             logger.debug("%s: sent to %s", assignment, worker.name)
             return
@@ -168,3 +211,8 @@ class Dispatcher:
             assignment.worker.client.cancel(assignment.kind, assignment.id, assignment.attempt)
         except Exception as e:
             logger.warning("%s: cancel on %s failed: %s", assignment, assignment.worker.name, e)
+
+
+def _task(assignment):
+    """The task as a worker gets it (docs/rpc.md)."""
+    return dict(assignment.payload, attempt=assignment.attempt, slots=assignment.slots)

@@ -30,7 +30,14 @@ def _is_int(value):
 
 
 def _check_task(task_id, attempt):
-    require(_is_int(task_id) and _is_int(attempt), "task id and attempt must be integers")
+    require(_is_int(task_id) and _is_int(attempt) and task_id > 0 and attempt > 0,
+            "task id and attempt must be positive integers")
+
+
+def _check_task_ref(ref):
+    require(isinstance(ref, dict) and ref.get("kind") in ("compile", "match"),
+            "running must be an array of task refs {kind: compile | match, id, attempt}")
+    _check_task(ref.get("id"), ref.get("attempt"))
 
 
 def _check_text(result, *keys):
@@ -68,6 +75,17 @@ def _check_match(result):
         require(all(p["score"] is not None for p in players), "a done match scores every player")
 
 
+def _check_result_item(item):
+    """One entry of `task_results`: as (kind, id, attempt, result)."""
+    require(isinstance(item, dict), "each result must be a struct")
+    kind, task_id, attempt, result = (item.get(k) for k in ("kind", "id", "attempt", "result"))
+    require(kind in (queue.COMPILE, queue.MATCH),
+            f"kind must be {queue.COMPILE} or {queue.MATCH}")
+    _check_task(task_id, attempt)
+    (_check_compilation if kind == queue.COMPILE else _check_match)(result)
+    return kind, task_id, attempt, result
+
+
 class MasterService:
     def __init__(self, database, registry, dispatcher, config):
         self._db = database
@@ -78,15 +96,20 @@ class MasterService:
             queue.apply_results, max_tries=config["worker"]["max_task_tries"])
 
     def register(self, server):
-        for method in (self.heartbeat, self.compilation_result, self.match_done, self.status):
+        for method in (self.heartbeat, self.compilation_result, self.match_done,
+                       self.task_results, self.status):
             server.register(method)
 
     def heartbeat(self, worker, first, running):
         hostname, port, max_slots = _check_worker(worker)
         require(isinstance(first, bool), "first must be a boolean")
-        require(isinstance(running, list) and all(isinstance(r, dict) for r in running),
-                "running must be an array of task refs")
+        require(isinstance(running, list), "running must be an array of task refs")
+        for ref in running:
+            _check_task_ref(ref)
         known, more_room = self._registry.heartbeat(hostname, port, max_slots)
+        if first:
+            # Perhaps another version of the worker: ask it for batches again.
+            known.takes_batches = True
         if first and known.tasks:
             self._dispatcher.give_back(self._registry.take_tasks(known),
                                        f"worker {known.name} restarted")
@@ -113,33 +136,61 @@ class MasterService:
         _check_worker(worker)
         _check_task(champion_id, attempt)
         _check_compilation(result)
-        return self._apply(worker, queue.COMPILE, champion_id, attempt, result)
+        return self._apply(worker, [(queue.COMPILE, champion_id, attempt, result)])[0]
 
     def match_done(self, worker, match_id, attempt, result):
         _check_worker(worker)
         _check_task(match_id, attempt)
         _check_match(result)
-        return self._apply(worker, queue.MATCH, match_id, attempt, result)
+        return self._apply(worker, [(queue.MATCH, match_id, attempt, result)])[0]
 
-    def _apply(self, worker, kind, task_id, attempt, result):
+    def task_results(self, worker, results):
+        """Several results in one call: one outcome each (true, false or the refusal)."""
+        _check_worker(worker)
+        require(isinstance(results, list), "results must be an array")
+        items = []
+        for i, item in enumerate(results):
+            try:
+                items.append(_check_result_item(item))
+            except RPCError as e:
+                raise RPCError(f"results[{i}]: {e}") from None
+        return [str(outcome) if isinstance(outcome, RPCError) else outcome
+                for outcome in self._apply(worker, items, refuse=False)]
+
+    def _apply(self, worker, items, refuse=True):
+        """Apply results (kind, id, attempt, result) from `worker`: true (applied) or false
+        (dropped) each; one the database refuses raises RPCError, or is returned as one when
+        `refuse` is false."""
         name = f"{worker[0]}:{worker[1]}"
-        what = f"{'champion' if kind == queue.COMPILE else 'match'} {task_id} attempt {attempt}"
         self._registry.seen(name)
-        # The worker has freed the slots: let the dispatcher use them while
-        # the result is written.
-        if self._registry.finish(kind, task_id, attempt) is not None:
+        freed = False
+        for kind, task_id, attempt, _ in items:
+            freed = self._registry.finish(kind, task_id, attempt) is not None or freed
+        if freed:
+            # The worker has freed the slots: let the dispatcher use them while
+            # the results are written.
             self._dispatcher.slots_freed()
-        try:
-            applied = self._db.call_batched(self._apply_results,
-                                            (kind, task_id, attempt, result))
-        except ValueError as e:
-            raise RPCError(f"{what}: {e}") from None
-        if applied:
-            logger.info("%s: %s from %s", what, result["status"], name)
-        else:
-            logger.warning("%s: result from %s dropped (stale attempt, unknown or finished task)",
-                           what, name)
-        return applied
+        pending = [self._db.submit_batched(self._apply_results, item) for item in items]
+        outcomes = []
+        for (kind, task_id, attempt, result), outcome in zip(items, pending, strict=True):
+            what = f"{'champion' if kind == queue.COMPILE else 'match'} {task_id} " \
+                   f"attempt {attempt}"
+            try:
+                applied = outcome.get()
+            except ValueError as e:
+                refusal = RPCError(f"{what}: {e}")
+                if refuse:
+                    raise refusal from None
+                logger.warning("%s: result from %s refused: %s", what, name, e)
+                outcomes.append(refusal)
+                continue
+            if applied:
+                logger.debug("%s: %s from %s", what, result["status"], name)
+            else:
+                logger.warning("%s: result from %s dropped (stale attempt, unknown or finished "
+                               "task)", what, name)
+            outcomes.append(applied)
+        return outcomes
 
     def status(self):
         return {"workers": [w.status() for w in self._registry.workers.values()],

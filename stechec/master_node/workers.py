@@ -57,6 +57,9 @@ class Worker:
         # something the master does not count): nothing more is placed there
         # until its next heartbeat.
         self.full = False
+        # Whether it takes several tasks in one `run_tasks` call: true until
+        # it answers that it has no such method, and again when it restarts.
+        self.takes_batches = True
 
     @property
     def free_slots(self):

@@ -17,7 +17,7 @@ def main(argv=None):
 
     from stechec.common import cli, config
     from stechec.worker_node import settings
-    from stechec.worker_node.sandbox import Sandbox
+    from stechec.worker_node.sandbox import Sandbox, UidsInUse
     from stechec.worker_node.service import WorkerService
     from stechec.worker_node.slots import TaskTable
     from stechec.worker_node.workspace import Workspace
@@ -35,10 +35,16 @@ def main(argv=None):
               file=sys.stderr)
         sys.exit(2)
     box = cfg["sandbox"]
-    sandbox = Sandbox(first_uid=box["first_uid"], uid_count=cfg["worker"]["available_slots"],
-                      bubblewrap=box["bubblewrap"],
-                      ro_binds=box["ro_binds"], hidden=[config_path],
-                      masked=[cfg["contest"]["directory"], cfg["paths"]["work_directory"]])
+    try:
+        sandbox = Sandbox(first_uid=box["first_uid"],
+                          uid_count=cfg["worker"]["available_slots"],
+                          bubblewrap=box["bubblewrap"], ro_binds=box["ro_binds"],
+                          hidden=[config_path],
+                          masked=[cfg["contest"]["directory"], cfg["paths"]["work_directory"]])
+    except UidsInUse as e:
+        print(f"{settings.PROGRAM}: configuration error: {config_path}: sandbox.first_uid: {e}",
+              file=sys.stderr)
+        sys.exit(2)
     workspace = Workspace(cfg, sandbox, settings.hostname(cfg))
     workspace.reset()
     with workspace.private_dir("probe") as scratch:

@@ -17,6 +17,7 @@ directories as the only writable places.
 """
 
 import ctypes
+import fcntl
 import logging
 import os
 import resource
@@ -69,6 +70,29 @@ class Outcome:
         return None if self.killed_for else self.returncode
 
 
+class UidsInUse(Exception):
+    """Another worker on this machine runs its programs under the same user ids."""
+
+
+# One lock file per sandbox user id, held while a worker lives: two workers
+# sharing ids would kill each other's programs (every process left under an
+# id is killed when its program ends).
+UID_LOCK_DIR = "/run/lock/stechec-worker-uids"
+
+
+def _claim_uid(uid):
+    os.makedirs(UID_LOCK_DIR, exist_ok=True)
+    descriptor = os.open(os.path.join(UID_LOCK_DIR, str(uid)), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise UidsInUse(f"user id {uid} is already used by another worker-node on this "
+                        "machine: give each worker its own sandbox.first_uid range "
+                        "(available_slots ids each)") from None
+    return descriptor
+
+
 class Sandbox:
     """How this worker confines programs; `start()` runs one.
 
@@ -83,6 +107,7 @@ class Sandbox:
         self.as_root = os.geteuid() == 0
         self.gid = first_uid if self.as_root else None
         self._free_uids = list(range(first_uid, first_uid + uid_count)) if self.as_root else []
+        self._uid_locks = [_claim_uid(uid) for uid in self._free_uids]
         self.ro_binds = list(dict.fromkeys(ro_binds))
         self.hidden = [p for p in hidden if os.path.isfile(p)]
         # Directories programs must never see, even inside a visible one (the
@@ -134,7 +159,7 @@ class Sandbox:
             return Run(argv, cwd=cwd, env=env, limits=limits, log_path=log_path,
                        capture_stdout=capture_stdout, via_bwrap=bool(self.bwrap),
                        uid=None if self.bwrap else uid, gid=self.gid,
-                       on_exit=lambda: self._return_uid(uid))
+                       on_exit=lambda contained: self._return_uid(uid, contained))
         except BaseException:
             self._return_uid(uid)
             raise
@@ -146,10 +171,20 @@ class Sandbox:
             raise RuntimeError("no sandbox user id left (more programs than slots)")
         return self._free_uids.pop(0)
 
-    def _return_uid(self, uid):
+    def _return_uid(self, uid, contained=False):
+        """Give `uid` back; unless `contained`, once its last process is killed.
+
+        `contained`: the program ran in bubblewrap's PID namespace and bubblewrap
+        exited on its own, which it does only after the namespace's first
+        process, and so (the kernel kills and reaps them first) every process
+        of the namespace, has died. Scanning /proc for the user's processes is
+        then needless, and it is the slowest part of ending a program on a busy
+        machine (a read of every process's status, on the worker's event loop).
+        """
         if uid is None:
             return
-        _kill_user(uid)
+        if not contained:
+            _kill_user(uid)
         self._free_uids.append(uid)
 
     def _give(self, directory, uid):
@@ -289,7 +324,9 @@ class Run:
             if stream is not None:
                 stream.close()
         self._log.close()
-        self._on_exit()
+        # bubblewrap killed by a signal (ours, or the system's) leaves the
+        # killing of its namespace to the kernel, which may not be done yet.
+        self._on_exit(self.via_bwrap and self.killed_for is None and self.proc.returncode >= 0)
         return Outcome(self.proc.returncode, self._reason(), self.killed_for,
                        bytes(self._stdout))
 
@@ -339,8 +376,13 @@ class Run:
         if self.via_bwrap and code > 128:
             # bubblewrap exits with 128 + the signal that killed its child.
             sig = code - 128
-        if sig in (signal.SIGXCPU, signal.SIGKILL):
+        if sig == signal.SIGXCPU:
             return f"CPU time limit ({limits['cpu_secs']} s) exceeded"
+        if sig == signal.SIGKILL:
+            # The hard CPU limit (for a program that ignored SIGXCPU), the
+            # kernel's out-of-memory killer, or someone else: say so.
+            return (f"killed by SIGKILL (past the CPU time limit of {limits['cpu_secs']} s, "
+                    "or by the system)")
         if sig == signal.SIGXFSZ:
             return f"file size limit ({human_bytes(limits['file_bytes'])}) exceeded"
         if any(marker in self._tail for marker in OUT_OF_MEMORY_MARKERS) or (

@@ -96,6 +96,8 @@ class WorkerService:
 
     def cancel(self, kind, task_id, attempt):
         require(kind in ("compile", "match"), "kind: expected 'compile' or 'match'")
+        _require_fields({"task_id": task_id, "attempt": attempt},
+                        {"task_id": int, "attempt": int})
         task = self.tasks.get(kind, task_id)
         if task is None or task.attempt != attempt or task.cancelled:
             return False
@@ -152,3 +154,5 @@ def _require_fields(payload, fields):
         value = payload.get(key)
         require(isinstance(value, kind) and not (kind is int and isinstance(value, bool)),
                 f"{key}: expected {'an integer' if kind is int else 'a ' + kind.__name__}")
+        # Ids, attempts and slots all count from 1.
+        require(kind is not int or value >= 1, f"{key}: must be at least 1")

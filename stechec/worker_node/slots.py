@@ -7,7 +7,11 @@ or given up, so that the master never sees a finished task vanish before its
 result arrived.
 """
 
+import logging
+
 from stechec.common.rpc import RPCError
+
+logger = logging.getLogger(__name__)
 
 
 class Task:
@@ -63,8 +67,14 @@ class TaskTable:
     def claim(self, kind, task_id, attempt, slots):
         """A new `Task` holding `slots`, or None when there are not enough free slots."""
         current = self._tasks.get((kind, task_id))
-        if current is not None:
+        if current is not None and current.attempt >= attempt:
             raise RPCError(f"{current} is already running here")
+        if current is not None and not current.cancelled:
+            # The master numbered a new attempt (it restarted, or lost this worker for a
+            # while): the old one's result would be dropped. Refusing the new one instead
+            # made the master drop this worker and charge an attempt to all its tasks.
+            logger.info("%s: superseded by attempt %d; cancelling it", current, attempt)
+            current.cancel()
         if slots > self.free_slots:
             return None
         task = Task(kind, task_id, attempt, slots)

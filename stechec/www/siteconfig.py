@@ -80,6 +80,7 @@ def django_settings(site):
             "whitenoise.middleware.WhiteNoiseMiddleware",
             "django.contrib.sessions.middleware.SessionMiddleware",
             "stechec.www.contest.middleware.RequestSizeLimitMiddleware",
+            "stechec.www.contest.middleware.NulQueryMiddleware",
             "django.middleware.common.CommonMiddleware",
             "django.middleware.csrf.CsrfViewMiddleware",
             "django.contrib.auth.middleware.AuthenticationMiddleware",

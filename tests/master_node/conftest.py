@@ -11,28 +11,17 @@ import re
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 
 from stechec.www.contest.models import Champion, Match
+from tests.conftest import wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SECRET = "test-master-secret"
-WAIT_SECS = 60
 
-
-def wait_for(condition, what, timeout=WAIT_SECS):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
 
 
 def master_yml(port, extra="", **worker):
@@ -101,15 +90,19 @@ class MasterProcess:
 class WorkerProcess:
     """tools/simulated-workers: `count` simulated workers in one process."""
 
-    def __init__(self, directory, master, name, *, count=1, slots=4, delay=0.0, hold=False):
+    def __init__(self, directory, master, name, *, count=1, slots=4, delay=0.0, hold=False,
+                 single=False, busy=0):
         self.record = directory / f"{name}.jsonl"
         ready = directory / f"{name}.ports"
         command = [sys.executable, os.path.join(ROOT, "tools", "simulated-workers"),
                    "--master", master.url, "--secret", SECRET, "--count", str(count),
-                   "--slots", str(slots), "--delay", str(delay), "--heartbeat-secs", "0.5",
+                   "--slots", str(slots), "--busy", str(busy), "--delay", str(delay),
+                   "--heartbeat-secs", "0.5",
                    "--record", str(self.record), "--ready", str(ready)]
         if hold:
             command.append("--hold")
+        if single:
+            command.append("--single")
         self.process = subprocess.Popen(command, cwd=ROOT)
         wait_for(ready.exists, f"simulated workers {name} to listen")
         self.names = [f"127.0.0.1:{port}" for port in ready.read_text().split()]

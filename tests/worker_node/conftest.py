@@ -18,7 +18,6 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -27,23 +26,13 @@ import yaml
 from stechec.common import paths
 from stechec.common.rpc import RPCClient, server_url
 from stechec.worker_node.sandbox import user_processes
+from tests.conftest import wait_for
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 SECRET = "worker-node-test-secret"
 GAME = "testgame"
-WAIT_SECS = 90
 
-
-def wait_for(predicate, what, timeout=WAIT_SECS):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
 
 
 class StandInMaster:

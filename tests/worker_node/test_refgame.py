@@ -8,12 +8,12 @@ tree; the other worker tests use stand-ins.
 import gzip
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from stechec.common import paths
+from tests.conftest import require_tool
 from tests.worker_node.conftest import ROOT
 
 SHARE = ROOT / "share"
@@ -72,17 +72,15 @@ def test_goldrush_for_three(start_worker, master):
 
 
 # Sample champion -> the tool its Makefile needs, looked up where sandboxed
-# programs look (a toolchain under /root is not theirs). Java is left out:
-# javac's JVM reserves more address space than the compilation limit unless
-# Makefile-java passes it -J flags.
+# programs look (a toolchain under /root is not theirs).
 SAMPLES = {"c-random": "cc", "cpp-random": "c++", "python-random": "python3",
-           "javascript-random": "node", "rust-random": "rustc"}
+           "javascript-random": "node", "rust-random": "rustc", "java-random": "javac"}
 
 
 @pytest.mark.parametrize("sample", sorted(SAMPLES))
 def test_sample_champions_compile(start_worker, sample):
-    if shutil.which(SAMPLES[sample], path="/usr/local/bin:/usr/bin:/bin") is None:
-        pytest.skip(f"{SAMPLES[sample]} is not installed for sandboxed programs")
+    require_tool(SAMPLES[sample], "the sample's toolchain, where sandboxed programs look",
+                 search_path="/usr/local/bin:/usr/bin:/bin")
     worker = _refgame_worker(start_worker, "tictactoe")
     result = worker.compile("alice", 1, _sources("tictactoe", sample))
     assert result["status"] == "ready", result

@@ -1,8 +1,15 @@
 """Restarts: of the worker in the middle of a match, of the master while a result waits."""
 
+import os
 import signal
+import subprocess
+import sys
 import threading
+import xmlrpc.client
 
+import pytest
+
+from tests.conftest import require_root
 from tests.worker_node.conftest import C_CHAMPION, wait_for
 
 SLEEPY_C_CHAMPION = "#include <unistd.h>\nint main(void) { for (;;) sleep(1000); }\n"
@@ -86,6 +93,29 @@ def test_sigterm_kills_the_running_tasks_and_exits(start_worker, master):
     assert not [args for args in master.calls_of("match_done") if args[1] == 23]
 
 
+def test_a_new_attempt_supersedes_the_one_still_running(start_worker, master):
+    """After a master restart the same match comes back as attempt 2 while attempt 1 runs:
+    the worker cancels attempt 1 (it used to answer with a fault, and the master then
+    dropped the worker and charged an attempt to each of its tasks)."""
+    worker = start_worker(match={"time_ms": 60000})
+    assert worker.compile("carol", 1, {"prologin.c": SLEEPY_C_CHAMPION})["status"] == "ready"
+    assert worker.rpc.run_match(_match(24, 1, "carol")) is True
+    wait_for(lambda: len(worker.processes_in_work_dir()) >= 2, "the match's clients")
+
+    # Attempt 1 still holds 3 of the 4 slots: attempt 2 is refused for room, not faulted.
+    assert worker.rpc.run_match(dict(_match(24, 1, "carol"), attempt=2)) is False
+    wait_for(lambda: not worker.processes_in_work_dir(), "attempt 1's programs to be killed")
+    wait_for(lambda: worker.rpc.run_match(dict(_match(24, 1, "carol"), attempt=2)),
+             "attempt 2 to be accepted")
+    assert worker.rpc.status()["running"] == [{"kind": "match", "id": 24, "attempt": 2}]
+    # An attempt older than the running one is still a fault.
+    with pytest.raises(xmlrpc.client.Fault, match="attempt 2 is already running"):
+        worker.rpc.run_match(_match(24, 1, "carol"))
+    assert worker.rpc.cancel("match", 24, 2) is True
+    worker.wait_idle()
+    assert not [args for args in master.calls_of("match_done") if args[1] == 24]
+
+
 def test_result_given_up_after_the_retry_time(start_worker, master):
     worker = start_worker(master={"callback_retry_secs": 2})
     worker.upload("alice", 1, {"prologin.c": C_CHAMPION})
@@ -113,3 +143,17 @@ def test_first_until_a_beat_gets_through(start_worker, master):
     assert beats[0][1] is True
     assert "cannot be reached" in worker.log()
     wait_for(lambda: master.calls_of("heartbeat")[-1][1] is False, "a second beat")
+
+
+def test_a_second_worker_on_the_same_user_ids_is_refused(start_worker):
+    require_root("sandbox user ids are only used as root")
+    first = start_worker()
+    second = subprocess.run(
+        [sys.executable, "-m", "stechec.worker_node.main", "-c", str(first.config_path)],
+        capture_output=True, text=True, timeout=120,
+        env=dict(os.environ, STECHEC_SYSLOG_SOCKET="/nonexistent"))
+    assert second.returncode == 2
+    assert second.stderr.splitlines()[-1] == (
+        f"worker-node: configuration error: {first.config_path}: sandbox.first_uid: user id "
+        f"{first.first_uid} is already used by another worker-node on this machine: give each "
+        "worker its own sandbox.first_uid range (available_slots ids each)")

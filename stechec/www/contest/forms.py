@@ -85,6 +85,13 @@ class RegistrationForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         fields = ["username", "email"]
 
+    def clean_username(self):
+        """Django allows "." and "..", but a user's name is a directory of the shared one."""
+        username = super().clean_username()
+        if username in (".", ".."):
+            raise forms.ValidationError("This name is reserved.")
+        return username
+
 
 class TournamentForm(forms.Form):
     """A new tournament, for organisers (docs/tournaments.md)."""

@@ -1,0 +1,175 @@
+"""Hostile tic-tac-toe champions, uploaded through the site and run in real matches.
+
+The same seven behaviours as the worker's tests (tests/worker_node/
+test_hostile_champions.py), written against the tic-tac-toe protocol: each
+is uploaded by a user of its own, compiled by a worker, and plays one match
+against a well-behaved champion. Each match must end (done, or failed with
+a reason), and nothing a champion tried may be seen outside its sandbox.
+"""
+
+import os
+import time
+
+from stechec.common import paths
+from stechec.local.hostile_site import tgz
+
+HEAD = "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include <unistd.h>\n"
+# Plays the first free cell for as long as the game asks.
+PLAY_LOOP = """
+    int me; char board[10];
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    while (scanf("%d %9s", &me, board) == 2) {
+        int cell = (int)(strchr(board, '.') - board);
+        printf("%d %d\\n", cell / 3, cell % 3);
+    }
+    return 0;
+"""
+# Markers a champion prints when it got out of its sandbox.
+ESCAPE_MARKERS = ("WROTE ", "CONNECTED")
+# What a champion prints when its attempt failed, proving it ran.
+TRIED = {"fork bomb": ("fork refused",), "write outside": ("stechec-escaped: ",),
+         "network": ("connect to the master: ", "connect to the internet: ")}
+
+HOSTILE = {
+    "fork bomb": HEAD + """
+int main(void) {
+    for (;;)
+        if (fork() < 0) { fprintf(stderr, "fork refused\\n"); pause(); }
+}
+""",
+    "10 GB allocation": HEAD + """
+int main(void) {
+    size_t size = 10UL << 30;
+    char *p = malloc(size);
+    if (!p) { perror("malloc"); return 1; }
+    memset(p, 1, size);
+""" + PLAY_LOOP + "}\n",
+    "infinite loop": HEAD + "int main(void) { for (;;) {} }\n",
+    "sleep forever": HEAD + "int main(void) { for (;;) sleep(1000); }\n",
+    "write outside": HEAD + """
+int main(void) {
+    const char *targets[] = {OUTSIDE, SHARED, "/etc/stechec-escaped", "/usr/stechec-escaped"};
+    for (int i = 0; i < 4; i++) {
+        FILE *f = fopen(targets[i], "w");
+        if (f) { fputs("escaped", f); fclose(f); fprintf(stderr, "WROTE %s\\n", targets[i]); }
+        else perror(targets[i]);
+    }
+""" + PLAY_LOOP + "}\n",
+    "network": HEAD + """
+#include <arpa/inet.h>
+#include <sys/socket.h>
+static void try_connect(unsigned long ip, int port, const char *what) {
+    struct sockaddr_in addr = {0};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(ip);
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(s, (struct sockaddr *)&addr, sizeof addr) == 0) fprintf(stderr, "CONNECTED\\n");
+    else perror(what);
+}
+int main(void) {
+    try_connect(0x7f000001, PORT, "connect to the master");
+    try_connect(0x01010101, 80, "connect to the internet");
+""" + PLAY_LOOP + "}\n",
+    "print 1 GB": HEAD + """
+int main(void) {
+    static char block[1 << 20];
+    memset(block, 'x', sizeof block);
+    for (int i = 0; i < 1024; i++) fwrite(block, 1, sizeof block, stderr);
+""" + PLAY_LOOP + "}\n",
+}
+
+
+def escape_targets(cluster):
+    """Files the "write outside" champion tries to create: outside, and in the shared dir."""
+    return {"OUTSIDE": os.path.join(cluster.var_dir, "escaped"),
+            "SHARED": os.path.join(cluster.shared_dir, "escaped")}
+
+
+def sources(cluster):
+    """name -> .tgz of each hostile champion, its targets filled in."""
+    targets = escape_targets(cluster)
+    archives = {}
+    for name, source in HOSTILE.items():
+        for key, path in targets.items():
+            source = source.replace(key, f'"{path}"')
+        source = source.replace("PORT", str(cluster.master_port))
+        archives[name] = tgz({"_lang": b"c\n", "champion.c": source.encode()})
+    return archives
+
+
+def wait_for(state, table, ids, finished, timeout):
+    """Wait until every row `ids` of `table` has a status in `finished`; their statuses."""
+    deadline = time.monotonic() + timeout
+    while True:
+        statuses = {pk: state.query(f'SELECT status FROM "{table}" WHERE id = %s', (pk,))[0][0]
+                    for pk in ids}
+        if all(s in finished for s in statuses.values()) or time.monotonic() > deadline:
+            return statuses
+        time.sleep(1)
+
+
+def check_match_outputs(tally, cluster, match_id, name):
+    """The champion ran, its logs show no escape, and it wrote nothing outside."""
+    directory = paths.match_dir(cluster.shared_dir, cluster.game, match_id)
+    logs = b"".join(open(os.path.join(directory, log), "rb").read()
+                    for log in sorted(os.listdir(directory)) if log.endswith(".log"))
+    for marker in ESCAPE_MARKERS:
+        if marker.encode() in logs:
+            tally.accepted_bad(f"hostile champion {name}",
+                               f"match {match_id}'s logs say {marker!r}: it got out")
+    # The check must be able to fail: the champion did run and try.
+    for words in ("champion started", *TRIED.get(name, ())):
+        if words.encode() not in logs:
+            tally.accepted_bad(f"hostile champion {name}",
+                               f"match {match_id}'s logs lack {words!r}: did it run?")
+    for path in escape_targets(cluster).values():
+        if os.path.exists(path):
+            tally.accepted_bad(f"hostile champion {name}", f"it wrote {path}")
+
+
+def leftover_processes(cluster):
+    """Pids of processes still running as one of the workers' sandbox user ids."""
+    ranges = [range(first, first + max(1000, cluster.slots)) for first in cluster.first_uids]
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            uid = os.stat(f"/proc/{entry}").st_uid
+        except FileNotFoundError:
+            continue
+        if any(uid in r for r in ranges):
+            pids.append(int(entry))
+    return pids
+
+
+def attack(tally, cluster, state, clients, context, timeout):
+    """Upload each hostile champion, play it against a good one, check every match ended."""
+    champions, authors = {}, {}
+    for index, (name, archive) in enumerate(sources(cluster).items()):
+        tally.input()
+        authors[name] = clients[f"mallory{index % 2}"]
+        champions[name] = context["upload"](authors[name], name, archive)
+    statuses = wait_for(state, "stechec_champion", champions.values(), {"ready", "error",
+                                                                        "failed"}, timeout)
+    matches = {}
+    for name, pk in champions.items():
+        if statuses[pk] != "ready":
+            tally.accepted_bad(f"hostile champion {name}", f"compilation ended {statuses[pk]}")
+            continue
+        matches[name] = context["launch"](authors[name], pk, context["alice_champion"])
+    ended = wait_for(state, "stechec_match", matches.values(), {"done", "failed"}, timeout)
+    for name, match_id in matches.items():
+        if ended[match_id] not in ("done", "failed"):
+            tally.crash(f"hostile champion {name}", f"match {match_id} still "
+                        f"{ended[match_id]} after {timeout} s")
+        check_match_outputs(tally, cluster, match_id, name)
+    deadline = time.monotonic() + 30
+    while leftover_processes(cluster) and time.monotonic() < deadline:
+        time.sleep(1)
+    for pid in leftover_processes(cluster):
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            command = f.read().replace(b"\0", b" ").decode(errors="replace")
+        tally.accepted_bad("hostile champions", f"process {pid} left behind: {command}")
+    return ended

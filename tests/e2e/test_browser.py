@@ -1,0 +1,125 @@
+"""A player's journey in headless Chromium (Debian's) on the whole cluster.
+
+Each step's screenshot goes to test-artifacts/e2e/ (kept by CI).
+"""
+
+import os
+import re
+
+import pytest
+
+from stechec.local.seed import source_archive
+from tests.conftest import require_tool
+from tests.e2e.client import status_of
+from tests.e2e.conftest import ROOT, SAMPLES, password_of, wait_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+ARTIFACTS = os.path.join(ROOT, "test-artifacts", "e2e")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+# Generous: other test suites share this machine's two cores.
+TIMEOUT_MS = 60_000
+# Compiling, then running a match, each within a few of the pages' 5 s self-refreshes.
+TASK_TIMEOUT_MS = 120_000
+
+
+@pytest.fixture
+def page(cluster, monkeypatch):
+    chromium = require_tool("chromium", "the browser journey drives headless Chromium")
+    # Playwright's sync API keeps an asyncio loop in this thread, which makes
+    # Django refuse the ORM calls of the test database's teardown.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True,
+                                             args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1100, "height": 800})
+        page.set_default_timeout(TIMEOUT_MS)
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
+def screenshot(page, name):
+    page.screenshot(path=os.path.join(ARTIFACTS, name), full_page=True)
+
+
+def wait_until_ready(cluster, player, pk):
+    wait_for(cluster, lambda: status_of(player.get(f"/champions/{pk}/").body,
+                                        "champion-status") == "ready",
+             f"champion {pk} to be ready")
+
+
+def test_a_player_uploads_plays_and_watches_the_replay(cluster, session, page, tmp_path):
+    # alice's opponent: bob's random Python champion, uploaded over HTTP.
+    bob = session("bob")
+    opponent = bob.upload("bob-random", os.path.join(SAMPLES, "python-random"))
+    archive = tmp_path / "alice-good.tgz"
+    archive.write_bytes(source_archive(os.path.join(SAMPLES, "c-good")).getvalue())
+    url = cluster.url.rstrip("/")
+
+    page.goto(f"{url}/champions/")
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", password_of("alice"))
+    page.click("button:has-text('Log in')")
+    page.wait_for_url(f"{url}/champions/")
+    screenshot(page, "01-logged-in.png")
+
+    page.click("text=Upload a champion")
+    page.fill("input[name=name]", "alice-good")
+    page.set_input_files("input[name=sources]", str(archive))
+    page.click("button:has-text('Upload')")
+    page.wait_for_url(re.compile(r"/champions/\d+/$"))
+    champion = int(re.search(r"/champions/(\d+)/$", page.url).group(1))
+    screenshot(page, "02-uploaded.png")
+
+    # The page refreshes itself until the champion is compiled.
+    page.locator("#champion-status .status-ready").wait_for(timeout=TASK_TIMEOUT_MS)
+    assert page.locator("h2:has-text('Compilation log') + pre.log").inner_text().strip()
+    screenshot(page, "03-compiled.png")
+    page.click("a:has-text('Compilation log')")
+    page.wait_for_url(f"{url}/champions/{champion}/compilation.log")
+    assert "Compilation succeeded" in page.locator("body").inner_text()
+    screenshot(page, "04-compilation-log.png")
+
+    wait_until_ready(cluster, bob, opponent)
+    page.go_back()
+    page.click("text=Start a match with it")
+    assert page.input_value("input[name=champion_1]") == str(champion)
+    page.fill("input[name=champion_2]", str(opponent))
+    screenshot(page, "05-match-form.png")
+    page.click("button:has-text('Start the match')")
+    page.wait_for_url(re.compile(r"/matches/\d+/$"))
+    assert page.locator("#match-status .status").get_attribute("class") in (
+        "status status-new", "status status-pending")
+    screenshot(page, "06-match-waiting.png")
+
+    # Done without the test reloading: the page refreshes itself while in flight.
+    page.locator("#match-status .status-done").wait_for(timeout=TASK_TIMEOUT_MS)
+    screenshot(page, "07-match-done.png")
+    scores = page.locator("table").first.locator("tbody tr td:nth-child(4)").all_inner_texts()
+    assert sorted(int(s) for s in scores) in ([0, 2], [1, 1]), scores
+
+    turn = page.locator("#replay-turn")
+    states = int(re.fullmatch(r"state 1 / (\d+).*", turn.inner_text()).group(1))
+    assert states >= 6, "a tictactoe game has at least five moves after the empty board"
+    assert page.locator("#replay-board .cell.p0, #replay-board .cell.p1").count() == 0
+    page.click("button[data-step=next]")
+    assert turn.inner_text().startswith(f"state 2 / {states}")
+    assert page.locator("#replay-board .cell.p0, #replay-board .cell.p1").count() == 1
+    screenshot(page, "08-replay-step.png")
+    page.click("button[data-step=last]")
+    assert turn.inner_text().startswith(f"state {states} / {states}")
+    assert re.search(r"(wins|Draw)\.$", page.locator("#replay-caption").inner_text())
+    screenshot(page, "09-replay-end.png")
+
+    page.goto(f"{url}/status/")
+    workers = page.locator("table.workers tbody tr")
+    assert workers.count() == 2
+    ports = sorted(int(p) for p in workers.locator("td:nth-child(2)").all_inner_texts())
+    assert ports == sorted(cluster.worker_ports)
+    screenshot(page, "10-status.png")

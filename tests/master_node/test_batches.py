@@ -1,0 +1,127 @@
+"""Several tasks in one call (`run_tasks`), several results in one (`task_results`)."""
+
+import xmlrpc.client
+
+import pytest
+
+from stechec.common.rpc import RPCClient
+from stechec.www.contest.models import Champion, Match, MatchPlayer
+
+from .conftest import SECRET, all_finished, new_champions, new_matches, wait_for
+from .test_rpc import assert_untouched, match_result
+
+
+def test_a_worker_gets_its_share_of_a_batch_in_one_call(cluster, player):
+    # Queued before the master starts: its first batch places all four on the one worker.
+    champions = [c.id for c in new_champions(player, 4)]
+    cluster.start_master()
+    workers = cluster.start_workers("pool", slots=4)
+
+    # The worker records each answer once the master's reply is in.
+    wait_for(lambda: len(workers.events("reported")) == 4, "every result to be reported")
+
+    received = workers.events("received")
+    assert {(e["call"], e["batch"]) for e in received} == {("run_tasks", 4)}
+    assert sorted(e["id"] for e in received) == sorted(champions)
+    reported = workers.events("reported")
+    assert sorted(e["id"] for e in reported) == sorted(champions)
+    assert all(e["applied"] is True for e in reported)
+    assert set(Champion.objects.filter(pk__in=champions).values_list("attempts", flat=True)) \
+        == {1}
+
+
+def test_tasks_a_worker_refuses_from_a_batch_go_back_uncounted(cluster, player):
+    champions = [c.id for c in new_champions(player, 4)]
+    cluster.start_master()
+    # It says 4 slots, but 2 are taken by something the master does not know of.
+    workers = cluster.start_workers("crowded", slots=4, busy=2, delay=0.5)
+
+    wait_for(lambda: all_finished(Champion, champions, Champion.Status.READY),
+             "every champion to be compiled")
+
+    first = [e for e in workers.events() if e.get("call") == "run_tasks"][:4]
+    assert [e["event"] for e in first].count("received") == 2
+    assert [e["event"] for e in first].count("refused") == 2
+    received = workers.events("received")
+    assert sorted(e["id"] for e in received) == sorted(champions)
+    # A refusal is not an attempt: each champion was compiled at its first.
+    assert {e["attempt"] for e in received} == {1}
+    assert set(Champion.objects.filter(pk__in=champions).values_list("attempts", flat=True)) \
+        == {1}
+    assert "refused by 127.0.0.1" in cluster.master.logs()
+
+
+def test_a_worker_without_run_tasks_gets_one_task_a_call(cluster, player):
+    champions = [c.id for c in new_champions(player, 4)]
+    matches = [m.id for m in new_matches(player, 2)]
+    cluster.start_master()
+    workers = cluster.start_workers("old", slots=4, single=True)
+
+    wait_for(lambda: all_finished(Champion, champions, Champion.Status.READY) and
+             all_finished(Match, matches, Match.Status.DONE), "every task to finish")
+
+    received = workers.events("received")
+    assert {e["call"] for e in received} <= {"compile_champion", "run_match"}
+    assert sorted(e["id"] for e in received if e["kind"] == "compile") == sorted(champions)
+    assert sorted(e["id"] for e in received if e["kind"] == "match") == sorted(matches)
+    assert {e["attempt"] for e in received} == {1}
+    assert not workers.events("refused")
+    assert "has no run_tasks: sending it one task a call" in cluster.master.logs()
+
+
+@pytest.fixture
+def pending_tasks(cluster, player):
+    """Two champions and a match pending (attempt 1) on a worker that never reports them."""
+    champions = new_champions(player, 2)
+    [match] = new_matches(player, 1)
+    cluster.start_master()
+    stuck = cluster.start_workers("stuck", slots=5, hold=True)
+    wait_for(lambda: len(stuck.events("received")) == 3, "the worker to get every task")
+    worker = ["127.0.0.1", int(stuck.names[0].split(":")[1]), 0, 5]
+    return champions, match, worker, RPCClient(cluster.master.url, SECRET)
+
+
+def compiled(champion, attempt=1, status="ready"):
+    return {"kind": "compile", "id": champion.id, "attempt": attempt,
+            "result": {"status": status, "language": "c", "log": "", "reason": ""}}
+
+
+def test_task_results_applies_each_once_and_drops_stale_ones(pending_tasks):
+    [first, second], match, worker, client = pending_tasks
+
+    outcomes = client.task_results(worker, [
+        compiled(first), compiled(second, attempt=2), compiled(first, status="error"),
+        {"kind": "match", "id": match.id, "attempt": 1, "result": match_result(match)}])
+
+    assert outcomes == [True, False, False, True]
+    first.refresh_from_db()
+    second.refresh_from_db()
+    match.refresh_from_db()
+    assert first.status == Champion.Status.READY
+    assert (second.status, second.attempts) == (Champion.Status.PENDING, 1)
+    assert match.status == Match.Status.DONE
+    assert all(mp.score == mp.id for mp in MatchPlayer.objects.filter(match=match))
+    assert client.task_results(worker, [compiled(second)]) == [True]
+
+
+def test_task_results_refuses_a_malformed_list_whole_and_a_wrong_match_alone(pending_tasks):
+    [first, second], match, worker, client = pending_tasks
+
+    with pytest.raises(xmlrpc.client.Fault) as malformed:
+        client.task_results(worker, [compiled(first), dict(compiled(second), kind="build")])
+    assert "results[1]: kind must be compile or match" in malformed.value.faultString
+    with pytest.raises(xmlrpc.client.Fault) as not_a_list:
+        client.task_results(worker, compiled(first))
+    assert "results must be an array" in not_a_list.value.faultString
+    first.refresh_from_db()
+    assert first.status == Champion.Status.PENDING
+
+    wrong_players = {"kind": "match", "id": match.id, "attempt": 1,
+                     "result": dict(match_result(match), players=[])}
+    outcomes = client.task_results(worker, [wrong_players, compiled(first)])
+
+    assert outcomes[1] is True
+    assert "not the match's" in outcomes[0]
+    first.refresh_from_db()
+    assert first.status == Champion.Status.READY
+    assert_untouched(match)
