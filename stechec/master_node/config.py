@@ -39,4 +39,12 @@ MASTER_SCHEMA = {
         # Database connections on PostgreSQL (SQLite always uses one).
         "connections": Key(int, 4, minimum=1),
     },
+    "ladder": {
+        # Keep ranked matches going between tournaments (docs/tournaments.md).
+        "enabled": Key(bool, False),
+        # Ladder matches waiting or running at once, at background priority.
+        "matches_in_flight": Key(int, 4, minimum=1),
+        # Champions per ladder match (the game's players per match).
+        "nb_players": Key(int, 2, minimum=2),
+    },
 }

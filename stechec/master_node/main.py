@@ -47,7 +47,9 @@ def run(config):
     from stechec.master_node.database import Database
     from stechec.master_node.dispatcher import Dispatcher
     from stechec.master_node.janitor import Janitor
+    from stechec.master_node.ladder import Ladder
     from stechec.master_node.service import MasterService
+    from stechec.master_node.tournaments import TournamentRunner
     from stechec.master_node.watcher import QueueWatcher
     from stechec.master_node.workers import WorkerRegistry
 
@@ -75,7 +77,10 @@ def run(config):
     logger.info("game %s: listening on %s:%d (%s database %s)", master["game"], master["host"],
                 server.port, config["sql"]["engine"], config["sql"]["database"])
     greenlets = [gevent.spawn(dispatcher.run),
-                 gevent.spawn(Janitor(registry, dispatcher, config).run)]
+                 gevent.spawn(Janitor(registry, dispatcher, config).run),
+                 gevent.spawn(TournamentRunner(database, dispatcher, config).run)]
+    if config["ladder"]["enabled"]:
+        greenlets.append(gevent.spawn(Ladder(database, dispatcher, config).run))
     if not sqlite:
         greenlets.append(gevent.spawn(QueueWatcher(config["sql"], dispatcher).run))
     # Each loops forever: one that ends has crashed, and the master with it.

@@ -9,6 +9,7 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from stechec.www.contest import champion_ratings
 from stechec.www.contest.models import Champion, Match, MatchPlayer, Priority, retry_or_fail
 
 COMPILE = "compile"
@@ -113,6 +114,9 @@ def reset_pending():
 def apply_results(items, *, max_tries):
     """Apply worker results (kind, id, attempt, result): True, False or an error per item."""
     outcomes = [None] * len(items)
+    if any(item[0] == MATCH for item in items):
+        # Before any row lock: the order every rating transaction takes them in.
+        champion_ratings.lock()
     compilations = [i for i, item in enumerate(items) if item[0] == COMPILE]
     if compilations:
         applied = Champion.apply_compilation_results([items[i][1:] for i in compilations],

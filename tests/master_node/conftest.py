@@ -24,7 +24,7 @@ SECRET = "test-master-secret"
 
 
 
-def master_yml(port, **worker):
+def master_yml(port, extra="", **worker):
     settings = connection.settings_dict
     if connection.vendor == "sqlite":
         sql = f"  engine: sqlite\n  database: {settings['NAME']}\n"
@@ -39,12 +39,13 @@ def master_yml(port, **worker):
             f"  game: tictactoe\n"
             "worker:\n" + "".join(f"  {k}: {v}\n" for k, v in worker_settings.items()) +
             f"sql:\n{sql}"
-            "dispatch:\n  poll_secs: 0.2\n  batch_size: 50\n  connections: 3\n")
+            "dispatch:\n  poll_secs: 0.2\n  batch_size: 50\n  connections: 3\n" + extra)
 
 
 class MasterProcess:
-    def __init__(self, directory, **worker):
+    def __init__(self, directory, extra="", **worker):
         self.directory = directory
+        self.extra = extra
         self.worker = worker
         self.port = 0
         self.process = None
@@ -58,7 +59,7 @@ class MasterProcess:
         """Start (again, on the same port after the first time) and wait until it listens."""
         self.starts += 1
         config = self.directory / "master-node.yml"
-        config.write_text(master_yml(self.port, **self.worker))
+        config.write_text(master_yml(self.port, self.extra, **self.worker))
         self.log = self.directory / f"master-{self.starts}.log"
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
@@ -128,8 +129,9 @@ def cluster(transactional_db, tmp_path):
             self.master = None
             self.workers = []
 
-        def start_master(self, **worker):
-            self.master = MasterProcess(tmp_path, **worker)
+        def start_master(self, extra="", **worker):
+            """`extra` is YAML appended to master-node.yml (more sections)."""
+            self.master = MasterProcess(tmp_path, extra, **worker)
             self.master.start()
             return self.master
 

@@ -4,7 +4,7 @@ from django.template.defaultfilters import filesizeformat
 
 from stechec.common import archive
 from stechec.www.contest import conf
-from stechec.www.contest.models import Champion, Map
+from stechec.www.contest.models import Champion, Map, Tournament
 
 
 class ChampionUploadForm(forms.Form):
@@ -91,3 +91,33 @@ class RegistrationForm(UserCreationForm):
         if username in (".", ".."):
             raise forms.ValidationError("This name is reserved.")
         return username
+
+
+class TournamentForm(forms.Form):
+    """A new tournament, for organisers (docs/tournaments.md)."""
+
+    name = forms.CharField(max_length=100)
+    format = forms.ChoiceField(choices=Tournament.Format.choices)
+    rounds = forms.IntegerField(min_value=0, initial=0, required=False,
+                                help_text="Swiss only: how many rounds.")
+    champions = forms.CharField(
+        required=False, help_text="Champion numbers separated by spaces or commas; empty: "
+        "each player's latest ready champion (before the deadline).")
+    deadline = forms.DateTimeField(required=False, help_text="e.g. 2026-05-01 18:00")
+    include_staff = forms.BooleanField(required=False, label="Include staff's champions")
+    maps = forms.ModelMultipleChoiceField(Map.objects.all(), required=False,
+                                          help_text="None selected: play without a map.")
+    launch = forms.BooleanField(required=False, initial=True, label="Launch it now")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["maps"].initial = list(Map.objects.filter(official=True)
+                                           .values_list("pk", flat=True))
+
+    def clean_champions(self):
+        text = self.cleaned_data["champions"].replace(",", " ").split()
+        try:
+            return [int(word) for word in text]
+        except ValueError:
+            raise forms.ValidationError("Champions are given by their numbers, e.g. 12 15 "
+                                        "18.") from None

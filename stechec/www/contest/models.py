@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from stechec.common import paths
 from stechec.common.database import NOTIFY_CHANNEL
+from stechec.www.contest.ratings import INITIAL_MU, INITIAL_SIGMA
 
 
 def notify_master():
@@ -38,6 +39,10 @@ def retry_or_fail(model, pk, attempt, reason, *, max_tries, **fields):
     else:
         fields.update(status="new", failure_reason=reason)
     return model.objects.filter(pk=pk, status="pending", attempts=attempt).update(**fields) == 1
+
+
+# Rows per statement when creating many (within SQLite's limit on query parameters).
+BULK_SIZE = 500
 
 
 class Priority(models.IntegerChoices):
@@ -76,6 +81,15 @@ class Champion(models.Model):
     worker = models.CharField(max_length=300, blank=True,
                               help_text="host:port of the worker of the latest attempt")
     failure_reason = models.TextField(blank=True)
+    # Its rating (docs/tournaments.md), written only by the master as it
+    # applies results, and by `stechec-manage recompute_ratings`.
+    rating_mu = models.FloatField(default=INITIAL_MU)
+    rating_sigma = models.FloatField(default=INITIAL_SIGMA)
+    # The conservative score shown on pages (mu - 3 sigma), kept for ordering.
+    rating = models.FloatField(default=0.0)
+    rated_games = models.PositiveIntegerField(default=0)
+    rated_at = models.DateTimeField(null=True, blank=True,
+                                    help_text="when its latest rated match was applied")
 
     objects = ChampionQuerySet.as_manager()
 
@@ -88,6 +102,7 @@ class Champion(models.Model):
             models.Index(fields=["status", "id"], name="champion_queue"),
             models.Index(fields=["author", "deleted", "-id"], name="champion_by_author"),
             models.Index(fields=["deleted", "-id"], name="champion_list"),
+            models.Index(fields=["status", "-rating"], name="champion_by_rating"),
         ]
 
     def __str__(self):
@@ -189,6 +204,12 @@ class Tournament(models.Model):
     format = models.CharField(max_length=20, choices=Format.choices, default=Format.ROUND_ROBIN)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.CREATED)
     ts = models.DateTimeField(auto_now_add=True)
+    nb_players = models.PositiveIntegerField(default=2, help_text="players per match")
+    rounds = models.PositiveIntegerField(default=0, help_text="Swiss: the number of rounds")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Why the next round does not start (a failed match to rerun), for the page.
+    waiting_reason = models.TextField(blank=True)
     champions = models.ManyToManyField(Champion, through="TournamentPlayer",
                                        related_name="tournaments")
     maps = models.ManyToManyField(Map, through="TournamentMap", related_name="tournaments")
@@ -205,8 +226,12 @@ class TournamentPlayer(models.Model):
                                    related_name="players")
     champion = models.ForeignKey(Champion, on_delete=models.CASCADE,
                                  related_name="tournament_players")
+    # Tournament points (a win 2, a draw 1 each), added by the master in the
+    # transaction that applies each match's result.
     score = models.IntegerField(default=0)
     rank = models.PositiveIntegerField(null=True, blank=True)
+    # Single elimination: the champion's seed (1 the best), fixed at launch.
+    seed = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["rank", "-score"]
@@ -250,6 +275,14 @@ class Match(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     failure_reason = models.TextField(blank=True)
     champions = models.ManyToManyField(Champion, through="MatchPlayer", related_name="matches")
+    # A tournament's round (0 the first), for Swiss and single elimination.
+    round = models.PositiveIntegerField(null=True, blank=True)
+    # Started by the master's ladder (docs/tournaments.md).
+    ladder = models.BooleanField(default=False)
+    # The order in which the master applied its rating (each application
+    # takes the next number): `stechec-manage recompute_ratings` replays
+    # matches in this order.
+    rated_seq = models.BigIntegerField(null=True, blank=True, unique=True)
 
     class Meta:
         ordering = ["-id"]
@@ -258,6 +291,7 @@ class Match(models.Model):
             models.Index(fields=["status", "-priority", "id"], name="match_queue"),
             models.Index(fields=["author", "-id"], name="match_by_author"),
             models.Index(fields=["tournament", "status"], name="match_by_tournament"),
+            models.Index(fields=["ladder", "status"], name="match_by_ladder"),
         ]
 
     IN_FLIGHT = (Status.CREATING, Status.NEW, Status.PENDING)
@@ -281,9 +315,17 @@ class Match(models.Model):
 
     @classmethod
     def rerun(cls, queryset):
-        """Put finished matches back to `new` with their results cleared; returns how many."""
+        """Put finished matches back to `new` with their results cleared; returns how many.
+
+        A done tournament match gives back its points (the new result brings
+        its own). Its rating effect stays: the master rates it again on its
+        new result, and `stechec-manage recompute_ratings` counts it once.
+        """
+        from stechec.www.contest import tournaments
+
         with transaction.atomic():
             ids = list(queryset.filter(status__in=cls.FINISHED).values_list("id", flat=True))
+            tournaments.remove_points(cls.objects.filter(id__in=ids))
             MatchPlayer.objects.filter(match_id__in=ids).update(
                 score=None, nb_timeout=0, has_timeout=False, exit_status=None)
             cls.objects.filter(id__in=ids).update(
@@ -310,6 +352,31 @@ class Match(models.Model):
             notify_master()
         return match
 
+    @classmethod
+    def launch_many(cls, pairings, **fields):
+        """Create many matches at once, as `launch` does one; returns them.
+
+        `pairings` hold each match's champion ids in seat order and its map
+        id (pairing.Pairing); `fields` are the matches' other fields.
+        """
+        with transaction.atomic():
+            matches = cls.objects.bulk_create(
+                [cls(status=cls.Status.CREATING, map_id=p.map, **fields) for p in pairings],
+                batch_size=BULK_SIZE)
+            MatchPlayer.objects.bulk_create(
+                [MatchPlayer(match=match, champion_id=champion)
+                 for match, p in zip(matches, pairings, strict=True)
+                 for champion in p.champions], batch_size=BULK_SIZE)
+            ids = [match.id for match in matches]
+            for start in range(0, len(ids), BULK_SIZE):
+                cls.objects.filter(pk__in=ids[start:start + BULK_SIZE])\
+                    .update(status=cls.Status.NEW)
+            for match in matches:
+                match.status = cls.Status.NEW
+            if matches:
+                notify_master()
+        return matches
+
     def directory(self, root, game):
         return paths.match_dir(root, game, self.id)
 
@@ -320,10 +387,14 @@ class Match(models.Model):
         Status and scores change together, and only while `attempt` is the
         match's current pending attempt: a stale, repeated or concurrent
         duplicate result changes nothing. Returns true when applied; raises
-        ValueError when the players are not the match's. Run it inside the
-        caller's transaction.
+        ValueError when the players are not the match's. A done match also
+        moves its champions' ratings and, in a tournament, adds their points
+        (docs/tournaments.md). Run it inside the caller's transaction.
         """
+        from stechec.www.contest import champion_ratings, tournaments
+
         now = timezone.now()
+        champion_ratings.lock()
         if result["status"] == "failed" and result["retryable"]:
             return retry_or_fail(cls, match_id, attempt, result["reason"], max_tries=max_tries)
         reported = {player["matchplayer_id"]: player for player in result["players"]}
@@ -349,6 +420,12 @@ class Match(models.Model):
             player.exit_status = outcome["exit_status"]
         MatchPlayer.objects.bulk_update(changed, ["score", "nb_timeout", "has_timeout",
                                                   "exit_status"])
+        if done:
+            champion_ratings.rate_match(match_id, players)
+            tournament_id = cls.objects.filter(pk=match_id).values_list("tournament_id",
+                                                                        flat=True).get()
+            if tournament_id is not None:
+                tournaments.add_points(tournament_id, players)
         return True
 
 
@@ -360,6 +437,9 @@ class MatchPlayer(models.Model):
     nb_timeout = models.PositiveIntegerField(default=0)
     has_timeout = models.BooleanField(default=False)
     exit_status = models.IntegerField(null=True, blank=True)
+    # The champion's rating right after this match was rated (its history).
+    rating_mu = models.FloatField(null=True, blank=True)
+    rating_sigma = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

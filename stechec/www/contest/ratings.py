@@ -11,7 +11,9 @@ starts at 0 and rises as a champion both wins and proves it.
 
 Updates are sequential Bayesian steps, so the order matters: `recompute`
 replays finished matches by match id, and is bit for bit what applying
-`update` to the same matches one by one in that order gives.
+`update` to the same matches one by one in that order gives. The database
+orders matches by the order the master rated them instead (`Match.rated_seq`,
+see champion_ratings.py).
 """
 
 from collections.abc import Iterable, Mapping

@@ -5,6 +5,7 @@ from stechec.www.contest.views import (
     accounts,
     champions,
     home,
+    leaderboard,
     maps,
     matches,
     status,
@@ -41,7 +42,19 @@ urlpatterns = [
     path("maps/<int:pk>/official/", maps.map_official, name="map-official"),
 
     path("tournaments/", tournaments.tournament_list, name="tournament-list"),
+    path("tournaments/new/", tournaments.tournament_new, name="tournament-new"),
     path("tournaments/<int:pk>/", tournaments.tournament_detail, name="tournament-detail"),
+    path("tournaments/<int:pk>/launch/", tournaments.tournament_launch,
+         name="tournament-launch"),
+    path("tournaments/<int:pk>/rerun-failed/", tournaments.tournament_rerun_failed,
+         name="tournament-rerun-failed"),
+    path("tournaments/<int:pk>/standings.csv", tournaments.tournament_standings_csv,
+         name="tournament-standings-csv"),
+    path("tournaments/<int:pk>/matrix.csv", tournaments.tournament_matrix_csv,
+         name="tournament-matrix-csv"),
+
+    path("leaderboard/", leaderboard.leaderboard, name="leaderboard"),
+    path("champions/<int:pk>/rating/", leaderboard.champion_rating, name="champion-rating"),
 
     path("status/", status.cluster_status, name="cluster-status"),
 ]

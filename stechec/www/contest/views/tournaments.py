@@ -1,6 +1,14 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, render
+import io
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from stechec.www.contest import conf, standings, tournaments
+from stechec.www.contest.forms import TournamentForm
 from stechec.www.contest.models import Tournament, TournamentPlayer
 from stechec.www.contest.pagination import paginate
 
@@ -27,13 +35,141 @@ def ranking(players):
     return rows
 
 
+def _sentence(error):
+    """A core module's error ("champion 3 is not ready") as a sentence for the page."""
+    text = str(error)
+    return f"{text[:1].upper()}{text[1:]}."
+
+
+def _staff_only(request, what):
+    if not request.user.is_staff:
+        raise PermissionDenied(f"Only organisers {what}.")
+
+
+class Report:
+    """What the tournament page and its CSV show, from a handful of queries.
+
+    Finished tournaments show the points and ranks stored when they closed;
+    running ones, the standings of the matches finished so far.
+    """
+
+    def __init__(self, tournament):
+        self.tournament = tournament
+        self.players = list(TournamentPlayer.objects.filter(tournament=tournament)
+                            .select_related("champion__author"))
+        self.maps = list(tournament.maps.all())
+        rows = tournaments.match_rows(tournament)
+        champions = sorted(p.champion_id for p in self.players)
+        self.standings = tournaments.compute_standings(tournament, champions, rows)
+        self.progress = tournaments.progress(tournament, rows, len(champions), len(self.maps))
+        self.names = {p.champion_id: f"{p.champion.author.username}/{p.champion.name}"
+                      for p in self.players}
+        if tournament.status == Tournament.Status.DONE:
+            self._use_stored_ranks()
+
+    def _use_stored_ranks(self):
+        stored = {rank_player[1].champion_id: rank_player
+                  for rank_player in ranking(self.players)}
+        for row in self.standings.rows:
+            row.rank, player = stored[row.champion]
+            row.points = player.score
+        self.standings.rows.sort(key=lambda row: (row.rank, -row.points, -row.score,
+                                                  row.champion))
+
+    def table(self):
+        """(row, player) in rank order."""
+        by_champion = {p.champion_id: p for p in self.players}
+        return [(row, by_champion[row.champion]) for row in self.standings.rows]
+
+    def matrix(self):
+        """(player, [cell, ...]) rows in rank order; a cell is None where they never met."""
+        order = [row.champion for row in self.standings.rows]
+        by_champion = {p.champion_id: p for p in self.players}
+        return [(by_champion[champion],
+                 [None if champion == other else self.standings.matrix.get((champion, other))
+                  for other in order])
+                for champion in order]
+
+
 @login_required
 def tournament_detail(request, pk):
     tournament = get_object_or_404(Tournament, pk=pk)
-    players = TournamentPlayer.objects.filter(tournament=tournament)\
-        .select_related("champion__author")
-    maps = tournament.maps.all()
+    report = Report(tournament)
     return render(request, "stechec/tournament_detail.html", {
-        "tournament": tournament, "ranking": ranking(players), "maps": maps,
-        "match_count": tournament.matches.count(),
+        "tournament": tournament, "report": report, "maps": report.maps,
+        "table": report.table(), "matrix": report.matrix(), "progress": report.progress,
+        "refresh": tournament.status == Tournament.Status.RUNNING,
     })
+
+
+def _csv_response(tournament, suffix, write):
+    out = io.StringIO()
+    write(out)
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (f'attachment; filename="tournament-{tournament.pk}-'
+                                       f'{suffix}.csv"')
+    return response
+
+
+@login_required
+def tournament_standings_csv(request, pk):
+    report = Report(get_object_or_404(Tournament, pk=pk))
+    return _csv_response(report.tournament, "standings", lambda out: standings.write_csv(
+        report.standings, out, report.names))
+
+
+@login_required
+def tournament_matrix_csv(request, pk):
+    report = Report(get_object_or_404(Tournament, pk=pk))
+    return _csv_response(report.tournament, "matrix", lambda out: standings.write_matrix_csv(
+        report.standings, out, report.names))
+
+
+@login_required
+def tournament_new(request):
+    _staff_only(request, "create tournaments")
+    form = TournamentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        champions = data["champions"] or tournaments.default_champions(
+            data["deadline"], data["include_staff"])
+        try:
+            tournament = tournaments.create(
+                data["name"], data["format"], champions, [m.pk for m in data["maps"]],
+                nb_players=conf.contest()["nb_players"], rounds=data["rounds"] or 0)
+        except ValueError as e:
+            form.add_error(None, _sentence(e))
+        else:
+            if data["launch"]:
+                queued = tournaments.launch(tournament)
+                messages.success(request, f"Tournament {tournament.name} launched: {queued} "
+                                          "matches queued.")
+            else:
+                messages.success(request, f"Tournament {tournament.name} created with "
+                                          f"{len(champions)} champions.")
+            return redirect("tournament-detail", pk=tournament.pk)
+    return render(request, "stechec/tournament_form.html", {"form": form})
+
+
+@login_required
+@require_POST
+def tournament_launch(request, pk):
+    _staff_only(request, "launch tournaments")
+    tournament = get_object_or_404(Tournament, pk=pk)
+    try:
+        queued = tournaments.launch(tournament)
+    except ValueError as e:
+        messages.error(request, _sentence(e))
+    else:
+        messages.success(request, f"Tournament launched: {queued} matches queued.")
+    return redirect("tournament-detail", pk=tournament.pk)
+
+
+@login_required
+@require_POST
+def tournament_rerun_failed(request, pk):
+    _staff_only(request, "rerun tournament matches")
+    tournament = get_object_or_404(Tournament, pk=pk)
+    count = tournaments.rerun_failed(tournament)
+    messages.success(request, f"{count} failed matches queued again.")
+    return redirect("tournament-detail", pk=tournament.pk)

@@ -1,0 +1,16 @@
+"""`stechec-manage recompute_ratings`: every rating again, from the match history."""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from stechec.www.contest import champion_ratings
+
+
+class Command(BaseCommand):
+    help = ("Recompute every champion's rating by replaying rated matches in the order the "
+            "master rated them; gives exactly what the master applied, reruns counted once.")
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            replayed = champion_ratings.recompute()
+        self.stdout.write(f"{replayed} matches replayed")

@@ -1,0 +1,44 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, render
+
+from stechec.www.contest import charts, ratings
+from stechec.www.contest.models import Champion, MatchPlayer
+
+# Points of history the chart shows (the latest ones).
+CHART_POINTS = 500
+
+
+@login_required
+def leaderboard(request):
+    """Each player's best rated champion, best first (docs/tournaments.md, "Ratings")."""
+    best = {}
+    for row in (Champion.objects.visible().filter(status=Champion.Status.READY,
+                                                  rated_games__gt=0)
+                .order_by("-rating", "id")
+                .values("pk", "name", "author__username", "rating", "rating_mu",
+                        "rating_sigma", "rated_games")):
+        best.setdefault(row["author__username"], row)
+    rows = sorted(best.values(), key=lambda row: (-row["rating"], row["pk"]))
+    return render(request, "stechec/leaderboard.html", {
+        "rows": rows, "sigmas": ratings.DISPLAY_SIGMAS})
+
+
+@login_required
+def champion_rating(request, pk):
+    champion = get_object_or_404(Champion.objects.select_related("author"), pk=pk)
+    history = list(MatchPlayer.objects.filter(champion=champion, rating_mu__isnull=False)
+                   .order_by("-match__rated_seq")
+                   .values_list("match_id", "rating_mu", "rating_sigma")[:CHART_POINTS])
+    history.reverse()
+    start = ratings.Rating()
+    mus = [start.mu] + [mu for _, mu, _ in history]
+    shown = [start.display] + [ratings.Rating(mu, sigma).display for _, mu, sigma in history]
+    chart = charts.line_chart([("displayed rating", "shown", shown), ("mean (mu)", "mu", mus)],
+                              label=f"rating history of {champion.name}",
+                              caption=f"{len(history)} rated matches (latest on the right)"
+                              ) if history else ""
+    return render(request, "stechec/champion_rating.html", {
+        "champion": champion, "chart": chart,
+        "history": [(match_id, ratings.Rating(mu, sigma).display, mu, sigma)
+                    for match_id, mu, sigma in history[-20:][::-1]],
+        "sigmas": ratings.DISPLAY_SIGMAS})

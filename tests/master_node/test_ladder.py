@@ -1,0 +1,70 @@
+"""The ladder, run by a real master: its quota in flight, placement games, yielding to players."""
+
+import time
+
+from django.contrib.auth.models import User
+
+from stechec.www.contest.models import Champion, Match, Priority
+
+from .conftest import wait_for
+
+LADDER = "ladder:\n  enabled: true\n  matches_in_flight: 3\n  nb_players: 2\n"
+
+
+def ready_champions(count):
+    return [Champion.objects.create(name=f"ladder {i}", status=Champion.Status.READY,
+                                    author=User.objects.create_user(f"laddering{i}"))
+            for i in range(count)]
+
+
+def ladder_in_flight():
+    return list(Match.objects.filter(ladder=True, status__in=Match.IN_FLIGHT)
+                .prefetch_related("players"))
+
+
+def test_the_ladder_keeps_its_quota_in_flight_new_champions_first(cluster):
+    veterans = ready_champions(6)
+    Champion.objects.filter(pk__in=[c.pk for c in veterans]).update(rated_games=10)
+    newcomer = Champion.objects.create(name="newcomer", status=Champion.Status.READY,
+                                       author=veterans[0].author)
+    cluster.start_master(extra=LADDER)
+    cluster.start_workers("holding", slots=20, hold=True)
+    wait_for(lambda: len(ladder_in_flight()) == 3, "3 ladder matches")
+    # Several top-ups later, still 3: the quota is the most in flight.
+    time.sleep(1.5)
+    matches = ladder_in_flight()
+    assert len(matches) == 3
+    assert all(m.priority == Priority.BACKGROUND and m.author is None for m in matches)
+    seated = [p.champion_id for m in matches for p in m.players.all()]
+    assert len(seated) == len(set(seated)) == 6
+    assert newcomer.pk in seated
+    assert Match.objects.filter(ladder=True).count() == 3
+
+
+def test_ratings_keep_moving_and_the_quota_holds_as_matches_finish(cluster):
+    champions = ready_champions(5)
+    cluster.start_master(extra=LADDER)
+    cluster.start_workers("sim", slots=20, delay=0.2)
+    deadline = time.monotonic() + 60
+    while Match.objects.filter(ladder=True, status="done").count() < 12:
+        assert len(ladder_in_flight()) <= 3
+        assert time.monotonic() < deadline, "the ladder did not play 12 matches in 60 s"
+        time.sleep(0.05)
+    games = Champion.objects.filter(pk__in=[c.pk for c in champions])\
+        .values_list("rated_games", flat=True)
+    assert all(count > 0 for count in games)
+    assert Match.objects.filter(ladder=True, status="done", rated_seq=None).count() == 0
+
+
+def test_the_ladder_waits_while_a_player_match_waits(cluster, player):
+    champions = ready_champions(6)
+    waiting = Match.launch(champions[:2], author=player)
+    # No worker yet: the player's match waits, and the ladder starts nothing.
+    cluster.start_master(extra=LADDER)
+    time.sleep(1.5)
+    assert not Match.objects.filter(ladder=True).exists()
+    workers = cluster.start_workers("holding", slots=20, hold=True)
+    wait_for(lambda: len(ladder_in_flight()) == 3, "the ladder to start once the player's "
+             "match runs")
+    assert [e["id"] for e in workers.events("received")][0] == waiting.id
+    assert Match.objects.get(pk=waiting.pk).status == "pending"

@@ -1,0 +1,131 @@
+"""stechec-manage create_tournament, launch_tournament and recompute_ratings, on the database."""
+
+import itertools
+import random
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from stechec.www.contest.models import (
+    Champion,
+    Map,
+    Match,
+    MatchPlayer,
+    Priority,
+    Tournament,
+)
+from tests.tournaments.results import finish
+
+pytestmark = pytest.mark.django_db
+
+
+def ready(author, name, **fields):
+    return Champion.objects.create(name=name, author=author, status=Champion.Status.READY,
+                                   **fields)
+
+
+@pytest.fixture
+def entrants():
+    """Four players' latest ready champions, and champions that must not be entered."""
+    players = [User.objects.create_user(f"p{i}") for i in range(4)]
+    old = ready(players[0], "old version")
+    latest = [ready(player, f"latest {i}") for i, player in enumerate(players)]
+    staff = User.objects.create_user("orga", is_staff=True)
+    ready(staff, "staff's own")
+    Champion.objects.create(name="broken", author=players[1], status=Champion.Status.ERROR)
+    ready(players[2], "deleted", deleted=True)
+    return {"latest": latest, "old": old, "staff": staff}
+
+
+def seatings(tournament):
+    return sorted((tuple(p.champion_id for p in m.players.order_by("id")), m.map_id)
+                  for m in Match.objects.filter(tournament=tournament))
+
+
+def test_round_robin_queues_exactly_every_seating_on_every_map(entrants, capsys):
+    maps = [Map.objects.create(author=entrants["staff"], name=f"m{i}", contents="x",
+                               official=True) for i in range(2)]
+    Map.objects.create(author=entrants["staff"], name="unofficial", contents="x")
+    call_command("create_tournament", "Spring cup", "--launch")
+    tournament = Tournament.objects.get()
+    assert "24 matches queued" in capsys.readouterr().out
+    ids = sorted(c.pk for c in entrants["latest"])
+    assert seatings(tournament) == sorted(
+        (seats, m.pk) for seats in itertools.permutations(ids, 2) for m in maps)
+    assert set(Match.objects.values_list("status", "priority")) == {("new",
+                                                                     Priority.TOURNAMENT)}
+    assert tournament.status == "running"
+
+
+def test_the_deadline_staff_and_hand_picked_champions(entrants):
+    Champion.objects.filter(pk=entrants["latest"][0].pk).update(
+        ts=timezone.now() + timezone.timedelta(days=1))
+    deadline = (timezone.now() + timezone.timedelta(hours=1)).isoformat()
+    call_command("create_tournament", "before", "--deadline", deadline, "--include-staff")
+    entered = set(Tournament.objects.get(name="before").players.values_list("champion_id",
+                                                                            flat=True))
+    staff_champion = Champion.objects.get(author=entrants["staff"]).pk
+    assert entered == {entrants["old"].pk, staff_champion,
+                       *(c.pk for c in entrants["latest"][1:])}
+    picked = [c.pk for c in entrants["latest"][:3]]
+    call_command("create_tournament", "picked", "--champions", *map(str, picked), "--maps")
+    assert Tournament.objects.get(name="picked").status == "created"
+    call_command("launch_tournament", str(Tournament.objects.get(name="picked").pk))
+    assert Match.objects.filter(tournament__name="picked", map=None).count() == 6
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--format", "swiss"], "a Swiss tournament needs at least 1 round"),
+    (["--rounds", "3"], "only Swiss tournaments have a number of rounds"),
+    (["--champions", "1", "1"], "is entered twice"),
+    (["--champions", "999", "998"], "champion 99"),
+    (["--maps", "404"], "map 404 does not exist"),
+    (["--deadline", "next tuesday"], "is not a date and time"),
+])
+def test_bad_tournaments_are_refused_and_nothing_is_created(entrants, args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("create_tournament", "bad", *args)
+    assert not Tournament.objects.exists()
+    assert not Match.objects.exists()
+
+
+def test_a_tournament_launches_once(entrants):
+    call_command("create_tournament", "once", "--format", "single_elimination", "--launch")
+    tournament = Tournament.objects.get()
+    with pytest.raises(CommandError, match="already launched"):
+        call_command("launch_tournament", str(tournament.pk))
+    with pytest.raises(CommandError, match="no tournament 9999"):
+        call_command("launch_tournament", "9999")
+    assert Match.objects.count() == 2
+
+
+def test_recompute_ratings_gives_what_results_applied_and_counts_reruns_once(entrants, capsys):
+    champions = entrants["latest"]
+    rng = random.Random(3)
+    matches = []
+    for _ in range(30):
+        match = Match.launch(rng.sample(champions, rng.choice([2, 3])))
+        finish(match, [rng.randint(0, 3) for _ in match.players.all()])
+        matches.append(match)
+
+    def state():
+        return (list(Champion.objects.order_by("id").values_list(
+                    "rating_mu", "rating_sigma", "rated_games")),
+                list(MatchPlayer.objects.order_by("id").values_list("rating_mu",
+                                                                    "rating_sigma")))
+
+    applied = state()
+    call_command("recompute_ratings")
+    assert "30 matches replayed" in capsys.readouterr().out
+    assert state() == applied
+    # A rerun is rated again on its new result, at the end of the order.
+    Match.rerun(Match.objects.filter(pk=matches[4].pk))
+    finish(matches[4], [9] + [0] * (matches[4].players.count() - 1))
+    assert Match.objects.get(pk=matches[4].pk).rated_seq == 31
+    call_command("recompute_ratings")
+    assert "30 matches replayed" in capsys.readouterr().out
+    recomputed = state()
+    assert sum(games for *_, games in recomputed[0]) == sum(
+        m.players.count() for m in matches)

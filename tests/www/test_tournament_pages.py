@@ -1,0 +1,159 @@
+"""Tournament pages for organisers and players, the leaderboard and the rating chart."""
+
+import csv
+import io
+import itertools
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+
+from stechec.www.contest.models import Champion, Map, Match, Tournament
+from tests.tournaments.results import finish
+from tests.www.helpers import ready_champion, text
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def players():
+    """Three players, each with an older and a latest ready champion."""
+    users = [User.objects.create_user(name) for name in ("ann", "ben", "cat")]
+    for user in users:
+        ready_champion(user, f"{user.username} v1")
+    return [ready_champion(user, f"{user.username} v2") for user in users]
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+def create(client, **fields):
+    data = {"name": "Cup", "format": "round_robin", "rounds": "0", "champions": "",
+            "launch": "on", **fields}
+    return client.post(reverse("tournament-new"), data)
+
+
+def test_staff_create_and_launch_a_round_robin_of_the_latest_champions(staff_client, players,
+                                                                       staff):
+    board = Map.objects.create(author=staff, name="board", contents="x", official=True)
+    page = text(staff_client.get(reverse("tournament-new")))
+    assert f'value="{board.pk}" selected' in page
+    response = create(staff_client, maps=[board.pk])
+    tournament = Tournament.objects.get()
+    assert response["Location"] == reverse("tournament-detail", args=[tournament.pk])
+    ids = sorted(c.pk for c in players)
+    assert sorted(tuple(m.players.order_by("id").values_list("champion_id", flat=True))
+                  for m in tournament.matches.all()) == sorted(itertools.permutations(ids, 2))
+    page = text(staff_client.get(response["Location"]))
+    assert "0 done of 6, 6 waiting or running" in page
+
+
+def test_created_then_launched_from_its_page(staff_client, players):
+    create(staff_client, launch="", format="swiss", rounds="2")
+    tournament = Tournament.objects.get()
+    assert "Launch the tournament" in text(staff_client.get(
+        reverse("tournament-detail", args=[tournament.pk])))
+    staff_client.post(reverse("tournament-launch", args=[tournament.pk]))
+    # Three champions: one match and a bye.
+    assert tournament.matches.count() == 1
+    response = staff_client.post(reverse("tournament-launch", args=[tournament.pk]),
+                                 follow=True)
+    assert "already launched" in text(response)
+    assert tournament.matches.count() == 1
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"format": "swiss", "rounds": "0"}, "A Swiss tournament needs at least 1 round."),
+    ({"champions": "12 abc"}, "Champions are given by their numbers"),
+    ({"champions": "99999 99998"}, "Champion 9999"),
+    ({"name": "  "}, "This field is required."),
+])
+def test_bad_tournaments_get_a_clear_error_and_nothing_is_created(staff_client, players,
+                                                                  fields, message):
+    response = create(staff_client, **fields)
+    assert response.status_code == 200
+    assert message in text(response)
+    assert not Tournament.objects.exists()
+
+
+def test_only_staff_create_launch_and_rerun(alice_client, players):
+    assert alice_client.get(reverse("tournament-new")).status_code == 403
+    tournament = Tournament.objects.create(name="t")
+    for name in ("tournament-launch", "tournament-rerun-failed"):
+        assert alice_client.post(reverse(name, args=[tournament.pk])).status_code == 403
+    assert "New tournament" not in text(alice_client.get(reverse("tournament-list")))
+
+
+def test_results_points_matrix_csv_and_a_failed_match_rerun(staff_client, players):
+    create(staff_client)
+    tournament = Tournament.objects.get()
+    ann, ben, cat = players
+    for match in tournament.matches.all():
+        seats = list(match.players.order_by("id").values_list("champion_id", flat=True))
+        if seats == [cat.pk, ann.pk]:
+            finish(match, failed=True)
+        else:
+            # ann beats everyone; ben and cat draw.
+            finish(match, [5 if c == ann.pk else 1 for c in seats])
+    url = reverse("tournament-detail", args=[tournament.pk])
+    page = text(staff_client.get(url))
+    assert "5 done, <strong>1 failed</strong> of 6" in page
+    assert "Rerun the 1 failed matches" in page
+    rows = list(csv.reader(io.StringIO(staff_client.get(
+        reverse("tournament-standings-csv", args=[tournament.pk])).content.decode())))
+    assert rows[0][:5] == ["rank", "champion_id", "name", "points", "score"]
+    assert [row[:5] for row in rows[1:]] == [
+        ["1", str(ann.pk), "ann/ann v2", "6", "15"],
+        ["2", str(ben.pk), "ben/ben v2", "2", "4"],
+        ["3", str(cat.pk), "cat/cat v2", "2", "3"]]
+    matrix = list(csv.reader(io.StringIO(staff_client.get(
+        reverse("tournament-matrix-csv", args=[tournament.pk])).content.decode())))
+    assert matrix[1] == ["ann/ann v2", "", "4", "2"]
+    assert matrix[3] == ["cat/cat v2", "0", "2", ""]
+
+    staff_client.post(reverse("tournament-rerun-failed", args=[tournament.pk]))
+    assert tournament.matches.filter(status="new").count() == 1
+    finish(tournament.matches.get(status="new"), [0, 3])
+    assert "6 done of 6" in text(staff_client.get(url))
+    points = dict(tournament.players.values_list("champion_id", "score"))
+    assert points == {ann.pk: 8, ben.pk: 2, cat.pk: 2}
+
+
+def test_a_done_tournament_shows_its_stored_ranks(alice_client, players):
+    tournament = Tournament.objects.create(name="Final", status="done")
+    for rank, champion in zip((2, 1, 2), players, strict=True):
+        tournament.players.create(champion=champion, score=10 - rank, rank=rank)
+    page = text(alice_client.get(reverse("tournament-detail", args=[tournament.pk])))
+    assert page.index("ben v2") < page.index("ann v2") < page.index("cat v2")
+
+
+def test_leaderboard_shows_each_players_best_champion_and_its_history(alice_client, players):
+    ann, ben, cat = players
+    older = Champion.objects.get(name="ann v1")
+    for _ in range(3):
+        finish(Match.launch([older, ben]), [3, 0])
+        finish(Match.launch([ann, cat]), [0, 3])
+    page = text(alice_client.get(reverse("leaderboard")))
+    # ann's best is v1 (won its matches); cat beat ann v2; ben lost everything.
+    assert page.index("ann v1") < page.index("cat v2") < page.index("ben v2")
+    assert "ann v2" not in page
+    chart = text(alice_client.get(reverse("champion-rating", args=[older.pk])))
+    assert "<svg" in chart and "<polyline" in chart and "3 rated matches" in chart
+    assert "Not rated yet" in text(alice_client.get(reverse(
+        "champion-rating", args=[ready_champion(ann.author, "fresh").pk])))
+
+
+def test_tournament_page_queries_do_not_grow_with_matches(alice_client, players,
+                                                          django_assert_max_num_queries):
+    tournament = Tournament.objects.create(name="big", status="running")
+    for champion in players:
+        tournament.players.create(champion=champion)
+    for seats in itertools.permutations(players, 2):
+        for _ in range(10):
+            finish(Match.launch(seats, tournament=tournament), [1, 2])
+    with django_assert_max_num_queries(8):
+        assert alice_client.get(reverse("tournament-detail",
+                                        args=[tournament.pk])).status_code == 200
