@@ -3,7 +3,6 @@ is declared dead, its match is redone elsewhere and counted once, and the
 worker comes back when its link does."""
 
 import os
-import time
 
 from django.contrib.auth.models import User
 
@@ -11,20 +10,10 @@ from stechec.common.rpc import RPCClient
 from stechec.local.contest_data import queue_champion, wait_compiled
 from stechec.local.seed import samples_dir
 from stechec.www.contest.models import Match, MatchPlayer
+from tests.conftest import wait_for
 
-WAIT_SECS = 90
 SLOW_CHAMPION = os.path.join(os.path.dirname(os.path.abspath(__file__)), "slow_champion")
 
-
-def wait_for(condition, what, timeout=WAIT_SECS):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.2)
 
 
 def worker_names(cluster):
