@@ -9,39 +9,22 @@ import re
 import pytest
 
 from stechec.local.seed import source_archive
-from tests.conftest import require_tool
+from tests.browser import chromium_page
 from tests.e2e.client import status_of
 from tests.e2e.conftest import ROOT, SAMPLES, password_of, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = os.path.join(ROOT, "test-artifacts", "e2e")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-# Generous: other test suites share this machine's two cores.
-TIMEOUT_MS = 60_000
 # Compiling, then running a match, each within a few of the pages' 5 s self-refreshes.
 TASK_TIMEOUT_MS = 120_000
 
 
 @pytest.fixture
 def page(cluster, monkeypatch):
-    chromium = require_tool("chromium", "the browser journey drives headless Chromium")
-    # Playwright's sync API keeps an asyncio loop in this thread, which makes
-    # Django refuse the ORM calls of the test database's teardown.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
     os.makedirs(ARTIFACTS, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, headless=True,
-                                             args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1100, "height": 800})
-        page.set_default_timeout(TIMEOUT_MS)
-        try:
-            yield page
-        finally:
-            browser.close()
+    with chromium_page(monkeypatch) as page:
+        yield page
 
 
 def screenshot(page, name):

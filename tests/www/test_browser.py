@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.db import connections
 
 from stechec.www.contest.models import Champion
-from tests.conftest import require_tool
+from tests.browser import chromium_page
 from tests.www.helpers import (
     STATUS,
     finished_match,
@@ -21,31 +21,16 @@ from tests.www.helpers import (
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTIFACTS = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "test-artifacts")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-# Generous: other test suites share this machine's two cores.
-TIMEOUT_MS = 60_000
 
 
 @pytest.fixture
 def browser_page(live_server, monkeypatch):
-    chromium = require_tool("chromium", "the browser journey drives headless Chromium")
     # (After live_server, so that the browser closes before the server stops.)
-    # Playwright's sync API keeps an asyncio loop in this thread, which makes
-    # Django refuse ORM calls from the test itself; the test is not async code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
     os.makedirs(ARTIFACTS, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, headless=True,
-                                             args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1100, "height": 800})
-        page.set_default_timeout(TIMEOUT_MS)
+    with chromium_page(monkeypatch) as page:
         try:
             yield page
         finally:
-            browser.close()
             # While Playwright's loop runs, the test's ORM calls get a database
             # connection of their own (Django's connections are per context);
             # close it here, or PostgreSQL cannot drop the test database.
