@@ -16,6 +16,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from stechec.local.archives import tgz, zero_bomb
 from stechec.local.hostile_state import differences
 
 TIMEOUT_SECS = 60
@@ -99,21 +100,6 @@ class SiteClient:
             raise RuntimeError(f"cannot log in as {self.username}: HTTP {status}")
 
 
-def tgz(members):
-    """A .tgz of `members`: name -> bytes, or name -> callable tweaking a TarInfo."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, content in members.items():
-            info = tarfile.TarInfo(name)
-            if callable(content):
-                content(info)
-                tar.addfile(info)
-            else:
-                info.size = len(content)
-                tar.addfile(info, io.BytesIO(content))
-    return buffer.getvalue()
-
-
 def champion_archive(source=GOOD_C, **extra):
     return tgz({"_lang": b"c\n", "champion.c": source.encode(), **extra})
 
@@ -138,20 +124,6 @@ def _fifo(info):
     info.type = tarfile.FIFOTYPE
 
 
-def _zero_bomb(megabytes):
-    """A .tgz whose one member unpacks to `megabytes` MiB of zeros (a few hundred KiB packed)."""
-    buffer = io.BytesIO()
-    with gzip.GzipFile(fileobj=buffer, mode="wb", compresslevel=9) as packed:
-        info = tarfile.TarInfo("champion.c")
-        info.size = megabytes * 2**20
-        packed.write(info.tobuf())
-        block = bytes(2**20)
-        for _ in range(megabytes):
-            packed.write(block)
-        packed.write(bytes(1024))
-    return buffer.getvalue()
-
-
 def _truncated_header():
     data = champion_archive()
     return gzip.compress(gzip.decompress(data)[:700])
@@ -163,7 +135,7 @@ def bad_archives():
     yield "empty file", b""
     yield "gzip of no tar", gzip.compress(b"hello " * 100)
     yield "truncated tar", _truncated_header()
-    yield "archive bomb (300 MiB of zeros)", _zero_bomb(300)
+    yield "archive bomb (300 MiB of zeros)", zero_bomb(300 * 2**20)
     yield "3000 members", tgz({f"f{n}.c": b"" for n in range(3000)})
     yield "3 MiB of random bytes", secrets.token_bytes(3 * 2**20)
     for name in ("../champion.c", "../../../../tmp/hostile-escaped", "/tmp/hostile-absolute",

@@ -9,6 +9,7 @@ import xmlrpc.client
 import pytest
 
 from stechec.common import paths
+from stechec.local.archives import zero_bomb
 from tests.worker_node.conftest import C_CHAMPION, CPP_CHAMPION, PYTHON_CHAMPION
 
 # language -> (tool it needs, a champion that compiles, one that does not, the compiler's word)
@@ -112,29 +113,10 @@ def _special(name, kind, linkname=""):
     return info, None
 
 
-class _Zeros(io.RawIOBase):
-    def __init__(self, size):
-        self.left = size
-
-    def readable(self):
-        return True
-
-    def readinto(self, buffer):
-        n = min(len(buffer), self.left)
-        buffer[:n] = bytes(n)
-        self.left -= n
-        return n
-
-
 @pytest.fixture(scope="module")
 def bomb():
     """About 1 MB of gzip that unpacks to 1 GiB."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=9) as tar:
-        info = tarfile.TarInfo("prologin.c")
-        info.size = 2**30
-        tar.addfile(info, io.BufferedReader(_Zeros(info.size), 1 << 20))
-    data = buffer.getvalue()
+    data = zero_bomb(2**30, "prologin.c")
     assert len(data) < 2 * 2**20
     return data
 

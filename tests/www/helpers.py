@@ -2,15 +2,14 @@
 
 import gzip
 import html
-import io
 import json
 import os
-import tarfile
 import time
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from stechec.common import paths
+from stechec.local.archives import tgz
 from stechec.www.contest.models import Champion, Match
 
 
@@ -23,17 +22,7 @@ def make_tgz(members=None, *, raw=None):
     """A .tgz in memory: `members` maps names to bytes (or a TarInfo-tweaking callable)."""
     if raw is not None:
         return raw
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, content in (members or {"champion.py": b"print('hi')\n"}).items():
-            info = tarfile.TarInfo(name)
-            if callable(content):
-                content(info)
-                tar.addfile(info)
-            else:
-                info.size = len(content)
-                tar.addfile(info, io.BytesIO(content))
-    return buffer.getvalue()
+    return tgz(members or {"champion.py": b"print('hi')\n"})
 
 
 def upload_file(data, name="champion.tgz"):
