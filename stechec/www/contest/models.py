@@ -116,6 +116,10 @@ class Champion(models.Model):
     def directory(self, root, game):
         return paths.champion_dir(root, game, self.author.username, self.id)
 
+    def outputs_directory(self, root, game):
+        """Where its compilation log and build are: its newest published attempt's."""
+        return paths.published(self.directory(root, game))
+
     @classmethod
     def queue_for_compilation(cls, **fields):
         """Create a `new` champion and tell the master, inside the caller's transaction."""
@@ -397,6 +401,11 @@ class Match(models.Model):
 
     def directory(self, root, game):
         return paths.match_dir(root, game, self.id)
+
+    def outputs_directory(self, root, game):
+        """Where its logs, dump and replay are: its newest published attempt's, which is the
+        applied one once the match is finished."""
+        return paths.published(self.directory(root, game))
 
     @classmethod
     def apply_result(cls, match_id, attempt, result, *, max_tries):
