@@ -108,7 +108,11 @@ class MasterLink:
                 try:
                     self._send(reports)
                     delay = FIRST_RETRY_SECS
-                except UNREACHABLE as e:
+                except Exception as e:
+                    if not isinstance(e, UNREACHABLE):
+                        # Say what it was, and retry as for an outage: a result is never
+                        # left without an answer.
+                        logger.exception("sending results to the master failed")
                     self._unreachable(e)
                     waiting = [r for r in reports if not r.answer.ready()]
                     for report in waiting:

@@ -10,9 +10,10 @@ worker the master had lost) writes only a directory of its own: it never
 replaces the files of the attempt the master applied, which is newer.
 
 The master's answer settles them: applied, the older attempts' directories
-go (stale or superseded); dropped or refused, this attempt's goes. Outputs
-whose result could not be delivered stay: the master may have applied it,
-and the task's next applied attempt removes them if not.
+go (stale or superseded) when this attempt published outputs to take their
+place; dropped or refused, this attempt's goes. Outputs whose result could
+not be delivered stay: the master may have applied it, and the task's next
+applied attempt removes them if not.
 """
 
 import logging
@@ -44,6 +45,15 @@ class AttemptOutputs:
 
     def publish(self):
         os.rename(self.staging, self.published)
+
+    def settle(self, answer):
+        """Act on the master's answer to this attempt's result: true (applied), false
+        (dropped), a string (refused) or None (never delivered)."""
+        if answer is True:
+            if os.path.isdir(self.published):
+                self.prune_older()
+        elif answer is not None:
+            self.discard()
 
     def discard(self):
         """Remove this attempt's outputs, published or not."""

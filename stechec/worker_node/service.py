@@ -155,11 +155,7 @@ class WorkerService:
             logger.info("%s: %s%s", task, result["status"],
                         f" ({result['reason']})" if result["reason"] else "")
             answer = self.master.report(str(task), task.kind, task.id, task.attempt, result)
-            if answer is True:
-                self._tidy(task, outputs.prune_older)
-            elif answer is not None:
-                # Dropped (stale) or refused: these outputs will never be the task's.
-                self._tidy(task, outputs.discard)
+            self._tidy(task, functools.partial(outputs.settle, answer))
         finally:
             self.tasks.forget(task)
 

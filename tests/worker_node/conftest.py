@@ -76,10 +76,12 @@ class StandInMaster:
     def calls_of(self, method):
         return [args for name, args in list(self.calls) if name == method]
 
-    def result_for(self, method, task_id):
-        """Wait for the result of `method` about task `task_id`; return its payload."""
+    def result_for(self, method, task_id, attempt=None):
+        """Wait for the result of `method` about task `task_id` (that attempt's, when given);
+        return its payload."""
         def find():
-            found = [args for args in self.calls_of(method) if args[1] == task_id]
+            found = [args for args in self.calls_of(method) if args[1] == task_id
+                     and attempt in (None, args[2])]
             return found[-1][3] if found else None
         return wait_for(find, f"{method} for task {task_id}")
 
@@ -208,7 +210,7 @@ class WorkerProcess:
             self.upload(user, champion_id, files)
         task = {"champion_id": champion_id, "attempt": attempt, "user": user, "slots": 1}
         assert self.rpc.compile_champion(task) is True
-        return self.master.result_for("compilation_result", champion_id)
+        return self.master.result_for("compilation_result", champion_id, attempt)
 
     def sandbox_processes(self):
         """Processes still running as one of this worker's sandbox user ids."""

@@ -171,3 +171,23 @@ def test_a_dropped_or_cancelled_attempt_leaves_nothing(start_worker, master):
     worker.wait_idle()
     assert not os.path.exists(worker.match_task_dir(34)) or \
         not list(worker.match_task_dir(34).iterdir())
+
+
+def test_an_applied_attempt_replaces_the_older_ones_only_with_outputs(start_worker, master):
+    worker = start_worker()
+    directory = worker.champion_dir("alice", 7)
+    assert worker.compile("alice", 7, {"prologin.c": C_CHAMPION})["status"] == "ready"
+    worker.wait_idle()
+    sources = (directory / paths.CHAMPION_SOURCES).read_bytes()
+
+    # A recompilation failing for the platform's reasons publishes nothing: the build
+    # matches use stays.
+    (directory / paths.CHAMPION_SOURCES).unlink()
+    assert worker.compile("alice", 7, attempt=2)["status"] == "failed"
+    worker.wait_idle()
+    assert sorted(p.name for p in directory.iterdir()) == ["attempt-1"]
+
+    (directory / paths.CHAMPION_SOURCES).write_bytes(sources)
+    assert worker.compile("alice", 7, attempt=3)["status"] == "ready"
+    worker.wait_idle()
+    assert sorted(p.name for p in directory.iterdir()) == ["attempt-3", "champion.tgz"]
