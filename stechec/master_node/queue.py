@@ -18,6 +18,8 @@ from stechec.www.contest.models import Champion, Map, Match, MatchPlayer, Priori
 COMPILE = "compile"
 MATCH = "match"
 MODELS = {COMPILE: Champion, MATCH: Match}
+# apply_results' outcome for a result applied before (sent again: its answer was lost).
+REPEAT = "repeat"
 
 
 class Candidate:
@@ -162,7 +164,8 @@ def reset_pending():
 
 
 def apply_results(items, *, max_tries):
-    """Apply worker results (kind, id, attempt, result): True, False or an error per item."""
+    """Apply worker results (kind, id, attempt, result): per item True (applied), REPEAT
+    (applied before), False (dropped) or an error."""
     outcomes = [None] * len(items)
     if any(item[0] == MATCH for item in items):
         # Before any row lock: the order every rating transaction takes them in.
@@ -179,6 +182,10 @@ def apply_results(items, *, max_tries):
                 outcomes[i] = Match.apply_result(pk, attempt, result, max_tries=max_tries)
             except ValueError as e:
                 outcomes[i] = e
+    for i, (kind, pk, attempt, result) in enumerate(items):
+        if outcomes[i] is False and \
+                MODELS[kind].result_applied(pk, attempt, result, max_tries=max_tries):
+            outcomes[i] = REPEAT
     return outcomes
 
 
