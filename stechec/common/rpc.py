@@ -8,22 +8,27 @@ was already used (a replay). The secret itself never travels.
 
 The server runs under gevent (one greenlet per connection, so one slow call
 never holds up the others); the client works with or without gevent, so the
-Django site can call the master too. Both sides set TCP_NODELAY: without it
-every call waits on delayed acknowledgements (about 40 ms).
+Django site can call the master too. Both speak the subset of HTTP/1.1 in
+`httpwire` (POST, Content-Length, keep-alive), and set TCP_NODELAY: without
+it every call waits on delayed acknowledgements (about 40 ms).
 
 Client calls raise `xmlrpc.client.Fault` when the remote method refused the
 call, `xmlrpc.client.ProtocolError` on an HTTP error (401 for a bad signature),
 and `OSError` (timeouts included) when the peer cannot be reached.
 """
 
-import hashlib
 import hmac
-import http.client
 import inspect
 import logging
 import socket
 import time
+import urllib.parse
 import xmlrpc.client
+
+import gevent
+import gevent.server
+
+from stechec.common import httpwire
 
 TIMESTAMP_HEADER = "X-Stechec-Timestamp"
 SIGNATURE_HEADER = "X-Stechec-Signature"
@@ -31,6 +36,12 @@ MAX_SKEW_SECS = 60
 # Big enough for a finished match of several players, each with a capped log
 # tail; anything larger is refused before it is read.
 MAX_BODY_BYTES = 8 * 1024 * 1024
+# What a client reads of an answer (a status() of a large cluster included).
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+# A kept-alive connection idle this long is closed by the server; a request's
+# headers and body must arrive within REQUEST_SECS of its first byte.
+IDLE_SECS = 300
+REQUEST_SECS = 60
 
 # XML-RPC fault codes, as in the common "specification for fault code
 # interoperability".
@@ -48,8 +59,7 @@ class RPCError(Exception):
 
 
 def sign(secret, timestamp, body):
-    return hmac.new(secret.encode(), timestamp.encode() + b"\n" + body,
-                    hashlib.sha256).hexdigest()
+    return hmac.digest(secret.encode(), timestamp.encode() + b"\n" + body, "sha256").hex()
 
 
 def signature_headers(secret, body):
@@ -57,28 +67,37 @@ def signature_headers(secret, body):
     return [(TIMESTAMP_HEADER, timestamp), (SIGNATURE_HEADER, sign(secret, timestamp, body))]
 
 
-class _SignedTransport(xmlrpc.client.Transport):
-    def __init__(self, secret, timeout):
-        super().__init__(use_builtin_types=True)
-        self._secret = secret
-        self._timeout = timeout
-        self._signature = []
+class _Connection:
+    """One kept-alive connection to a peer, for one exchange at a time."""
 
-    def make_connection(self, host):
-        # As the base class (keeping the connection for HTTP/1.1 keep-alive),
-        # with a timeout; http.client sets TCP_NODELAY itself.
-        if self._connection and host == self._connection[0]:
-            return self._connection[1]
-        chost, self._extra_headers, _ = self.get_host_info(host)
-        self._connection = host, http.client.HTTPConnection(chost, timeout=self._timeout)
-        return self._connection[1]
+    def __init__(self, host, port, timeout):
+        self.socket = socket.create_connection((host, port), timeout=timeout)
+        httpwire.set_nodelay(self.socket)
+        self.reader = self.socket.makefile("rb")
+        # Whether an exchange went through already: a reused connection may
+        # have been closed by the peer while it sat idle.
+        self.reused = False
 
-    def send_request(self, host, handler, request_body, debug):
-        self._signature = signature_headers(self._secret, request_body)
-        return super().send_request(host, handler, request_body, debug)
+    def exchange(self, request):
+        """Send `request`; the answer's (status code, reason, body, whether to keep the
+        connection)."""
+        self.socket.sendall(request)
+        head = httpwire.read_head(self.reader)
+        if head is None:
+            raise ConnectionResetError("connection closed by the peer before it answered")
+        start, headers = head
+        version, _, rest = start.partition(b" ")
+        code, _, reason = rest.partition(b" ")
+        if not version.startswith(b"HTTP/1.") or not code.isdigit():
+            raise httpwire.BadMessage(f"malformed status line {start[:80]!r}")
+        body = httpwire.read_body(self.reader,
+                                  httpwire.content_length(headers, MAX_RESPONSE_BYTES))
+        return (int(code), reason.decode("latin-1"), body,
+                httpwire.keeps_alive(version, headers))
 
-    def send_headers(self, connection, headers):
-        super().send_headers(connection, headers + self._signature)
+    def close(self):
+        self.reader.close()
+        self.socket.close()
 
 
 class RPCClient:
@@ -90,7 +109,13 @@ class RPCClient:
     """
 
     def __init__(self, url, secret, timeout=10.0):
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme != "http" or not parts.hostname:
+            raise ValueError(f"RPC URL {url!r}: expected http://host:port/")
         self.url = url
+        self._address = parts.hostname, parts.port or 80
+        self._request_start = f"POST {parts.path or '/'} HTTP/1.1"
+        self._host_header = ("Host", parts.netloc)
         self._secret = secret
         self._timeout = timeout
         self._idle = []
@@ -98,29 +123,48 @@ class RPCClient:
     def __repr__(self):
         return f"RPCClient({self.url!r})"
 
-    def _proxy(self):
-        if self._idle:
-            return self._idle.pop()
-        return xmlrpc.client.ServerProxy(
-            self.url, transport=_SignedTransport(self._secret, self._timeout),
-            allow_none=True, use_builtin_types=True)
-
     def call(self, method, *args):
-        proxy = self._proxy()
-        try:
-            result = getattr(proxy, method)(*args)
-        except xmlrpc.client.Fault:
-            self._idle.append(proxy)
-            raise
-        except BaseException:
-            proxy("close")()
-            raise
-        self._idle.append(proxy)
-        return result
+        body = xmlrpc.client.dumps(args, method, allow_none=True)\
+            .encode("utf-8", "xmlcharrefreplace")
+        code, reason, answer = self._exchange(body)
+        if code != 200:
+            raise xmlrpc.client.ProtocolError(
+                self.url, code, f"{reason}: {answer[:200].decode('utf-8', 'replace').strip()}",
+                {})
+        return xmlrpc.client.loads(answer, use_builtin_types=True)[0][0]
+
+    def _exchange(self, body):
+        while True:
+            reused = bool(self._idle)
+            connection = self._idle.pop() if reused else _Connection(*self._address,
+                                                                      self._timeout)
+            # Signed anew on each try: the peer refuses a signature it has seen.
+            request = httpwire.message(
+                self._request_start, [self._host_header, ("Content-Type", "text/xml")]
+                + signature_headers(self._secret, body), body)
+            try:
+                code, reason, answer, keep = connection.exchange(request)
+            except httpwire.BadMessage as e:
+                connection.close()
+                raise xmlrpc.client.ProtocolError(self.url, 0, str(e), {}) from None
+            except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+                connection.close()
+                if reused:
+                    # The peer closed it while it sat idle: try another.
+                    continue
+                raise
+            except BaseException:
+                connection.close()
+                raise
+            if keep:
+                self._idle.append(connection)
+            else:
+                connection.close()
+            return code, reason, answer
 
     def close(self):
         while self._idle:
-            self._idle.pop()("close")()
+            self._idle.pop().close()
 
     def __getattr__(self, name):
         if name.startswith("_"):
@@ -130,6 +174,12 @@ class RPCClient:
 
 def server_url(host, port):
     return f"http://{host}:{port}/"
+
+
+# The request headers RPCServer reads, and their names in a WSGI environ.
+_WSGI_HEADERS = (("content-length", "CONTENT_LENGTH"),
+                 (TIMESTAMP_HEADER.lower(), "HTTP_X_STECHEC_TIMESTAMP"),
+                 (SIGNATURE_HEADER.lower(), "HTTP_X_STECHEC_SIGNATURE"))
 
 
 class RPCServer:
@@ -154,15 +204,7 @@ class RPCServer:
         self._methods[name or function.__name__] = (function, inspect.signature(function))
 
     def serve(self, host, port):
-        from gevent import pywsgi
-
-        class _NoDelayServer(pywsgi.WSGIServer):
-            def handle(self, sock, address):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                super().handle(sock, address)
-
-        self.server = _NoDelayServer((host, port), self.application, log=None,
-                                     error_log=logger)
+        self.server = gevent.server.StreamServer((host, port), self._serve_connection)
         self.server.start()
         return self.server
 
@@ -174,36 +216,82 @@ class RPCServer:
         if self.server is not None:
             self.server.stop(timeout=1)
 
-    def application(self, environ, start_response):
-        status, body = self._handle(environ)
-        start_response(status, [("Content-Type", "text/xml"),
-                                ("Content-Length", str(len(body)))])
-        return [body]
-
-    def _handle(self, environ):
-        peer = environ.get("REMOTE_ADDR", "?")
-        if environ["REQUEST_METHOD"] != "POST":
-            return "405 Method Not Allowed", b"XML-RPC takes POST only\n"
+    def _serve_connection(self, sock, address):
+        """One client's connection: its requests one after the other, until it closes it."""
+        peer = address[0] if address else "?"
+        httpwire.set_nodelay(sock)
+        reader = sock.makefile("rb")
         try:
-            length = int(environ.get("CONTENT_LENGTH") or -1)
-        except ValueError:
-            length = -1
-        if length < 0:
-            return "411 Length Required", b"Content-Length required\n"
-        if length > self._max_body:
-            logger.warning("%s: refused a %d-byte request from %s (limit %d)",
-                           self.name, length, peer, self._max_body)
-            return "413 Payload Too Large", b"request too large\n"
-        body = environ["wsgi.input"].read(length)
-        problem = self._check_signature(environ, body)
+            while True:
+                sock.settimeout(IDLE_SECS)
+                if not reader.peek(1):
+                    return
+                status, body, keep = self._exchange(reader, peer)
+                sock.settimeout(REQUEST_SECS)
+                headers = [("Content-Type", "text/xml")] + ([] if keep else [("Connection",
+                                                                                "close")])
+                sock.sendall(httpwire.message(f"HTTP/1.1 {status}", headers, body))
+                if not keep:
+                    return
+        except OSError as e:
+            # Gone or too slow: nothing is owed to it.
+            logger.debug("%s: connection from %s ended: %s", self.name, peer, e)
+        finally:
+            reader.close()
+            sock.close()
+
+    def _exchange(self, reader, peer):
+        """Read one request from `reader` and answer it: (status, body, whether the
+        connection can carry another request)."""
+        try:
+            with gevent.Timeout(REQUEST_SECS, TimeoutError(
+                    f"request not received within {REQUEST_SECS} s")):
+                head = httpwire.read_head(reader)
+                if head is None:
+                    raise ConnectionResetError("connection closed before a request")
+                start, headers = head
+                verb, version = _request_line(start)
+                body = httpwire.read_body(reader, self._body_length(verb, headers))
+        except httpwire.BadMessage as e:
+            return (*self._refused(e, peer), False)
+        status, answer = self._answer(headers, body, peer)
+        return status, answer, httpwire.keeps_alive(version, headers)
+
+    def wsgi_application(self, environ, start_response):
+        """This endpoint as a WSGI application, for gevent's WSGI server: what DESIGN.md's
+        RPC yardstick measures (tools/bench-dispatch), not how the nodes serve."""
+        peer = environ.get("REMOTE_ADDR", "?")
+        headers = {name: environ[key] for name, key in _WSGI_HEADERS if environ.get(key)}
+        try:
+            length = self._body_length(environ["REQUEST_METHOD"].encode(), headers)
+        except httpwire.BadMessage as e:
+            status, answer = self._refused(e, peer)
+        else:
+            status, answer = self._answer(headers, environ["wsgi.input"].read(length), peer)
+        start_response(status, [("Content-Type", "text/xml"),
+                                ("Content-Length", str(len(answer)))])
+        return [answer]
+
+    def _body_length(self, verb, headers):
+        """The length of the request body to read; BadMessage when it must not be read."""
+        if verb != b"POST":
+            raise httpwire.BadMessage("XML-RPC takes POST only", "405 Method Not Allowed")
+        return httpwire.content_length(headers, self._max_body)
+
+    def _refused(self, error, peer):
+        logger.warning("%s: refused a request from %s: %s", self.name, peer, error)
+        return error.status, f"{error}\n".encode()
+
+    def _answer(self, headers, body, peer):
+        problem = self._check_signature(headers, body)
         if problem:
             logger.warning("%s: refused a request from %s: %s", self.name, peer, problem)
             return "401 Unauthorized", f"{problem}\n".encode()
         return "200 OK", self._dispatch(body, peer)
 
-    def _check_signature(self, environ, body):
-        timestamp = environ.get("HTTP_X_STECHEC_TIMESTAMP")
-        signature = environ.get("HTTP_X_STECHEC_SIGNATURE")
+    def _check_signature(self, headers, body):
+        timestamp = headers.get(TIMESTAMP_HEADER.lower())
+        signature = headers.get(SIGNATURE_HEADER.lower())
         if not timestamp or not signature:
             return "unsigned request"
         try:
@@ -253,6 +341,14 @@ class RPCServer:
         except Exception as e:
             logger.exception("%s: %s returned a value XML-RPC cannot carry", self.name, method)
             return _fault(INTERNAL_ERROR, f"{method}: unmarshallable result: {e}")
+
+
+def _request_line(line):
+    """(method, HTTP version) of a request line."""
+    parts = line.split(b" ")
+    if len(parts) != 3 or parts[2] not in (b"HTTP/1.0", b"HTTP/1.1"):
+        raise httpwire.BadMessage(f"malformed request line {line[:80]!r}")
+    return parts[0], parts[2]
 
 
 def _fault(code, message):

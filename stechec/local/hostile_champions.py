@@ -111,7 +111,7 @@ def wait_for(state, table, ids, finished, timeout):
 
 def check_match_outputs(tally, cluster, match_id, name):
     """The champion ran, its logs show no escape, and it wrote nothing outside."""
-    directory = paths.match_dir(cluster.shared_dir, cluster.game, match_id)
+    directory = paths.published(paths.match_dir(cluster.shared_dir, cluster.game, match_id))
     logs = b"".join(open(os.path.join(directory, log), "rb").read()
                     for log in sorted(os.listdir(directory)) if log.endswith(".log"))
     for marker in ESCAPE_MARKERS:

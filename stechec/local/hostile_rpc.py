@@ -1,6 +1,6 @@
 """Hostile RPC requests to the master and to a worker: each must be refused.
 
-Refused means HTTP 401, 405, 411 or 413, or an XML-RPC fault other than an
+Refused means HTTP 400, 401, 405, 411, 413 or 431, or an XML-RPC fault other than an
 internal error (an internal error is a method that did not check its
 arguments: counted as a crash, like a 5xx or a dropped connection). The
 caller compares the cluster's state before and after the whole batch.
@@ -13,8 +13,8 @@ import xmlrpc.client
 
 from stechec.common import rpc
 
-# 400: gevent's own answer to a request it cannot parse (a negative Content-Length).
-REFUSED_STATUSES = {400, 401, 405, 411, 413}
+# What stechec.common.httpwire and the signature check answer.
+REFUSED_STATUSES = {400, 401, 405, 411, 413, 431}
 TIMEOUT_SECS = 60
 
 WORKER = ["hostile.invalid", 9, 1, 1]

@@ -58,7 +58,7 @@ def lost(matches, champions, players, root, game):
             problems.append(f"match {match.id}: failed without a reason")
         if match.status != "done":
             continue
-        directory = paths.match_dir(root, game, match.id)
+        directory = paths.published(paths.match_dir(root, game, match.id))
         scores = log_scores(directory)
         if scores is None:
             problems.append(f"match {match.id}: done but {directory} has no server.log")
@@ -70,7 +70,8 @@ def lost(matches, champions, players, root, game):
             if not os.path.exists(os.path.join(directory, player.log_name())):
                 problems.append(f"match {match.id}: no {player.log_name()}")
     for champion in champions:
-        directory = paths.champion_dir(root, game, champion.author.username, champion.id)
+        directory = paths.published(
+            paths.champion_dir(root, game, champion.author.username, champion.id))
         if champion.status in ("ready", "error") and \
                 not os.path.exists(os.path.join(directory, paths.COMPILATION_LOG)):
             problems.append(f"champion {champion.id}: {champion.status} without compilation.log")
@@ -95,7 +96,8 @@ def tournament_points(matches, players, root, game):
         seats = players[match.id]
         from_database.append(MatchResult(match.id, tuple((p.champion_id, p.score)
                                                          for p in seats), failed))
-        scores = {} if failed else (log_scores(paths.match_dir(root, game, match.id)) or {})
+        scores = {} if failed else \
+            (log_scores(paths.published(paths.match_dir(root, game, match.id))) or {})
         if not failed and any(p.id not in scores for p in seats):
             continue  # already counted by lost()
         from_logs.append(MatchResult(match.id, tuple((p.champion_id, scores.get(p.id))
@@ -127,12 +129,16 @@ def doubled(matches, champions, applied):
 
 
 def partial_files(root):
-    """`orphans` on disk: temporary names left in the shared directory."""
+    """`orphans` on disk: temporary names left in the shared directory (files, and the
+    workers' attempt directories being written or removed)."""
     problems = []
-    for directory, _, names in os.walk(root):
+    for directory, subdirectories, names in os.walk(root):
         for name in names:
             if ".tmp-" in name or name.startswith("."):
                 problems.append(f"partial file {os.path.join(directory, name)}")
+        for name in subdirectories:
+            if name.startswith("."):
+                problems.append(f"partial directory {os.path.join(directory, name)}")
     return problems
 
 

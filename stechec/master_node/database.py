@@ -10,15 +10,20 @@ conditional on the row's state, so running a committed job twice changes
 nothing the second time.
 
 Results arriving together are applied in one transaction (one commit for
-many), which is what lets a burst of results keep up with the workers.
+many), which is what lets a burst of results keep up with the workers. The
+dispatcher's claims go first: a claim waits for a free connection, never
+behind a queue of result batches, so that a new task's way to its worker
+stays short while results pour in.
 """
 
+import collections
+import itertools
 import logging
 
 import gevent
 from django.db import InterfaceError, OperationalError, connection, transaction
 from gevent.event import AsyncResult
-from gevent.queue import Queue
+from gevent.queue import PriorityQueue
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +53,9 @@ class _Batch:
 
     def __init__(self, function):
         self.function = function
+        # Whether it is in the job queue (a batch waits out of it while
+        # another of its function runs).
+        self.queued = False
         self.items = []
         self.results = []
 
@@ -67,18 +75,32 @@ class _Batch:
                 result.set(outcome)
 
 
+URGENT, NORMAL = 0, 1
+
+
 class Database:
     def __init__(self, size):
-        self._jobs = Queue()
+        # (priority, arrival, job): first the urgent jobs, each priority in order.
+        self._jobs = PriorityQueue()
+        self._arrivals = itertools.count()
         self._open_batches = {}
+        # Batches running, by function: the next batch of a function collects
+        # items until the running one is done, so that results arriving
+        # together share one transaction rather than each taking a connection.
+        self._running_batches = collections.Counter()
         for _ in range(size):
             gevent.spawn(self._serve)
 
-    def call(self, function, *args):
-        """Run `function(*args)` in one transaction on a database greenlet; its return value."""
+    def call(self, function, *args, urgent=False):
+        """Run `function(*args)` in one transaction on a database greenlet; its return value.
+
+        An `urgent` job runs before any job waiting that is not."""
         job = _Job(function, args)
-        self._jobs.put(job)
+        self._put(URGENT if urgent else NORMAL, job)
         return job.result.get()
+
+    def _put(self, priority, job):
+        self._jobs.put((priority, next(self._arrivals), job))
 
     def submit_batched(self, function, item):
         """Have `function(items)` process `item` with others queued meanwhile, in one transaction.
@@ -89,33 +111,66 @@ class Database:
         """
         batch = self._open_batches.get(function)
         if batch is None or len(batch.items) >= MAX_BATCH:
+            if batch is not None and not batch.queued:
+                # Full: it goes now.
+                self._queue_batch(batch)
             batch = self._open_batches[function] = _Batch(function)
-            self._jobs.put(batch)
+            if not self._running_batches[function]:
+                self._queue_batch(batch)
         result = AsyncResult()
         batch.items.append(item)
         batch.results.append(result)
         return result
 
+    def _queue_batch(self, batch):
+        batch.queued = True
+        self._put(NORMAL, batch)
+
     def _serve(self):
         while True:
-            job = self._jobs.get()
-            if isinstance(job, _Batch) and self._open_batches.get(job.function) is job:
-                # Later items start a new batch from now on.
-                del self._open_batches[job.function]
-            try:
-                value = self._run(job)
-            except Exception as e:
-                if isinstance(job, _Batch) and len(job.items) > 1:
-                    # One item broke the transaction: apply each alone, so the
-                    # others still go through and the culprit gets the error.
-                    logger.warning("a batch of %d failed (%s); applying them one by one",
-                                   len(job.items), e)
-                    self._split(job)
-                    continue
-                logger.exception("database job %s failed", getattr(job.function, "__name__", job))
-                job.settle(error=e)
+            _, _, job = self._jobs.get()
+            if isinstance(job, _Batch):
+                if self._open_batches.get(job.function) is job:
+                    # Later items start a new batch from now on.
+                    del self._open_batches[job.function]
+                self._running_batches[job.function] += 1
+                try:
+                    self._serve_batch(job)
+                finally:
+                    self._batch_done(job.function)
             else:
-                job.settle(value)
+                self._serve_job(job)
+
+    def _batch_done(self, function):
+        self._running_batches[function] -= 1
+        waiting = self._open_batches.get(function)
+        if not self._running_batches[function] and waiting is not None and not waiting.queued:
+            self._queue_batch(waiting)
+
+    def _serve_batch(self, batch):
+        try:
+            value = self._run(batch)
+        except Exception as e:
+            if len(batch.items) > 1:
+                # One item broke the transaction: apply each alone, so the
+                # others still go through and the culprit gets the error.
+                logger.warning("a batch of %d failed (%s); applying them one by one",
+                               len(batch.items), e)
+                self._split(batch)
+                return
+            logger.exception("database batch %s failed", batch.function)
+            batch.settle(error=e)
+        else:
+            batch.settle(value)
+
+    def _serve_job(self, job):
+        try:
+            value = self._run(job)
+        except Exception as e:
+            logger.exception("database job %s failed", getattr(job.function, "__name__", job))
+            job.settle(error=e)
+        else:
+            job.settle(value)
 
     def _split(self, batch):
         for item, result in zip(batch.items, batch.results, strict=True):

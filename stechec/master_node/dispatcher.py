@@ -85,7 +85,7 @@ class Dispatcher:
 
     def _dispatch_batch(self, limit):
         """Claim and send up to `limit` tasks: how many were read, and how many claimed."""
-        read, claimed = self._db.call(self._claim, limit)
+        read, claimed = self._db.call(self._claim, limit, urgent=True)
         # Committed: the attempts are the database's now.
         self._unconfirmed = []
         lost = []

@@ -158,9 +158,9 @@ class MasterService:
                 for outcome in self._apply(worker, items, refuse=False)]
 
     def _apply(self, worker, items, refuse=True):
-        """Apply results (kind, id, attempt, result) from `worker`: true (applied) or false
-        (dropped) each; one the database refuses raises RPCError, or is returned as one when
-        `refuse` is false."""
+        """Apply results (kind, id, attempt, result) from `worker`: true (applied, now or
+        before) or false (dropped) each; one the database refuses raises RPCError, or is
+        returned as one when `refuse` is false."""
         name = f"{worker[0]}:{worker[1]}"
         self._registry.seen(name)
         freed = False
@@ -184,7 +184,12 @@ class MasterService:
                 logger.warning("%s: result from %s refused: %s", what, name, e)
                 outcomes.append(refusal)
                 continue
-            if applied:
+            if applied is queue.REPEAT:
+                # Not "<status> from": that line is written once per applied result.
+                logger.info("%s: already applied; the same result again from %s (true again)",
+                            what, name)
+                applied = True
+            elif applied:
                 # One line per applied result: operators follow tasks by it,
                 # and tools/chaos counts it to prove no result is applied twice.
                 logger.info("%s: %s from %s", what, result["status"], name)

@@ -7,9 +7,9 @@ the languages the player environment has a `Makefile-<language>` for; the
 compile script then copies that Makefile in and runs make, in the sandbox.
 A compilation succeeds when the script exits with status 0 and the champion
 artifact exists. The whole build directory is then packed into
-`champion-compiled.tar.gz`, which matches unpack, and both it and
-`compilation.log` reach the shared directory under a temporary name first,
-then by a rename: a reader never sees half a file.
+`champion-compiled.tar.gz`, which matches unpack; it and `compilation.log`
+are published together as the attempt's outputs (stechec.worker_node.outputs):
+a reader sees both or neither, never half a file.
 """
 
 import datetime
@@ -76,9 +76,10 @@ def detect_language(build_dir, available):
                         f"name the language in a {LANGUAGE_FILE} file")
 
 
-def compile_champion(workspace, task, user):
+def compile_champion(workspace, task, user, outputs):
     """Compile champion `task.id` of `user`; return the `compilation_result` payload.
 
+    `outputs` (AttemptOutputs) is where the log and the build are published.
     Returns None when the task was cancelled (nothing is published then).
     """
     config = workspace.config
@@ -102,7 +103,7 @@ def compile_champion(workspace, task, user):
             language = detect_language(build, available_languages(cfg_paths["player_env"]))
         except (archive.ArchiveError, ChampionError) as e:
             reason = f"the champion was refused: {e}"
-            return _publish(champion_dir, log_path, _result("error", language, "", reason))
+            return _publish(outputs, log_path, None, _result("error", language, "", reason))
         _append(log_path, f"Language: {language}\n\n")
         outcome = workspace.run(
             task, [cfg_paths["compile_script"], cfg_paths["player_env"], language, build],
@@ -118,9 +119,8 @@ def compile_champion(workspace, task, user):
             result = _result("error", language, "", "the compilation produced no "
                              f"'{cfg_paths['champion_artifact']}'")
         else:
-            off_hub(_pack, build, os.path.join(champion_dir, paths.CHAMPION_COMPILED))
-            result = _result("ready", language, "", "")
-        return _publish(champion_dir, log_path, result)
+            return _publish(outputs, log_path, build, _result("ready", language, "", ""))
+        return _publish(outputs, log_path, None, result)
 
 
 def _result(status, language, log, reason):
@@ -132,18 +132,28 @@ def _append(log_path, text):
         log.write(text)
 
 
-def _publish(champion_dir, log_path, result):
-    """Finish the log, put it in the shared directory, and fill the result's log tail."""
+def _publish(outputs, log_path, build, result):
+    """Finish the log, publish it with the build (when there is one), and fill the result's
+    log tail."""
     if result["status"] == "ready":
         _append(log_path, "\nCompilation succeeded.\n")
     else:
         _append(log_path, f"\nCompilation failed: {result['reason']}\n")
-        _remove(os.path.join(champion_dir, paths.CHAMPION_COMPILED))
     with open(log_path, "rb") as f:
         data = f.read()
-    atomic_write(os.path.join(champion_dir, paths.COMPILATION_LOG), data)
+    off_hub(_write_outputs, outputs, data, build)
     result["log"] = tail(data)
     return result
+
+
+def _write_outputs(outputs, log, build):
+    staging = outputs.start()
+    if build is not None:
+        with tarfile.open(os.path.join(staging, paths.CHAMPION_COMPILED), "w:gz") as tar:
+            tar.add(build, arcname=".", filter=_packable)
+    with open(os.path.join(staging, paths.COMPILATION_LOG), "wb") as f:
+        f.write(log)
+    outputs.publish()
 
 
 def tail(data, limit=64 * 1024):
@@ -151,24 +161,6 @@ def tail(data, limit=64 * 1024):
     if len(data) > limit:
         data = b"[...]\n" + data[-limit + 6:]
     return data.decode("utf-8", errors="replace")
-
-
-def atomic_write(path, data):
-    temporary = f"{path}.tmp-{os.getpid()}"
-    with open(temporary, "wb") as f:
-        f.write(data)
-    os.replace(temporary, path)
-
-
-def _pack(build, destination):
-    temporary = f"{destination}.tmp-{os.getpid()}"
-    try:
-        with tarfile.open(temporary, "w:gz") as tar:
-            tar.add(build, arcname=".", filter=_packable)
-        os.replace(temporary, destination)
-    except BaseException:
-        _remove(temporary)
-        raise
 
 
 def _packable(member):
@@ -181,9 +173,3 @@ def _packable(member):
             return member
     return None
 
-
-def _remove(path):
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass

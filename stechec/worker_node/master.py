@@ -5,20 +5,49 @@ through an outage and says `first` until one beat got through; results are
 retried with backoff for `callback_retry_secs`, so that a finished match is
 not lost while the master restarts. An outage is logged once when it starts
 and once when it ends, not once per failed call.
+
+Results go out from one greenlet: one alone through `compilation_result` or
+`match_done`, several (those that finished while the previous call was on
+its way, or during an outage) together through `task_results`, unless the
+master has no such method (then one a call, from then on).
 """
 
+import http.client
 import logging
 import time
 import xmlrpc.client
 
 import gevent
+import gevent.event
 
-from stechec.common.rpc import RPCClient, server_url
+from stechec.common.rpc import METHOD_NOT_FOUND, RPCClient, server_url
 
 logger = logging.getLogger(__name__)
 
 FIRST_RETRY_SECS = 0.5
 MAX_RETRY_SECS = 15.0
+RESULT_METHODS = {"compile": "compilation_result", "match": "match_done"}
+# What a call that never got its answer raises: the master is unreachable (or restarting).
+UNREACHABLE = (OSError, http.client.HTTPException, xmlrpc.client.ProtocolError)
+
+
+class _Report:
+    """A result waiting for the master's answer."""
+
+    def __init__(self, what, kind, task_id, attempt, result, deadline):
+        self.what = what
+        self.kind = kind
+        self.task_id = task_id
+        self.attempt = attempt
+        self.result = result
+        self.deadline = deadline
+        self.answer = gevent.event.AsyncResult()
+
+    @property
+    def entry(self):
+        """As `task_results` takes it."""
+        return {"kind": self.kind, "id": self.task_id, "attempt": self.attempt,
+                "result": self.result}
 
 
 class MasterLink:
@@ -33,6 +62,10 @@ class MasterLink:
         self.identity = identity
         self.first = True
         self._down_since = None
+        # False once the master answered that it has no `task_results`.
+        self.batches = True
+        self._outbox = []
+        self._sender = None
 
     def beat_forever(self):
         while True:
@@ -46,7 +79,7 @@ class MasterLink:
         except xmlrpc.client.Fault as e:
             logger.error("heartbeat refused by the master: %s", e.faultString)
             return False
-        except (OSError, xmlrpc.client.ProtocolError) as e:
+        except UNREACHABLE as e:
             self._unreachable(e)
             return False
         self._reachable()
@@ -55,32 +88,94 @@ class MasterLink:
         self.first = False
         return True
 
-    def deliver(self, what, method, *args):
-        """Call `method` until the master answers or `callback_retry_secs` ran out."""
-        deadline = time.monotonic() + self.retry_secs
+    def report(self, what, kind, task_id, attempt, result):
+        """Deliver a result; return the master's answer: true (applied), false (dropped), a
+        string (refused: why), or None when it stayed unreachable for `callback_retry_secs`."""
+        report = _Report(what, kind, task_id, attempt, result,
+                         time.monotonic() + self.retry_secs)
+        self._outbox.append(report)
+        if self._sender is None:
+            self._sender = gevent.spawn(self._send_outbox)
+        return report.answer.get()
+
+    def _send_outbox(self):
+        """Send every waiting result, in as few calls as the master allows, until none waits;
+        while the master cannot be reached, back off and try again with whatever waits then."""
         delay = FIRST_RETRY_SECS
-        while True:
+        try:
+            while self._outbox:
+                reports, self._outbox = self._outbox, []
+                try:
+                    self._send(reports)
+                    delay = FIRST_RETRY_SECS
+                except Exception as e:
+                    if not isinstance(e, UNREACHABLE):
+                        # Say what it was, and retry as for an outage: a result is never
+                        # left without an answer.
+                        logger.exception("sending results to the master failed")
+                    self._unreachable(e)
+                    waiting = [r for r in reports if not r.answer.ready()]
+                    for report in waiting:
+                        if time.monotonic() + delay > report.deadline:
+                            logger.error("%s: result lost: the master stayed unreachable for "
+                                         "%.0f s", report.what, self.retry_secs)
+                            report.answer.set(None)
+                    self._outbox[:0] = [r for r in waiting if not r.answer.ready()]
+                    gevent.sleep(delay)
+                    delay = min(delay * 2, MAX_RETRY_SECS)
+        finally:
+            self._sender = None
+
+    def _send(self, reports):
+        worker, _running = self.identity()
+        if len(reports) > 1 and self.batches:
+            answers = self._send_together(worker, reports)
+            if answers is not None:
+                for report, answer in zip(reports, answers, strict=True):
+                    self._answered(report, answer)
+                return
+        for report in reports:
             try:
-                applied = self.client.call(method, *args)
+                answer = self.client.call(RESULT_METHODS[report.kind], worker, report.task_id,
+                                          report.attempt, report.result)
             except xmlrpc.client.Fault as e:
-                logger.error("%s: the master refused %s: %s", what, method, e.faultString)
-                return False
-            except (OSError, xmlrpc.client.ProtocolError) as e:
-                self._unreachable(e)
-                if time.monotonic() + delay > deadline:
-                    logger.error("%s: result lost: the master stayed unreachable for %.0f s",
-                                 what, self.retry_secs)
-                    return False
-                gevent.sleep(delay)
-                delay = min(delay * 2, MAX_RETRY_SECS)
-                continue
+                answer = e.faultString
             self._reachable()
-            if applied:
-                logger.info("%s: result delivered", what)
+            self._answered(report, answer)
+
+    def _send_together(self, worker, reports):
+        """`task_results` for `reports`: one answer each, or None to send them one a call."""
+        try:
+            answers = self.client.call("task_results", worker, [r.entry for r in reports])
+        except xmlrpc.client.Fault as e:
+            self._reachable()
+            if e.faultCode == METHOD_NOT_FOUND:
+                logger.info("the master has no task_results: sending results one a call")
+                self.batches = False
             else:
-                logger.warning("%s: the master dropped the result (stale attempt or "
-                               "finished task)", what)
-            return True
+                # One bad result must not hold up the others: alone, only it is refused.
+                logger.error("the master refused %d results sent together (%s); sending them "
+                             "one a call", len(reports), e.faultString)
+            return None
+        self._reachable()
+        if isinstance(answers, list) and len(answers) == len(reports) and \
+                all(isinstance(a, (bool, str)) for a in answers):
+            return answers
+        logger.error("the master answered %.100r to %d results; sending them one a call",
+                     answers, len(reports))
+        return None
+
+    @staticmethod
+    def _answered(report, answer):
+        if answer is True:
+            logger.info("%s: result delivered", report.what)
+        elif isinstance(answer, str):
+            logger.error("%s: the master refused the result: %s", report.what, answer)
+        else:
+            logger.warning("%s: the master dropped the result (stale attempt or finished "
+                           "task)", report.what)
+            answer = False
+        report.answer.set(answer)
 
     def _unreachable(self, error):
         # The pooled keep-alive connections went to a master that is gone.

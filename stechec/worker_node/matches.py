@@ -7,7 +7,8 @@ once its socket exists. Each program runs in the sandbox, a champion's
 client able to write only in its own directory and the sockets'. When the
 server has finished, the clients get `match.client_grace_secs` to leave,
 then are killed. Scores come from the YAML documents the server prints; the
-logs, the gzipped dump and the replay go to the match's shared directory.
+logs, the gzipped dump and the replay are published together as the
+attempt's outputs in the match's shared directory (stechec.worker_node.outputs).
 """
 
 import gzip
@@ -20,7 +21,7 @@ import gevent
 import yaml
 
 from stechec.common import paths
-from stechec.worker_node.compilation import atomic_write, tail
+from stechec.worker_node.compilation import tail
 from stechec.worker_node.workspace import off_hub
 
 logger = logging.getLogger(__name__)
@@ -36,9 +37,10 @@ class MatchSetupError(Exception):
     """The match could not start for the platform's reasons (retryable)."""
 
 
-def run_match(workspace, task, spec):
+def run_match(workspace, task, spec, outputs):
     """Run match `task.id` described by `spec` (the run_match task); return match_done's result.
 
+    `outputs` (AttemptOutputs) is where the logs, dump and replay are published.
     Returns None when the task was cancelled (nothing is published then).
     """
     with workspace.private_dir(f"match-{task.id}") as work:
@@ -46,7 +48,7 @@ def run_match(workspace, task, spec):
             players = _prepare(workspace, task, spec, work)
         except MatchSetupError as e:
             return failed_result(spec, str(e), retryable=True)
-        return _play(workspace, task, spec, work, players)
+        return _play(workspace, task, spec, work, players, outputs)
 
 
 class _Player:
@@ -72,9 +74,9 @@ def _prepare(workspace, task, spec, work):
         directory = os.path.join(work, f"player-{entry['matchplayer_id']}")
         os.mkdir(directory)
         os.chmod(directory, 0o700)
-        compiled = os.path.join(
+        compiled = os.path.join(paths.published(
             paths.champion_dir(contest["directory"], contest["game"], entry["user"],
-                               entry["champion_id"]), paths.CHAMPION_COMPILED)
+                               entry["champion_id"])), paths.CHAMPION_COMPILED)
         try:
             off_hub(_unpack, compiled, directory)
         except (OSError, tarfile.TarError) as e:
@@ -92,7 +94,7 @@ def _unpack(compiled, directory):
         tar.extractall(directory, filter="data")
 
 
-def _play(workspace, task, spec, work, players):
+def _play(workspace, task, spec, work, players, outputs):
     config = workspace.config
     cfg_paths, match_cfg, limits = config["paths"], config["match"], config["limits"]
     sockets = os.path.join(work, SOCKETS_DIR)
@@ -150,7 +152,7 @@ def _play(workspace, task, spec, work, players):
         player.outcome = waiter.value
     if task.cancelled:
         return None
-    return _report(workspace, task, spec, work, players, server_outcome)
+    return _report(spec, work, players, server_outcome, outputs)
 
 
 def _wait_for_socket(server, path, timeout):
@@ -163,7 +165,7 @@ def _wait_for_socket(server, path, timeout):
     return False
 
 
-def _report(workspace, task, spec, work, players, server_outcome):
+def _report(spec, work, players, server_outcome, outputs):
     server_log_path = os.path.join(work, paths.SERVER_LOG)
     with open(server_log_path, "ab") as f:
         if server_outcome.stdout:
@@ -187,7 +189,7 @@ def _report(workspace, task, spec, work, players, server_outcome):
         if missing and not problem:
             problem = "the game server reported no score for player(s) " + \
                 ", ".join(map(str, missing))
-    _publish(workspace, task.id, work, players)
+    off_hub(_publish, outputs, work, players)
     result = {
         "status": "failed" if problem else "done",
         "reason": problem,
@@ -225,28 +227,20 @@ def parse_scores(stdout):
     return scores
 
 
-def _publish(workspace, match_id, work, players):
-    """Copy the logs, the dump (gzipped) and the replay to the match's shared directory."""
-    contest = workspace.config["contest"]
-    target = paths.match_dir(contest["directory"], contest["game"], match_id)
-    os.makedirs(target, exist_ok=True)
+def _publish(outputs, work, players):
+    """Publish the logs, the dump (gzipped) and the replay as the attempt's outputs."""
+    staging = outputs.start()
     for name in [paths.SERVER_LOG] + [p.log_name for p in players]:
-        atomic_write(os.path.join(target, name), _read(os.path.join(work, name)))
+        with open(os.path.join(staging, name), "wb") as f:
+            f.write(_read(os.path.join(work, name)))
     dump = os.path.join(work, SERVER_DIR, "dump.json")
     if os.path.isfile(dump):
-        off_hub(_compress, dump, os.path.join(target, paths.DUMP))
+        with open(dump, "rb") as src, gzip.open(os.path.join(staging, paths.DUMP), "wb") as dst:
+            shutil.copyfileobj(src, dst)
     replay = os.path.join(work, SERVER_DIR, "replay")
     if os.path.isfile(replay):
-        temporary = os.path.join(target, f"{paths.REPLAY}.tmp-{os.getpid()}")
-        shutil.copyfile(replay, temporary)
-        os.replace(temporary, os.path.join(target, paths.REPLAY))
-
-
-def _compress(source, destination):
-    temporary = f"{destination}.tmp-{os.getpid()}"
-    with open(source, "rb") as src, gzip.open(temporary, "wb") as dst:
-        shutil.copyfileobj(src, dst)
-    os.replace(temporary, destination)
+        shutil.copyfile(replay, os.path.join(staging, paths.REPLAY))
+    outputs.publish()
 
 
 def _read(path):

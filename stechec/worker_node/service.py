@@ -1,22 +1,32 @@
 """The worker's RPC methods, as in docs/rpc.md.
 
 `compile_champion` and `run_match` answer at once: false when the slots are
-not there (nothing started), true when the job started in its own greenlet.
-The job gives its slots back as soon as its programs are done, then its
-result is delivered to the master (retried through outages); a cancelled
-job sends nothing.
+not there (nothing started), true when the job started in its own greenlet;
+`run_tasks` answers as they would for each of several tasks. The job gives
+its slots back as soon as its programs are done, publishes its outputs in
+the shared directory (stechec.worker_node.outputs), and then its result goes
+to the master (retried through outages, several together when they finish
+together); the master's answer settles the outputs. A cancelled job sends
+nothing and leaves nothing.
 """
 
+import functools
 import logging
 
 import gevent
 import gevent.pool
 
-from stechec.common.rpc import RPCServer, require
+from stechec.common import paths
+from stechec.common.rpc import RPCError, RPCServer, require
 from stechec.worker_node import compilation, matches
 from stechec.worker_node.master import MasterLink
+from stechec.worker_node.outputs import AttemptOutputs
+from stechec.worker_node.workspace import off_hub
 
 logger = logging.getLogger(__name__)
+
+# A task's kind -> the member holding its id.
+ID_FIELDS = {"compile": "champion_id", "match": "match_id"}
 
 
 class WorkerService:
@@ -28,7 +38,8 @@ class WorkerService:
         self.port = None
         self.master = MasterLink(config, self.identity)
         self.rpc = RPCServer(config["master"]["shared_secret"], "worker")
-        for method in (self.compile_champion, self.run_match, self.cancel, self.status):
+        for method in (self.compile_champion, self.run_match, self.run_tasks, self.cancel,
+                       self.status):
             self.rpc.register(method)
         self._jobs = gevent.pool.Group()
 
@@ -57,42 +68,31 @@ class WorkerService:
     # RPC methods
 
     def compile_champion(self, task):
-        _require_fields(task, {"champion_id": int, "attempt": int, "user": str, "slots": int})
-        _require_user(task["user"])
-        claimed = self._claim("compile", task["champion_id"], task["attempt"], task["slots"])
-        if claimed is None:
-            return False
-        self._jobs.spawn(self._run_job, claimed, "compilation_result",
-                         lambda: compilation.compile_champion(self.workspace, claimed,
-                                                              task["user"]),
-                         lambda reason: {"status": "failed", "language": "", "log": "",
-                                         "reason": reason})
-        return True
+        return self._start("compile", _check_compilation(task))
 
     def run_match(self, task):
-        _require_fields(task, {"match_id": int, "attempt": int, "slots": int, "options": str,
-                               "players": list})
-        require(task.get("map") is None or isinstance(task["map"], str),
-                "map: expected a string or nil")
-        task.setdefault("map", None)
-        require(task["players"], "players: a match needs players")
-        for player in task["players"]:
-            require(isinstance(player, dict), "players: each player must be a struct")
-            _require_fields(player, {"matchplayer_id": int, "champion_id": int, "user": str})
-            _require_user(player["user"])
-        seats = len(task["players"])
-        require(len({p["matchplayer_id"] for p in task["players"]}) == seats,
-                "players: matchplayer_id appears twice")
-        # One program per slot at least: each runs as a sandbox user id of its own.
-        require(task["slots"] >= 1 + seats,
-                f"slots: a match of {seats} players needs at least {1 + seats}")
-        claimed = self._claim("match", task["match_id"], task["attempt"], task["slots"])
-        if claimed is None:
-            return False
-        self._jobs.spawn(self._run_job, claimed, "match_done",
-                         lambda: matches.run_match(self.workspace, claimed, task),
-                         lambda reason: matches.failed_result(task, reason, retryable=True))
-        return True
+        return self._start("match", _check_match(task))
+
+    def run_tasks(self, tasks):
+        """Several tasks at once: each accepted or refused for room as alone; a malformed one,
+        or one whose attempt (or a newer one) runs here, refuses the whole call."""
+        require(isinstance(tasks, list), "tasks: expected an array")
+        checked, seen = [], set()
+        for i, task in enumerate(tasks):
+            try:
+                require(isinstance(task, dict), "expected a struct")
+                kind = task.get("kind")
+                require(kind in CHECKS, "kind: expected 'compile' or 'match'")
+                CHECKS[kind](task)
+                key = (kind, task[ID_FIELDS[kind]])
+                require(key not in seen, "the same task twice in one call")
+                self.tasks.check_attempt(*key, task["attempt"])
+            except RPCError as e:
+                raise RPCError(f"tasks[{i}]: {e}") from None
+            seen.add(key)
+            checked.append(task)
+        logger.debug("run_tasks: %d tasks", len(checked))
+        return [self._start(task["kind"], task) for task in checked]
 
     def cancel(self, kind, task_id, attempt):
         require(kind in ("compile", "match"), "kind: expected 'compile' or 'match'")
@@ -112,35 +112,93 @@ class WorkerService:
 
     # Jobs
 
-    def _claim(self, kind, task_id, attempt, slots):
-        require(slots >= 1, "slots: must be at least 1")
-        task = self.tasks.claim(kind, task_id, attempt, slots)
-        if task is None:
+    def _start(self, kind, task):
+        """Claim the slots of a checked task and start its job; false when they are not free."""
+        task_id = task[ID_FIELDS[kind]]
+        claimed = self.tasks.claim(kind, task_id, task["attempt"], task["slots"])
+        if claimed is None:
             logger.info("%s %d attempt %d refused: %d slots asked, %d free", kind, task_id,
-                        attempt, slots, self.tasks.free_slots)
+                        task["attempt"], task["slots"], self.tasks.free_slots)
+            return False
+        logger.info("%s: accepted (%d slots)", claimed, task["slots"])
+        contest = self.config["contest"]
+        if kind == "compile":
+            directory = paths.champion_dir(contest["directory"], contest["game"], task["user"],
+                                           task_id)
+            job = functools.partial(compilation.compile_champion, self.workspace, claimed,
+                                    task["user"])
+            failure = _failed_compilation
         else:
-            logger.info("%s: accepted (%d slots)", task, slots)
-        return task
+            directory = paths.match_dir(contest["directory"], contest["game"], task_id)
+            job = functools.partial(matches.run_match, self.workspace, claimed, task)
+            failure = functools.partial(matches.failed_result, task, retryable=True)
+        self._jobs.spawn(self._run_job, claimed, AttemptOutputs(directory, task["attempt"]),
+                         job, failure)
+        return True
 
-    def _run_job(self, task, method, job, failure):
+    def _run_job(self, task, outputs, job, failure):
         try:
             try:
-                result = job()
+                result = job(outputs)
             except Exception as e:
                 logger.exception("%s: the worker failed", task)
                 task.stop_programs()
                 result = failure(f"worker {self.name} failed: {type(e).__name__}: {e}")
+                # What it wrote is half done, or not what its result now says.
+                self._tidy(task, outputs.discard)
             finally:
                 self.tasks.release_slots(task)
             if task.cancelled or result is None:
                 logger.info("%s: cancelled, no result sent", task)
+                self._tidy(task, outputs.discard)
                 return
             logger.info("%s: %s%s", task, result["status"],
                         f" ({result['reason']})" if result["reason"] else "")
-            worker, _running = self.identity()
-            self.master.deliver(str(task), method, worker, task.id, task.attempt, result)
+            answer = self.master.report(str(task), task.kind, task.id, task.attempt, result)
+            self._tidy(task, functools.partial(outputs.settle, answer))
         finally:
             self.tasks.forget(task)
+
+    @staticmethod
+    def _tidy(task, action):
+        try:
+            off_hub(action)
+        except OSError as e:
+            logger.warning("%s: cleaning its outputs up in the shared directory failed: %s",
+                           task, e)
+
+
+def _failed_compilation(reason):
+    return {"status": "failed", "language": "", "log": "", "reason": reason}
+
+
+def _check_compilation(task):
+    _require_fields(task, {"champion_id": int, "attempt": int, "user": str, "slots": int})
+    _require_user(task["user"])
+    return task
+
+
+def _check_match(task):
+    _require_fields(task, {"match_id": int, "attempt": int, "slots": int, "options": str,
+                           "players": list})
+    require(task.get("map") is None or isinstance(task["map"], str),
+            "map: expected a string or nil")
+    task.setdefault("map", None)
+    require(task["players"], "players: a match needs players")
+    for player in task["players"]:
+        require(isinstance(player, dict), "players: each player must be a struct")
+        _require_fields(player, {"matchplayer_id": int, "champion_id": int, "user": str})
+        _require_user(player["user"])
+    seats = len(task["players"])
+    require(len({p["matchplayer_id"] for p in task["players"]}) == seats,
+            "players: matchplayer_id appears twice")
+    # One program per slot at least: each runs as a sandbox user id of its own.
+    require(task["slots"] >= 1 + seats,
+            f"slots: a match of {seats} players needs at least {1 + seats}")
+    return task
+
+
+CHECKS = {"compile": _check_compilation, "match": _check_match}
 
 
 def _require_user(name):

@@ -64,11 +64,16 @@ class TaskTable:
     def free_slots(self):
         return self.max_slots - self._used
 
-    def claim(self, kind, task_id, attempt, slots):
-        """A new `Task` holding `slots`, or None when there are not enough free slots."""
+    def check_attempt(self, kind, task_id, attempt):
+        """Refuse (RPCError) an attempt when the same or a newer one of the task is here."""
         current = self._tasks.get((kind, task_id))
         if current is not None and current.attempt >= attempt:
             raise RPCError(f"{current} is already running here")
+
+    def claim(self, kind, task_id, attempt, slots):
+        """A new `Task` holding `slots`, or None when there are not enough free slots."""
+        self.check_attempt(kind, task_id, attempt)
+        current = self._tasks.get((kind, task_id))
         if current is not None and not current.cancelled:
             # The master numbered a new attempt (it restarted, or lost this worker for a
             # while): the old one's result would be dropped. Refusing the new one instead

@@ -77,6 +77,11 @@ def test_stuck_tasks_and_partial_files(tmp_path):
     assert invariants.partial_files(str(tmp_path)) == []
     open(f"{directory}/replay.tmp-1234", "w").close()
     assert invariants.partial_files(str(tmp_path)) == [f"partial file {directory}/replay.tmp-1234"]
+    os.unlink(f"{directory}/replay.tmp-1234")
+    os.mkdir(f"{directory}/attempt-2")
+    os.mkdir(f"{directory}/.attempt-3.staging")
+    assert invariants.partial_files(str(tmp_path)) == [
+        f"partial directory {directory}/.attempt-3.staging"]
 
 
 def test_orphan_processes_by_user_id_and_directory(tmp_path):

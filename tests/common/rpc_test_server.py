@@ -1,16 +1,22 @@
 """A signed RPC server in its own process, for the RPC tests.
 
-Prints its port on stdout, then serves until stdin closes.
+  rpc_test_server.py SECRET [--idle-secs S] [--request-secs S] [--wsgi]
+
+Prints its port on stdout, then serves until stdin closes. `--idle-secs` and
+`--request-secs` shorten the server's timeouts; `--wsgi` serves the
+endpoint's WSGI form with gevent's WSGI server instead of its own server.
 """
 
 from gevent import monkey
 
 monkey.patch_all()
 
+import argparse  # noqa: E402
 import sys  # noqa: E402
 
 import gevent  # noqa: E402
 
+from stechec.common import rpc  # noqa: E402
 from stechec.common.rpc import RPCError, RPCServer  # noqa: E402
 
 touched = []
@@ -43,13 +49,28 @@ def sleep(secs):
 
 
 def main():
-    server = RPCServer(sys.argv[1], "test-server")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("secret")
+    parser.add_argument("--idle-secs", type=float, default=rpc.IDLE_SECS)
+    parser.add_argument("--request-secs", type=float, default=rpc.REQUEST_SECS)
+    parser.add_argument("--wsgi", action="store_true")
+    args = parser.parse_args()
+    rpc.IDLE_SECS, rpc.REQUEST_SECS = args.idle_secs, args.request_secs
+    server = RPCServer(args.secret, "test-server")
     for function in (echo, touch, touches, refuse, crash, sleep):
         server.register(function)
-    server.serve("127.0.0.1", 0)
-    print(server.port, flush=True)
+    if args.wsgi:
+        from gevent import pywsgi
+
+        listener = pywsgi.WSGIServer(("127.0.0.1", 0), server.wsgi_application, log=None)
+        listener.start()
+        port = listener.server_port
+    else:
+        listener = server.serve("127.0.0.1", 0)
+        port = server.port
+    print(port, flush=True)
     gevent.get_hub().threadpool.spawn(sys.stdin.read).get()
-    server.stop()
+    listener.stop()
 
 
 main()

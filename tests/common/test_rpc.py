@@ -1,7 +1,9 @@
 """Signed XML-RPC: what a genuine peer gets, and what everything else gets."""
 
+import contextlib
 import http.client
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -10,21 +12,36 @@ import xmlrpc.client
 
 import pytest
 
-from stechec.common import rpc
+from stechec.common import httpwire, rpc
 from stechec.common.rpc import RPCClient
 
 SECRET = "rpc-test-secret"
 
 
+@contextlib.contextmanager
+def rpc_server_process(*options):
+    """The port of an rpc_test_server.py process started with `options`."""
+    process = subprocess.Popen(
+        [sys.executable, os.path.join(os.path.dirname(__file__), "rpc_test_server.py"), SECRET,
+         *options], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        yield int(process.stdout.readline())
+    finally:
+        process.stdin.close()
+        process.wait(timeout=30)
+
+
 @pytest.fixture(scope="module")
 def server():
-    process = subprocess.Popen(
-        [sys.executable, os.path.join(os.path.dirname(__file__), "rpc_test_server.py"), SECRET],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    port = int(process.stdout.readline())
-    yield port
-    process.stdin.close()
-    process.wait(timeout=30)
+    with rpc_server_process() as port:
+        yield port
+
+
+@pytest.fixture(scope="module")
+def impatient_server():
+    """Closes a connection idle for half a second, or a request not received within one."""
+    with rpc_server_process("--idle-secs", "0.5", "--request-secs", "1") as port:
+        yield port
 
 
 @pytest.fixture
@@ -54,11 +71,20 @@ def test_a_signed_call_carries_nested_values_and_none(client):
 
 def test_calls_reuse_their_connection_and_set_tcp_nodelay(client):
     client.echo(1)
-    proxy = client._idle[-1]
-    connection = proxy("transport")._connection[1]
+    connection = client._idle[-1]
     client.echo(2)
-    assert client._idle[-1]("transport")._connection[1] is connection
-    assert connection.sock.getsockopt(6, 1) == 1  # IPPROTO_TCP, TCP_NODELAY
+    assert client._idle == [connection]
+    assert connection.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced(impatient_server):
+    client = RPCClient(rpc.server_url("127.0.0.1", impatient_server), SECRET, timeout=30)
+    assert client.touch("before the pause") == 1
+    stale = client._idle[-1]
+    time.sleep(1.5)
+    assert client.touch("after the pause") == 2
+    assert client._idle and client._idle[-1] is not stale
+    assert client.touches() == ["before the pause", "after the pause"]
 
 
 def test_a_slow_call_does_not_hold_up_another(client, server):
@@ -194,3 +220,70 @@ def test_a_crash_in_a_method_is_an_internal_fault_and_the_server_goes_on(client)
 def test_an_unreachable_peer_raises_oserror():
     with pytest.raises(OSError):
         RPCClient("http://127.0.0.1:9/", SECRET, timeout=5).echo(1)
+
+
+def exchange(port, data):
+    """Send raw bytes on a new connection; everything the server sent until it closed it."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(data)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    return received
+
+
+@pytest.mark.parametrize("request_head, status, says", [
+    (b"POST /\r\n\r\n", 400, b"malformed request line"),
+    (b"POST / HTTP/2.0\r\n\r\n", 400, b"malformed request line"),
+    (b"POST / HTTP/1.1\r\nno colon here\r\n\r\n", 400, b"malformed header line"),
+    (b"POST / HTTP/1.1\r\nContent-Length: +5\r\n\r\n", 400, b"malformed Content-Length"),
+    (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 411, b"chunked"),
+    (b"POST / HTTP/1.1\r\nX-Long: " + b"a" * 10000 + b"\r\n\r\n", 431, b"longer than"),
+    (b"POST / HTTP/1.1\r\n" + b"X-Many: 1\r\n" * 100 + b"\r\n", 431, b"headers"),
+])
+def test_malformed_http_gets_one_status_naming_the_problem_and_is_closed(
+        client, server, request_head, status, says):
+    answer = exchange(server, request_head)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 %d " % status)
+    assert b"Connection: close" in head and says in body
+    assert client.echo("still serving") == "still serving"
+
+
+def test_pipelined_requests_are_answered_in_order_on_one_connection(client, server):
+    requests = b""
+    for tag in ("first", "second"):
+        body = request_body("echo", tag)
+        headers = rpc.signature_headers(SECRET, body) + [("Content-Type", "text/xml")]
+        requests += httpwire.message("POST / HTTP/1.1", headers, body)
+    requests += b"POST / HTTP/1.1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+    answers = exchange(server, requests)
+    assert answers.count(b"HTTP/1.1 200 OK") == 2 and answers.count(b"HTTP/1.1 401") == 1
+    assert answers.index(b"first") < answers.index(b"second")
+
+
+def test_an_http_1_0_request_is_answered_then_its_connection_closed(server):
+    body = request_body("echo", "old client")
+    headers = rpc.signature_headers(SECRET, body)
+    answer = exchange(server, httpwire.message("POST / HTTP/1.0", headers, body))
+    assert answer.startswith(b"HTTP/1.1 200 OK") and b"old client" in answer
+
+
+def test_a_stalled_request_is_cut_off_and_the_server_goes_on(impatient_server):
+    started = time.monotonic()
+    assert exchange(impatient_server, b"POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\nabc") \
+        == b""
+    assert time.monotonic() - started < 20
+    client = RPCClient(rpc.server_url("127.0.0.1", impatient_server), SECRET, timeout=30)
+    assert client.echo("still serving") == "still serving"
+
+
+def test_the_wsgi_form_answers_as_the_server_does():
+    with rpc_server_process("--wsgi") as port:
+        client = RPCClient(rpc.server_url("127.0.0.1", port), SECRET, timeout=30)
+        assert client.echo({"a": [1, None]}) == {"a": [1, None]}
+        assert post(port, request_body("touch", "unsigned"), {}) == (401, b"unsigned request\n")
+        with pytest.raises(xmlrpc.client.Fault) as raised:
+            client.refuse("no")
+        assert raised.value.faultString == "no"
+        assert client.touches() == []

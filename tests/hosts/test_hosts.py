@@ -1,13 +1,16 @@
 """Workers on hosts of their own: matches run on each; a worker cut off the network
-is declared dead, its match is redone elsewhere and counted once, and the
-worker comes back when its link does."""
+is declared dead, its match is redone elsewhere and counted once (its files
+too: the late first attempt's never replace them), and the worker comes back
+when its link does."""
 
 import os
 
 from django.contrib.auth.models import User
 
+from stechec.common import paths
 from stechec.common.rpc import RPCClient
 from stechec.local.contest_data import queue_champion, wait_compiled
+from stechec.local.invariants import log_scores
 from stechec.local.seed import samples_dir
 from stechec.www.contest.models import Match, MatchPlayer
 from tests.conftest import wait_for
@@ -91,6 +94,10 @@ def test_workers_on_two_hosts_survive_one_cut_off(spread_cluster):
     assert match.finished_at == finished_at
     assert scores(match) == redone
     assert log(cluster, "master-node.log").count(f"match {match.id} attempt 2: done") == 1
+    # The files are the second attempt's; the first attempt's went when it was dropped.
+    directory = paths.match_dir(cluster.shared_dir, cluster.game, match.id)
+    wait_for(lambda: os.listdir(directory) == ["attempt-2"], "the first attempt's files to go")
+    assert sorted(log_scores(paths.published(directory)).items()) == redone
 
     # The returned worker takes work again.
     again = [Match.launch(quick, author=player) for _ in range(4)]

@@ -86,7 +86,7 @@ def compiled(champion, attempt=1, status="ready"):
             "result": {"status": status, "language": "c", "log": "", "reason": ""}}
 
 
-def test_task_results_applies_each_once_and_drops_stale_ones(pending_tasks):
+def test_task_results_applies_each_once_and_drops_stale_ones(pending_tasks, cluster):
     [first, second], match, worker, client = pending_tasks
 
     outcomes = client.task_results(worker, [
@@ -102,6 +102,12 @@ def test_task_results_applies_each_once_and_drops_stale_ones(pending_tasks):
     assert match.status == Match.Status.DONE
     assert all(mp.score == mp.id for mp in MatchPlayer.objects.filter(match=match))
     assert client.task_results(worker, [compiled(second)]) == [True]
+    # The same results again (their answer was lost): true, applied once.
+    assert client.task_results(worker, [compiled(first), compiled(second)]) == [True, True]
+    logs = cluster.master.logs()
+    for champion in (first, second):
+        assert logs.count(f"champion {champion.id} attempt 1: ready from") == 1
+        assert logs.count(f"champion {champion.id} attempt 1: already applied") == 1
 
 
 def test_task_results_refuses_a_malformed_list_whole_and_a_wrong_match_alone(pending_tasks):

@@ -72,6 +72,8 @@ def test_forged_unsigned_stale_and_replayed_requests_change_nothing(running_matc
 
 
 def test_a_burst_of_duplicate_results_is_applied_once(running_match):
+    """Copies of the applied result (a worker whose answer was lost sends it again) are
+    answered true, as the first was, and change nothing."""
     match, worker, master, _ = running_match
     result = match_result(match)
 
@@ -81,11 +83,15 @@ def test_a_burst_of_duplicate_results_is_applied_once(running_match):
     with concurrent.futures.ThreadPoolExecutor(max_workers=20) as pool:
         outcomes = list(pool.map(send, range(20)))
 
-    assert outcomes.count(True) == 1 and outcomes.count(False) == 19
+    assert outcomes == [True] * 20
     match.refresh_from_db()
     assert match.status == Match.Status.DONE
     assert all(mp.score == mp.id for mp in MatchPlayer.objects.filter(match=match))
-    assert master.logs().count(f"result from 127.0.0.1:{worker[1]} dropped") == 19
+    logs = master.logs()
+    assert logs.count(f"match {match.id} attempt 1: done from 127.0.0.1:{worker[1]}") == 1
+    assert logs.count(f"match {match.id} attempt 1: already applied; the same result again "
+                      f"from 127.0.0.1:{worker[1]}") == 19
+    assert "dropped" not in logs
 
 
 def test_stale_unknown_finished_and_malformed_results_are_dropped(running_match):
@@ -103,8 +109,29 @@ def test_stale_unknown_finished_and_malformed_results_are_dropped(running_match)
     assert_untouched(match)
 
     assert client.match_done(worker, match.id, 1, match_result(match)) is True
+    # Another result for the applied attempt is not a copy of it: dropped.
     assert client.match_done(worker, match.id, 1, match_result(match, 100)) is False
+    assert client.match_done(worker, match.id, 1, dict(
+        match_result(match), status="failed", reason="crashed")) is False
     assert all(mp.score == mp.id for mp in MatchPlayer.objects.filter(match=match))
+    assert master.logs().count(f"match {match.id} attempt 1: done from") == 1
+
+
+def test_a_failed_match_sent_again_is_answered_true(running_match):
+    match, worker, master, _ = running_match
+    client = RPCClient(master.url, SECRET)
+    failed = dict(match_result(match), status="failed", reason="the game server crashed")
+    failed["players"][0]["score"] = None
+
+    assert client.match_done(worker, match.id, 1, failed) is True
+    assert client.match_done(worker, match.id, 1, failed) is True
+    assert client.match_done(worker, match.id, 1, dict(failed, reason="another")) is False
+    match.refresh_from_db()
+    assert (match.status, match.failure_reason) == (Match.Status.FAILED,
+                                                    "the game server crashed")
+    logs = master.logs()
+    assert logs.count(f"match {match.id} attempt 1: failed from") == 1
+    assert logs.count(f"match {match.id} attempt 1: already applied") == 1
 
 
 def test_platform_failures_are_retried_and_champion_errors_are_final(cluster, player):

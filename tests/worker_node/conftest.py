@@ -12,6 +12,7 @@ import io
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -41,13 +42,14 @@ class StandInMaster:
     def __init__(self, tmp_path):
         self.record = tmp_path / "master-calls.jsonl"
         self.record.touch()
+        self.answers = tmp_path / "master-answers.json"
         self.port = None
         self.proc = None
 
     def start(self, port=0):
         self.proc = subprocess.Popen(
             [sys.executable, str(HERE / "standin_master.py"), str(port), SECRET,
-             str(self.record)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+             str(self.record), str(self.answers)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         assert line.strip().isdigit(), "the stand-in master did not start"
         self.port = int(line)
@@ -63,21 +65,31 @@ class StandInMaster:
         return [tuple(json.loads(line)) for line in
                 self.record.read_text().splitlines() if line.endswith("]")]
 
+    def answer(self, method, task_id, attempt, value):
+        """Answer `value` to `method` for that task's attempt (false: a dropped result)."""
+        answers = json.loads(self.answers.read_text()) if self.answers.exists() else {}
+        answers[f"{method} {task_id} {attempt}"] = value
+        temporary = self.answers.with_suffix(".tmp")
+        temporary.write_text(json.dumps(answers))
+        temporary.replace(self.answers)
+
     def calls_of(self, method):
         return [args for name, args in list(self.calls) if name == method]
 
-    def result_for(self, method, task_id):
-        """Wait for the result of `method` about task `task_id`; return its payload."""
+    def result_for(self, method, task_id, attempt=None):
+        """Wait for the result of `method` about task `task_id` (that attempt's, when given);
+        return its payload."""
         def find():
-            found = [args for args in self.calls_of(method) if args[1] == task_id]
+            found = [args for args in self.calls_of(method) if args[1] == task_id
+                     and attempt in (None, args[2])]
             return found[-1][3] if found else None
         return wait_for(find, f"{method} for task {task_id}")
 
 
 class WorkerProcess:
-    """A worker-node daemon run as a real subprocess."""
+    """A worker-node daemon run as a real subprocess (`name` tells its files from another's)."""
 
-    def __init__(self, tmp_path, master, overrides):
+    def __init__(self, tmp_path, master, overrides, name=""):
         self.tmp_path = tmp_path
         self.master = master
         self.contest = tmp_path / "contest"
@@ -106,26 +118,44 @@ class WorkerProcess:
         }
         _merge(config, overrides)
         self.config = config
-        self.config_path = tmp_path / "worker-node.yml"
+        self.config_path = tmp_path / f"worker-node{name}.yml"
         self.config_path.write_text(yaml.safe_dump(config))
-        self.log_path = tmp_path / "worker.log"
+        self.log_path = tmp_path / f"worker{name}.log"
         self.proc = None
         self.port = None
         self.rpc = None
 
     def start(self):
-        seen = len(self.master.calls_of("heartbeat"))
+        """Start the worker; return its first heartbeat's arguments when the master is the
+        stand-in (another master, or a relay in front of one, records no calls)."""
+        records = getattr(self.master, "calls_of", None)
+        seen = len(records("heartbeat")) if records else 0
+        logged = self.log_path.stat().st_size if self.log_path.exists() else 0
         env = dict(os.environ, STECHEC_SYSLOG_SOCKET=str(self.tmp_path / "no-syslog"))
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "stechec.worker_node.main", "-c", str(self.config_path),
                  "-l", "-v"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        first = wait_for(lambda: next((args for args in self.master.calls_of("heartbeat")[seen:]
-                                       if args[1]), None) or self._check_alive(),
-                         "the worker's first heartbeat")
-        self.port = first[0][1]
-        self.rpc = RPCClient(server_url("127.0.0.1", self.port), SECRET, timeout=30)
+        if records is None:
+            first = None
+            log = wait_for(lambda: self._logged_since(logged, "registered with the master") or
+                           self._check_alive(), "the worker's first heartbeat")
+            self.port = int(re.search(r" listening on \S+:(\d+) ", log).group(1))
+        else:
+            first = wait_for(lambda: next((args for args in records("heartbeat")[seen:]
+                                           if args[1]), None) or self._check_alive(),
+                             "the worker's first heartbeat")
+            self.port = first[0][1]
+        self.rpc = RPCClient(server_url("127.0.0.1", self.port),
+                             self.config["master"]["shared_secret"], timeout=30)
         return first
+
+    def _logged_since(self, offset, words):
+        """The log written since `offset` when it holds `words`."""
+        with open(self.log_path, "rb") as f:
+            f.seek(offset)
+            text = f.read().decode(errors="replace")
+        return text if words in text else None
 
     def _check_alive(self):
         if self.proc.poll() is not None:
@@ -151,12 +181,21 @@ class WorkerProcess:
         return self.log_path.read_text(errors="replace")
 
     def champion_dir(self, user, champion_id):
+        """Where the site puts the champion's sources."""
         return Path(paths.champion_dir(str(self.contest), self.config["contest"]["game"], user,
                                        champion_id))
 
-    def match_dir(self, match_id):
+    def champion_outputs(self, user, champion_id):
+        """Where its compilation log and build are (its newest published attempt)."""
+        return Path(paths.published(str(self.champion_dir(user, champion_id))))
+
+    def match_task_dir(self, match_id):
         return Path(paths.match_dir(str(self.contest), self.config["contest"]["game"],
                                     match_id))
+
+    def match_dir(self, match_id):
+        """Where the match's logs, dump and replay are (its newest published attempt)."""
+        return Path(paths.published(str(self.match_task_dir(match_id))))
 
     def upload(self, user, champion_id, files):
         """Write champion.tgz holding `files` ({name: text or bytes}) where the site would."""
@@ -171,7 +210,7 @@ class WorkerProcess:
             self.upload(user, champion_id, files)
         task = {"champion_id": champion_id, "attempt": attempt, "user": user, "slots": 1}
         assert self.rpc.compile_champion(task) is True
-        return self.master.result_for("compilation_result", champion_id)
+        return self.master.result_for("compilation_result", champion_id, attempt)
 
     def sandbox_processes(self):
         """Processes still running as one of this worker's sandbox user ids."""
@@ -239,8 +278,8 @@ def start_worker(tmp_path, master):
     """start_worker(**overrides) -> a started WorkerProcess; stopped at the end of the test."""
     started = []
 
-    def start(**overrides):
-        worker = WorkerProcess(tmp_path, master, overrides)
+    def start(name="", **overrides):
+        worker = WorkerProcess(tmp_path, master, overrides, name)
         worker.start()
         started.append(worker)
         return worker

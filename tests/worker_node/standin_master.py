@@ -1,11 +1,15 @@
 """TEST STAND-IN for the master node: its RPC methods, recording every call.
 
-Run as `python standin_master.py PORT SECRET RECORD_FILE`: serves signed
-XML-RPC (stechec.common.rpc under gevent) on 127.0.0.1:PORT (0: any free
-port, printed on stdout), answers true to `heartbeat`,
-`compilation_result` and `match_done`, and appends each call to
-RECORD_FILE as a JSON line `[method, args]`. A separate process, so that
-stopping it closes its connections the way a master that exits does.
+Run as `python standin_master.py PORT SECRET RECORD_FILE ANSWERS_FILE`:
+serves signed XML-RPC (stechec.common.rpc under gevent) on 127.0.0.1:PORT
+(0: any free port, printed on stdout), answers `heartbeat`,
+`compilation_result` and `match_done`, and appends each call to RECORD_FILE
+as a JSON line `[method, args]`. Results get true, or what ANSWERS_FILE (a
+JSON object, read at each call when it exists) says for
+"<method> <task id> <attempt>": false for a result the real master would
+drop. It has no `task_results`, as a master from before that method. A
+separate process, so that stopping it closes its connections the way a
+master that exits does.
 """
 
 from gevent import monkey
@@ -13,6 +17,7 @@ from gevent import monkey
 monkey.patch_all()
 
 import json  # noqa: E402
+import os  # noqa: E402
 import sys  # noqa: E402
 
 import gevent  # noqa: E402
@@ -21,20 +26,23 @@ from stechec.common.rpc import RPCServer  # noqa: E402
 
 
 def main():
-    port, secret, record = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    port, secret, record, answers = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
     server = RPCServer(secret, "stand-in master")
     for name in ("heartbeat", "compilation_result", "match_done"):
-        server.register(_recorder(name, record), name)
+        server.register(_recorder(name, record, answers), name)
     server.serve("127.0.0.1", port)
     print(server.port, flush=True)
     gevent.wait()
 
 
-def _recorder(name, record):
+def _recorder(name, record, answers):
     def record_call(*args):
         with open(record, "a") as f:
             f.write(json.dumps([name, args]) + "\n")
-        return True
+        if name == "heartbeat" or not os.path.exists(answers):
+            return True
+        with open(answers) as f:
+            return json.load(f).get(f"{name} {args[1]} {args[2]}", True)
     return record_call
 
 

@@ -27,7 +27,7 @@ def worker(start_worker):
 
 
 def _compiled_members(worker, user, champion_id):
-    path = worker.champion_dir(user, champion_id) / paths.CHAMPION_COMPILED
+    path = worker.champion_outputs(user, champion_id) / paths.CHAMPION_COMPILED
     with tarfile.open(path, "r:gz") as tar:
         return {os.path.normpath(name) for name in tar.getnames()}
 
@@ -43,20 +43,21 @@ def test_compile_success_and_failure_per_language(worker, language):
     assert result["language"] == language
     assert result["reason"] == ""
     champion_dir = worker.champion_dir("alice", 1)
-    log = (champion_dir / paths.COMPILATION_LOG).read_text()
+    assert worker.champion_outputs("alice", 1) == champion_dir / "attempt-1"
+    log = (champion_dir / "attempt-1" / paths.COMPILATION_LOG).read_text()
     assert log == result["log"]
     assert "Compilation succeeded." in log
     assert "champion" in _compiled_members(worker, "alice", 1)
-    assert not [p for p in champion_dir.iterdir() if ".tmp-" in p.name]
+    assert sorted(p.name for p in champion_dir.iterdir()) == ["attempt-1", "champion.tgz"]
 
     result = worker.compile("alice", 2, bad)
     assert result["status"] == "error", result
     assert result["language"] == language
     assert result["reason"].startswith("compilation failed: exited with status")
-    log = (worker.champion_dir("alice", 2) / paths.COMPILATION_LOG).read_text()
+    log = (worker.champion_outputs("alice", 2) / paths.COMPILATION_LOG).read_text()
     assert word in log
     assert "Compilation failed" in log
-    assert not (worker.champion_dir("alice", 2) / paths.CHAMPION_COMPILED).exists()
+    assert not (worker.champion_outputs("alice", 2) / paths.CHAMPION_COMPILED).exists()
     worker.wait_idle()
 
 
@@ -81,7 +82,7 @@ def test_language_from_lang_file_and_refusals(worker):
     # C++ champions may carry C files.
     result = worker.compile("bob", 5, {"main.cc": CPP_CHAMPION, "util.c": "int util;"})
     assert (result["status"], result["language"]) == ("ready", "cpp"), result
-    assert (worker.champion_dir("bob", 2) / paths.COMPILATION_LOG).exists()
+    assert (worker.champion_outputs("bob", 2) / paths.COMPILATION_LOG).exists()
 
 
 def test_missing_sources_are_a_platform_failure(worker):
@@ -150,8 +151,8 @@ def test_hostile_archive_is_refused(worker, bomb, kind):
     assert result["status"] == "error", result
     assert result["reason"].startswith("the champion was refused: ")
     assert words in result["reason"]
-    assert words in (directory / paths.COMPILATION_LOG).read_text()
-    assert not (directory / paths.CHAMPION_COMPILED).exists()
+    assert words in (worker.champion_outputs("mallory", 1) / paths.COMPILATION_LOG).read_text()
+    assert not (worker.champion_outputs("mallory", 1) / paths.CHAMPION_COMPILED).exists()
     assert not list(worker.work.glob("*/champion/*")), "nothing may stay unpacked"
     # The worker goes on serving.
     assert worker.compile("alice", 2, {"prologin.c": C_CHAMPION})["status"] == "ready"

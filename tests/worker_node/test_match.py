@@ -51,7 +51,8 @@ def test_whole_match(worker, master):
     assert "client 12 connected" in result["server_log"]
 
     directory = worker.match_dir(1042)
-    assert directory == worker.contest / "testgame" / "matches" / "001" / "042"
+    assert directory == worker.contest / "testgame" / "matches" / "001" / "042" / "attempt-1"
+    assert [p.name for p in directory.parent.iterdir()] == ["attempt-1"]
     assert "player: 12" in (directory / paths.SERVER_LOG).read_text()
     assert (directory / paths.player_log_name(11, 1)).read_text() == players[11]["log"]
     assert (directory / paths.player_log_name(12, 2)).exists()

@@ -125,7 +125,7 @@ def test_result_given_up_after_the_retry_time(start_worker, master):
     wait_for(lambda: "champion 1 attempt 1: result lost" in worker.log(),
              "the worker to give the result up")
     # The compilation itself is in the shared directory; the task is forgotten.
-    assert (worker.champion_dir("alice", 1) / "champion-compiled.tar.gz").exists()
+    assert (worker.champion_outputs("alice", 1) / "champion-compiled.tar.gz").exists()
     assert worker.rpc.status()["running"] == []
     assert worker.rpc.status()["free_slots"] == 4
 

@@ -172,7 +172,8 @@ def test_detail_refreshes_while_waiting_and_shows_the_log_to_its_author(alice_cl
     assert "waiting for compilation" in waiting
 
     Champion.objects.filter(pk=champion.pk).update(status=Champion.Status.ERROR)
-    write_file(champion_file(site, champion, paths.COMPILATION_LOG), "error: missing ';'\n")
+    write_file(champion_file(site, champion, f"attempt-1/{paths.COMPILATION_LOG}"),
+               "error: missing ';'\n")
     failed = text(alice_client.get(reverse("champion-detail", args=[champion.pk])))
     assert 'http-equiv="refresh"' not in failed
     assert "error: missing ';'" in failed
@@ -180,7 +181,10 @@ def test_detail_refreshes_while_waiting_and_shows_the_log_to_its_author(alice_cl
 
 def test_the_log_and_sources_are_for_the_author_and_staff_only(client, alice, bob, staff, site):
     champion = ready_champion(alice)
-    write_file(champion_file(site, champion, paths.COMPILATION_LOG), "compiled fine\n")
+    write_file(champion_file(site, champion, f"attempt-3/{paths.COMPILATION_LOG}"),
+               "compiled fine\n")
+    write_file(champion_file(site, champion, f"attempt-2/{paths.COMPILATION_LOG}"),
+               "an older compilation\n")
     write_file(champion_file(site, champion, paths.CHAMPION_SOURCES), b"tgz bytes")
     detail = reverse("champion-detail", args=[champion.pk])
     log = reverse("champion-log", args=[champion.pk])

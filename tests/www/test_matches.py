@@ -143,12 +143,13 @@ def test_detail_shows_scores_timeouts_and_exit_statuses(alice_client, alice, bob
 
 
 def _outputs(site, match):
+    """The outputs a worker publishes for attempt 1."""
     first, second = match.players.all()
-    write_file(match_file(site, match, paths.SERVER_LOG), "server says hi\n")
-    write_file(match_file(site, match, first.log_name()), "first player log\n")
-    write_file(match_file(site, match, second.log_name()), "second player log\n")
-    write_file(match_file(site, match, paths.DUMP), tictactoe_dump([first.pk, second.pk]))
-    write_file(match_file(site, match, paths.REPLAY), b"replay bytes")
+    published = {paths.SERVER_LOG: "server says hi\n", first.log_name(): "first player log\n",
+                 second.log_name(): "second player log\n",
+                 paths.DUMP: tictactoe_dump([first.pk, second.pk]), paths.REPLAY: b"replay bytes"}
+    for name, data in published.items():
+        write_file(match_file(site, match, f"attempt-1/{name}"), data)
     return first, second
 
 
@@ -189,6 +190,20 @@ def test_each_output_is_checked_for_permission(client, alice, bob, staff, site):
     other = finished_match(alice, [mine, mine])
     foreign = reverse("match-player-log", args=[other.pk, first.pk])
     assert client.get(foreign).status_code == 404
+
+
+def test_outputs_are_the_newest_published_attempts(alice_client, alice, bob, site):
+    """The applied attempt's (the newest published), not an older one's nor one being
+    written; the files of the layout from before attempts where none is published."""
+    match = finished_match(alice, [ready_champion(alice, "mine"), ready_champion(bob, "theirs")])
+    server_log = reverse("match-server-log", args=[match.pk])
+    write_file(match_file(site, match, paths.SERVER_LOG), "from before attempts\n")
+    assert body(alice_client.get(server_log)) == b"from before attempts\n"
+
+    for entry, words in (("attempt-2", "applied"), ("attempt-1", "stale"),
+                         (".attempt-3.staging", "half written")):
+        write_file(match_file(site, match, f"{entry}/{paths.SERVER_LOG}"), f"{words}\n")
+    assert body(alice_client.get(server_log)) == b"applied\n"
 
 
 def test_the_tictactoe_replay_is_shown_turn_by_turn(alice_client, alice, bob, site):

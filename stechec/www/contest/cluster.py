@@ -1,6 +1,5 @@
 """The cluster status page's data: the master's `status()` (shape in docs/rpc.md)."""
 
-import http.client
 import logging
 import threading
 import time
@@ -46,7 +45,7 @@ def master_status():
         hint = " (is shared_secret the same as the master's?)" if e.errcode == 401 else ""
         raise MasterUnavailable(f"The master node answered HTTP {e.errcode} {e.errmsg}"
                                 f"{hint}.") from None
-    except (OSError, http.client.HTTPException, xmlrpc.client.ResponseError,
+    except (OSError, xmlrpc.client.ResponseError,
             xml.parsers.expat.ExpatError) as e:
         logger.warning("cluster status: master at %s unreachable: %s", url, e)
         raise MasterUnavailable(f"The master node at {master['host']}:{master['port']} cannot "

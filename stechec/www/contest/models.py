@@ -25,6 +25,14 @@ def notify_master():
             cursor.execute(f"NOTIFY {NOTIFY_CHANNEL}")
 
 
+def retry_state(attempt, reason, *, max_tries):
+    """(status, failure_reason) of a task whose attempt `attempt` failed for the platform's
+    reasons: back to `new`, or `failed` past `max_tries`."""
+    if attempt >= max_tries:
+        return "failed", f"gave up after {attempt} attempts; last: {reason}"
+    return "new", reason
+
+
 def retry_or_fail(model, pk, attempt, reason, *, max_tries, **fields):
     """Put attempt `attempt` of a pending task back to `new`, or `failed` past `max_tries`.
 
@@ -33,11 +41,8 @@ def retry_or_fail(model, pk, attempt, reason, *, max_tries, **fields):
     Conditional on the attempt still being the current one, so a late or
     repeated call changes nothing; true when it changed the row.
     """
-    if attempt >= max_tries:
-        fields.update(status="failed",
-                      failure_reason=f"gave up after {attempt} attempts; last: {reason}")
-    else:
-        fields.update(status="new", failure_reason=reason)
+    status, failure_reason = retry_state(attempt, reason, max_tries=max_tries)
+    fields.update(status=status, failure_reason=failure_reason)
     return model.objects.filter(pk=pk, status="pending", attempts=attempt).update(**fields) == 1
 
 
@@ -124,6 +129,10 @@ class Champion(models.Model):
     def directory(self, root, game):
         return paths.champion_dir(root, game, self.author.username, self.id)
 
+    def outputs_directory(self, root, game):
+        """Where its compilation log and build are: its newest published attempt's."""
+        return paths.published(self.directory(root, game))
+
     @classmethod
     def queue_for_compilation(cls, **fields):
         """Create a `new` champion and tell the master, inside the caller's transaction."""
@@ -185,6 +194,19 @@ class Champion(models.Model):
             cls.objects.filter(pk__in=champion_ids).update(status=status, language=language,
                                                            failure_reason="")
         return outcomes
+
+    @classmethod
+    def result_applied(cls, champion_id, attempt, result, *, max_tries):
+        """Whether this `compilation_result` is the one already applied: the champion is as
+        applying it made it, and no attempt came since. The master then answers a worker
+        that sends it again (its acknowledgement was lost) true, applying nothing."""
+        row = cls.objects.filter(pk=champion_id, attempts=attempt).values_list(
+            "status", "failure_reason", "language").first()
+        if row is None:
+            return False
+        if result["status"] == "failed":
+            return row[:2] == retry_state(attempt, result["reason"], max_tries=max_tries)
+        return row == (result["status"], "", result["language"])
 
 
 class Map(models.Model):
@@ -393,6 +415,11 @@ class Match(models.Model):
     def directory(self, root, game):
         return paths.match_dir(root, game, self.id)
 
+    def outputs_directory(self, root, game):
+        """Where its logs, dump and replay are: its newest published attempt's, which is the
+        applied one once the match is finished."""
+        return paths.published(self.directory(root, game))
+
     @classmethod
     def apply_result(cls, match_id, attempt, result, *, max_tries):
         """Record a worker's `match_done` (docs/rpc.md) for the master node.
@@ -440,6 +467,31 @@ class Match(models.Model):
             if tournament_id is not None:
                 tournaments.add_points(tournament_id, players)
         return True
+
+    @classmethod
+    def result_applied(cls, match_id, attempt, result, *, max_tries):
+        """Whether this `match_done` is the one already applied: the match (status, reason,
+        every reported player's outcome) is as applying it made it, and no attempt came
+        since. The master then answers a worker that sends it again true, applying nothing."""
+        retried = result["status"] == "failed" and result["retryable"]
+        if retried:
+            expected = retry_state(attempt, result["reason"], max_tries=max_tries)
+        elif result["status"] == "done":
+            expected = (cls.Status.DONE, "")
+        else:
+            expected = (cls.Status.FAILED, result["reason"])
+        row = cls.objects.filter(pk=match_id, attempts=attempt).values_list(
+            "status", "failure_reason").first()
+        if row != expected:
+            return False
+        if retried:
+            # Putting a match back in the queue writes no player's outcome.
+            return True
+        stored = {pk: outcome for pk, *outcome in MatchPlayer.objects.filter(
+            match_id=match_id).values_list("id", "score", "nb_timeout", "exit_status")}
+        return all(stored.get(p["matchplayer_id"]) == [p["score"], p["nb_timeout"],
+                                                         p["exit_status"]]
+                   for p in result["players"])
 
 
 class MatchPlayer(models.Model):

@@ -36,9 +36,9 @@ def _private_champion(request, pk):
     return champion
 
 
-def _directory(champion):
+def _outputs(champion):
     root, game = conf.shared_root()
-    return champion.directory(root, game)
+    return champion.outputs_directory(root, game)
 
 
 @login_required
@@ -56,7 +56,7 @@ def champion_detail(request, pk):
     private = champion.can_read_private(request.user)
     log = None
     if private and not champion.in_progress:
-        log = files.read_tail(f"{_directory(champion)}/{paths.COMPILATION_LOG}")
+        log = files.read_tail(f"{_outputs(champion)}/{paths.COMPILATION_LOG}")
     recent = with_players(with_champion(match_rows(), champion.pk)[:RECENT_MATCHES])
     return render(request, "stechec/champion_detail.html", {
         "champion": champion, "private": private, "log": log,
@@ -90,13 +90,14 @@ def champion_new(request):
 @login_required
 def champion_log(request, pk):
     champion = _private_champion(request, pk)
-    return files.text(f"{_directory(champion)}/{paths.COMPILATION_LOG}", paths.COMPILATION_LOG)
+    return files.text(f"{_outputs(champion)}/{paths.COMPILATION_LOG}", paths.COMPILATION_LOG)
 
 
 @login_required
 def champion_sources(request, pk):
     champion = _private_champion(request, pk)
-    return files.download(f"{_directory(champion)}/{paths.CHAMPION_SOURCES}",
+    root, game = conf.shared_root()
+    return files.download(f"{champion.directory(root, game)}/{paths.CHAMPION_SOURCES}",
                           f"champion-{champion.pk}.tgz", "application/gzip")
 
 

@@ -129,9 +129,9 @@ def _match(pk):
                              .prefetch_related(Prefetch("players", queryset=players)), pk=pk)
 
 
-def _directory(match):
+def _outputs(match):
     root, game = conf.shared_root()
-    return match.directory(root, game)
+    return match.outputs_directory(root, game)
 
 
 def _match_with_outputs(request, pk):
@@ -162,7 +162,7 @@ def _replay(match):
     """What the page's replay section shows: tictactoe states, or a message."""
     game = conf.contest()["game"]
     try:
-        dump = load_dump(f"{_directory(match)}/{paths.DUMP}")
+        dump = load_dump(f"{_outputs(match)}/{paths.DUMP}")
     except DumpUnreadable as e:
         return {"message": str(e)}
     states = tictactoe_states(dump)
@@ -178,7 +178,7 @@ def _replay(match):
 @login_required
 def match_server_log(request, pk):
     match = _match_with_outputs(request, pk)
-    return files.text(f"{_directory(match)}/{paths.SERVER_LOG}", paths.SERVER_LOG)
+    return files.text(f"{_outputs(match)}/{paths.SERVER_LOG}", paths.SERVER_LOG)
 
 
 @login_required
@@ -190,17 +190,17 @@ def match_player_log(request, pk, player_pk):
     if not player.can_read_log(request.user):
         raise PermissionDenied("Only the champion's author can see its log.")
     name = player.log_name()
-    return files.text(f"{_directory(match)}/{name}", name)
+    return files.text(f"{_outputs(match)}/{name}", name)
 
 
 @login_required
 def match_dump(request, pk):
     match = _match_with_outputs(request, pk)
-    return files.download(f"{_directory(match)}/{paths.DUMP}", f"match-{match.pk}-dump.json.gz",
+    return files.download(f"{_outputs(match)}/{paths.DUMP}", f"match-{match.pk}-dump.json.gz",
                           "application/gzip")
 
 
 @login_required
 def match_replay(request, pk):
     match = _match_with_outputs(request, pk)
-    return files.download(f"{_directory(match)}/{paths.REPLAY}", f"match-{match.pk}-replay")
+    return files.download(f"{_outputs(match)}/{paths.REPLAY}", f"match-{match.pk}-replay")
