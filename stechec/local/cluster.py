@@ -7,6 +7,7 @@ tools/run-local and the end-to-end tests both use it, so the tests run the
 cluster the way a newcomer does.
 """
 
+import compileall
 import json
 import os
 import secrets
@@ -18,8 +19,10 @@ import urllib.request
 
 import yaml
 
+import stechec
+from stechec import refgame
 from stechec.common import rpc, share
-from stechec.local.processes import Service, Supervisor
+from stechec.local.processes import READY_SECS, Service, Supervisor
 
 
 def free_port(host="127.0.0.1"):
@@ -50,6 +53,18 @@ def rpc_ready(url, secret):
         except OSError:
             return False
     return ready
+
+
+def compile_game_runtime():
+    """Write the bytecode of the bundled game runtime next to its sources, once.
+
+    Its servers and clients run in the sandbox, as users that cannot write the
+    source tree: without this (or when PYTHONDONTWRITEBYTECODE keeps everyone
+    else from writing it) each of them compiles the game's sources again as it
+    starts, three programs a match.
+    """
+    compileall.compile_file(stechec.__file__, quiet=1)
+    compileall.compile_dir(os.path.dirname(refgame.__file__), quiet=1)
 
 
 class LocalCluster:
@@ -173,20 +188,30 @@ class LocalCluster:
                        env=self.environment(), check=True, timeout=600)
 
     def start(self):
+        """Start every program, overlapping their start-ups; return once all answer.
+
+        The workers start once the master answers, so that their first
+        heartbeat finds it (rather than logging it unreachable).
+        """
+        compile_game_runtime()
         env = self.environment()
-        self.supervisor.start(Service(
+        website = Service(
             "website", [sys.executable, "-m", "gunicorn", "--config",
                         os.path.join(share.share_dir(), "gunicorn", "gunicorn.conf.py"),
                         "--bind", f"127.0.0.1:{self.site_port}", "--workers", "3",
                         "stechec.www.wsgi:application"],
-            self.path("logs", "website.log"), env=env, ready=http_ready(self.url)))
-        self.supervisor.start(Service(
+            self.path("logs", "website.log"), env=env, ready=http_ready(self.url))
+        master = Service(
             "master-node", [sys.executable, "-m", "stechec.master_node.main", "-l",
                             "-c", self.path("master-node.yml")],
             self.path("logs", "master-node.log"), env=env,
-            ready=rpc_ready(self.master_url, self.secret)))
-        for index in range(len(self.worker_ports)):
-            self.start_worker(index)
+            ready=rpc_ready(self.master_url, self.secret))
+        self.supervisor.launch(website, master)
+        master.wait_ready(READY_SECS)
+        workers = [self.worker_service(index) for index in range(len(self.worker_ports))]
+        self.supervisor.start(*workers)
+        self.workers.update(enumerate(workers))
+        website.wait_ready(READY_SECS)
 
     def worker_service(self, index):
         host = self.worker_hosts[index]

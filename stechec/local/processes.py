@@ -14,6 +14,9 @@ import time
 
 logger = logging.getLogger(__name__)
 
+# How long a program has to answer once started.
+READY_SECS = 60
+
 
 class ProcessFailed(Exception):
     """A program exited or did not become ready; the message quotes its log's end."""
@@ -97,11 +100,19 @@ class Supervisor:
     def __init__(self):
         self.services = []
 
-    def start(self, service, *, ready_timeout=60):
-        self.services.append(service)
-        service.start()
-        service.wait_ready(ready_timeout)
-        return service
+    def launch(self, *services):
+        """Start `services` without waiting for them (`Service.wait_ready` does)."""
+        for service in services:
+            self.services.append(service)
+            service.start()
+
+    def start(self, *services, ready_timeout=READY_SECS):
+        """Start `services` at once, so that their start-ups overlap, and wait until each
+        is ready; return the first."""
+        self.launch(*services)
+        for service in services:
+            service.wait_ready(ready_timeout)
+        return services[0]
 
     def failed(self):
         """The services that exited on their own."""

@@ -3,8 +3,9 @@
 One greenlet, when `ladder.enabled`. Every `dispatch.poll_secs` it tops the
 ladder up on a database greenlet: nothing while a match a player launched
 is waiting; otherwise the matches `contest.ladder.choose_matches` picks
-(placement games of new champions first, then the longest wait, opponents
-close in rating). Ratings move when the results come back, like any match.
+among each player's latest ready champion (placement games of new champions
+first, then the longest wait, opponents close in rating). Ratings move when
+the results come back, like any match.
 """
 
 import logging
@@ -58,8 +59,7 @@ class Ladder:
             return 0
         candidates = [
             ladder.Candidate(pk, mu, games, (rated_at or ts).timestamp())
-            for pk, mu, games, rated_at, ts in Champion.objects.visible()
-            .filter(status=Champion.Status.READY)
+            for pk, mu, games, rated_at, ts in Champion.objects.latest_ready()
             .values_list("pk", "rating_mu", "rated_games", "rated_at", "ts")]
         maps = list(Map.objects.filter(official=True).values_list("pk", flat=True))
         pairings = ladder.choose_matches(

@@ -4,7 +4,7 @@ import time
 
 from django.contrib.auth.models import User
 
-from stechec.www.contest.models import Champion, Match, Priority
+from stechec.www.contest.models import Champion, Match, MatchPlayer, Priority
 
 from .conftest import wait_for
 
@@ -68,3 +68,26 @@ def test_the_ladder_waits_while_a_player_match_waits(cluster, player):
              "match runs")
     assert [e["id"] for e in workers.events("received")][0] == waiting.id
     assert Match.objects.get(pk=waiting.pk).status == "pending"
+
+
+def test_the_ladder_plays_each_players_latest_ready_champion_only(cluster):
+    players = [User.objects.create_user(f"versions{i}") for i in range(4)]
+    older = [Champion.objects.create(name="v1", status=Champion.Status.READY, author=p)
+             for p in players]
+    latest = [Champion.objects.create(name="v2", status=Champion.Status.READY, author=p)
+              for p in players]
+    # Newer than the latest ready one, but not playable: neither takes its place.
+    for player in players:
+        Champion.objects.create(name="v3 broken", status=Champion.Status.ERROR, author=player)
+        Champion.objects.create(name="v3 deleted", status=Champion.Status.READY, author=player,
+                                deleted=True)
+    cluster.start_master(extra=LADDER)
+    cluster.start_workers("holding", slots=20, hold=True)
+    wait_for(lambda: len(ladder_in_flight()) >= 2, "2 ladder matches")
+    # The quota is 3, but the 4 latest champions are all busy: nothing else may play.
+    time.sleep(1.5)
+    matches = ladder_in_flight()
+    assert len(matches) == 2
+    seated = sorted(p.champion_id for m in matches for p in m.players.all())
+    assert seated == sorted(c.pk for c in latest)
+    assert not MatchPlayer.objects.filter(champion__in=older).exists()

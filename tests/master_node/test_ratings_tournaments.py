@@ -4,6 +4,7 @@ A real master-node process and simulated workers (score = match player id,
 so the later seat wins) run the matches; the database is then read back.
 """
 
+import concurrent.futures
 import itertools
 import random
 
@@ -170,6 +171,43 @@ def test_a_failed_round_waits_for_its_rerun(cluster):
     assert tournament.matches.count() == 4
     check_points_counted_once(tournament)
     assert Tournament.objects.get(pk=tournament.pk).waiting_reason == ""
+
+
+def test_a_result_delivered_many_times_at_once_counts_and_rates_once(cluster):
+    champions = ready_champions(2, prefix="repeated")
+    tournament = tournaments.create("repeated", "round_robin", [c.id for c in champions], [],
+                                    nb_players=2)
+    tournaments.launch(tournament)
+    master = cluster.start_master()
+    holding = cluster.start_workers("holding", slots=6, hold=True)
+    received = wait_for(lambda: len(holding.events("received")) == 2 and
+                        holding.events("received"), "both matches to be sent")
+    host, port = holding.names[0].split(":")
+
+    def deliver(event):
+        match = Match.objects.get(pk=event["id"])
+        result = {"status": "done", "reason": "", "retryable": False, "server_exit": 0,
+                  "server_log": "", "players": [
+                      {"matchplayer_id": p.id, "champion_id": p.champion_id,
+                       "score": 1 if p.champion_id == champions[0].id else 0,
+                       "nb_timeout": 0, "exit_status": 0, "log": ""}
+                      for p in match.players.all()]}
+        return RPCClient(master.url, SECRET, timeout=30).match_done(
+            [host, int(port), 6, 6], event["id"], event["attempt"], result)
+
+    # A worker retrying a result it thinks lost: 10 copies of each, all at once.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=20) as pool:
+        list(pool.map(deliver, received * 10))
+    for event in received:
+        assert master.logs().count(f"match {event['id']} attempt 1: done from") == 1
+    wait_for(lambda: Tournament.objects.get(pk=tournament.pk).status == "done",
+             "the tournament to finish")
+    points = dict(TournamentPlayer.objects.filter(tournament=tournament)
+                  .values_list("champion_id", "score"))
+    assert points == {champions[0].id: 4, champions[1].id: 0}
+    check_points_counted_once(tournament)
+    assert sorted(Match.objects.values_list("rated_seq", flat=True)) == [1, 2]
+    assert set(Champion.objects.values_list("rated_games", flat=True)) == {2}
 
 
 def test_two_tournaments_progress_together(cluster):

@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from stechec.www.contest import tournaments
 from stechec.www.contest.models import (
     Champion,
     Map,
@@ -129,3 +130,38 @@ def test_recompute_ratings_gives_what_results_applied_and_counts_reruns_once(ent
     recomputed = state()
     assert sum(games for *_, games in recomputed[0]) == sum(
         m.players.count() for m in matches)
+
+
+def test_single_elimination_is_seeded_from_ratings_and_advances_the_winners():
+    players = [User.objects.create_user(f"seeded{i}") for i in range(6)]
+    c = [ready(player, f"seeded {i}", rating=rating)
+         for i, (player, rating) in enumerate(zip(players, [3.0, 9.5, 1.0, 9.5, 7.2, -0.5],
+                                                  strict=True))]
+    call_command("create_tournament", "Cup", "--format", "single_elimination", "--maps",
+                 "--champions", *(str(champion.pk) for champion in c), "--launch")
+    tournament = Tournament.objects.get()
+    # Highest displayed rating first; equal ratings: the older champion.
+    assert list(tournament.players.order_by("seed").values_list("champion_id", flat=True)) \
+        == [c[1].pk, c[3].pk, c[4].pk, c[0].pk, c[2].pk, c[5].pk]
+
+    def play_round(number, winners):
+        """Check round `number` pairs exactly the champions of `winners`' keys, then play
+        it: each key's champion loses to its value."""
+        matches = list(tournament.matches.filter(round=number))
+        assert {frozenset(m.players.values_list("champion_id", flat=True)) for m in matches} \
+            == {frozenset((loser.pk, winner.pk)) for loser, winner in winners.items()}
+        for match in matches:
+            seats = list(match.players.order_by("id").values_list("champion_id", flat=True))
+            winner = next(w.pk for loser, w in winners.items() if loser.pk in seats)
+            finish(match, [3 if champion == winner else 0 for champion in seats])
+        tournaments.advance(tournament.pk)
+
+    # Seeds 1 and 2 wait; 3 meets 6 and 4 meets 5, and the lower seeds win (upsets).
+    play_round(0, {c[4]: c[5], c[0]: c[2]})
+    # Seed 1 meets the winner of 4-5, seed 2 the winner of 3-6.
+    play_round(1, {c[1]: c[2], c[5]: c[3]})
+    play_round(2, {c[2]: c[3]})
+    tournament.refresh_from_db()
+    assert tournament.status == "done"
+    ranks = dict(tournament.players.values_list("champion_id", "rank"))
+    assert ranks == {c[3].pk: 1, c[2].pk: 2, c[1].pk: 3, c[5].pk: 3, c[0].pk: 5, c[4].pk: 5}

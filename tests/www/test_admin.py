@@ -1,8 +1,9 @@
 import pytest
 from django.urls import reverse
 
-from stechec.www.contest.models import Champion, Map, Match, MatchPlayer
-from tests.www.helpers import finished_match, ready_champion
+from stechec.www.contest import tournaments
+from stechec.www.contest.models import Champion, Map, Match, MatchPlayer, Tournament
+from tests.www.helpers import finished_match, ready_champion, text
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +75,74 @@ def test_searching_the_lists(admin_client, alice):
     url = reverse("admin:stechec_match_changelist")
     for query in (str(match.pk), "alice", "not a number"):
         assert admin_client.get(url, {"q": query}).status_code == 200
+
+
+def changelist(client, model, **query):
+    """The admin list of `model` (filtered by `query`): the page, its column titles, its rows."""
+    response = client.get(reverse(f"admin:stechec_{model}_changelist"), query)
+    assert response.status_code == 200
+    headers = {h["text"] for h in response.context["result_headers"]}
+    return text(response), headers, list(response.context["cl"].result_list)
+
+
+def test_champions_list_their_ratings_which_only_the_master_writes(admin_client, alice):
+    champion = ready_champion(alice, "rated")
+    Champion.objects.filter(pk=champion.pk).update(rating=12.5, rating_mu=30.0,
+                                                   rating_sigma=5.0, rated_games=7)
+    page, headers, _ = changelist(admin_client, "champion")
+    assert {"rating", "rated games"} <= headers
+    assert '<td class="field-rating">12.5</td>' in page
+    assert '<td class="field-rated_games">7</td>' in page
+
+    url = reverse("admin:stechec_champion_change", args=[champion.pk])
+    page = text(admin_client.get(url))
+    assert 'name="name"' in page and 'name="rating_mu"' not in page and "30.0" in page
+    response = admin_client.post(url, {"name": "renamed", "author": alice.pk,
+                                       "status": "ready", "language": "python",
+                                       "attempts": 0, "rating_mu": 99, "rated_games": 0})
+    assert response.status_code == 302
+    champion.refresh_from_db()
+    assert (champion.name, champion.rating_mu, champion.rated_games) == ("renamed", 30.0, 7)
+
+
+def test_matches_filter_on_ladder_and_tournament(admin_client, alice):
+    champions = [ready_champion(alice, f"c{i}") for i in range(2)]
+    played = finished_match(alice, champions, rated_seq=1)
+    ladder = finished_match(None, champions, ladder=True)
+    tournament = tournaments.create("Cup", "round_robin", [c.pk for c in champions], [],
+                                    nb_players=2)
+    tournaments.launch(tournament)
+    cup = list(Match.objects.filter(tournament=tournament).order_by("pk"))
+
+    _, headers, rows = changelist(admin_client, "match")
+    assert {"round", "ladder", "rated seq"} <= headers
+    assert len(rows) == 4
+    assert changelist(admin_client, "match", ladder__exact=1)[2] == [ladder]
+    assert sorted(changelist(admin_client, "match", tournament__isempty=0)[2],
+                  key=lambda m: m.pk) == cup
+    assert sorted(changelist(admin_client, "match", tournament__isempty=1)[2],
+                  key=lambda m: m.pk) == [played, ladder]
+    page = text(admin_client.get(reverse("admin:stechec_match_change", args=[played.pk])))
+    assert 'name="rated_seq"' not in page and 'name="ladder"' in page
+
+
+def test_tournaments_list_their_format_and_progress(admin_client, alice):
+    champions = [ready_champion(alice, f"c{i}") for i in range(3)]
+    swiss = tournaments.create("Swiss cup", "swiss", [c.pk for c in champions], [],
+                               nb_players=2, rounds=2)
+    tournaments.launch(swiss)
+    Tournament.objects.filter(pk=swiss.pk).update(waiting_reason="match 3 failed: rerun it")
+    tournaments.create("Later", "round_robin", [c.pk for c in champions], [], nb_players=2)
+
+    page, headers, rows = changelist(admin_client, "tournament", status__exact="running")
+    assert rows == [swiss]
+    assert {"format", "status", "nb players", "rounds", "started at", "finished at",
+            "waiting"} <= headers
+    assert '<td class="field-waiting"><img src="/static/admin/img/icon-yes.svg"' in page
+    assert changelist(admin_client, "tournament", format__exact="swiss")[2] == [swiss]
+
+    page = text(admin_client.get(reverse("admin:stechec_tournament_change", args=[swiss.pk])))
+    assert "match 3 failed: rerun it" in page and 'name="waiting_reason"' not in page
+    # Its champions inline, with their points, ranks and seeds, read only.
+    assert page.count('name="players-') > 0 and 'name="players-0-score"' not in page
+    assert "Seed" in page

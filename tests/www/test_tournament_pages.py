@@ -7,7 +7,9 @@ import itertools
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
+from django.utils import timezone
 
+from stechec.www.contest import tournaments
 from stechec.www.contest.models import Champion, Map, Match, Tournament
 from tests.tournaments.results import finish
 from tests.www.helpers import ready_champion, text
@@ -157,3 +159,28 @@ def test_tournament_page_queries_do_not_grow_with_matches(alice_client, players,
     with django_assert_max_num_queries(8):
         assert alice_client.get(reverse("tournament-detail",
                                         args=[tournament.pk])).status_code == 200
+
+
+@pytest.mark.parametrize(("elapsed", "done", "estimate"), [
+    (10, 3, "about 10 s left"),
+    (100, 2, "about 3 min left"),
+    (7200, 1, "about 10 h 00 min left"),
+])
+def test_progress_estimates_the_time_left_at_the_pace_so_far(alice_client, players, elapsed,
+                                                             done, estimate):
+    tournament = tournaments.create("Cup", "round_robin", [c.pk for c in players], [],
+                                    nb_players=2)
+    tournaments.launch(tournament)
+    Tournament.objects.filter(pk=tournament.pk).update(
+        started_at=timezone.now() - timezone.timedelta(seconds=elapsed))
+    url = reverse("tournament-detail", args=[tournament.pk])
+    assert " left" not in text(alice_client.get(url))
+    for match in tournament.matches.order_by("id")[:done]:
+        finish(match, [1, 2])
+    # 6 matches: the ones left take as long each as the finished ones did.
+    progress = text(alice_client.get(url)).split('id="tournament-progress">')[1]
+    assert f"{done} done of 6, {6 - done} waiting or running; {estimate}" in progress
+    for match in tournament.matches.filter(status="new"):
+        finish(match, [1, 2])
+    tournaments.advance(tournament.pk)
+    assert " left" not in text(alice_client.get(url))

@@ -10,12 +10,18 @@ from stechec.www.contest.models import (
     TournamentPlayer,
 )
 
+# Ratings are written only by the master as it applies results, and by
+# `stechec-manage recompute_ratings`: an edit by hand would leave them out of
+# step with the match history they are replayed from.
+RATING_FIELDS = ["rating", "rating_mu", "rating_sigma", "rated_games", "rated_at"]
+
 
 @admin.register(Champion)
 class ChampionAdmin(admin.ModelAdmin):
-    list_display = ["id", "name", "author", "status", "language", "attempts", "worker",
-                    "deleted", "ts"]
+    list_display = ["id", "name", "author", "status", "language", "rating", "rated_games",
+                    "attempts", "worker", "deleted", "ts"]
     list_filter = ["status", "deleted", "language"]
+    readonly_fields = RATING_FIELDS
     search_fields = ["name", "author__username"]
     list_select_related = ["author"]
     raw_id_fields = ["author"]
@@ -33,14 +39,16 @@ class ChampionAdmin(admin.ModelAdmin):
 class MatchPlayerInline(admin.TabularInline):
     model = MatchPlayer
     raw_id_fields = ["champion"]
+    readonly_fields = ["rating_mu", "rating_sigma"]
     extra = 0
 
 
 @admin.register(Match)
 class MatchAdmin(admin.ModelAdmin):
-    list_display = ["id", "status", "priority", "author", "tournament", "map", "attempts",
-                    "worker", "ts", "finished_at"]
-    list_filter = ["status", "priority"]
+    list_display = ["id", "status", "priority", "author", "tournament", "round", "ladder", "map",
+                    "attempts", "worker", "rated_seq", "ts", "finished_at"]
+    list_filter = ["status", "priority", "ladder", ("tournament", admin.EmptyFieldListFilter)]
+    readonly_fields = ["rated_seq"]
     search_fields = ["id", "author__username"]
     list_select_related = ["author", "tournament", "map"]
     raw_id_fields = ["author", "tournament", "map"]
@@ -58,7 +66,8 @@ class MatchAdmin(admin.ModelAdmin):
 @admin.register(MatchPlayer)
 class MatchPlayerAdmin(admin.ModelAdmin):
     list_display = ["id", "match", "champion", "score", "nb_timeout", "has_timeout",
-                    "exit_status"]
+                    "exit_status", "rating_mu", "rating_sigma"]
+    readonly_fields = ["rating_mu", "rating_sigma"]
     list_select_related = ["match", "champion"]
     raw_id_fields = ["match", "champion"]
     show_full_result_count = False
@@ -85,7 +94,10 @@ class MapAdmin(admin.ModelAdmin):
 
 class TournamentPlayerInline(admin.TabularInline):
     model = TournamentPlayer
+    fields = ["champion", "score", "rank", "seed"]
     raw_id_fields = ["champion"]
+    # Points and ranks come from the results, seeds from the ratings at launch.
+    readonly_fields = ["score", "rank", "seed"]
     extra = 0
 
 
@@ -97,7 +109,15 @@ class TournamentMapInline(admin.TabularInline):
 
 @admin.register(Tournament)
 class TournamentAdmin(admin.ModelAdmin):
-    list_display = ["id", "name", "format", "status", "ts"]
+    list_display = ["id", "name", "format", "status", "nb_players", "rounds", "started_at",
+                    "finished_at", "waiting"]
     list_filter = ["format", "status"]
     search_fields = ["name"]
+    # Set by launching and by the master's tournament runner.
+    readonly_fields = ["started_at", "finished_at", "waiting_reason"]
     inlines = [TournamentPlayerInline, TournamentMapInline]
+
+    @admin.display(boolean=True, description="waiting")
+    def waiting(self, tournament):
+        """Whether the next round waits on something (a failed match to rerun, say)."""
+        return bool(tournament.waiting_reason)

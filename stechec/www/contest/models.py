@@ -63,6 +63,19 @@ class ChampionQuerySet(models.QuerySet):
         """Champions not deleted by their authors."""
         return self.filter(deleted=False)
 
+    def latest_ready(self, deadline=None):
+        """Each author's latest ready champion not deleted, uploaded by `deadline` if given.
+
+        What a player plays with: tournaments enter it by default, and the
+        ladder schedules it alone (an older version stops playing ranked
+        matches once a newer one compiles).
+        """
+        ready = self.visible().filter(status=self.model.Status.READY)
+        if deadline is not None:
+            ready = ready.filter(ts__lte=deadline)
+        latest = ready.filter(author=models.OuterRef("author")).order_by("-ts", "-id")
+        return ready.filter(pk=models.Subquery(latest.values("pk")[:1]))
+
 
 class Champion(models.Model):
     class Status(models.TextChoices):

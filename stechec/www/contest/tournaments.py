@@ -37,16 +37,10 @@ def default_champions(deadline=None, include_staff=False):
 
     Staff's champions are left out unless `include_staff`.
     """
-    champions = Champion.objects.visible().filter(status=Champion.Status.READY)
-    if deadline is not None:
-        champions = champions.filter(ts__lte=deadline)
+    champions = Champion.objects.latest_ready(deadline)
     if not include_staff:
         champions = champions.filter(author__is_staff=False)
-    latest = {}
-    for champion_id, author_id in champions.order_by("-ts", "-id").values_list("id",
-                                                                               "author_id"):
-        latest.setdefault(author_id, champion_id)
-    return sorted(latest.values())
+    return sorted(champions.values_list("id", flat=True))
 
 
 def create(name, format, champion_ids, map_ids, *, nb_players, rounds=0):

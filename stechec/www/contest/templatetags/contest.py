@@ -40,3 +40,15 @@ def short_time(value):
     if value is None:
         return ""
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+@register.filter
+def duration(seconds):
+    """An estimate's length as a person reads it: 45 s, 12 min, 3 h 05 min."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return "{} h {:02d} min".format(*divmod(minutes, 60))
