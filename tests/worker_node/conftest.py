@@ -251,14 +251,13 @@ def start_worker(tmp_path, master):
         worker.remove_work_directory()
 
 
-C_CHAMPION = """
-#include <stdio.h>
-int main(void) {
+# The end of a C champion's main() for the stand-in game: answers 7 to every turn.
+C_PLAY_LOOP = """
     char line[64];
     while (fgets(line, sizeof line, stdin)) { printf("7\\n"); fflush(stdout); }
     return 0;
-}
 """
+C_CHAMPION = "#include <stdio.h>\nint main(void) {" + C_PLAY_LOOP + "}\n"
 CPP_CHAMPION = """
 #include <iostream>
 #include <string>
