@@ -1,10 +1,14 @@
-"""Hostile tic-tac-toe champions, uploaded through the site and run in real matches.
+"""Hostile champions: their C sources, and the campaign that plays them through the site.
 
-The same seven behaviours as the worker's tests (tests/worker_node/
-test_hostile_champions.py), written against the tic-tac-toe protocol: each
-is uploaded by a user of its own, compiled by a worker, and plays one match
-against a well-behaved champion. Each match must end (done, or failed with
-a reason), and nothing a champion tried may be seen outside its sandbox.
+`sources()` is the one definition of the hostile champions (fork bomb, 10 GB
+allocation, infinite loop, sleep forever, writing outside its directory,
+connecting to a loopback port and to the internet, printing 1 GB), for any
+game protocol: the worker's tests (tests/worker_node/
+test_hostile_champions.py) play them against the stand-in game, and
+`attack()` writes them against the tic-tac-toe protocol: each is uploaded by
+a user of its own, compiled by a worker, and plays one match against a
+well-behaved champion. Each match must end (done, or failed with a reason),
+and nothing a champion tried may be seen outside its sandbox.
 """
 
 import os
@@ -15,7 +19,7 @@ from stechec.local.hostile_site import tgz
 
 HEAD = "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include <unistd.h>\n"
 # Plays the first free cell for as long as the game asks.
-PLAY_LOOP = """
+TICTACTOE_PLAY_LOOP = """
     int me; char board[10];
     setvbuf(stdout, NULL, _IOLBF, 0);
     while (scanf("%d %9s", &me, board) == 2) {
@@ -24,38 +28,60 @@ PLAY_LOOP = """
     }
     return 0;
 """
+# System files the "write outside" champion tries to create besides the callers'.
+SYSTEM_TARGETS = ("/etc/stechec-escaped", "/usr/stechec-escaped")
 # Markers a champion prints when it got out of its sandbox.
 ESCAPE_MARKERS = ("WROTE ", "CONNECTED")
+# Who the "network" champion tries on 127.0.0.1 in the campaign.
+MASTER = "the master"
 # What a champion prints when its attempt failed, proving it ran.
 TRIED = {"fork bomb": ("fork refused",), "write outside": ("stechec-escaped: ",),
-         "network": ("connect to the master: ", "connect to the internet: ")}
+         "network": (f"connect to {MASTER}: ", "connect to the internet: ")}
 
-HOSTILE = {
-    "fork bomb": HEAD + """
+
+def c_string(text):
+    """`text` as a C string literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def sources(play_loop, *, outside, port, port_owner):
+    """name -> C source of each hostile champion.
+
+    `play_loop` ends main(), playing the game's protocol: the champions that
+    survive their own attack play on, so that their score shows they kept
+    running. The "write outside" champion tries to create each path of
+    `outside`, then SYSTEM_TARGETS; the "network" champion connects to
+    127.0.0.1:`port`, naming it `port_owner` in its error message, then to
+    the internet.
+    """
+    targets = ", ".join(c_string(path) for path in (*outside, *SYSTEM_TARGETS))
+    loopback = f"{port}, {c_string('connect to ' + port_owner)}"
+    return {
+        "fork bomb": HEAD + """
 int main(void) {
     for (;;)
         if (fork() < 0) { fprintf(stderr, "fork refused\\n"); pause(); }
 }
 """,
-    "10 GB allocation": HEAD + """
+        "10 GB allocation": HEAD + """
 int main(void) {
     size_t size = 10UL << 30;
     char *p = malloc(size);
     if (!p) { perror("malloc"); return 1; }
     memset(p, 1, size);
-""" + PLAY_LOOP + "}\n",
-    "infinite loop": HEAD + "int main(void) { for (;;) {} }\n",
-    "sleep forever": HEAD + "int main(void) { for (;;) sleep(1000); }\n",
-    "write outside": HEAD + """
+""" + play_loop + "}\n",
+        "infinite loop": HEAD + "int main(void) { for (;;) {} }\n",
+        "sleep forever": HEAD + "int main(void) { for (;;) sleep(1000); }\n",
+        "write outside": HEAD + """
 int main(void) {
-    const char *targets[] = {OUTSIDE, SHARED, "/etc/stechec-escaped", "/usr/stechec-escaped"};
-    for (int i = 0; i < 4; i++) {
+    const char *targets[] = {""" + targets + """};
+    for (size_t i = 0; i < sizeof targets / sizeof *targets; i++) {
         FILE *f = fopen(targets[i], "w");
         if (f) { fputs("escaped", f); fclose(f); fprintf(stderr, "WROTE %s\\n", targets[i]); }
         else perror(targets[i]);
     }
-""" + PLAY_LOOP + "}\n",
-    "network": HEAD + """
+""" + play_loop + "}\n",
+        "network": HEAD + """
 #include <arpa/inet.h>
 #include <sys/socket.h>
 static void try_connect(unsigned long ip, int port, const char *what) {
@@ -68,34 +94,28 @@ static void try_connect(unsigned long ip, int port, const char *what) {
     else perror(what);
 }
 int main(void) {
-    try_connect(0x7f000001, PORT, "connect to the master");
+    try_connect(0x7f000001, """ + loopback + """);
     try_connect(0x01010101, 80, "connect to the internet");
-""" + PLAY_LOOP + "}\n",
-    "print 1 GB": HEAD + """
+""" + play_loop + "}\n",
+        "print 1 GB": HEAD + """
 int main(void) {
     static char block[1 << 20];
     memset(block, 'x', sizeof block);
     for (int i = 0; i < 1024; i++) fwrite(block, 1, sizeof block, stderr);
-""" + PLAY_LOOP + "}\n",
-}
+""" + play_loop + "}\n",
+    }
 
 
 def escape_targets(cluster):
     """Files the "write outside" champion tries to create: outside, and in the shared dir."""
-    return {"OUTSIDE": os.path.join(cluster.var_dir, "escaped"),
-            "SHARED": os.path.join(cluster.shared_dir, "escaped")}
+    return [os.path.join(cluster.var_dir, "escaped"), os.path.join(cluster.shared_dir, "escaped")]
 
 
-def sources(cluster):
-    """name -> .tgz of each hostile champion, its targets filled in."""
-    targets = escape_targets(cluster)
-    archives = {}
-    for name, source in HOSTILE.items():
-        for key, path in targets.items():
-            source = source.replace(key, f'"{path}"')
-        source = source.replace("PORT", str(cluster.master_port))
-        archives[name] = tgz({"_lang": b"c\n", "champion.c": source.encode()})
-    return archives
+def archives(cluster):
+    """name -> .tgz of each hostile champion, playing tic-tac-toe against this cluster."""
+    return {name: tgz({"_lang": b"c\n", "champion.c": source.encode()})
+            for name, source in sources(TICTACTOE_PLAY_LOOP, outside=escape_targets(cluster),
+                                        port=cluster.master_port, port_owner=MASTER).items()}
 
 
 def wait_for(state, table, ids, finished, timeout):
@@ -123,7 +143,7 @@ def check_match_outputs(tally, cluster, match_id, name):
         if words.encode() not in logs:
             tally.accepted_bad(f"hostile champion {name}",
                                f"match {match_id}'s logs lack {words!r}: did it run?")
-    for path in escape_targets(cluster).values():
+    for path in escape_targets(cluster):
         if os.path.exists(path):
             tally.accepted_bad(f"hostile champion {name}", f"it wrote {path}")
 
@@ -147,7 +167,7 @@ def leftover_processes(cluster):
 def attack(tally, cluster, state, clients, context, timeout):
     """Upload each hostile champion, play it against a good one, check every match ended."""
     champions, authors = {}, {}
-    for index, (name, archive) in enumerate(sources(cluster).items()):
+    for index, (name, archive) in enumerate(archives(cluster).items()):
         tally.input()
         authors[name] = clients[f"mallory{index % 2}"]
         champions[name] = context["upload"](authors[name], name, archive)

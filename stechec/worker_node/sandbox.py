@@ -1,12 +1,14 @@
 """Running untrusted programs: compile scripts, game servers and champions.
 
-Every program runs in its own session (so its process group can be killed
-whole), under rlimits set in the child before exec (CPU seconds, address
-space, processes, file size, open files, no core dumps), with a wall clock
-that kills the group and its output read as it comes, kept up to a cap and
-counted: a program printing more than its limit is killed, and nothing ever
-buffers its whole output. When the worker runs as root each program runs as
-an unprivileged user id of its own, because root ignores the process limit.
+Every program runs under a guard of its own (guard.py: a small process
+between the worker and the program, in its own session), which starts it
+under rlimits (CPU seconds, address space, processes, file size, open
+files, no core dumps) and kills everything it left when it ends, when the
+worker kills it, and when the worker dies. A wall clock kills it, and its
+output is read as it comes, kept up to a cap and counted: a program
+printing more than its limit is killed, and nothing ever buffers its whole
+output. When the worker runs as root each program runs as an unprivileged
+user id of its own, because root ignores the process limit.
 
 Where bubblewrap works, each program also gets its own network namespace
 (nothing but its own loopback), its own PID namespace (killing bwrap kills
@@ -16,30 +18,29 @@ directory, not the worker's configuration), a private /tmp, and its own
 directories as the only writable places.
 """
 
-import ctypes
 import fcntl
 import logging
+import marshal
 import os
-import resource
 import shutil
 import signal
+import sys
 import time
 from dataclasses import dataclass, field
 
 import gevent
+import gevent.os
 from gevent import subprocess
 
 logger = logging.getLogger(__name__)
 
-PR_SET_PDEATHSIG = 1
+GUARD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "guard.py")
 CHUNK = 64 * 1024
 # How long the output readers may run on once the program is dead.
 READER_GRACE_SECS = 5.0
 # Messages runtimes print when an allocation fails under the address-space limit.
 OUT_OF_MEMORY_MARKERS = (b"MemoryError", b"bad_alloc", b"Cannot allocate memory",
                          b"out of memory", b"Out of memory")
-
-_libc = ctypes.CDLL(None, use_errno=True)
 
 
 def human_bytes(n):
@@ -270,7 +271,12 @@ def _parents(path, made):
 
 
 class Run:
-    """One running program: `wait()` for its `Outcome`, `kill(why)` to stop it."""
+    """One running program: `wait()` for its `Outcome`, `kill(why)` to stop it.
+
+    `proc` is the program's guard, which exits as the program did once
+    nothing the program started is left; the guard kills it all as soon as
+    `_lifeline`, the write end of its control pipe, closes.
+    """
 
     def __init__(self, argv, *, cwd, env, limits, log_path, capture_stdout, uid, gid,
                  via_bwrap, on_exit):
@@ -284,17 +290,26 @@ class Run:
         self._logged = 0
         self._log_truncated = False
         self._log = open(log_path, "ab")
+        control, self._lifeline = os.pipe()
         try:
             self.proc = subprocess.Popen(
-                argv, cwd=cwd, env=env, bufsize=0, stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
+                [sys.executable, "-I", "-S", GUARD, str(control)], cwd=cwd, bufsize=0,
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE if capture_stdout else subprocess.STDOUT,
-                start_new_session=True, close_fds=True,
-                preexec_fn=lambda: _confine(limits, uid, gid))
+                start_new_session=True, close_fds=True, pass_fds=[control])
         except BaseException:
             self._log.close()
+            os.close(self._lifeline)
             raise
+        finally:
+            os.close(control)
         self.pid = self.proc.pid
+        spec = marshal.dumps({"argv": list(argv), "env": dict(env), "limits": dict(limits),
+                              "uid": uid, "gid": gid})
+        try:
+            _write_all(self._lifeline, len(spec).to_bytes(8, "little") + spec)
+        except OSError:
+            self._let_go()   # the guard is gone, or goes on seeing the pipe closed
         if capture_stdout:
             self._readers = [gevent.spawn(self._pump, self.proc.stdout, self._keep_stdout),
                              gevent.spawn(self._pump, self.proc.stderr, self._write_log)]
@@ -302,10 +317,15 @@ class Run:
             self._readers = [gevent.spawn(self._pump, self.proc.stdout, self._write_log)]
 
     def kill(self, why):
-        """Kill the whole process group; `why` is kept from the first kill of a live program."""
+        """Have the guard kill everything; `why` is kept from the first kill of a live program."""
         if self.killed_for is None and self.proc.poll() is None:
             self.killed_for = why
-        _kill_group(self.pid)
+        self._let_go()
+
+    def _let_go(self):
+        if self._lifeline is not None:
+            os.close(self._lifeline)
+            self._lifeline = None
 
     def wait(self):
         remaining = self.limits["wall_secs"] - (time.monotonic() - self.started)
@@ -314,11 +334,13 @@ class Run:
         except subprocess.TimeoutExpired:
             self.kill("wall")
             self.proc.wait()
-        # Whatever the program left in its group dies with it.
+        self._let_go()
+        # The guard leaves nothing behind, unless it was killed itself (by the
+        # system): then what it ran is still in its group.
         _kill_group(self.pid)
         finished = gevent.joinall(self._readers, timeout=READER_GRACE_SECS)
         if len(finished) < len(self._readers):
-            # A descendant that left the group still holds the pipe open.
+            # A process the guard could not kill (it was killed itself) holds the pipe.
             gevent.killall(self._readers)
         for stream in (self.proc.stdout, self.proc.stderr):
             if stream is not None:
@@ -398,26 +420,11 @@ class Run:
         return f"exited with status {code}"
 
 
-def _confine(limits, uid, gid):
-    """In the child, before exec: the rlimits, the user, death with the worker.
-
-    Files and sockets the program makes are open to its group (the match's
-    server and clients share one) and to nobody else.
-    """
-    os.umask(0o007)
-    cpu = limits["cpu_secs"]
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    resource.setrlimit(resource.RLIMIT_AS, (limits["memory_bytes"],) * 2)
-    resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"],) * 2)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_bytes"],) * 2)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (limits["open_files"],) * 2)
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if uid is not None:
-        os.setgroups([])
-        os.setgid(gid)
-        os.setuid(uid)
-    # After setuid, which clears it: the program dies if the worker dies.
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+def _write_all(descriptor, data):
+    """Write `data` to a pipe without blocking the event loop while the reader lags."""
+    gevent.os.make_nonblocking(descriptor)
+    while data:
+        data = data[gevent.os.nb_write(descriptor, data):]
 
 
 def _kill_user(uid):

@@ -222,16 +222,7 @@ class WorkerProcess:
 
     def processes_in_work_dir(self):
         """Processes whose command line names a path of this worker's work directory."""
-        found = []
-        for entry in os.listdir("/proc"):
-            if entry.isdigit() and int(entry) != os.getpid():
-                try:
-                    with open(f"/proc/{entry}/cmdline", "rb") as f:
-                        if str(self.work).encode() in f.read():
-                            found.append(int(entry))
-                except OSError:
-                    pass
-        return found
+        return processes_naming(str(self.work))
 
     def wait_idle(self):
         """Wait until the worker holds no task and no program of it runs any more."""
@@ -240,6 +231,20 @@ class WorkerProcess:
                  "the worker to be idle")
         wait_for(lambda: not self.sandbox_processes() and not self.processes_in_work_dir(),
                  "every sandboxed process to be gone", timeout=30)
+
+
+def processes_naming(text):
+    """Processes but this one whose command line holds `text`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if text.encode() in f.read():
+                        found.append(int(entry))
+            except OSError:
+                pass
+    return found
 
 
 def _merge(base, overrides):
@@ -290,14 +295,13 @@ def start_worker(tmp_path, master):
         worker.remove_work_directory()
 
 
-C_CHAMPION = """
-#include <stdio.h>
-int main(void) {
+# The end of a C champion's main() for the stand-in game: answers 7 to every turn.
+C_PLAY_LOOP = """
     char line[64];
     while (fgets(line, sizeof line, stdin)) { printf("7\\n"); fflush(stdout); }
     return 0;
-}
 """
+C_CHAMPION = "#include <stdio.h>\nint main(void) {" + C_PLAY_LOOP + "}\n"
 CPP_CHAMPION = """
 #include <iostream>
 #include <string>

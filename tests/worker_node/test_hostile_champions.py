@@ -11,64 +11,12 @@ import socket
 import pytest
 
 from stechec.common import paths
+from stechec.local import hostile_champions
 from tests.conftest import require_root, require_tool
-from tests.worker_node.conftest import C_CHAMPION
+from tests.worker_node.conftest import C_CHAMPION, C_PLAY_LOOP
 
-PLAY_LOOP = """
-    char line[64];
-    while (fgets(line, sizeof line, stdin)) { printf("7\\n"); fflush(stdout); }
-    return 0;
-"""
-HEAD = "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include <unistd.h>\n"
-
-HOSTILE = {
-    "fork bomb": HEAD + """
-int main(void) {
-    for (;;)
-        if (fork() < 0) { fprintf(stderr, "fork refused\\n"); pause(); }
-}
-""",
-    "10 GB allocation": HEAD + """
-int main(void) {
-    size_t size = 10UL << 30;
-    char *p = malloc(size);
-    if (!p) { perror("malloc"); return 1; }
-    memset(p, 1, size);
-""" + PLAY_LOOP + "}\n",
-    "infinite loop": HEAD + "int main(void) { for (;;) {} }\n",
-    "sleep forever": HEAD + "int main(void) { for (;;) sleep(1000); }\n",
-    "write outside": HEAD + """
-int main(void) {
-    const char *targets[] = {OUTSIDE, "/etc/stechec-escaped", "/usr/stechec-escaped"};
-    for (int i = 0; i < 3; i++) {
-        FILE *f = fopen(targets[i], "w");
-        if (f) { fputs("escaped", f); fclose(f); fprintf(stderr, "WROTE %s\\n", targets[i]); }
-        else perror(targets[i]);
-    }
-""" + PLAY_LOOP + "}\n",
-    "network": HEAD + """
-#include <arpa/inet.h>
-#include <sys/socket.h>
-static void try_connect(unsigned long ip, int port, const char *what) {
-    struct sockaddr_in addr = {0};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(ip);
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    if (connect(s, (struct sockaddr *)&addr, sizeof addr) == 0) fprintf(stderr, "CONNECTED\\n");
-    else perror(what);
-}
-int main(void) {
-    try_connect(0x7f000001, PORT, "connect to the worker's loopback");
-    try_connect(0x01010101, 80, "connect to the internet");
-""" + PLAY_LOOP + "}\n",
-    "print 1 GB": HEAD + """
-int main(void) {
-    static char block[1 << 20];
-    memset(block, 'x', sizeof block);
-    for (int i = 0; i < 1024; i++) fwrite(block, 1, sizeof block, stderr);
-""" + PLAY_LOOP + "}\n",
-}
+# Who the "network" champion tries on 127.0.0.1: a listener of the test's.
+LISTENER = "the worker's loopback"
 
 
 def test_hostile_champions_in_a_match(start_worker, master, tmp_path):
@@ -76,17 +24,18 @@ def test_hostile_champions_in_a_match(start_worker, master, tmp_path):
     require_root("each program runs as a user id of its own, which bounds the fork bomb")
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.5)
-    outside = tmp_path / "escaped"
     worker = start_worker(worker={"available_slots": 10}, match={"time_ms": 1000},
                           limits={"client": {"cpu_secs": 1, "memory_bytes": 512 * 2**20,
                                              "processes": 16}})
 
+    # Outside the sandbox: a directory of the test's, and the shared directory.
+    outside = [tmp_path / "escaped", worker.contest / "escaped"]
     sources = {"good": C_CHAMPION}
-    sources.update(HOSTILE)
+    sources.update(hostile_champions.sources(
+        C_PLAY_LOOP, outside=[str(path) for path in outside],
+        port=listener.getsockname()[1], port_owner=LISTENER))
     champions = {}
     for number, (name, source) in enumerate(sources.items(), start=1):
-        source = source.replace("OUTSIDE", f'"{outside}"').replace(
-            "PORT", str(listener.getsockname()[1]))
         result = worker.compile("mallory", number, {"prologin.c": source})
         assert result["status"] == "ready", (name, result)
         champions[name] = number
@@ -115,10 +64,12 @@ def test_hostile_champions_in_a_match(start_worker, master, tmp_path):
     assert "still running after the game server had finished" in reasons["sleep forever"]
     assert players["sleep forever"]["exit_status"] is None
     assert "WROTE" not in reasons["write outside"]
+    for path in [*outside, *hostile_champions.SYSTEM_TARGETS]:
+        assert f"{path}: " in reasons["write outside"]   # it tried, and was refused
     assert players["write outside"]["score"] == 21
-    assert not outside.exists()
+    assert not [path for path in outside if path.exists()]
     assert "CONNECTED" not in reasons["network"]
-    assert "connect to the worker's loopback: Connection refused" in reasons["network"]
+    assert f"connect to {LISTENER}: Connection refused" in reasons["network"]
     assert "connect to the internet: Network is unreachable" in reasons["network"]
     assert players["network"]["score"] == 21
     with pytest.raises(TimeoutError):

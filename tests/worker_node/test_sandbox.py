@@ -9,9 +9,13 @@ import logging
 import os
 import random
 import shutil
+import signal
 import socket
+import subprocess
+import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import gevent
@@ -19,7 +23,8 @@ import pytest
 
 from stechec.worker_node import sandbox as sandboxing
 from stechec.worker_node.settings import SYSTEM_DIRS
-from tests.conftest import require_root, require_tool
+from tests.conftest import require_root, require_tool, wait_for
+from tests.worker_node.conftest import processes_naming
 
 PYTHON = "/usr/bin/python3"
 MIB = 2**20
@@ -151,6 +156,65 @@ os.wait()
     outcome = box.run(code)
     assert outcome.ok, box.output()
     assert box.leftovers() == []
+
+
+# A worker that runs one program (its code in $PROGRAM) in a Box, says where
+# the box is, and waits to be killed.
+STANDIN_WORKER = """
+import os
+import sys
+import gevent
+from tests.worker_node.test_sandbox import Box
+box = Box(use_bwrap=sys.argv[1] == "bwrap")
+assert (box.sandbox.bwrap is not None) == (sys.argv[1] == "bwrap")
+box.start(os.environ["PROGRAM"])
+print(box.root, flush=True)
+gevent.sleep(3600)
+"""
+# Stands for bubblewrap while it builds the sandbox: its child, which will
+# become the sandbox's first process, does not yet die with it.
+BUILDING_BWRAP = """#!/bin/sh
+/usr/bin/python3 -c 'import time; time.sleep(1000)' "$@" &
+echo building
+wait
+"""
+
+
+@pytest.mark.parametrize("case", ["bubblewrap building the sandbox", "rlimits, forked child"])
+def test_a_killed_worker_leaves_no_program_behind(tmp_path, case):
+    """A program's process that does not die with its parent used to outlive a SIGKILLed
+    worker: the parent died of the worker's death (PR_SET_PDEATHSIG), the child went on.
+    Bubblewrap's child is such a process until the sandbox is built; so is a
+    champion's child without bubblewrap."""
+    marker = f"stechec-orphan-{uuid.uuid4().hex}"
+    env = dict(os.environ)
+    if case.startswith("bubblewrap"):
+        fake = tmp_path / "bin"
+        fake.mkdir()
+        (fake / "bwrap").write_text(BUILDING_BWRAP)
+        (fake / "bwrap").chmod(0o755)
+        env["PATH"] = f"{fake}:{env['PATH']}"
+    env["PROGRAM"] = f"import os, time\nos.fork()\ntime.sleep(1000)  # {marker}"
+    worker = subprocess.Popen(
+        [sys.executable, "-c", STANDIN_WORKER, "bwrap" if "bubblewrap" in case else "rlimits"],
+        cwd=Path(__file__).resolve().parents[2], env=env, stdout=subprocess.PIPE, text=True)
+    root = worker.stdout.readline().strip()
+    try:
+        assert root, "the stand-in worker did not start its program"
+        # The fake bwrap and its child, or the program and its child.
+        wait_for(lambda: len(processes_naming(marker)) == 2, "the program's two processes")
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(30)
+        wait_for(lambda: not processes_naming(marker), "the programs of the killed worker "
+                 "to be gone", timeout=30)
+    finally:
+        for pid in processes_naming(marker):
+            os.kill(pid, signal.SIGKILL)
+        worker.kill()
+        worker.wait(30)
+        worker.stdout.close()
+        if root:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 def test_filesystem_and_network_are_confined(tmp_path):

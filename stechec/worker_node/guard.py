@@ -1,0 +1,190 @@
+"""The guard of one sandboxed program: `python -I -S guard.py FD`, run by the worker node.
+
+A worker that is killed (SIGKILL, the OOM killer) cannot kill its programs,
+and a parent-death signal is no substitute: it reaches only a direct child,
+and only one that asked in time. Bubblewrap's child asks once it has built
+the sandbox, so a worker killed while a sandbox was being built (a match's
+first milliseconds) left that sandbox running for good, nothing watching
+its clock. Hence one guard per program, between the worker and the program:
+
+- FD is the read end of a pipe whose write end only the worker holds. The
+  worker writes the program's description on it (argv, env, limits, uid,
+  gid: a length on 8 bytes, then the marshalled dict, marshal since both
+  ends are the same interpreter and it costs no import), then keeps it open
+  for as long as the program may run; its end of the pipe closes when the
+  worker kills the program or dies, however it dies, so the guard cannot
+  miss it.
+- The guard starts the program as its child, confined (umask, rlimits, user
+  id), and is the subreaper of all the program starts: whichever of them
+  dies, its children come to the guard, not to init.
+- When the program ends or the pipe closes, the guard kills every process
+  left under it, bubblewrap's half-built sandbox included, reaps them all,
+  and exits as the program did.
+
+Stdlib only, and run isolated (-I -S): the program's environment does not
+reach the guard's Python. It starts for every program, so it imports little.
+"""
+
+import ctypes
+import marshal
+import os
+import resource
+import select
+import signal
+import sys
+
+PR_SET_CHILD_SUBREAPER = 36
+# Exit status when the program cannot be started, as a shell says.
+CANNOT_RUN = 127
+
+
+def read_spec(control):
+    """The worker's description of the program, or None if the worker died first."""
+    header = read_exactly(control, 8)
+    message = header and read_exactly(control, int.from_bytes(header, "little"))
+    return marshal.loads(message) if message else None
+
+
+def read_exactly(control, size):
+    data = b""
+    while len(data) < size:
+        chunk = os.read(control, size - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+def confine(spec):
+    """In the program's process, before exec: the umask, the rlimits, the user.
+
+    Files and sockets the program makes are open to its group (the match's
+    server and clients share one) and to nobody else.
+    """
+    os.umask(0o007)
+    limits = spec["limits"]
+    cpu = limits["cpu_secs"]
+    # SIGXCPU at the limit, SIGKILL one second later for a program that ignores it.
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_AS, (limits["memory_bytes"],) * 2)
+    resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"],) * 2)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_bytes"],) * 2)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limits["open_files"],) * 2)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if spec["uid"] is not None:
+        os.setgroups([])
+        os.setgid(spec["gid"])
+        os.setuid(spec["uid"])
+
+
+def start(spec):
+    """In the forked child: become the program; never returns."""
+    argv = spec["argv"]
+    try:
+        confine(spec)
+        os.execvpe(argv[0], argv, spec["env"])
+    except (OSError, ValueError) as e:   # ValueError: a limit above the worker's own
+        why = getattr(e, "strerror", None) or e
+        os.write(2, f"cannot run {argv[0]}: {why}\n".encode(errors="replace"))
+    os._exit(CANNOT_RUN)
+
+
+def children():
+    """The guard's children: the program, and the orphans it or its descendants left."""
+    me = os.getpid()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # "pid (command) state ppid ...": the command may hold spaces and parentheses.
+        if int(stat.rsplit(b")", 1)[1].split()[1]) == me:
+            found.append(int(entry))
+    return found
+
+
+def kill_all(program):
+    """Kill and reap every process under the guard; the program's wait status.
+
+    A killed process's children come to the guard before it can be reaped,
+    so each round finds the next generation, down to none. /proc is read
+    only while some are left: most programs leave none.
+    """
+    os.kill(program, signal.SIGKILL)   # already a zombie if it ended
+    status = None
+    while True:
+        try:
+            pid, wait_status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return status
+        if pid == 0:
+            for child in children():
+                try:
+                    os.kill(child, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            pid, wait_status = os.waitpid(-1, 0)
+        if pid == program:
+            status = wait_status
+
+
+def exit_like(status):
+    code = os.waitstatus_to_exitcode(status)
+    if code < 0:
+        if -code != signal.SIGKILL:
+            signal.signal(-code, signal.SIG_DFL)   # Python ignores SIGPIPE and SIGXFSZ
+        os.kill(os.getpid(), -code)
+        code = 128 - code   # not reached: a signal that killed the program kills the guard
+    os._exit(code)
+
+
+def wait_for_either(control, program):
+    """Until the program ends or the worker's end of `control` closes (no data comes)."""
+    wakeup, wakeup_w = os.pipe()
+    os.set_blocking(wakeup_w, False)
+    signal.set_wakeup_fd(wakeup_w)
+    # Any SIGCHLD, an orphan's as well as the program's, wakes the select up.
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    while not os.waitid(os.P_PID, program, os.WEXITED | os.WNOHANG | os.WNOWAIT):
+        ready, _, _ = select.select([control, wakeup], [], [])
+        if control in ready:
+            return
+        os.read(wakeup, 4096)
+
+
+def main():
+    control = int(sys.argv[1])
+    # Unconfined, the guard's own core dump would land in the program's directory.
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    spec = read_spec(control)
+    if spec is None:
+        os._exit(1)
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        os.write(2, f"guard: cannot become a subreaper: {os.strerror(ctypes.get_errno())}\n"
+                 .encode())
+        os._exit(CANNOT_RUN)
+    program = os.fork()
+    if program == 0:
+        os.close(control)
+        start(spec)
+    try:
+        # The output pipes are the program's alone: the guard has nothing to
+        # say, and must not keep them open, nor block on one the worker
+        # stopped reading.
+        quiet = os.open(os.devnull, os.O_RDWR)
+        for descriptor in (0, 1, 2):
+            os.dup2(quiet, descriptor)
+        os.close(quiet)
+        wait_for_either(control, program)
+    finally:
+        # The program ended, or the worker let go of it: either way, and even
+        # if the guard itself failed, nothing the program started lives on.
+        exit_like(kill_all(program))
+
+
+if __name__ == "__main__":
+    main()
