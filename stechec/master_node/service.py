@@ -116,14 +116,23 @@ class MasterService:
         elif not first:
             for ref in running:
                 if not self._registry.is_current(ref, known):
-                    # Its result would be dropped anyway: free the worker's slots.
-                    logger.info("worker %s runs %s %s attempt %s, which is not current; "
-                                "cancelling it", known.name, ref.get("kind"), ref.get("id"),
-                                ref.get("attempt"))
-                    gevent.spawn(self._cancel, known, ref)
+                    self._cancel_stale(known, ref)
         if more_room:
             self._dispatcher.wake()
         return True
+
+    def _cancel_stale(self, worker, ref):
+        """Cancel an attempt `worker` lists that is not the master's current one: its
+        result would be dropped, and its slots are better free."""
+        what = f"{ref.get('kind')} {ref.get('id')} attempt {ref.get('attempt')}"
+        if self._registry.result_arrived(ref):
+            # The usual case: the worker lists it until it has the answer to its
+            # result, which is on its way. The cancel is a no-op there.
+            logger.debug("worker %s still lists %s, whose result arrived", worker.name, what)
+        else:
+            logger.info("worker %s runs %s, which is not current; cancelling it", worker.name,
+                        what)
+        gevent.spawn(self._cancel, worker, ref)
 
     def _cancel(self, worker, ref):
         try:

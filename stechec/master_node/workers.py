@@ -6,6 +6,7 @@ master counts a worker's free slots itself, from the tasks it placed there,
 rather than trusting a heartbeat that may predate the latest placement.
 """
 
+import collections
 import heapq
 import logging
 import random
@@ -14,6 +15,9 @@ import time
 from stechec.common.rpc import RPCClient, server_url
 
 logger = logging.getLogger(__name__)
+
+# How many of the latest results `result_arrived` remembers.
+MAX_ANSWERED = 10000
 
 
 class Assignment:
@@ -81,6 +85,9 @@ class WorkerRegistry:
         self._rpc_timeout = rpc_timeout
         self.workers = {}
         self.assignments = {}
+        # The latest attempts whose results arrived, (kind, id, attempt), oldest
+        # first: a worker still lists one while it waits for the answer.
+        self._answered = collections.OrderedDict()
 
     def heartbeat(self, hostname, port, max_slots):
         """The worker that sent a heartbeat, registered if new; and whether it has new room."""
@@ -159,7 +166,14 @@ class WorkerRegistry:
         if assignment is None or not assignment.marked or assignment.attempt != attempt:
             return None
         self.release(assignment)
+        self._answered[kind, task_id, attempt] = True
+        if len(self._answered) > MAX_ANSWERED:
+            self._answered.popitem(last=False)
         return assignment
+
+    def result_arrived(self, ref):
+        """Whether the result of task ref `ref` came in (lately)."""
+        return (ref.get("kind"), ref.get("id"), ref.get("attempt")) in self._answered
 
     def drop(self, worker):
         """Forget `worker`; the assignments it had, released."""

@@ -195,3 +195,22 @@ def test_a_match_the_game_could_not_finish_fails_at_once_and_retryable_ones_retr
     assert match.finished_at is not None
     assert set(MatchPlayer.objects.filter(match=match).values_list("score", "exit_status")) \
         == {(None, -9)}
+
+
+def test_an_attempt_listed_while_its_result_is_answered_is_not_reported_as_stale(
+        running_match, player):
+    match, worker, master, stuck = running_match
+    client = RPCClient(master.url, SECRET)
+    assert client.match_done(worker, match.id, 1, match_result(match)) is True
+    # The stuck worker goes on listing attempt 1, as a worker waiting for an answer does.
+    wait_for(lambda: stuck.events("cancelled"), "the master to cancel it on the worker")
+    [other] = new_matches(player, 1)
+    wait_for(lambda: [e for e in stuck.events("received") if e["id"] == other.id],
+             "the worker to get the next match")
+    client.heartbeat(worker, False, [{"kind": "match", "id": other.id, "attempt": 7}])
+
+    logs = master.logs()
+    assert f"still lists match {match.id} attempt 1, whose result arrived" in logs
+    assert f"runs match {match.id} attempt 1, which is not current" not in logs
+    wait_for(lambda: f"runs match {other.id} attempt 7, which is not current; cancelling it"
+             in master.logs(), "the stale attempt to be reported")
