@@ -4,10 +4,11 @@ import select
 
 import psycopg2
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.urls import reverse
 
 from stechec.common.database import NOTIFY_CHANNEL
+from stechec.www.contest.models import Champion
 from tests.www.helpers import make_tgz, ready_champion, upload_file
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -60,4 +61,29 @@ def test_a_refused_request_notifies_nothing(listener, alice_client, alice, site)
     assert notifications(listener) == [NOTIFY_CHANNEL]
 
     assert alice_client.post(reverse("match-new"), data).status_code == 200
+    assert notifications(listener, timeout=1) == []
+
+
+def test_any_writer_making_a_task_new_notifies_and_nothing_else_does(listener, alice):
+    champion = ready_champion(alice)
+    table = connection.ops.quote_name(champion._meta.db_table)
+
+    def update(status):
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {table} SET status = %s WHERE id = %s",
+                           [status, champion.pk])
+
+    update("error")
+    assert notifications(listener, timeout=1) == []
+    # As a script or the master putting an attempt back would.
+    update("new")
+    assert notifications(listener) == [NOTIFY_CHANNEL]
+    update("pending")
+    assert notifications(listener, timeout=1) == []
+
+
+def test_a_rolled_back_task_notifies_nothing(listener, alice):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Champion.queue_for_compilation(name="never", author=alice)
+        raise RuntimeError("the upload failed half-way")
     assert notifications(listener, timeout=1) == []

@@ -6,23 +6,11 @@ to a final status. See docs/lifecycle.md.
 """
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from stechec.common import paths
-from stechec.common.database import NOTIFY_CHANNEL
 from stechec.www.contest.ratings import INITIAL_MU, INITIAL_SIGMA
-
-
-def notify_master():
-    """Wake the master's LISTEN when the current transaction commits.
-
-    PostgreSQL delivers a NOTIFY only at commit, and never for a transaction
-    that rolls back; on SQLite the master polls.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"NOTIFY {NOTIFY_CHANNEL}")
 
 
 def retry_state(attempt, reason, *, max_tries):
@@ -135,20 +123,15 @@ class Champion(models.Model):
 
     @classmethod
     def queue_for_compilation(cls, **fields):
-        """Create a `new` champion and tell the master, inside the caller's transaction."""
-        champion = cls.objects.create(status=cls.Status.NEW, **fields)
-        notify_master()
-        return champion
+        """Create a `new` champion, inside the caller's transaction (its commit wakes the
+        master: migration 0003)."""
+        return cls.objects.create(status=cls.Status.NEW, **fields)
 
     @classmethod
     def requeue_for_compilation(cls, queryset):
         """Put finished champions back to `new`; returns how many were requeued."""
-        with transaction.atomic():
-            count = queryset.filter(status__in=cls.FINISHED).update(
-                status=cls.Status.NEW, failure_reason="")
-            if count:
-                notify_master()
-        return count
+        return queryset.filter(status__in=cls.FINISHED).update(status=cls.Status.NEW,
+                                                               failure_reason="")
 
     @property
     def in_progress(self):
@@ -365,14 +348,12 @@ class Match(models.Model):
                 score=None, nb_timeout=0, has_timeout=False, exit_status=None)
             cls.objects.filter(id__in=ids).update(
                 status=cls.Status.NEW, failure_reason="", started_at=None, finished_at=None)
-            if ids:
-                notify_master()
         return len(ids)
 
     @classmethod
     def launch(cls, champions, *, author=None, map=None, priority=Priority.PLAYER,
                tournament=None, options=""):
-        """Create a match and its players atomically, then wake the master.
+        """Create a match and its players atomically (the commit wakes the master).
 
         Champions sit in the given order (the seat order).
         """
@@ -384,7 +365,6 @@ class Match(models.Model):
                 MatchPlayer(match=match, champion=champion) for champion in champions)
             cls.objects.filter(pk=match.pk).update(status=cls.Status.NEW)
             match.status = cls.Status.NEW
-            notify_master()
         return match
 
     @classmethod
@@ -408,8 +388,6 @@ class Match(models.Model):
                     .update(status=cls.Status.NEW)
             for match in matches:
                 match.status = cls.Status.NEW
-            if matches:
-                notify_master()
         return matches
 
     def directory(self, root, game):
