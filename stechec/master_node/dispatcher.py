@@ -5,7 +5,10 @@ least-loaded worker with room, mark them `pending` in one transaction, then
 send them to their workers, concurrently: one `run_tasks` call for all of a
 worker's tasks when it has several (a worker that does not know the method
 gets one call per task from then on), `compile_champion` or `run_match`
-for a single one. It sleeps on
+for a single one. A task the worker refuses as malformed (a fault naming
+what is wrong) goes back to the queue as a failed attempt, and ends `failed`
+with the worker's reason after `max_task_tries`: the task is at fault, not
+the worker, which keeps its other tasks. It sleeps on
 an event when there is nothing to place or no room; the event is set by the
 database watcher (new work), by results and by heartbeats (freed slots), and
 by a timeout of `dispatch.poll_secs`.
@@ -18,7 +21,7 @@ import gevent
 from gevent.event import Event
 from gevent.pool import Pool
 
-from stechec.common.rpc import METHOD_NOT_FOUND
+from stechec.common.rpc import APPLICATION_ERROR, METHOD_NOT_FOUND
 from stechec.master_node import queue
 
 logger = logging.getLogger(__name__)
@@ -146,6 +149,16 @@ class Dispatcher:
         worker = assignment.worker
         try:
             accepted = worker.client.call(RPC_METHODS[assignment.kind], _task(assignment))
+        except xmlrpc.client.Fault as e:
+            if e.faultCode != APPLICATION_ERROR:
+                self._unreachable(worker, e, f"{assignment}: ")
+                return
+            # The worker refused the task itself (its checks named what is wrong):
+            # the task is at fault, not the worker, which keeps its other tasks.
+            if self._registry.release(assignment):
+                self.give_back([assignment], f"refused by worker {worker.name}: "
+                                             f"{e.faultString}")
+            return
         except Exception as e:
             self._unreachable(worker, e, f"{assignment}: ")
             return
@@ -157,11 +170,17 @@ class Dispatcher:
         try:
             accepted = worker.client.call("run_tasks", tasks)
         except xmlrpc.client.Fault as e:
-            if e.faultCode != METHOD_NOT_FOUND:
+            if e.faultCode == METHOD_NOT_FOUND:
+                logger.info("worker %s has no run_tasks: sending it one task a call",
+                            worker.name)
+                worker.takes_batches = False
+            elif e.faultCode == APPLICATION_ERROR:
+                # One task is refused, and with it the call: each alone shows which.
+                logger.warning("worker %s refused %d tasks sent together (%s); sending each "
+                               "alone", worker.name, len(tasks), e.faultString)
+            else:
                 self._unreachable(worker, e, f"{len(tasks)} tasks: ")
                 return
-            logger.info("worker %s has no run_tasks: sending it one task a call", worker.name)
-            worker.takes_batches = False
             for assignment in assignments:
                 self._send(assignment)
             return

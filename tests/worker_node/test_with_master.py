@@ -118,3 +118,31 @@ def test_tasks_come_in_run_tasks_and_results_of_an_outage_go_in_one_call(cluster
     logs = master.logs()
     assert "has no run_tasks" not in logs
     assert sum(logs.count(f"match {m.id} attempt 1: done from") for m in matches) == 2
+
+
+def test_a_task_the_worker_refuses_fails_alone_and_the_worker_stays(cluster):
+    master, relay, worker = cluster({"worker": {"available_slots": 4}}, max_task_tries=2)
+    alice = User.objects.create_user("alice")
+    # The site never makes such a name; a database edited by hand can.
+    bad = User.objects.create_user("bad/name")
+    relay.cut()
+    wait_for(lambda: "cannot be reached" in worker.log(), "the worker to notice the outage")
+    with transaction.atomic():
+        good = Champion.queue_for_compilation(name="good", author=alice)
+        worker.upload("alice", good.id, {"prologin.c": C_CHAMPION})
+        refused = Champion.queue_for_compilation(name="refused", author=bad)
+    relay.mend()
+
+    wait_for(lambda: _statuses(Champion, [good, refused]) == ["failed", "ready"],
+             "the good champion ready and the refused one failed")
+    refused.refresh_from_db()
+    assert refused.attempts == 2
+    logs = master.logs()
+    [name] = {line.split("refused by worker ")[1].split(":")[0]
+              for line in logs.splitlines() if "refused by worker" in line}
+    assert refused.failure_reason == (
+        f"gave up after 2 attempts; last: refused by worker {name}:{worker.port}: "
+        "user: not a valid user name")
+    assert "sending each alone" in logs
+    assert "unreachable" not in logs and "dropping the worker" not in logs
+    assert f"champion {good.id} attempt 1: ready from" in logs
