@@ -12,7 +12,8 @@ SQL_SCHEMA = {
     "database": Key(str),
 }
 
-# Channel the site NOTIFYs on when it commits new work; the master LISTENs.
+# Channel the database NOTIFYs on when a task row becomes `new` (a trigger, migration
+# 0003 of the contest app); the master LISTENs.
 NOTIFY_CHANNEL = "stechec_tasks"
 
 

@@ -16,7 +16,6 @@ import socket
 # Longest request line, status line or header line, and how many headers.
 MAX_LINE_BYTES = 8192
 MAX_HEADERS = 64
-CRLF = b"\r\n"
 
 
 class BadMessage(Exception):

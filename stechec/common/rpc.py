@@ -74,9 +74,6 @@ class _Connection:
         self.socket = socket.create_connection((host, port), timeout=timeout)
         httpwire.set_nodelay(self.socket)
         self.reader = self.socket.makefile("rb")
-        # Whether an exchange went through already: a reused connection may
-        # have been closed by the peer while it sat idle.
-        self.reused = False
 
     def exchange(self, request):
         """Send `request`; the answer's (status code, reason, body, whether to keep the
@@ -257,9 +254,24 @@ class RPCServer:
         status, answer = self._answer(headers, body, peer)
         return status, answer, httpwire.keeps_alive(version, headers)
 
+    def serve_wsgi(self, host, port):
+        """Serve this endpoint's WSGI form with gevent's WSGI server (TCP_NODELAY on its
+        sockets): DESIGN.md's RPC yardstick (tools/bench-dispatch), not how the nodes
+        serve. Returns the running server."""
+        from gevent import pywsgi
+
+        class NoDelayWSGIServer(pywsgi.WSGIServer):
+            def handle(self, sock, address):
+                httpwire.set_nodelay(sock)
+                super().handle(sock, address)
+
+        server = NoDelayWSGIServer((host, port), self.wsgi_application, log=None,
+                                   error_log=logger)
+        server.start()
+        return server
+
     def wsgi_application(self, environ, start_response):
-        """This endpoint as a WSGI application, for gevent's WSGI server: what DESIGN.md's
-        RPC yardstick measures (tools/bench-dispatch), not how the nodes serve."""
+        """This endpoint as a WSGI application (see `serve_wsgi`)."""
         peer = environ.get("REMOTE_ADDR", "?")
         headers = {name: environ[key] for name, key in _WSGI_HEADERS if environ.get(key)}
         try:

@@ -60,10 +60,7 @@ def main():
     for function in (echo, touch, touches, refuse, crash, sleep):
         server.register(function)
     if args.wsgi:
-        from gevent import pywsgi
-
-        listener = pywsgi.WSGIServer(("127.0.0.1", 0), server.wsgi_application, log=None)
-        listener.start()
+        listener = server.serve_wsgi("127.0.0.1", 0)
         port = listener.server_port
     else:
         listener = server.serve("127.0.0.1", 0)
