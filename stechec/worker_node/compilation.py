@@ -84,9 +84,7 @@ def compile_champion(workspace, task, user, outputs):
     """
     config = workspace.config
     cfg_paths, limits = config["paths"], config["limits"]
-    champion_dir = paths.champion_dir(config["contest"]["directory"], config["contest"]["game"],
-                                      user, task.id)
-    sources = os.path.join(champion_dir, paths.CHAMPION_SOURCES)
+    sources = os.path.join(outputs.task_dir, paths.CHAMPION_SOURCES)
     if not os.path.isfile(sources):
         return _result("failed", "", "", f"the sources are missing: {sources}")
     with workspace.private_dir(f"compile-{task.id}") as work:

@@ -74,14 +74,13 @@ def _prepare(workspace, task, spec, work):
         directory = os.path.join(work, f"player-{entry['matchplayer_id']}")
         os.mkdir(directory)
         os.chmod(directory, 0o700)
-        compiled = os.path.join(paths.published(
-            paths.champion_dir(contest["directory"], contest["game"], entry["user"],
-                               entry["champion_id"])), paths.CHAMPION_COMPILED)
+        champion = paths.champion_dir(contest["directory"], contest["game"], entry["user"],
+                                      entry["champion_id"])
         try:
-            off_hub(_unpack, compiled, directory)
+            off_hub(_unpack, champion, directory)
         except (OSError, tarfile.TarError) as e:
             raise MatchSetupError(f"champion {entry['champion_id']}: cannot unpack its "
-                                  f"compiled archive {compiled}: {e}") from None
+                                  f"compiled archive in {champion}: {e}") from None
         players.append(_Player(seat, entry, directory))
     if spec["map"] is not None:
         with open(os.path.join(work, MAP_FILE), "w", encoding="utf-8") as f:
@@ -89,7 +88,10 @@ def _prepare(workspace, task, spec, work):
     return players
 
 
-def _unpack(compiled, directory):
+def _unpack(champion, directory):
+    """Unpack the compiled archive of `champion`'s published attempt (the shared
+    directory is read here, off the hub)."""
+    compiled = os.path.join(paths.published(champion), paths.CHAMPION_COMPILED)
     with tarfile.open(compiled, "r:gz") as tar:
         tar.extractall(directory, filter="data")
 

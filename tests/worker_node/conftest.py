@@ -12,7 +12,6 @@ import io
 import json
 import os
 import random
-import re
 import shutil
 import signal
 import subprocess
@@ -126,36 +125,21 @@ class WorkerProcess:
         self.rpc = None
 
     def start(self):
-        """Start the worker; return its first heartbeat's arguments when the master is the
-        stand-in (another master, or a relay in front of one, records no calls)."""
-        records = getattr(self.master, "calls_of", None)
-        seen = len(records("heartbeat")) if records else 0
-        logged = self.log_path.stat().st_size if self.log_path.exists() else 0
+        """Start the worker; return its first heartbeat's arguments, as the master (the
+        stand-in, or a relay in front of a real one) recorded them."""
+        seen = len(self.master.calls_of("heartbeat"))
         env = dict(os.environ, STECHEC_SYSLOG_SOCKET=str(self.tmp_path / "no-syslog"))
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "stechec.worker_node.main", "-c", str(self.config_path),
                  "-l", "-v"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        if records is None:
-            first = None
-            log = wait_for(lambda: self._logged_since(logged, "registered with the master") or
-                           self._check_alive(), "the worker's first heartbeat")
-            self.port = int(re.search(r" listening on \S+:(\d+) ", log).group(1))
-        else:
-            first = wait_for(lambda: next((args for args in records("heartbeat")[seen:]
-                                           if args[1]), None) or self._check_alive(),
-                             "the worker's first heartbeat")
-            self.port = first[0][1]
+        first = wait_for(lambda: next((args for args in self.master.calls_of("heartbeat")[seen:]
+                                       if args[1]), None) or self._check_alive(),
+                         "the worker's first heartbeat")
+        self.port = first[0][1]
         self.rpc = RPCClient(server_url("127.0.0.1", self.port),
                              self.config["master"]["shared_secret"], timeout=30)
         return first
-
-    def _logged_since(self, offset, words):
-        """The log written since `offset` when it holds `words`."""
-        with open(self.log_path, "rb") as f:
-            f.seek(offset)
-            text = f.read().decode(errors="replace")
-        return text if words in text else None
 
     def _check_alive(self):
         if self.proc.poll() is not None:
