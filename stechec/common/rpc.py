@@ -13,7 +13,8 @@ Django site can call the master too. Both speak the subset of HTTP/1.1 in
 it every call waits on delayed acknowledgements (about 40 ms).
 
 Client calls raise `xmlrpc.client.Fault` when the remote method refused the
-call, `xmlrpc.client.ProtocolError` on an HTTP error (401 for a bad signature),
+call, `xmlrpc.client.ProtocolError` on an HTTP error (401 for a bad signature)
+or an answer that is not XML-RPC (code 0),
 and `OSError` (timeouts included) when the peer cannot be reached.
 """
 
@@ -28,7 +29,7 @@ import xmlrpc.client
 import gevent
 import gevent.server
 
-from stechec.common import httpwire
+from stechec.common import httpwire, xmlrpc_codec
 
 TIMESTAMP_HEADER = "X-Stechec-Timestamp"
 SIGNATURE_HEADER = "X-Stechec-Signature"
@@ -128,7 +129,14 @@ class RPCClient:
             raise xmlrpc.client.ProtocolError(
                 self.url, code, f"{reason}: {answer[:200].decode('utf-8', 'replace').strip()}",
                 {})
-        return xmlrpc.client.loads(answer, use_builtin_types=True)[0][0]
+        try:
+            params, method = xmlrpc_codec.loads(answer)
+            if method is not None or len(params) != 1:
+                raise ValueError("not an answer of one value")
+        except ValueError as e:
+            raise xmlrpc.client.ProtocolError(self.url, 0, f"malformed answer: {e}", {}) \
+                from None
+        return params[0]
 
     def _exchange(self, body):
         while True:
@@ -325,11 +333,11 @@ class RPCServer:
         return None
 
     def _dispatch(self, body, peer):
-        if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
-            return _fault(PARSE_ERROR, "document type declarations are not accepted")
         try:
-            params, method = xmlrpc.client.loads(body, use_builtin_types=True)
-        except Exception as e:
+            params, method = xmlrpc_codec.loads(body)
+            if method is None:
+                raise ValueError("an answer, not a call")
+        except ValueError as e:
             logger.warning("%s: malformed request from %s: %s", self.name, peer, e)
             return _fault(PARSE_ERROR, f"malformed XML-RPC request: {e}")
         if method not in self._methods:

@@ -43,34 +43,35 @@ def fetch_new(limit, client_slots):
     """Up to `limit` new tasks: compilations first (a player waits on them), then matches
     by priority, then age.
 
-    Plain SQL (from the models' own table and column names): the ORM took a
-    millisecond of the master's time per claim to build these three queries,
-    more than the database took to answer them.
+    Plain SQL (from the models' own table and column names), both queues in
+    one query and the matches' players in a second only when there are
+    matches: the ORM took a millisecond of the master's time per claim to
+    build its queries, more than the database took to answer them, and each
+    round trip to the database delays the claim.
     """
     sql = _queue_sql(connection.vendor)
     with connection.cursor() as cursor:
-        cursor.execute(sql["champions"], [limit])
+        cursor.execute(sql["tasks"], [limit, limit])
+        rows = cursor.fetchall()
         candidates = [Candidate(COMPILE, pk, attempts, 1, {"champion_id": pk, "user": user})
-                      for pk, attempts, user in cursor.fetchall()]
-        if len(candidates) < limit:
-            candidates += _fetch_new_matches(cursor, sql, limit - len(candidates), client_slots)
+                      for is_match, pk, attempts, user, _, _, _ in rows if not is_match]
+        matches = [row[1:] for row in rows if row[0]]
+        if matches:
+            candidates += _match_candidates(cursor, sql, matches, client_slots)
     return candidates
 
 
-def _fetch_new_matches(cursor, sql, limit, client_slots):
-    cursor.execute(sql["matches"], [limit])
-    matches = cursor.fetchall()
+def _match_candidates(cursor, sql, matches, client_slots):
+    ids = [m[0] for m in matches]
+    cursor.execute(sql["players"].format(ids=", ".join(["%s"] * len(ids))), ids)
     players = {}
-    if matches:
-        ids = [m[0] for m in matches]
-        cursor.execute(sql["players"].format(ids=", ".join(["%s"] * len(ids))), ids)
-        for match_id, matchplayer_id, champion_id, user in cursor.fetchall():
-            players.setdefault(match_id, []).append({
-                "matchplayer_id": matchplayer_id, "champion_id": champion_id, "user": user})
+    for match_id, matchplayer_id, champion_id, user in cursor.fetchall():
+        players.setdefault(match_id, []).append({
+            "matchplayer_id": matchplayer_id, "champion_id": champion_id, "user": user})
     return [Candidate(MATCH, pk, attempts, 1 + len(players.get(pk, [])) * client_slots,
                       {"match_id": pk, "map": contents, "options": options,
                        "players": players.get(pk, [])})
-            for pk, attempts, options, contents in matches]
+            for pk, attempts, _, options, contents, _ in matches]
 
 
 @functools.cache
@@ -88,20 +89,25 @@ def _queue_sql(vendor):
     champion, match, player, game_map = (table(m) for m in (Champion, Match, MatchPlayer, Map))
     users = table(user)
     username = f"{users}.{column(user, 'username')}"
+    # Columns: is a match, id, attempts, user, options, map, priority. The
+    # matches fill what room the compilations leave.
     return {
-        "champions":
-            f"SELECT {champion}.{column(Champion, 'id')}, {champion}."
-            f"{column(Champion, 'attempts')}, {username} FROM {champion} JOIN {users} ON "
+        "tasks":
+            f"WITH champions AS (SELECT {champion}.{column(Champion, 'id')} AS id, "
+            f"{champion}.{column(Champion, 'attempts')} AS attempts, {username} AS username "
+            f"FROM {champion} JOIN {users} ON "
             f"{users}.{column(user, 'id')} = {champion}.{column(Champion, 'author')} "
             f"WHERE {champion}.{column(Champion, 'status')} = 'new' "
-            f"ORDER BY {champion}.{column(Champion, 'id')} LIMIT %s",
-        "matches":
-            f"SELECT {match}.{column(Match, 'id')}, {match}.{column(Match, 'attempts')}, "
-            f"{match}.{column(Match, 'options')}, {game_map}.{column(Map, 'contents')} "
+            f"ORDER BY {champion}.{column(Champion, 'id')} LIMIT %s) "
+            f"SELECT 0, id, attempts, username, NULL, NULL, 0 FROM champions UNION ALL "
+            f"SELECT * FROM (SELECT 1, {match}.{column(Match, 'id')}, "
+            f"{match}.{column(Match, 'attempts')}, NULL, {match}.{column(Match, 'options')}, "
+            f"{game_map}.{column(Map, 'contents')}, {match}.{column(Match, 'priority')} "
             f"FROM {match} LEFT JOIN {game_map} ON {game_map}.{column(Map, 'id')} = "
             f"{match}.{column(Match, 'map')} WHERE {match}.{column(Match, 'status')} = 'new' "
             f"ORDER BY {match}.{column(Match, 'priority')} DESC, {match}.{column(Match, 'id')} "
-            f"LIMIT %s",
+            f"LIMIT (%s - (SELECT COUNT(*) FROM champions))) AS matches "
+            f"ORDER BY 1, 7 DESC, 2",
         "players":
             f"SELECT {player}.{column(MatchPlayer, 'match')}, {player}."
             f"{column(MatchPlayer, 'id')}, {player}.{column(MatchPlayer, 'champion')}, "

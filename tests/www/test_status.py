@@ -85,4 +85,5 @@ def test_something_else_than_a_master_gets_a_message(alice_client, site):
         server.server_close()
 
     assert response.status_code == 200
-    assert "cannot be reached" in text(response)
+    assert "The master node's answer is not XML-RPC (malformed answer: not well-formed XML" \
+        in text(response)

@@ -3,7 +3,6 @@
 import logging
 import threading
 import time
-import xml.parsers.expat
 import xmlrpc.client
 
 from stechec.common.rpc import RPCClient, server_url
@@ -41,12 +40,15 @@ def master_status():
         logger.warning("cluster status: master at %s refused status(): %s", url, e.faultString)
         raise MasterUnavailable(f"The master node refused the request: {e.faultString}") from None
     except xmlrpc.client.ProtocolError as e:
+        if not e.errcode:
+            logger.warning("cluster status: master at %s: %s", url, e.errmsg)
+            raise MasterUnavailable(f"The master node's answer is not XML-RPC ({e.errmsg}).") \
+                from None
         logger.warning("cluster status: master at %s answered HTTP %d", url, e.errcode)
         hint = " (is shared_secret the same as the master's?)" if e.errcode == 401 else ""
         raise MasterUnavailable(f"The master node answered HTTP {e.errcode} {e.errmsg}"
                                 f"{hint}.") from None
-    except (OSError, xmlrpc.client.ResponseError,
-            xml.parsers.expat.ExpatError) as e:
+    except OSError as e:
         logger.warning("cluster status: master at %s unreachable: %s", url, e)
         raise MasterUnavailable(f"The master node at {master['host']}:{master['port']} cannot "
                                 f"be reached ({e or type(e).__name__}).") from None

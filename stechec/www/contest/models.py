@@ -6,7 +6,7 @@ to a final status. See docs/lifecycle.md.
 """
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from stechec.common import paths
@@ -152,30 +152,37 @@ class Champion(models.Model):
 
         `results` is a list of (champion_id, attempt, result). Each is applied
         only while its attempt is the champion's current pending one, so a
-        stale, repeated or concurrent duplicate result changes nothing.
-        Returns one boolean per result: applied or not. Run it inside the
-        caller's transaction; a few statements serve the whole list.
+        stale, repeated or concurrent duplicate result changes nothing (of the
+        same result listed twice, the first is applied). Returns one boolean
+        per result: applied or not. Run it inside the caller's transaction.
+
+        One conditional UPDATE ... RETURNING per outcome (status and language)
+        serves the whole list, written out by hand: the ORM needs a locking
+        read first, and building its statements cost the master more than the
+        database took to run them.
         """
-        ids = {champion_id for champion_id, _, _ in results}
-        current = dict(cls.objects.select_for_update()
-                       .filter(pk__in=ids, status=cls.Status.PENDING)
-                       .values_list("pk", "attempts"))
-        applied, outcomes = {}, []
-        for champion_id, attempt, result in results:
-            is_current = current.get(champion_id) == attempt
-            if is_current:
-                # Later duplicates within the list find the champion taken.
-                del current[champion_id]
-                if result["status"] == "failed":
-                    retry_or_fail(cls, champion_id, attempt, result["reason"],
-                                  max_tries=max_tries)
-                else:
-                    applied.setdefault((result["status"], result["language"]), [])\
-                        .append(champion_id)
-            outcomes.append(is_current)
-        for (status, language), champion_ids in applied.items():
-            cls.objects.filter(pk__in=champion_ids).update(status=status, language=language,
-                                                           failure_reason="")
+        outcomes = [False] * len(results)
+        groups, first = {}, {}
+        for i, (champion_id, attempt, result) in enumerate(results):
+            if first.setdefault((champion_id, attempt), i) != i:
+                continue
+            if result["status"] == "failed":
+                outcomes[i] = retry_or_fail(cls, champion_id, attempt, result["reason"],
+                                            max_tries=max_tries)
+            else:
+                groups.setdefault((result["status"], result["language"]), []).append(i)
+        table = connection.ops.quote_name(cls._meta.db_table)
+        for (status, language), indexes in groups.items():
+            pairs = [results[i][:2] for i in indexes]
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {table} SET status = %s, language = %s, failure_reason = '' "
+                    f"WHERE status = 'pending' AND (id, attempts) IN "
+                    f"(VALUES {', '.join(['(%s, %s)'] * len(pairs))}) RETURNING id, attempts",
+                    [status, language] + [value for pair in pairs for value in pair])
+                applied = set(cursor.fetchall())
+            for i, pair in zip(indexes, pairs, strict=True):
+                outcomes[i] = pair in applied
         return outcomes
 
     @classmethod
