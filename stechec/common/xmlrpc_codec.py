@@ -6,7 +6,8 @@ master's largest single cost. Here the C parser behind ElementTree builds the
 whole tree, then one walk over it makes the values. Same values, same
 `xmlrpc.client.Fault` for a fault answer; anything that is not well-formed
 XML-RPC raises `ValueError` naming what is wrong. Document type declarations
-(and so entity definitions) are refused outright.
+(and so entity definitions) are refused outright, and so are encodings in
+which they could hide from that check (UTF-16, UTF-32).
 
 `dumps` stays the standard library's: it costs far less than parsing.
 """
@@ -20,6 +21,10 @@ import xmlrpc.client
 def loads(data):
     """(params, method name) of a request, or (params, None) of an answer, as
     `xmlrpc.client.loads(data, use_builtin_types=True)` gives them."""
+    if b"\0" in data:
+        # UTF-16 or UTF-32, where the byte search below would not see markup.
+        raise ValueError("NUL bytes: only ASCII-compatible encodings such as UTF-8 are "
+                         "accepted")
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise ValueError("document type declarations are not accepted")
     try:

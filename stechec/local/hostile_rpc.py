@@ -132,6 +132,10 @@ def transport_attacks(node):
     yield "external entity", lambda: node.signed(
         b'<?xml version="1.0"?><!DOCTYPE m [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
         b"<methodCall><methodName>&x;</methodName></methodCall>")
+    yield "entity expansion in UTF-16", lambda: node.signed(
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE m [<!ENTITY a "aaaaaaaaaa">'
+        '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+        "<methodCall><methodName>&b;</methodName></methodCall>".encode("utf-16"))
     yield "deep nesting", lambda: node.signed(deep_nesting(100_000))
     yield "bad base64", lambda: node.signed(raw_call("status", "<value><base64>@@@</base64>"
                                                                "</value>"))

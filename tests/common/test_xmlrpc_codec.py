@@ -127,6 +127,9 @@ MALFORMED = [
     (b'<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "aaaa">]><methodCall><methodName>m'
      b"</methodName><params><param><value>&a;</value></param></params></methodCall>",
      "document type declarations are not accepted"),
+    ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE m [<!ENTITY a "aaaa">]><methodCall>'
+     "<methodName>m</methodName><params><param><value>&a;</value></param></params>"
+     "</methodCall>".encode("utf-16"), "only ASCII-compatible encodings"),
     (call(b"<value><array><data>" * 5000 + b"</data></array></value>" * 5000),
      "nested too deeply"),
 ]
