@@ -112,12 +112,14 @@ class Dispatcher:
     def _claim(self, limit):
         """On a database greenlet, in one transaction: read new tasks, place them, mark them.
 
-        Returns how many tasks were read, and the assignments marked `pending`. The slots they hold are
-        reserved until the transaction commits; if it does not and the job
-        runs again, the previous run's reservations are released first.
+        Returns how many tasks were read, and the assignments marked `pending`. The slots they
+        hold are reserved until the transaction commits. When the job runs
+        again (its connection dropped), the previous run's placements are
+        looked up first: a commit may have gone through with only its answer
+        lost, and those tasks are `pending` for their workers, so they are
+        kept and sent; the others are released.
         """
-        for assignment in self._unconfirmed:
-            self._registry.release(assignment)
+        recovered = self._recover_unconfirmed()
         candidates = queue.fetch_new(limit, self._worker_config["client_slots"])
         placed = {queue.COMPILE: [], queue.MATCH: []}
         largest = max((w.max_slots for w in self._registry.workers.values()), default=0)
@@ -131,8 +133,8 @@ class Dispatcher:
                 logger.warning("%s %d needs %d slots and no worker has that many: it waits "
                                "for a larger worker", candidate.kind, candidate.id,
                                candidate.slots)
-        self._unconfirmed = [a for assignments in placed.values() for a in assignments]
-        claimed = []
+        self._unconfirmed = recovered + [a for assignments in placed.values() for a in assignments]
+        claimed = list(recovered)
         for kind, assignments in placed.items():
             if assignments:
                 marked = queue.mark_pending(
@@ -144,6 +146,23 @@ class Dispatcher:
         logger.debug("dispatching %d of %d new tasks read (room for %d)", len(claimed),
                      len(candidates), limit)
         return len(candidates), claimed
+
+    def _recover_unconfirmed(self):
+        """The previous run's placements that the database has (see `_claim`); releases
+        the others."""
+        recovered = []
+        for kind in (queue.COMPILE, queue.MATCH):
+            placed = [a for a in self._unconfirmed if a.kind == kind]
+            if placed:
+                kept = queue.marked(kind, [(a.id, a.attempt, a.worker.name) for a in placed])
+                recovered += [a for a in placed if a.id in kept]
+        for assignment in self._unconfirmed:
+            if assignment not in recovered:
+                self._registry.release(assignment)
+        if recovered:
+            logger.warning("%d tasks were claimed by a commit whose answer was lost with the "
+                           "database connection; sending them", len(recovered))
+        return recovered
 
     def _send(self, assignment):
         worker = assignment.worker

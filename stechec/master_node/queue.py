@@ -143,9 +143,16 @@ def mark_pending(kind, placements):
                        f"WHERE id IN ({in_ids}) AND status = 'new'", params + ids)
         if cursor.rowcount == len(ids):
             return set(ids)
-    return {pk for pk, attempts, worker in model.objects.filter(pk__in=ids, status="pending")
-            .values_list("pk", "attempts", "worker")
-            if (pk, attempts, worker) in set(placements)}
+    return marked(kind, placements)
+
+
+def marked(kind, placements):
+    """The ids of `placements` (id, attempt, worker name) that are `pending` as
+    mark_pending marks them."""
+    wanted = set(placements)
+    return {pk for pk, attempts, worker in MODELS[kind].objects.filter(
+        pk__in=[pk for pk, _, _ in placements], status="pending").values_list(
+        "pk", "attempts", "worker") if (pk, attempts, worker) in wanted}
 
 
 def give_back(tasks, reason, max_tries):

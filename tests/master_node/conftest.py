@@ -24,12 +24,14 @@ SECRET = "test-master-secret"
 
 
 
-def master_yml(port, extra="", **worker):
+def master_yml(port, extra="", sql_port=None, **worker):
+    """`sql_port` replaces PostgreSQL's port (a relay's)."""
     settings = connection.settings_dict
     if connection.vendor == "sqlite":
         sql = f"  engine: sqlite\n  database: {settings['NAME']}\n"
     else:
-        sql = (f"  engine: postgresql\n  host: {settings['HOST']}\n  port: {settings['PORT']}\n"
+        sql = (f"  engine: postgresql\n  host: {settings['HOST']}\n"
+               f"  port: {sql_port or settings['PORT']}\n"
                f"  user: {settings['USER']}\n  password: \"{settings['PASSWORD']}\"\n"
                f"  database: {settings['NAME']}\n")
     worker_settings = {"timeout_secs": 3.0, "max_task_tries": 3,
@@ -43,9 +45,10 @@ def master_yml(port, extra="", **worker):
 
 
 class MasterProcess:
-    def __init__(self, directory, extra="", **worker):
+    def __init__(self, directory, extra="", sql_port=None, **worker):
         self.directory = directory
         self.extra = extra
+        self.sql_port = sql_port
         self.worker = worker
         self.port = 0
         self.process = None
@@ -59,7 +62,7 @@ class MasterProcess:
         """Start (again, on the same port after the first time) and wait until it listens."""
         self.starts += 1
         config = self.directory / "master-node.yml"
-        config.write_text(master_yml(self.port, self.extra, **self.worker))
+        config.write_text(master_yml(self.port, self.extra, self.sql_port, **self.worker))
         self.log = self.directory / f"master-{self.starts}.log"
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
@@ -129,9 +132,9 @@ def cluster(transactional_db, tmp_path):
             self.master = None
             self.workers = []
 
-        def start_master(self, extra="", **worker):
+        def start_master(self, extra="", sql_port=None, **worker):
             """`extra` is YAML appended to master-node.yml (more sections)."""
-            self.master = MasterProcess(tmp_path, extra, **worker)
+            self.master = MasterProcess(tmp_path, extra, sql_port, **worker)
             self.master.start()
             return self.master
 

@@ -9,6 +9,7 @@ from django.db import connection
 from stechec.www.contest.models import Champion, Match, MatchPlayer
 
 from .conftest import all_finished, new_champions, new_matches, wait_for
+from .pg_relay import PostgresRelay
 
 
 def terminate_other_backends():
@@ -43,3 +44,27 @@ def test_connections_dropped_under_load_lose_nothing(cluster, player):
         applied[event["kind"], event["id"]] += event["applied"]
     assert max(applied.values()) == 1
     assert all(mp.score == mp.id for mp in MatchPlayer.objects.filter(match_id__in=matches))
+
+
+def test_a_claim_whose_commit_answer_is_lost_is_still_sent(cluster, player):
+    """The claim's commit goes through but its answer is lost with the connection: the
+    claimed tasks are `pending` for their workers, and the master sends them anyway."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no connection to drop (this runs in the PostgreSQL pass)")
+    settings = connection.settings_dict
+    relay = PostgresRelay(settings["HOST"], int(settings["PORT"]))
+    try:
+        relay.lose_commit_answer(b"SET status = 'pending'")
+        master = cluster.start_master(sql_port=relay.port)
+        pool = cluster.start_workers("pool", slots=4)
+        champions = [c.id for c in new_champions(player, 3)]
+
+        wait_for(lambda: all_finished(Champion, champions, Champion.Status.READY),
+                 "every champion to be compiled", 60)
+    finally:
+        relay.close()
+    assert relay.answers_lost == 1
+    assert "were claimed by a commit whose answer was lost" in master.logs()
+    received = pool.events("received")
+    assert sorted(e["id"] for e in received) == sorted(champions)
+    assert {e["attempt"] for e in received} == {1}
