@@ -9,12 +9,12 @@ its clock. Hence one guard per program, between the worker and the program:
 
 - FD is the read end of a pipe whose write end only the worker holds. The
   worker writes the program's description on it (argv, env, limits, uid,
-  gid: a length on 8 bytes, then the marshalled dict, marshal since both
+  gid, cwd: a length on 8 bytes, then the marshalled dict, marshal since both
   ends are the same interpreter and it costs no import), then keeps it open
   for as long as the program may run; its end of the pipe closes when the
   worker kills the program or dies, however it dies, so the guard cannot
   miss it.
-- The guard starts the program as its child, confined (umask, rlimits, user
+- The guard starts the program as its child, confined (directory, umask, rlimits, user
   id), and is the subreaper of all the program starts: whichever of them
   dies, its children come to the guard, not to init.
 - When the program ends or the pipe closes, the guard kills every process
@@ -34,6 +34,7 @@ import signal
 import sys
 
 PR_SET_CHILD_SUBREAPER = 36
+MAX_DESCRIPTORS = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
 # Exit status when the program cannot be started, as a shell says.
 CANNOT_RUN = 127
 
@@ -56,11 +57,12 @@ def read_exactly(control, size):
 
 
 def confine(spec):
-    """In the program's process, before exec: the umask, the rlimits, the user.
+    """In the program's process, before exec: the directory, the umask, the rlimits, the user.
 
     Files and sockets the program makes are open to its group (the match's
     server and clients share one) and to nobody else.
     """
+    os.chdir(spec["cwd"])
     os.umask(0o007)
     limits = spec["limits"]
     cpu = limits["cpu_secs"]
@@ -158,6 +160,10 @@ def wait_for_either(control, program):
 
 def main():
     control = int(sys.argv[1])
+    # The worker spawns the guard without closing its descriptors (posix_spawn):
+    # the program gets its standard streams and nothing else of the worker's.
+    os.closerange(3, control)
+    os.closerange(control + 1, MAX_DESCRIPTORS)
     # Unconfined, the guard's own core dump would land in the program's directory.
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     spec = read_spec(control)

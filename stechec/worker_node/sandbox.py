@@ -29,8 +29,8 @@ import time
 from dataclasses import dataclass, field
 
 import gevent
+import gevent.event
 import gevent.os
-from gevent import subprocess
 
 logger = logging.getLogger(__name__)
 
@@ -292,11 +292,7 @@ class Run:
         self._log = open(log_path, "ab")
         control, self._lifeline = os.pipe()
         try:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-S", GUARD, str(control)], cwd=cwd, bufsize=0,
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE if capture_stdout else subprocess.STDOUT,
-                start_new_session=True, close_fds=True, pass_fds=[control])
+            self.proc = Guard(control, capture_stdout)
         except BaseException:
             self._log.close()
             os.close(self._lifeline)
@@ -305,7 +301,7 @@ class Run:
             os.close(control)
         self.pid = self.proc.pid
         spec = marshal.dumps({"argv": list(argv), "env": dict(env), "limits": dict(limits),
-                              "uid": uid, "gid": gid})
+                              "uid": uid, "gid": gid, "cwd": cwd})
         try:
             _write_all(self._lifeline, len(spec).to_bytes(8, "little") + spec)
         except OSError:
@@ -329,9 +325,7 @@ class Run:
 
     def wait(self):
         remaining = self.limits["wall_secs"] - (time.monotonic() - self.started)
-        try:
-            self.proc.wait(timeout=max(remaining, 0))
-        except subprocess.TimeoutExpired:
+        if not self.proc.wait(timeout=max(remaining, 0)):
             self.kill("wall")
             self.proc.wait()
         self._let_go()
@@ -342,9 +336,7 @@ class Run:
         if len(finished) < len(self._readers):
             # A process the guard could not kill (it was killed itself) holds the pipe.
             gevent.killall(self._readers)
-        for stream in (self.proc.stdout, self.proc.stderr):
-            if stream is not None:
-                stream.close()
+        self.proc.close()
         self._log.close()
         # bubblewrap killed by a signal (ours, or the system's) leaves the
         # killing of its namespace to the kernel, which may not be done yet.
@@ -352,11 +344,11 @@ class Run:
         return Outcome(self.proc.returncode, self._reason(), self.killed_for,
                        bytes(self._stdout))
 
-    def _pump(self, stream, sink):
+    def _pump(self, descriptor, sink):
         total = 0
         while True:
             try:
-                chunk = stream.read(CHUNK)
+                chunk = gevent.os.nb_read(descriptor, CHUNK)
             except OSError:
                 return
             if not chunk:
@@ -418,6 +410,65 @@ class Run:
                 name = str(sig)
             return f"killed by signal {name}"
         return f"exited with status {code}"
+
+
+class Guard:
+    """A guard process (guard.py), reading `control`, its output on pipes.
+
+    Started with posix_spawn, which does not copy the worker's memory as a
+    fork does (gevent's Popen forks the whole worker, a few milliseconds of
+    CPU a program, three programs a match); nor does it run anything in the
+    child, which the guard does not need: it applies the limits, the user id
+    and the directory itself, and closes every descriptor it did not get on
+    purpose. libev reaps every child of the worker; a child watcher started
+    before the hub runs again gets the guard's wait status.
+    """
+
+    def __init__(self, control, capture_stdout):
+        self.returncode = None
+        self._exited = gevent.event.Event()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe() if capture_stdout else (None, out_w)
+        self.stdout, self.stderr = out_r, err_r
+        try:
+            # Inheritable for the spawn only: the worker spawns from the hub, one at a time.
+            os.set_inheritable(control, True)
+            self.pid = os.posix_spawn(
+                sys.executable, [sys.executable, "-I", "-S", GUARD, str(control)], os.environ,
+                file_actions=[(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                              (os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2)],
+                setsid=True, setsigmask=())
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            os.set_inheritable(control, False)
+            for descriptor in {out_w, err_w}:
+                os.close(descriptor)
+        self._watcher = gevent.get_hub().loop.child(self.pid, False)
+        self._watcher.start(self._on_exit)
+        for descriptor in (out_r, err_r):
+            if descriptor is not None:
+                gevent.os.make_nonblocking(descriptor)
+
+    def _on_exit(self):
+        self._watcher.stop()
+        self.returncode = os.waitstatus_to_exitcode(self._watcher.rstatus)
+        self._exited.set()
+
+    def poll(self):
+        return self.returncode
+
+    def wait(self, timeout=None):
+        """True once the guard has exited, false if `timeout` passed first."""
+        return self._exited.wait(timeout)
+
+    def close(self):
+        """Close the output pipes' read ends."""
+        for descriptor in (self.stdout, self.stderr):
+            if descriptor is not None:
+                os.close(descriptor)
+        self.stdout = self.stderr = None
 
 
 def _write_all(descriptor, data):

@@ -116,6 +116,21 @@ def test_output_is_capped_in_the_log_not_buffered(box):
     assert text.endswith(f"[log truncated at {64 * 1024} bytes]\n")
 
 
+def test_the_program_starts_in_its_directory_with_nothing_of_the_worker(box):
+    # The guard is spawned without its descriptors being closed (posix_spawn) nor
+    # its directory set: it closes and sets them itself.
+    stray = os.open(os.devnull, os.O_RDONLY)
+    inheritable = os.dup2(stray, 150)
+    try:
+        outcome = box.run("import os\nprint(os.getcwd())\n"
+                          "try:\n    os.fstat(150)\nexcept OSError:\n    print('closed')")
+    finally:
+        os.close(stray)
+        os.close(inheritable)
+    assert outcome.ok, box.output()
+    assert box.output().split() == [str(box.home), "closed"]
+
+
 def test_fork_bomb_is_bounded(box):
     require_root("the process limit only holds for the sandbox's own user ids")
     code = """
