@@ -12,17 +12,19 @@ attempt's outputs in the match's shared directory (stechec.worker_node.outputs).
 """
 
 import gzip
+import io
 import logging
 import os
 import shutil
 import tarfile
+import zlib
 
 import gevent
 import yaml
 
 from stechec.common import paths
 from stechec.worker_node.compilation import tail
-from stechec.worker_node.workspace import off_hub
+from stechec.worker_node.workspace import ARCHIVE_BYTES, off_hub
 
 logger = logging.getLogger(__name__)
 
@@ -77,10 +79,11 @@ def _prepare(workspace, task, spec, work):
         champion = paths.champion_dir(contest["directory"], contest["game"], entry["user"],
                                       entry["champion_id"])
         try:
-            off_hub(_unpack, champion, directory)
-        except (OSError, tarfile.TarError) as e:
+            key, tar = off_hub(_unpack, champion, directory, workspace.archives.get)
+        except (OSError, EOFError, zlib.error, tarfile.TarError) as e:
             raise MatchSetupError(f"champion {entry['champion_id']}: cannot unpack its "
                                   f"compiled archive in {champion}: {e}") from None
+        workspace.archives.keep(key, tar)
         players.append(_Player(seat, entry, directory))
     if spec["map"] is not None:
         with open(os.path.join(work, MAP_FILE), "w", encoding="utf-8") as f:
@@ -88,11 +91,31 @@ def _prepare(workspace, task, spec, work):
     return players
 
 
-def _unpack(champion, directory):
+def _unpack(champion, directory, cached):
     """Unpack the compiled archive of `champion`'s published attempt (the shared
-    directory is read here, off the hub)."""
+    directory is read here, off the hub); its key and its decompressed bytes
+    (None when too big to keep) for `cached`, which gives them back by key.
+
+    The key is the file's path and identity: a rebuilt champion's archive is
+    another file, in its attempt's directory.
+    """
     compiled = os.path.join(paths.published(champion), paths.CHAMPION_COMPILED)
-    with tarfile.open(compiled, "r:gz") as tar:
+    with open(compiled, "rb") as f:
+        stat = os.fstat(f.fileno())
+        key = (compiled, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        tar = cached(key)
+        if tar is None:
+            tar = gzip.GzipFile(fileobj=f).read(ARCHIVE_BYTES + 1)
+            if len(tar) > ARCHIVE_BYTES:
+                f.seek(0)
+                _extract(tarfile.open(fileobj=f, mode="r:gz"), directory)
+                return key, None
+    _extract(tarfile.open(fileobj=io.BytesIO(tar), mode="r:"), directory)
+    return key, tar
+
+
+def _extract(tar, directory):
+    with tar:
         tar.extractall(directory, filter="data")
 
 

@@ -6,6 +6,7 @@ run left there is removed when the worker starts: it belongs to tasks the
 master has already put back in its queue.
 """
 
+import collections
 import contextlib
 import functools
 import logging
@@ -23,6 +24,12 @@ logger = logging.getLogger(__name__)
 
 # The directories jobs make under the work directory: "<prefix>-...".
 WORK_PREFIXES = ("compile", "match", "probe")
+# Compiled champions' archives kept decompressed in memory: a champion plays
+# many matches on a worker, and decompressing its archive for each was the
+# largest part of what a match cost the worker (the Rust sample's 2.5 MB of
+# gzip hold 11 MB). At most ARCHIVES_BYTES in all, ARCHIVE_BYTES each.
+ARCHIVES_BYTES = 128 * 2**20
+ARCHIVE_BYTES = 32 * 2**20
 
 
 class Workspace:
@@ -30,6 +37,7 @@ class Workspace:
         self.config = config
         self.hostname = hostname
         self.sandbox = sandbox
+        self.archives = ArchiveCache(ARCHIVES_BYTES)
         self.root = config["paths"]["work_directory"]
         paths = config["paths"]
         # What the game programs and the compile script need to see inside
@@ -88,6 +96,35 @@ class Workspace:
 
     def run(self, task, argv, **kwargs):
         return self.finish(task, self.start(task, argv, **kwargs))
+
+
+class ArchiveCache:
+    """Decompressed archives by key, the most recently used kept up to `max_bytes` in all.
+
+    `get` may run in the thread pool (one lookup, atomic); `keep` runs on the
+    hub only, so that the accounting of two calls never interleaves.
+    """
+
+    def __init__(self, max_bytes):
+        self.max_bytes = max_bytes
+        self._kept = collections.OrderedDict()
+        self._bytes = 0
+
+    def get(self, key):
+        return self._kept.get(key)
+
+    def keep(self, key, data):
+        """Keep `data` (None: nothing to keep) as the most recently used."""
+        if key in self._kept:
+            self._kept.move_to_end(key)
+            return
+        if data is None or len(data) > self.max_bytes:
+            return
+        self._kept[key] = data
+        self._bytes += len(data)
+        while self._bytes > self.max_bytes:
+            _, dropped = self._kept.popitem(last=False)
+            self._bytes -= len(dropped)
 
 
 def off_hub(function, *args, **kwargs):

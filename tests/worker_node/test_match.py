@@ -83,6 +83,21 @@ def test_match_without_map_or_dump(start_worker, master):
     assert (worker.match_dir(7) / paths.REPLAY).exists()
 
 
+def test_a_rebuilt_champion_plays_its_new_build(worker, master):
+    # The worker keeps the archives it decompressed: the rebuilt one must replace it.
+    def scores(match_id):
+        assert worker.rpc.run_match(_match(match_id, [(21, 1, "alice"), (22, 2, "bob")]))
+        result = master.result_for("match_done", match_id)
+        assert result["status"] == "done", result
+        return [p["score"] for p in result["players"]]
+
+    assert scores(81) == [21, 15]
+    assert worker.compile("alice", 1, {"champion.py": PYTHON_CHAMPION},
+                          attempt=2)["status"] == "ready"
+    assert scores(82) == [15, 15]
+    worker.wait_idle()
+
+
 def test_crashed_server_fails_the_match(worker, master):
     assert worker.rpc.run_match(_match(8, [(1, 1, "alice"), (2, 2, "bob")],
                                        game_map="crash")) is True
