@@ -214,13 +214,13 @@ def _report(spec, work, players, server_outcome, outputs):
         if missing and not problem:
             problem = "the game server reported no score for player(s) " + \
                 ", ".join(map(str, missing))
-    off_hub(_publish, outputs, work, players)
+    logs = off_hub(_publish, outputs, work, players)
     result = {
         "status": "failed" if problem else "done",
         "reason": problem,
         "retryable": False,
         "server_exit": server_outcome.exit_status,
-        "server_log": tail(_read(server_log_path)),
+        "server_log": tail(logs[paths.SERVER_LOG]),
         "players": [],
     }
     for player in players:
@@ -229,7 +229,7 @@ def _report(spec, work, players, server_outcome, outputs):
             "matchplayer_id": player.matchplayer_id, "champion_id": player.champion_id,
             "score": score, "nb_timeout": nb_timeout,
             "exit_status": player.outcome.exit_status,
-            "log": tail(_read(os.path.join(work, player.log_name))),
+            "log": tail(logs[player.log_name]),
         })
     return result
 
@@ -253,11 +253,14 @@ def parse_scores(stdout):
 
 
 def _publish(outputs, work, players):
-    """Publish the logs, the dump (gzipped) and the replay as the attempt's outputs."""
+    """Publish the logs, the dump (gzipped) and the replay as the attempt's outputs;
+    the logs' contents, {name: bytes}, for the result."""
     staging = outputs.start()
-    for name in [paths.SERVER_LOG] + [p.log_name for p in players]:
+    logs = {name: _read(os.path.join(work, name))
+            for name in [paths.SERVER_LOG] + [p.log_name for p in players]}
+    for name, data in logs.items():
         with open(os.path.join(staging, name), "wb") as f:
-            f.write(_read(os.path.join(work, name)))
+            f.write(data)
     dump = os.path.join(work, SERVER_DIR, "dump.json")
     if os.path.isfile(dump):
         with open(dump, "rb") as src, gzip.open(os.path.join(staging, paths.DUMP), "wb") as dst:
@@ -266,6 +269,7 @@ def _publish(outputs, work, players):
     if os.path.isfile(replay):
         shutil.copyfile(replay, os.path.join(staging, paths.REPLAY))
     outputs.publish()
+    return logs
 
 
 def _read(path):
