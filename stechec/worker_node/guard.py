@@ -22,19 +22,24 @@ its clock. Hence one guard per program, between the worker and the program:
   and exits as the program did.
 
 Stdlib only, and run isolated (-I -S): the program's environment does not
-reach the guard's Python. It starts for every program, so it imports little.
+reach the guard's Python. It starts for every program, so it imports little:
+no module written in Python.
 """
 
-import ctypes
+# posix, _signal and _ctypes are what os, signal and ctypes wrap: importing
+# those (with collections.abc, enum, struct...) cost ~17 ms of CPU, more than
+# the rest of the guard's start, for every program.
+import _ctypes
+import _signal
 import marshal
-import os
+import posix
 import resource
 import select
-import signal
 import sys
 
 PR_SET_CHILD_SUBREAPER = 36
 MAX_DESCRIPTORS = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+DEFAULT_PATH = "/bin:/usr/bin"
 # Exit status when the program cannot be started, as a shell says.
 CANNOT_RUN = 127
 
@@ -49,7 +54,7 @@ def read_spec(control):
 def read_exactly(control, size):
     data = b""
     while len(data) < size:
-        chunk = os.read(control, size - len(data))
+        chunk = posix.read(control, size - len(data))
         if not chunk:
             return None
         data += chunk
@@ -62,8 +67,8 @@ def confine(spec):
     Files and sockets the program makes are open to its group (the match's
     server and clients share one) and to nobody else.
     """
-    os.chdir(spec["cwd"])
-    os.umask(0o007)
+    posix.chdir(spec["cwd"])
+    posix.umask(0o007)
     limits = spec["limits"]
     cpu = limits["cpu_secs"]
     # SIGXCPU at the limit, SIGKILL one second later for a program that ignores it.
@@ -74,9 +79,9 @@ def confine(spec):
     resource.setrlimit(resource.RLIMIT_NOFILE, (limits["open_files"],) * 2)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if spec["uid"] is not None:
-        os.setgroups([])
-        os.setgid(spec["gid"])
-        os.setuid(spec["uid"])
+        posix.setgroups([])
+        posix.setgid(spec["gid"])
+        posix.setuid(spec["uid"])
 
 
 def start(spec):
@@ -84,18 +89,31 @@ def start(spec):
     argv = spec["argv"]
     try:
         confine(spec)
-        os.execvpe(argv[0], argv, spec["env"])
+        execvpe(argv[0], argv, spec["env"])
     except (OSError, ValueError) as e:   # ValueError: a limit above the worker's own
         why = getattr(e, "strerror", None) or e
-        os.write(2, f"cannot run {argv[0]}: {why}\n".encode(errors="replace"))
-    os._exit(CANNOT_RUN)
+        posix.write(2, f"cannot run {argv[0]}: {why}\n".encode(errors="replace"))
+    posix._exit(CANNOT_RUN)
+
+
+def execvpe(name, argv, env):
+    """os.execvpe: `name` looked up in the program's PATH unless it holds a slash."""
+    if "/" in name:
+        posix.execve(name, argv, env)
+    error = FileNotFoundError(2, "No such file or directory")
+    for directory in env.get("PATH", DEFAULT_PATH).split(":"):
+        try:
+            posix.execve(f"{directory or '.'}/{name}", argv, env)
+        except OSError as e:
+            error = e
+    raise error
 
 
 def children():
     """The guard's children: the program, and the orphans it or its descendants left."""
-    me = os.getpid()
+    me = posix.getpid()
     found = []
-    for entry in os.listdir("/proc"):
+    for entry in posix.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
@@ -116,75 +134,75 @@ def kill_all(program):
     so each round finds the next generation, down to none. /proc is read
     only while some are left: most programs leave none.
     """
-    os.kill(program, signal.SIGKILL)   # already a zombie if it ended
+    posix.kill(program, _signal.SIGKILL)   # already a zombie if it ended
     status = None
     while True:
         try:
-            pid, wait_status = os.waitpid(-1, os.WNOHANG)
+            pid, wait_status = posix.waitpid(-1, posix.WNOHANG)
         except ChildProcessError:
             return status
         if pid == 0:
             for child in children():
                 try:
-                    os.kill(child, signal.SIGKILL)
+                    posix.kill(child, _signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-            pid, wait_status = os.waitpid(-1, 0)
+            pid, wait_status = posix.waitpid(-1, 0)
         if pid == program:
             status = wait_status
 
 
 def exit_like(status):
-    code = os.waitstatus_to_exitcode(status)
+    code = posix.waitstatus_to_exitcode(status)
     if code < 0:
-        if -code != signal.SIGKILL:
-            signal.signal(-code, signal.SIG_DFL)   # Python ignores SIGPIPE and SIGXFSZ
-        os.kill(os.getpid(), -code)
+        if -code != _signal.SIGKILL:
+            _signal.signal(-code, _signal.SIG_DFL)   # Python ignores SIGPIPE and SIGXFSZ
+        posix.kill(posix.getpid(), -code)
         code = 128 - code   # not reached: a signal that killed the program kills the guard
-    os._exit(code)
+    posix._exit(code)
 
 
 def wait_for_either(control, program):
     """Until the program ends or the worker's end of `control` closes (no data comes)."""
-    wakeup, wakeup_w = os.pipe()
-    os.set_blocking(wakeup_w, False)
-    signal.set_wakeup_fd(wakeup_w)
+    wakeup, wakeup_w = posix.pipe()
+    posix.set_blocking(wakeup_w, False)
+    _signal.set_wakeup_fd(wakeup_w)
     # Any SIGCHLD, an orphan's as well as the program's, wakes the select up.
-    signal.signal(signal.SIGCHLD, lambda *_: None)
-    while not os.waitid(os.P_PID, program, os.WEXITED | os.WNOHANG | os.WNOWAIT):
+    _signal.signal(_signal.SIGCHLD, lambda *_: None)
+    while not posix.waitid(posix.P_PID, program, posix.WEXITED | posix.WNOHANG | posix.WNOWAIT):
         ready, _, _ = select.select([control, wakeup], [], [])
         if control in ready:
             return
-        os.read(wakeup, 4096)
+        posix.read(wakeup, 4096)
 
 
 def main():
     control = int(sys.argv[1])
     # The worker spawns the guard without closing its descriptors (posix_spawn):
     # the program gets its standard streams and nothing else of the worker's.
-    os.closerange(3, control)
-    os.closerange(control + 1, MAX_DESCRIPTORS)
+    posix.closerange(3, control)
+    posix.closerange(control + 1, MAX_DESCRIPTORS)
     # Unconfined, the guard's own core dump would land in the program's directory.
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     spec = read_spec(control)
     if spec is None:
-        os._exit(1)
-    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
-        os.write(2, f"guard: cannot become a subreaper: {os.strerror(ctypes.get_errno())}\n"
-                 .encode())
-        os._exit(CANNOT_RUN)
-    program = os.fork()
+        posix._exit(1)
+    prctl = _ctypes.dlsym(_ctypes.dlopen(None), "prctl")
+    if _ctypes.call_function(prctl, (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) != 0:
+        posix.write(2, b"guard: cannot become a subreaper\n")
+        posix._exit(CANNOT_RUN)
+    program = posix.fork()
     if program == 0:
-        os.close(control)
+        posix.close(control)
         start(spec)
     try:
         # The output pipes are the program's alone: the guard has nothing to
         # say, and must not keep them open, nor block on one the worker
         # stopped reading.
-        quiet = os.open(os.devnull, os.O_RDWR)
+        quiet = posix.open("/dev/null", posix.O_RDWR)
         for descriptor in (0, 1, 2):
-            os.dup2(quiet, descriptor)
-        os.close(quiet)
+            posix.dup2(quiet, descriptor)
+        posix.close(quiet)
         wait_for_either(control, program)
     finally:
         # The program ended, or the worker let go of it: either way, and even

@@ -131,6 +131,28 @@ def test_the_program_starts_in_its_directory_with_nothing_of_the_worker(box):
     assert box.output().split() == [str(box.home), "closed"]
 
 
+def test_a_program_named_without_a_path_is_looked_up_in_its_own_path():
+    box = Box(use_bwrap=False)
+    try:
+        programs = box.root / "bin"
+        programs.mkdir()
+        (programs / "hello").write_text("#!/bin/sh\necho hello from $0\n")
+        (programs / "hello").chmod(0o755)
+        env = sandboxing.environment(str(box.home), {}, path_dirs=[str(programs)])
+
+        def run(name):
+            return box.sandbox.start([name], writable=[str(box.home)], owned=[str(box.home)],
+                                     cwd=str(box.home), env=env, limits=_limits(),
+                                     log_path=str(box.log)).wait()
+
+        assert run("hello").ok
+        assert box.output() == f"hello from {programs / 'hello'}\n"
+        assert run("no-such-program").reason == "exited with status 127"
+        assert "cannot run no-such-program: No such file or directory" in box.output()
+    finally:
+        box.close()
+
+
 def test_fork_bomb_is_bounded(box):
     require_root("the process limit only holds for the sandbox's own user ids")
     code = """
