@@ -452,8 +452,8 @@ class Guard:
                 gevent.os.make_nonblocking(descriptor)
 
     def _on_exit(self):
-        self._watcher.stop()
         self.returncode = os.waitstatus_to_exitcode(self._watcher.rstatus)
+        self._watcher.close()
         self._exited.set()
 
     def poll(self):
