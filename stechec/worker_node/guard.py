@@ -42,6 +42,7 @@ MAX_DESCRIPTORS = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
 DEFAULT_PATH = "/bin:/usr/bin"
 # Exit status when the program cannot be started, as a shell says.
 CANNOT_RUN = 127
+IGNORED_BY_PYTHON = (_signal.SIGPIPE, _signal.SIGXFSZ)
 
 
 def read_spec(control):
@@ -87,6 +88,11 @@ def confine(spec):
 def start(spec):
     """In the forked child: become the program; never returns."""
     argv = spec["argv"]
+    # Python ignores these at start-up, and an ignored signal stays ignored
+    # across exec: a program writing past its file size limit or to a closed
+    # pipe would get an error instead of the default death.
+    for number in IGNORED_BY_PYTHON:
+        _signal.signal(number, _signal.SIG_DFL)
     try:
         confine(spec)
         execvpe(argv[0], argv, spec["env"])
@@ -156,7 +162,8 @@ def exit_like(status):
     code = posix.waitstatus_to_exitcode(status)
     if code < 0:
         if -code != _signal.SIGKILL:
-            _signal.signal(-code, _signal.SIG_DFL)   # Python ignores SIGPIPE and SIGXFSZ
+            # Python ignores some (SIGPIPE, SIGXFSZ) and handles SIGINT.
+            _signal.signal(-code, _signal.SIG_DFL)
         posix.kill(posix.getpid(), -code)
         code = 128 - code   # not reached: a signal that killed the program kills the guard
     posix._exit(code)

@@ -54,7 +54,10 @@ class Box:
         self.log = self.root / "program.log"
 
     def start(self, code, **limits):
-        return self.sandbox.start([PYTHON, "-c", code], writable=[str(self.home)],
+        return self.spawn([PYTHON, "-c", code], **limits)
+
+    def spawn(self, argv, **limits):
+        return self.sandbox.start(argv, writable=[str(self.home)],
                                   owned=[str(self.home)], cwd=str(self.home),
                                   env=sandboxing.environment(str(self.home), {}),
                                   limits=_limits(**limits), log_path=str(self.log),
@@ -129,6 +132,23 @@ def test_the_program_starts_in_its_directory_with_nothing_of_the_worker(box):
         os.close(inheritable)
     assert outcome.ok, box.output()
     assert box.output().split() == [str(box.home), "closed"]
+
+
+def test_a_program_gets_the_default_signal_dispositions(box):
+    """The guard's Python ignores SIGPIPE and SIGXFSZ; its program must not inherit
+    that, or a write beyond the file size limit would fail instead of killing it."""
+    outcome = box.spawn(["/bin/cat", "/proc/self/status"]).wait()
+    assert outcome.ok, box.output()
+    [ignored] = [int(line.split()[1], 16) for line in box.output().splitlines()
+                 if line.startswith("SigIgn:")]
+    for number in (signal.SIGPIPE, signal.SIGXFSZ):
+        assert not ignored & 1 << (number - 1), f"{number.name} ignored"
+
+
+def test_a_write_past_the_file_size_limit_kills_the_program(box):
+    outcome = box.spawn(["/bin/sh", "-c", "exec head -c 20000000 /dev/zero > big"]).wait()
+    assert outcome.reason == "file size limit (16 MiB) exceeded"
+    assert (box.home / "big").stat().st_size == 16 * MIB
 
 
 def test_a_program_named_without_a_path_is_looked_up_in_its_own_path():
