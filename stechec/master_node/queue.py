@@ -9,7 +9,7 @@ import functools
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from stechec.www.contest import champion_ratings
@@ -164,16 +164,17 @@ def give_back(tasks, reason, max_tries):
 
 def undo_attempt(kind, pk, attempt, reason):
     """A worker refused the task (nothing started): back to `new`, the attempt not counted."""
-    return MODELS[kind].objects.filter(pk=pk, status="pending", attempts=attempt)\
-        .update(status="new", attempts=attempt - 1, failure_reason=reason) == 1
+    return MODELS[kind].objects.filter(pk=pk, status="pending", attempts=attempt).update(
+        status="new", uncounted_attempts=F("uncounted_attempts") + 1, failure_reason=reason) == 1
 
 
 def reset_pending():
-    """On start: the previous master's attempts are lost with it; their tasks go back to `new`."""
-    reason = "master node restarted"
-    return (Champion.objects.filter(status="pending").update(status="new", failure_reason=reason),
-            Match.objects.filter(status="pending").update(status="new", failure_reason=reason,
-                                                          started_at=None))
+    """On start: the previous master's attempts are lost with it; their tasks go back to `new`,
+    those attempts not counted (the tasks were not at fault, nor perhaps their workers)."""
+    back = {"status": "new", "failure_reason": "master node restarted",
+            "uncounted_attempts": F("uncounted_attempts") + 1}
+    return (Champion.objects.filter(status="pending").update(**back),
+            Match.objects.filter(status="pending").update(started_at=None, **back))
 
 
 def apply_results(items, *, max_tries):

@@ -2,8 +2,10 @@
 
 import collections
 
+import pytest
+
 from stechec.common.rpc import RPCClient
-from stechec.www.contest.models import Champion, Match, MatchPlayer
+from stechec.www.contest.models import Champion, Match, MatchPlayer, retry_or_fail
 
 from .conftest import SECRET, all_finished, new_champions, new_matches, wait_for
 
@@ -71,6 +73,43 @@ def test_a_task_past_its_deadline_is_cancelled_retried_then_failed(cluster, play
         "gave up after 2 attempts; last: no result before the deadline"
     assert [e["attempt"] for e in stuck.events("received")] == [1, 2]
     wait_for(lambda: len(stuck.events("cancelled")) == 2, "both attempts to be cancelled")
+
+
+def test_a_master_restart_does_not_use_up_a_try(cluster, player):
+    """Attempt 1 is lost with the master, attempt 2 with its worker: with two tries
+    allowed, the match still gets a third attempt, which finishes it."""
+    master = cluster.start_master(timeout_secs=2.0, max_task_tries=2)
+    stuck = cluster.start_workers("stuck", slots=3, hold=True)
+    [match] = new_matches(player, 1)
+    wait_for(lambda: received(stuck, "match", match.id), "the worker to get attempt 1")
+    master.kill()
+    master.start()
+    wait_for(lambda: len(received(stuck, "match", match.id)) == 2, "attempt 2")
+    stuck.kill()
+    healthy = cluster.start_workers("healthy", slots=3)
+
+    wait_for(lambda: all_finished(Match, [match.id], Match.Status.DONE), "the match to finish")
+    match.refresh_from_db()
+    assert (match.attempts, match.uncounted_attempts) == (3, 1)
+    assert [e["attempt"] for e in received(healthy, "match", match.id)] == [3]
+
+
+@pytest.mark.parametrize("kind", ["compile", "match"])
+def test_a_requeued_task_gets_all_its_tries_again(player, kind):
+    """A staff requeue (champions) or rerun (matches) of a task given up after its
+    max_task_tries: its next attempt failing for the platform's reasons is retried."""
+    model = Champion if kind == "compile" else Match
+    [task] = new_champions(player, 1) if kind == "compile" else new_matches(player, 1)
+    model.objects.filter(pk=task.pk).update(status="failed", attempts=3,
+                                            failure_reason="gave up after 3 attempts")
+    requeue = Champion.requeue_for_compilation if kind == "compile" else Match.rerun
+    assert requeue(model.objects.filter(pk=task.pk)) == 1
+    # The master claims attempt 4, and loses it with its worker.
+    model.objects.filter(pk=task.pk).update(status="pending", attempts=4)
+
+    assert retry_or_fail(model, task.pk, 4, "worker lost", max_tries=3)
+    task.refresh_from_db()
+    assert (task.status, task.failure_reason) == ("new", "worker lost")
 
 
 def test_a_master_killed_under_load_and_restarted_finishes_every_task_once(cluster, player):

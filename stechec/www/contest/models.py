@@ -13,11 +13,13 @@ from stechec.common import paths
 from stechec.www.contest.ratings import INITIAL_MU, INITIAL_SIGMA
 
 
-def retry_state(attempt, reason, *, max_tries):
+def retry_state(attempt, uncounted, reason, *, max_tries):
     """(status, failure_reason) of a task whose attempt `attempt` failed for the platform's
-    reasons: back to `new`, or `failed` past `max_tries`."""
-    if attempt >= max_tries:
-        return "failed", f"gave up after {attempt} attempts; last: {reason}"
+    reasons, `uncounted` of its attempts not counting: back to `new`, or `failed` once
+    `max_tries` counted attempts failed."""
+    tries = attempt - uncounted
+    if tries >= max_tries:
+        return "failed", f"gave up after {tries} attempts; last: {reason}"
     return "new", reason
 
 
@@ -29,9 +31,13 @@ def retry_or_fail(model, pk, attempt, reason, *, max_tries, **fields):
     Conditional on the attempt still being the current one, so a late or
     repeated call changes nothing; true when it changed the row.
     """
-    status, failure_reason = retry_state(attempt, reason, max_tries=max_tries)
+    current = model.objects.filter(pk=pk, status="pending", attempts=attempt)
+    uncounted = current.values_list("uncounted_attempts", flat=True).first()
+    if uncounted is None:
+        return False
+    status, failure_reason = retry_state(attempt, uncounted, reason, max_tries=max_tries)
     fields.update(status=status, failure_reason=failure_reason)
-    return model.objects.filter(pk=pk, status="pending", attempts=attempt).update(**fields) == 1
+    return current.update(**fields) == 1
 
 
 # Rows per statement when creating many (within SQLite's limit on query parameters).
@@ -84,6 +90,11 @@ class Champion(models.Model):
     deleted = models.BooleanField(default=False)
     ts = models.DateTimeField(auto_now_add=True)
     attempts = models.PositiveIntegerField(default=0)
+    # Attempts that do not count towards the master's max_task_tries: put back
+    # by a master restart, refused by a worker with no room, or made before a
+    # staff requeue. Attempt numbers are never reused: each names its own
+    # outputs, which a worker that outlived the master may still be writing.
+    uncounted_attempts = models.PositiveIntegerField(default=0)
     worker = models.CharField(max_length=300, blank=True,
                               help_text="host:port of the worker of the latest attempt")
     failure_reason = models.TextField(blank=True)
@@ -129,9 +140,10 @@ class Champion(models.Model):
 
     @classmethod
     def requeue_for_compilation(cls, queryset):
-        """Put finished champions back to `new`; returns how many were requeued."""
-        return queryset.filter(status__in=cls.FINISHED).update(status=cls.Status.NEW,
-                                                               failure_reason="")
+        """Put finished champions back to `new`, with all their tries again; returns how
+        many were requeued."""
+        return queryset.filter(status__in=cls.FINISHED).update(
+            status=cls.Status.NEW, failure_reason="", uncounted_attempts=models.F("attempts"))
 
     @property
     def in_progress(self):
@@ -191,12 +203,12 @@ class Champion(models.Model):
         applying it made it, and no attempt came since. The master then answers a worker
         that sends it again (its acknowledgement was lost) true, applying nothing."""
         row = cls.objects.filter(pk=champion_id, attempts=attempt).values_list(
-            "status", "failure_reason", "language").first()
+            "status", "failure_reason", "language", "uncounted_attempts").first()
         if row is None:
             return False
         if result["status"] == "failed":
-            return row[:2] == retry_state(attempt, result["reason"], max_tries=max_tries)
-        return row == (result["status"], "", result["language"])
+            return row[:2] == retry_state(attempt, row[3], result["reason"], max_tries=max_tries)
+        return row[:3] == (result["status"], "", result["language"])
 
 
 class Map(models.Model):
@@ -294,6 +306,7 @@ class Match(models.Model):
     options = models.TextField(blank=True)
     ts = models.DateTimeField(auto_now_add=True)
     attempts = models.PositiveIntegerField(default=0)
+    uncounted_attempts = models.PositiveIntegerField(default=0)
     worker = models.CharField(max_length=300, blank=True,
                               help_text="host:port of the worker of the latest attempt")
     started_at = models.DateTimeField(null=True, blank=True)
@@ -340,7 +353,8 @@ class Match(models.Model):
 
     @classmethod
     def rerun(cls, queryset):
-        """Put finished matches back to `new` with their results cleared; returns how many.
+        """Put finished matches back to `new` with their results cleared and all their
+        tries again; returns how many.
 
         A done tournament match gives back its points (the new result brings
         its own). Its rating effect stays: the master rates it again on its
@@ -354,7 +368,8 @@ class Match(models.Model):
             MatchPlayer.objects.filter(match_id__in=ids).update(
                 score=None, nb_timeout=0, has_timeout=False, exit_status=None)
             cls.objects.filter(id__in=ids).update(
-                status=cls.Status.NEW, failure_reason="", started_at=None, finished_at=None)
+                status=cls.Status.NEW, failure_reason="", started_at=None, finished_at=None,
+                uncounted_attempts=models.F("attempts"))
         return len(ids)
 
     @classmethod
@@ -458,16 +473,18 @@ class Match(models.Model):
         """Whether this `match_done` is the one already applied: the match (status, reason,
         every reported player's outcome) is as applying it made it, and no attempt came
         since. The master then answers a worker that sends it again true, applying nothing."""
+        row = cls.objects.filter(pk=match_id, attempts=attempt).values_list(
+            "status", "failure_reason", "uncounted_attempts").first()
+        if row is None:
+            return False
         retried = result["status"] == "failed" and result["retryable"]
         if retried:
-            expected = retry_state(attempt, result["reason"], max_tries=max_tries)
+            expected = retry_state(attempt, row[2], result["reason"], max_tries=max_tries)
         elif result["status"] == "done":
             expected = (cls.Status.DONE, "")
         else:
             expected = (cls.Status.FAILED, result["reason"])
-        row = cls.objects.filter(pk=match_id, attempts=attempt).values_list(
-            "status", "failure_reason").first()
-        if row != expected:
+        if row[:2] != expected:
             return False
         if retried:
             # Putting a match back in the queue writes no player's outcome.
