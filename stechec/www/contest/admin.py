@@ -14,6 +14,9 @@ from stechec.www.contest.models import (
 # `stechec-manage recompute_ratings`: an edit by hand would leave them out of
 # step with the match history they are replayed from.
 RATING_FIELDS = ["rating", "rating_mu", "rating_sigma", "rated_games", "rated_at"]
+# The master's count of attempts that are not tries; the recompile and rerun
+# actions reset it. Shown, not edited.
+TASK_FIELDS = ["uncounted_attempts"]
 
 
 @admin.register(Champion)
@@ -21,7 +24,7 @@ class ChampionAdmin(admin.ModelAdmin):
     list_display = ["id", "name", "author", "status", "language", "rating", "rated_games",
                     "attempts", "worker", "deleted", "ts"]
     list_filter = ["status", "deleted", "language"]
-    readonly_fields = RATING_FIELDS
+    readonly_fields = RATING_FIELDS + TASK_FIELDS
     search_fields = ["name", "author__username"]
     list_select_related = ["author"]
     raw_id_fields = ["author"]
@@ -48,7 +51,7 @@ class MatchAdmin(admin.ModelAdmin):
     list_display = ["id", "status", "priority", "author", "tournament", "round", "ladder", "map",
                     "attempts", "worker", "rated_seq", "ts", "finished_at"]
     list_filter = ["status", "priority", "ladder", ("tournament", admin.EmptyFieldListFilter)]
-    readonly_fields = ["rated_seq"]
+    readonly_fields = ["rated_seq"] + TASK_FIELDS
     search_fields = ["id", "author__username"]
     list_select_related = ["author", "tournament", "map"]
     raw_id_fields = ["author", "tournament", "map"]
