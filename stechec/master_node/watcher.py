@@ -1,8 +1,8 @@
 """The database watcher: wakes the dispatcher when new work is committed.
 
 On PostgreSQL it LISTENs on a connection of its own (a trigger NOTIFYs when a
-champion or match row becomes `new`, migration 0003); psycogreen's wait callback makes the wait a
-cooperative one. On SQLite there is nothing to listen to: the dispatcher's
+champion or match row becomes `new`, migration 0003); psycogreen's wait
+callback makes the wait a cooperative one. On SQLite there is nothing to listen to: the dispatcher's
 own `poll_secs` timeout is the poll.
 """
 

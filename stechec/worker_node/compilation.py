@@ -86,7 +86,7 @@ def compile_champion(workspace, task, user, outputs):
     cfg_paths, limits = config["paths"], config["limits"]
     sources = os.path.join(outputs.task_dir, paths.CHAMPION_SOURCES)
     if not os.path.isfile(sources):
-        return _result("failed", "", "", f"the sources are missing: {sources}")
+        return failed_result(f"the sources are missing: {sources}")
     with workspace.private_dir(f"compile-{task.id}") as work:
         build = os.path.join(work, "champion")
         os.mkdir(build)
@@ -119,6 +119,11 @@ def compile_champion(workspace, task, user, outputs):
         else:
             return _publish(outputs, log_path, build, _result("ready", language, "", ""))
         return _publish(outputs, log_path, None, result)
+
+
+def failed_result(reason):
+    """A compilation that failed for the platform's reasons (retried by the master)."""
+    return _result("failed", "", "", reason)
 
 
 def _result(status, language, log, reason):

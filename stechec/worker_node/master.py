@@ -12,7 +12,6 @@ its way, or during an outage) together through `task_results`, unless the
 master has no such method (then one a call, from then on).
 """
 
-import http.client
 import logging
 import time
 import xmlrpc.client
@@ -28,7 +27,7 @@ FIRST_RETRY_SECS = 0.5
 MAX_RETRY_SECS = 15.0
 RESULT_METHODS = {"compile": "compilation_result", "match": "match_done"}
 # What a call that never got its answer raises: the master is unreachable (or restarting).
-UNREACHABLE = (OSError, http.client.HTTPException, xmlrpc.client.ProtocolError)
+UNREACHABLE = (OSError, xmlrpc.client.ProtocolError)
 
 
 class _Report:

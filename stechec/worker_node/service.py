@@ -127,7 +127,7 @@ class WorkerService:
                                            task_id)
             job = functools.partial(compilation.compile_champion, self.workspace, claimed,
                                     task["user"])
-            failure = _failed_compilation
+            failure = compilation.failed_result
         else:
             directory = paths.match_dir(contest["directory"], contest["game"], task_id)
             job = functools.partial(matches.run_match, self.workspace, claimed, task)
@@ -166,10 +166,6 @@ class WorkerService:
         except OSError as e:
             logger.warning("%s: cleaning its outputs up in the shared directory failed: %s",
                            task, e)
-
-
-def _failed_compilation(reason):
-    return {"status": "failed", "language": "", "log": "", "reason": reason}
 
 
 def _check_compilation(task):
