@@ -93,7 +93,8 @@ class MasterService:
         self._dispatcher = dispatcher
         # One function object, so that results arriving together share a batch.
         self._apply_results = functools.partial(
-            queue.apply_results, max_tries=config["worker"]["max_task_tries"])
+            queue.apply_results, max_tries=config["worker"]["max_task_tries"],
+            first_delay=config["worker"]["retry_delay_secs"])
 
     def register(self, server):
         for method in (self.heartbeat, self.compilation_result, self.match_done,
