@@ -101,13 +101,16 @@ class MasterService:
                        self.task_results, self.status):
             server.register(method)
 
-    def heartbeat(self, worker, first, running):
+    def heartbeat(self, worker, first, running, problem=""):
+        """`problem`: why the worker takes no task now (its shared directory is not
+        mounted), empty when it takes them; older workers do not send it."""
         hostname, port, max_slots = _check_worker(worker)
         require(isinstance(first, bool), "first must be a boolean")
+        require(isinstance(problem, str), "problem must be a string")
         require(isinstance(running, list), "running must be an array of task refs")
         for ref in running:
             _check_task_ref(ref)
-        known, more_room = self._registry.heartbeat(hostname, port, max_slots)
+        known, more_room = self._registry.heartbeat(hostname, port, max_slots, problem)
         if first:
             # Perhaps another version of the worker: ask it for batches again.
             known.takes_batches = True

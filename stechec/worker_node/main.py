@@ -46,6 +46,7 @@ def main(argv=None):
     with workspace.private_dir("probe") as scratch:
         sandbox.probe(scratch)
     service = WorkerService(cfg, workspace, TaskTable(cfg["worker"]["available_slots"]))
+    service.shared.check()
     try:
         service.serve()
     except OSError as e:

@@ -2,13 +2,19 @@
 
 import datetime
 import os
+import random
+import re
 import signal
 import subprocess
 import sys
+import tempfile
+import time
 
+import yaml
 from django.utils import timezone
 
 from stechec.common.rpc import RPCClient
+from stechec.worker_node.master import REFUSED_REPEAT_SECS
 from stechec.www.contest.models import Champion, retry_or_fail
 
 from .conftest import ROOT, SECRET, new_champions, wait_for
@@ -97,3 +103,41 @@ def test_a_task_given_back_is_not_claimed_again_before_its_delay(cluster, player
 
     Champion.objects.filter(pk=failing.pk).update(not_before=timezone.now())
     wait_for(lambda: received(stuck, failing) == [1, 2], "the retry once its delay is over")
+
+
+def test_a_worker_with_the_wrong_secret_says_so_at_a_bounded_rate(cluster, tmp_path):
+    master = cluster.start_master()
+    config = tmp_path / "worker-node.yml"
+    config.write_text(yaml.safe_dump({
+        "master": {"host": "127.0.0.1", "port": master.port, "shared_secret": "not-the-secret",
+                   "heartbeat_secs": 0.1},
+        "worker": {"host": "127.0.0.1", "listen": "127.0.0.1", "port": 0},
+        "contest": {"directory": str(tmp_path), "game": "tictactoe"},
+        "paths": {"work_directory": tempfile.mkdtemp(prefix="stechec-secret-test-")},
+        # Sandbox user ids of its own: other workers may run on this machine.
+        "sandbox": {"first_uid": 200000 + random.randrange(10000) * 64},
+    }))
+    log = tmp_path / "worker.log"
+    started = time.monotonic()
+    with open(log, "wb") as output:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "stechec.worker_node.main", "-c", str(config), "-l"],
+            cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
+            env=dict(os.environ, STECHEC_SYSLOG_SOCKET=str(tmp_path / "no-syslog")))
+    try:
+        refusals = wait_for(lambda: [line for line in master.logs().splitlines()
+                                     if "refused a request from" in line][9:],
+                            "ten of the worker's heartbeats refused")
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=60)
+    elapsed = time.monotonic() - started
+
+    # The master names the caller's address and port.
+    assert re.search(r"\[WARNING\] master-node: refused a request from 127\.0\.0\.1:\d+: "
+                     r"wrong signature", refusals[0])
+    said = [line for line in log.read_text().splitlines()
+            if "refused our signature: check shared_secret" in line]
+    assert said and "[ERROR] the master at http://127.0.0.1:" in said[0]
+    assert len(said) <= 1 + elapsed / REFUSED_REPEAT_SECS
+    assert "cannot be reached" not in log.read_text()
