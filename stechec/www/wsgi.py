@@ -13,6 +13,8 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stechec.www.settings")
 application = get_wsgi_application()
 
+from django.db import connections  # noqa: E402
+
 from stechec.www.contest import health  # noqa: E402 (needs the settings above)
 
 # gunicorn halts on this exit status ("App failed to load") rather than
@@ -20,6 +22,9 @@ from stechec.www.contest import health  # noqa: E402 (needs the settings above)
 APP_LOAD_ERROR = 4
 
 _problem = health.problem()
+# Not kept: a server that loads the application before forking its workers
+# would share this connection between them.
+connections.close_all()
 if _problem is not None:
     print(f"website: {_problem}", file=sys.stderr, flush=True)
     sys.exit(APP_LOAD_ERROR)
