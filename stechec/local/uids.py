@@ -20,7 +20,7 @@ MAX_UID = 2**31 - 1
 
 
 class SandboxUids:
-    """`count` ranges of `size` user ids, `stride` apart from `first_uid` on, free ones skipped.
+    """`count` ranges of `size` user ids from `first_uid` on, `stride` apart, taken ones skipped.
 
     `firsts` is each range's first id. Only root's workers take ids, so
     anyone else gets the first ranges, without looking.

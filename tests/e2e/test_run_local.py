@@ -216,6 +216,7 @@ def test_a_port_in_use_is_named_before_anything_starts(run_local):
     assert lines[-1].startswith(f"run-local: port {port} (the master node's) is already in use")
     # Before anything: no configuration written, nothing started.
     assert "configuration in" not in run.output()
+    assert not os.path.exists(os.path.join(run.var, "website.yml"))
     assert not os.path.exists(os.path.join(run.var, "logs"))
 
 
