@@ -106,6 +106,11 @@ class RunLocal:
         return processes_using(self.var) + [pid for uid in self.sandbox_uids()
                                             for pid in user_processes(uid)]
 
+    def wait_gone(self):
+        """Until none of its processes is left (a sandboxed program's guard may be
+        killing it as run-local exits)."""
+        wait_for(lambda: self.leftovers() == [], "its processes to end", timeout=120)
+
     def kill(self):
         """SIGKILL whatever is left of it (after a failed test)."""
         if self.process.poll() is None:
@@ -168,14 +173,14 @@ def test_run_local_serves_the_cluster_stops_everything_and_keeps_its_data(run_lo
     alice.upload("mine", os.path.join(SAMPLES, "c-good"))
     first.interrupt()
     assert "stopping every process it started" in first.output()
-    assert first.leftovers() == []
+    first.wait_gone()
 
     second = run_local("var", site_port, port)
     second.wait_serving()
     second.interrupt()
     assert second.accounts() == accounts
     assert "sample champions" not in second.output()
-    assert second.leftovers() == []
+    second.wait_gone()
 
 
 def test_sigint_stops_it_as_a_background_job_of_a_script(run_local):
@@ -186,7 +191,7 @@ def test_sigint_stops_it_as_a_background_job_of_a_script(run_local):
 
     assert run.process.wait(120) == 0, run.output()
     assert "stopping every process it started" in run.output()
-    assert run.leftovers() == []
+    run.wait_gone()
 
 
 def test_killed_outright_it_takes_its_programs_with_it(run_local):
@@ -198,13 +203,13 @@ def test_killed_outright_it_takes_its_programs_with_it(run_local):
     os.kill(first.pid, signal.SIGKILL)
     first.process.wait()
 
-    wait_for(lambda: first.leftovers() == [], "its programs to stop", timeout=120)
+    first.wait_gone()
     # Nothing holds its ports: the next run serves on them, with its own master.
     second = run_local("var", site_port, port)
     second.wait_serving()
     second.wait_for_workers(2)
     second.interrupt()
-    assert second.leftovers() == []
+    second.wait_gone()
 
 
 def test_a_port_in_use_is_named_before_anything_starts(run_local):
@@ -232,7 +237,7 @@ def test_two_local_clusters_run_side_by_side(run_local):
     assert not set(first.sandbox_uids()) & set(second.sandbox_uids())
     for run in (first, second):
         run.interrupt()
-        assert run.leftovers() == []
+        run.wait_gone()
 
 
 def test_no_worker_is_a_cluster_too(run_local):
@@ -244,7 +249,7 @@ def test_no_worker_is_a_cluster_too(run_local):
         assert page.status == 200
     assert run.master().status()["workers"] == []
     run.interrupt()
-    assert run.leftovers() == []
+    run.wait_gone()
 
 
 def test_help_and_a_wrong_option_answer_without_building_the_venv(tmp_path):
