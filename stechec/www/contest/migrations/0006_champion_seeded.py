@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('stechec', '0004_uncounted_attempts'),
+        ('stechec', '0005_retry_not_before'),
     ]
 
     operations = [
