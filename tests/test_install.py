@@ -9,6 +9,7 @@ Both must give an operator every program, sample, the compile script, the
 player environment, units and manuals, with defaults pointing at them.
 """
 
+import contextlib
 import os
 import shutil
 import signal
@@ -51,12 +52,16 @@ def waf(*args, env=None, check=True):
     return done
 
 
+@contextlib.contextmanager
 def enterable_dir(prefix):
     """A directory the sandbox's user ids can go through (tmp_path is root's only): the
-    installed compile script and player environment run as them."""
+    installed compile script and player environment run as them. Removed at the end."""
     path = Path(tempfile.mkdtemp(prefix=prefix))
-    path.chmod(0o755)
-    return path
+    try:
+        path.chmod(0o755)
+        yield path
+    finally:
+        shutil.rmtree(path)
 
 
 def python_with_the_dependencies_only(base):
@@ -77,29 +82,27 @@ def python_with_the_dependencies_only(base):
 @pytest.fixture(scope="module")
 def installed():
     """Install into a temporary prefix; yield (prefix, destdir root, its Python)."""
-    base = enterable_dir("stechec-waf-")
-    prefix, destdir, out = base / "prefix", base / "destdir", base / "build"
-    python = python_with_the_dependencies_only(base)
-    waf("configure", f"--prefix={prefix}", f"--python={python}", f"--out={out}")
-    waf("build")
-    waf("install")
-    waf("install", env=dict(os.environ, DESTDIR=str(destdir)))
-    yield prefix, destdir, python
-    shutil.rmtree(base)
+    with enterable_dir("stechec-waf-") as base:
+        prefix, destdir, out = base / "prefix", base / "destdir", base / "build"
+        python = python_with_the_dependencies_only(base)
+        waf("configure", f"--prefix={prefix}", f"--python={python}", f"--out={out}")
+        waf("build")
+        waf("install")
+        waf("install", env=dict(os.environ, DESTDIR=str(destdir)))
+        yield prefix, destdir, python
 
 
 @pytest.fixture(scope="module")
 def pip_venv():
     """pip install (not editable) into a venv of the system's Python; yield the venv."""
     python = require_tool("python3", "the system's own Python", search_path="/usr/bin")
-    base = enterable_dir("stechec-pip-")
-    source, venv = base / "source", base / "venv"
-    shutil.copytree(ROOT, source, ignore=NOT_INSTALLED)
-    run([python, "-m", "venv", venv])
-    run([venv / "bin" / "pip", "install", "--quiet", source], timeout=900)
-    shutil.rmtree(source)
-    yield venv
-    shutil.rmtree(base)
+    with enterable_dir("stechec-pip-") as base:
+        source, venv = base / "source", base / "venv"
+        shutil.copytree(ROOT, source, ignore=NOT_INSTALLED)
+        run([python, "-m", "venv", venv])
+        run([venv / "bin" / "pip", "install", "--quiet", source], timeout=900)
+        shutil.rmtree(source)
+        yield venv
 
 
 @pytest.fixture(params=["waf", "pip"])
