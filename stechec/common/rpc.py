@@ -29,7 +29,7 @@ import xmlrpc.client
 import gevent
 import gevent.server
 
-from stechec.common import httpwire, xmlrpc_codec
+from stechec.common import httpwire, logtext, xmlrpc_codec
 
 TIMESTAMP_HEADER = "X-Stechec-Timestamp"
 SIGNATURE_HEADER = "X-Stechec-Signature"
@@ -122,8 +122,7 @@ class RPCClient:
         return f"RPCClient({self.url!r})"
 
     def call(self, method, *args):
-        body = xmlrpc.client.dumps(args, method, allow_none=True)\
-            .encode("utf-8", "xmlcharrefreplace")
+        body = dumps(args, method)
         code, reason, answer = self._exchange(body)
         if code != 200:
             raise xmlrpc.client.ProtocolError(
@@ -356,8 +355,7 @@ class RPCServer:
             logger.exception("%s: %s from %s failed", self.name, method, peer)
             return _fault(INTERNAL_ERROR, f"{method}: internal error: {type(e).__name__}")
         try:
-            return xmlrpc.client.dumps((result,), methodresponse=True, allow_none=True)\
-                .encode("utf-8", "xmlcharrefreplace")
+            return dumps((result,), methodresponse=True)
         except Exception as e:
             logger.exception("%s: %s returned a value XML-RPC cannot carry", self.name, method)
             return _fault(INTERNAL_ERROR, f"{method}: unmarshallable result: {e}")
@@ -372,8 +370,23 @@ def _request_line(line):
 
 
 def _fault(code, message):
-    return xmlrpc.client.dumps(xmlrpc.client.Fault(code, message), methodresponse=True,
-                               allow_none=True).encode("utf-8", "xmlcharrefreplace")
+    return dumps(xmlrpc.client.Fault(code, message), methodresponse=True)
+
+
+def dumps(params, method=None, *, methodresponse=False):
+    """The XML-RPC body (UTF-8) of a call of `method` or an answer: the standard library's
+    (`None` as `<nil/>`, bytes as base64), always well-formed.
+
+    The standard library writes any character of a string as it is, and XML 1.0
+    cannot carry most C0 controls, lone surrogates, U+FFFE or U+FFFF even as
+    character references: a string holding one (a reason quoting what a
+    program printed) would make a body every reader refuses. They are written
+    as visible stand-ins instead (stechec.common.logtext.xml_safe); only
+    strings can hold them, since the markup is ASCII. Bytes that must arrive
+    as they are (logs) go as bytes, which are base64.
+    """
+    text = xmlrpc.client.dumps(params, method, methodresponse=methodresponse, allow_none=True)
+    return logtext.xml_safe(text).encode("utf-8")
 
 
 def require(condition, message):

@@ -2,13 +2,16 @@
 
 `sources()` is the one definition of the hostile champions (fork bomb, 10 GB
 allocation, infinite loop, sleep forever, writing outside its directory,
-connecting to a loopback port and to the internet, printing 1 GB), for any
-game protocol: the worker's tests (tests/worker_node/
+connecting to a loopback port and to the internet, printing 1 GB, printing
+control bytes), for any game protocol: the worker's tests (tests/worker_node/
 test_hostile_champions.py) play them against the stand-in game, and
 `attack()` writes them against the tic-tac-toe protocol: each is uploaded by
 a user of its own, compiled by a worker, and plays one match against a
 well-behaved champion. Each match must end (done, or failed with a reason),
-and nothing a champion tried may be seen outside its sandbox.
+and nothing a champion tried may be seen outside its sandbox. The champion
+printing control bytes must not void its match: it ends done, its log in the
+shared directory holds the bytes as printed, and its log page shows them
+visible, never raw.
 """
 
 import os
@@ -28,12 +31,21 @@ TICTACTOE_PLAY_LOOP = """
     }
     return 0;
 """
+# Who uploads the hostile champions, in turn: the site allows 5 uploads a minute each.
+AUTHORS = ("mallory0", "mallory1", "mallory2")
 # System files the "write outside" champion tries to create besides the callers'.
 SYSTEM_TARGETS = ("/etc/stechec-escaped", "/usr/stechec-escaped")
 # Markers a champion prints when it got out of its sandbox.
 ESCAPE_MARKERS = ("WROTE ", "CONNECTED")
 # Who the "network" champion tries on 127.0.0.1 in the campaign.
 MASTER = "the master"
+# What the "control bytes" champion prints on stderr (its player's log): an engine-style
+# coloured tag, every byte value, invalid UTF-8. A log holding them used to make a result
+# that was not XML, refused by the master: the match was voided.
+PRINTED_BYTES = (b"[\x1b[1;31mchampion\x1b[0m] every byte: " + bytes(range(256))
+                 + b" invalid UTF-8: \xff\xfe\xc3\x28\n")
+# ... and the warning its compilation prints (its compilation log): colours and controls.
+COMPILE_WARNING = "\x1b[1;33mcoloured\x1b[0m warning with controls \x01\x02\x07\x1f\x7f"
 # What a champion prints when its attempt failed, proving it ran.
 TRIED = {"fork bomb": ("fork refused",), "write outside": ("stechec-escaped: ",),
          "network": (f"connect to {MASTER}: ", "connect to the internet: ")}
@@ -97,6 +109,12 @@ int main(void) {
     try_connect(0x7f000001, """ + loopback + """);
     try_connect(0x01010101, 80, "connect to the internet");
 """ + play_loop + "}\n",
+        "control bytes": f"#warning {COMPILE_WARNING}\n" + HEAD + """
+static const unsigned char printed[] = {""" + ", ".join(map(str, PRINTED_BYTES)) + """};
+int main(void) {
+    fwrite(printed, 1, sizeof printed, stderr);
+    fflush(stderr);
+""" + play_loop + "}\n",
         "print 1 GB": HEAD + """
 int main(void) {
     static char block[1 << 20];
@@ -148,6 +166,37 @@ def check_match_outputs(tally, cluster, match_id, name):
             tally.accepted_bad(f"hostile champion {name}", f"it wrote {path}")
 
 
+def check_control_bytes(tally, cluster, state, author, champion_id, match_id, status):
+    """The "control bytes" champion did not void its match: done, its log holds what it
+    printed, and its author's log pages show those bytes visible, never raw."""
+    what = "hostile champion control bytes"
+    if status != "done":
+        tally.accepted_bad(what, f"match {match_id} ended {status}, not done: its result was "
+                                 "refused?")
+    [(player_id,)] = state.query("SELECT id FROM stechec_matchplayer WHERE match_id = %s AND "
+                                 "champion_id = %s", (match_id, champion_id))
+    directory = paths.published(paths.match_dir(cluster.shared_dir, cluster.game, match_id))
+    with open(os.path.join(directory, paths.player_log_name(player_id, champion_id)), "rb") as f:
+        if PRINTED_BYTES not in f.read():
+            tally.accepted_bad(what, f"match {match_id}'s log lacks the bytes it printed")
+    # A \x01 of the compiler's warning and an ESC the champion printed, shown visible.
+    for path, symbol in ((f"champions/{champion_id}/log/", 'ctl">\\x01</span>'),
+                         (f"matches/{match_id}/players/{player_id}/log/",
+                          'ctl">\\x1b</span>')):
+        tally.input()
+        status, body, _ = author.get(path)
+        try:
+            page = body.decode("utf-8")
+        except UnicodeDecodeError as e:
+            tally.accepted_bad(f"GET {path} as {author}", f"not UTF-8: {e}")
+            continue
+        raw = sorted({c for c in page if c < " " and c not in "\t\n\r" or c == "\x7f"})
+        if status != 200 or symbol not in page:
+            tally.accepted_bad(f"GET {path} as {author}", f"HTTP {status}, {symbol} not shown")
+        if raw:
+            tally.accepted_bad(f"GET {path} as {author}", f"raw control characters {raw!r}")
+
+
 def leftover_processes(cluster):
     """Pids of processes still running as one of the workers' sandbox user ids."""
     ranges = [range(first, first + max(1000, cluster.slots)) for first in cluster.first_uids]
@@ -169,7 +218,7 @@ def attack(tally, cluster, state, clients, context, timeout):
     champions, authors = {}, {}
     for index, (name, archive) in enumerate(archives(cluster).items()):
         tally.input()
-        authors[name] = clients[f"mallory{index % 2}"]
+        authors[name] = clients[AUTHORS[index % len(AUTHORS)]]
         champions[name] = context["upload"](authors[name], name, archive)
     statuses = wait_for(state, "stechec_champion", champions.values(), {"ready", "error",
                                                                         "failed"}, timeout)
@@ -185,6 +234,10 @@ def attack(tally, cluster, state, clients, context, timeout):
             tally.crash(f"hostile champion {name}", f"match {match_id} still "
                         f"{ended[match_id]} after {timeout} s")
         check_match_outputs(tally, cluster, match_id, name)
+    if "control bytes" in matches:
+        check_control_bytes(tally, cluster, state, authors["control bytes"],
+                            champions["control bytes"], matches["control bytes"],
+                            ended[matches["control bytes"]])
     deadline = time.monotonic() + 30
     while leftover_processes(cluster) and time.monotonic() < deadline:
         time.sleep(1)

@@ -31,8 +31,7 @@ from stechec.local.options import postgres_section
 logger = logging.getLogger("hostile-input")
 
 PHASES = ("rpc", "site", "champions")
-# mallory0 and mallory1 upload the hostile champions (the site allows 5 uploads a minute).
-PLAYERS = ("alice", "bob", "carol", "mallory0", "mallory1")
+PLAYERS = ("alice", "bob", "carol", *hostile_champions.AUTHORS)
 
 
 class Tally:

@@ -205,9 +205,12 @@ def master_calls(match_id, matchplayer_ids, champion_id):
             "compilation_result", WORKER, champion_id, 1, {**COMPILE_RESULT, "status": "pwned"}),
         "compilation_result missing its log": call_body(
             "compilation_result", WORKER, champion_id, 1, {"status": "error"}),
-        "compilation_result with a binary log": call_body(
+        "compilation_result with a number for its log": call_body(
+            "compilation_result", WORKER, champion_id, 1, {**COMPILE_RESULT, "log": 7}),
+        # What a worker sent when it wrote logs as strings: not XML, whatever it says.
+        "compilation_result with ESC and NUL in a string log": call_body(
             "compilation_result", WORKER, champion_id, 1,
-            {**COMPILE_RESULT, "log": xmlrpc.client.Binary(b"\x00\xff")}),
+            {**COMPILE_RESULT, "log": "\x1b[1;31mserver\x1b[0m \x00"}),
         "match_done()": call_body("match_done"),
         "match_done with a negative id": call_body(
             "match_done", WORKER, -match_id, 1, match_result(good_players)),
@@ -245,6 +248,9 @@ def master_calls(match_id, matchplayer_ids, champion_id):
             f"<member><name>matchplayer_id</name><value><int>{matchplayer_ids[0]}</int>"
             f"</value></member><member><name>score</name>{huge}</member>"
             "</struct></value></data></array></value></member></struct></value>"),
+        "match_done with a player's log an array": call_body(
+            "match_done", WORKER, match_id, 1,
+            match_result([player(i, log=[]) for i in matchplayer_ids])),
         "match_done with a NaN exit status": call_body(
             "match_done", WORKER, match_id, 1,
             match_result([player(i, exit_status=float("nan")) for i in matchplayer_ids])),

@@ -234,10 +234,11 @@ def bad_urls(context):
     """URLs with ids and query values no page should choke on."""
     huge = "99999999999999999999999"
     match_id = context["match"]
-    return [f"champions/{huge}/", f"champions/{huge}/compilation.log",
+    return [f"champions/{huge}/", f"champions/{huge}/compilation.log", f"champions/{huge}/log/",
             f"champions/{huge}/sources.tgz", f"matches/{huge}/",
-            f"matches/{huge}/server.log", f"matches/{huge}/dump.json.gz",
-            f"matches/{huge}/replay", f"matches/{match_id}/players/{huge}.log",
+            f"matches/{huge}/server.log", f"matches/{huge}/server-log/",
+            f"matches/{huge}/dump.json.gz", f"matches/{huge}/replay",
+            f"matches/{match_id}/players/{huge}.log", f"matches/{match_id}/players/{huge}/log/",
             f"maps/{huge}/", f"tournaments/{huge}/", "champions/0/", "matches/-1/",
             "champions/?page=-1", "champions/?page=abc", f"champions/?page={huge}",
             f"matches/?champion={huge}", "matches/?champion=-5&tournament=x",
@@ -270,14 +271,17 @@ def private_urls(context):
     alice_log, bob_log = context["alice_player_log"], context["bob_player_log"]
     outputs = {"alice", "bob", "organiser"}
     yield f"champions/{champion}/compilation.log", {"alice", "organiser"}
+    yield f"champions/{champion}/log/", {"alice", "organiser"}
     yield f"champions/{champion}/sources.tgz", {"alice", "organiser"}
     yield f"champions/{context['deleted_champion']}/", {"organiser"}
     yield f"champions/{context['deleted_champion']}/sources.tgz", {"organiser"}
     yield f"matches/{match}/server.log", outputs
+    yield f"matches/{match}/server-log/", outputs
     yield f"matches/{match}/dump.json.gz", outputs
     yield f"matches/{match}/replay", outputs
-    yield f"matches/{match}/players/{alice_log}.log", {"alice", "organiser"}
-    yield f"matches/{match}/players/{bob_log}.log", {"bob", "organiser"}
+    for log, author in ((alice_log, "alice"), (bob_log, "bob")):
+        yield f"matches/{match}/players/{log}.log", {author, "organiser"}
+        yield f"matches/{match}/players/{log}/log/", {author, "organiser"}
     for path in ("admin/", "admin/auth/user/", "admin/stechec/champion/",
                  f"admin/stechec/champion/{champion}/change/", "admin/stechec/match/",
                  f"admin/auth/user/{context['alice_id']}/password/"):
@@ -312,11 +316,13 @@ def _check_links_hidden(tally, clients, context):
     """Pages a stranger may see do not link to what they may not read."""
     match, champion = context["match"], context["alice_champion"]
     for name, path, secret_links in (
-            ("carol", f"matches/{match}/", (f"/matches/{match}/server.log",
-                                            f"/matches/{match}/dump.json.gz", "players/")),
+            ("carol", f"matches/{match}/", (f"/matches/{match}/server", "/dump.json.gz",
+                                            "players/")),
             ("bob", f"champions/{champion}/", (f"/champions/{champion}/sources.tgz",
-                                               f"/champions/{champion}/compilation.log")),
-            ("bob", f"matches/{match}/", (f"players/{context['alice_player_log']}.log",))):
+                                               f"/champions/{champion}/compilation.log",
+                                               f"/champions/{champion}/log/")),
+            ("bob", f"matches/{match}/", (f"players/{context['alice_player_log']}.log",
+                                          f"players/{context['alice_player_log']}/log/"))):
         tally.input()
         _, body, _ = clients[name].get(path)
         for link in secret_links:

@@ -45,18 +45,28 @@ def _check_text(result, *keys):
         require(isinstance(result.get(key), str), f"result {key!r} must be a string")
 
 
+def _check_log(struct, key, what="result"):
+    # Base64 (bytes): what a worker sends, a log being whatever its programs printed. A
+    # string: what workers sent before, accepted so that they can be upgraded after the
+    # master. Either way it is only checked: the site reads logs from the shared directory.
+    require(isinstance(struct.get(key), (bytes, str)),
+            f"{what} {key!r} must be base64 (the log's bytes) or a string")
+
+
 def _check_compilation(result):
     require(isinstance(result, dict), "result must be a struct")
     require(result.get("status") in COMPILE_STATUSES,
             f"result status must be one of {', '.join(COMPILE_STATUSES)}")
-    _check_text(result, "language", "log", "reason")
+    _check_text(result, "language", "reason")
+    _check_log(result, "log")
 
 
 def _check_match(result):
     require(isinstance(result, dict), "result must be a struct")
     require(result.get("status") in MATCH_STATUSES,
             f"result status must be one of {', '.join(MATCH_STATUSES)}")
-    _check_text(result, "reason", "server_log")
+    _check_text(result, "reason")
+    _check_log(result, "server_log")
     require(isinstance(result.get("retryable"), bool), "result 'retryable' must be a boolean")
     players = result.get("players")
     require(isinstance(players, list), "result 'players' must be an array")
@@ -69,6 +79,7 @@ def _check_match(result):
                 "player nb_timeout must be a non-negative integer")
         require(player.get("exit_status") is None or _is_int(player["exit_status"]),
                 "player exit_status must be an integer or nil")
+        _check_log(player, "log", "player")
     require(len({p["matchplayer_id"] for p in players}) == len(players),
             "a player appears twice")
     if result["status"] == "done":

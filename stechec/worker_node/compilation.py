@@ -103,7 +103,7 @@ def compile_champion(workspace, task, user, outputs):
             language = detect_language(build, available_languages(cfg_paths["player_env"]))
         except (archive.ArchiveError, ChampionError) as e:
             reason = f"the champion was refused: {e}"
-            return _publish(outputs, log_path, None, _result("error", language, "", reason))
+            return _publish(outputs, log_path, None, _result("error", language, b"", reason))
         _append(log_path, f"Language: {language}\n\n")
         outcome = workspace.run(
             task, [cfg_paths["compile_script"], cfg_paths["player_env"], language, build],
@@ -114,18 +114,18 @@ def compile_champion(workspace, task, user, outputs):
             return None
         artifact = os.path.join(build, cfg_paths["champion_artifact"])
         if not outcome.ok:
-            result = _result("error", language, "", f"compilation failed: {outcome.reason}")
+            result = _result("error", language, b"", f"compilation failed: {outcome.reason}")
         elif not os.path.isfile(artifact):
-            result = _result("error", language, "", "the compilation produced no "
+            result = _result("error", language, b"", "the compilation produced no "
                              f"'{cfg_paths['champion_artifact']}'")
         else:
-            return _publish(outputs, log_path, build, _result("ready", language, "", ""))
+            return _publish(outputs, log_path, build, _result("ready", language, b"", ""))
         return _publish(outputs, log_path, None, result)
 
 
 def failed_result(reason):
     """A compilation that failed for the platform's reasons (retried by the master)."""
-    return _result("failed", "", "", reason)
+    return _result("failed", "", b"", reason)
 
 
 def _result(status, language, log, reason):
@@ -162,10 +162,11 @@ def _write_outputs(outputs, log, build):
 
 
 def tail(data, limit=64 * 1024):
-    """The end of a log, as text, at most `limit` bytes: what results carry."""
+    """The end of a log, at most `limit` bytes: what results carry. Bytes, as the program
+    wrote them (NUL, ESC, invalid UTF-8 and all): XML-RPC carries them as base64."""
     if len(data) > limit:
         data = b"[...]\n" + data[-limit + 6:]
-    return data.decode("utf-8", errors="replace")
+    return data
 
 
 def _packable(member):

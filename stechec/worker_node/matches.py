@@ -292,6 +292,6 @@ def failed_result(spec, reason, *, retryable, server_exit=None, server_log=b""):
         "status": "failed", "reason": reason, "retryable": retryable,
         "server_exit": server_exit, "server_log": tail(server_log),
         "players": [{"matchplayer_id": p["matchplayer_id"], "champion_id": p["champion_id"],
-                     "score": None, "nb_timeout": 0, "exit_status": None, "log": ""}
+                     "score": None, "nb_timeout": 0, "exit_status": None, "log": b""}
                     for p in spec["players"]],
     }

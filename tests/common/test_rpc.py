@@ -69,6 +69,29 @@ def test_a_signed_call_carries_nested_values_and_none(client):
     assert client.echo(value) == value
 
 
+def test_bytes_cross_as_they_are_and_any_string_makes_a_well_formed_call(client):
+    """Logs are bytes: base64 carries all 256 values there and back. A string holding what
+    XML cannot carry (a reason quoting a program) arrives with visible stand-ins, where
+    the standard library would have written a body every reader refuses."""
+    every_byte = bytes(range(256))
+    assert client.echo({"log": every_byte, "logs": [every_byte[::-1]]}) == \
+        {"log": every_byte, "logs": [every_byte[::-1]]}
+
+    def escaped(*codes):
+        return "".join(f"\\x{code:02x}" for code in codes)
+
+    reason = "".join(map(chr, range(0x20))) + " \ud800 \ufffe \uffff \U0001f600 \x7f\x85"
+    # (A CR arrives as a line feed: XML readers normalise line ends.)
+    assert client.echo(reason) == (escaped(*range(9)) + "\t\n" + escaped(0x0B, 0x0C) + "\n"
+                                   + escaped(*range(0x0E, 0x20))
+                                   + " \ufffd \ufffd \ufffd \U0001f600 \x7f\x85")
+    # The answers are written the same way: a refusal quoting a NUL is a fault, not a
+    # malformed answer.
+    with pytest.raises(xmlrpc.client.Fault) as refused:
+        client.refuse("bad byte \x00")
+    assert refused.value.faultString == "bad byte \\x00"
+
+
 def test_calls_reuse_their_connection_and_set_tcp_nodelay(client):
     client.echo(1)
     connection = client._idle[-1]

@@ -65,7 +65,7 @@ def test_a_player_uploads_plays_and_watches_the_replay(cluster, session, page, t
     assert page.locator("h2:has-text('Compilation log') + pre.log").inner_text().strip()
     screenshot(page, "03-compiled.png")
     page.click("a:has-text('Compilation log')")
-    page.wait_for_url(f"{url}/champions/{champion}/compilation.log")
+    page.wait_for_url(f"{url}/champions/{champion}/log/")
     assert "Compilation succeeded" in page.locator("body").inner_text()
     screenshot(page, "04-compilation-log.png")
 

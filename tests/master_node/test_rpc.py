@@ -117,6 +117,51 @@ def test_stale_unknown_finished_and_malformed_results_are_dropped(running_match)
     assert master.logs().count(f"match {match.id} attempt 1: done from") == 1
 
 
+def test_logs_of_any_bytes_are_applied_with_their_scores(running_match):
+    """Logs are bytes (the engine's colours, a champion's NULs): in base64, all 256 values
+    reach the master, which applies the match, and applies nothing twice."""
+    match, worker, master, _ = running_match
+    every_byte = bytes(range(256))
+    result = match_result(match)
+    result["server_log"] = b"[\x1b[1;31mserver\x1b[0m] " + every_byte
+    for player in result["players"]:
+        player["log"] = every_byte + b"\xff\xfe\xc3\x28"
+    client = RPCClient(master.url, SECRET)
+
+    assert client.match_done(worker, match.id, 1, result) is True
+    assert client.match_done(worker, match.id, 1, result) is True
+    match.refresh_from_db()
+    assert match.status == Match.Status.DONE
+    assert all(mp.score == mp.id for mp in MatchPlayer.objects.filter(match=match))
+    assert master.logs().count(f"match {match.id} attempt 1: done from") == 1
+
+
+def test_a_reason_quoting_control_characters_is_stored_visible(running_match):
+    """What XML cannot carry arrives visible (stechec.common.rpc.dumps), and so is what the
+    database stores (PostgreSQL's text holds no NUL)."""
+    match, worker, master, _ = running_match
+    failed = dict(match_result(match), status="failed",
+                  reason="the game server failed: \x1b[1;31merror\x1b[0m \x00")
+    for player in failed["players"]:
+        player["score"] = None
+    assert RPCClient(master.url, SECRET).match_done(worker, match.id, 1, failed) is True
+    match.refresh_from_db()
+    assert (match.status, match.failure_reason) == (
+        Match.Status.FAILED, r"the game server failed: \x1b[1;31merror\x1b[0m \x00")
+
+
+def test_a_log_that_is_neither_bytes_nor_text_is_refused(running_match):
+    match, worker, master, _ = running_match
+    client = RPCClient(master.url, SECRET)
+    bad = match_result(match)
+    bad["players"][0]["log"] = 7
+    with pytest.raises(xmlrpc.client.Fault) as refused:
+        client.match_done(worker, match.id, 1, bad)
+    assert refused.value.faultString == \
+        "player 'log' must be base64 (the log's bytes) or a string"
+    assert_untouched(match)
+
+
 def test_a_failed_match_sent_again_is_answered_true(running_match):
     match, worker, master, _ = running_match
     client = RPCClient(master.url, SECRET)
@@ -149,7 +194,8 @@ def test_platform_failures_are_retried_and_champion_errors_are_final(cluster, pl
     assert (champion.status, champion.attempts) == (Champion.Status.PENDING, 2)
     assert champion.failure_reason == "disk full"
 
-    error = {"status": "error", "language": "c", "log": "main.c:1: error", "reason": ""}
+    error = {"status": "error", "language": "c", "log": b"main.c:1: \x1b[1merror\x00",
+             "reason": ""}
     assert client.compilation_result(worker, champion.id, 2, error) is True
     champion.refresh_from_db()
     assert (champion.status, champion.language) == (Champion.Status.ERROR, "c")

@@ -8,6 +8,7 @@ this directory, champions are compiled by the test player environment in
 `player_env/` (both stand-ins until the reference game's land).
 """
 
+import base64
 import io
 import json
 import os
@@ -61,7 +62,8 @@ class StandInMaster:
 
     @property
     def calls(self):
-        return [tuple(json.loads(line)) for line in
+        """(method, args) of every call so far; logs as bytes, as they arrived."""
+        return [tuple(json.loads(line, object_hook=_bytes_from_json)) for line in
                 self.record.read_text().splitlines() if line.endswith("]")]
 
     def answer(self, method, task_id, attempt, value):
@@ -237,6 +239,13 @@ def processes_naming(text):
             except OSError:
                 pass
     return found
+
+
+def _bytes_from_json(struct):
+    """What standin_master.py recorded for bytes, as bytes again."""
+    if struct.keys() == {"base64"}:
+        return base64.b64decode(struct["base64"])
+    return struct
 
 
 def _merge(base, overrides):

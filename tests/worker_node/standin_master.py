@@ -7,7 +7,7 @@ serves signed XML-RPC (stechec.common.rpc under gevent) on 127.0.0.1:PORT
 as a JSON line `[method, args]`. Results get true, or what ANSWERS_FILE (a
 JSON object, read at each call when it exists) says for
 "<method> <task id> <attempt>": false for a result the real master would
-drop. It has no `task_results`, as a master from before that method. A
+drop. Bytes (logs, which arrive as base64) are recorded as {"base64": text}. It has no `task_results`, as a master from before that method. A
 separate process, so that stopping it closes its connections the way a
 master that exits does.
 """
@@ -16,6 +16,7 @@ from gevent import monkey
 
 monkey.patch_all()
 
+import base64  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
@@ -38,12 +39,18 @@ def main():
 def _recorder(name, record, answers):
     def record_call(*args):
         with open(record, "a") as f:
-            f.write(json.dumps([name, args]) + "\n")
+            f.write(json.dumps([name, args], default=_bytes_as_json) + "\n")
         if name == "heartbeat" or not os.path.exists(answers):
             return True
         with open(answers) as f:
             return json.load(f).get(f"{name} {args[1]} {args[2]}", True)
     return record_call
+
+
+def _bytes_as_json(value):
+    if isinstance(value, bytes):
+        return {"base64": base64.b64encode(value).decode("ascii")}
+    raise TypeError(f"{type(value).__name__} in a call")
 
 
 if __name__ == "__main__":

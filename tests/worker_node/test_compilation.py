@@ -45,7 +45,7 @@ def test_compile_success_and_failure_per_language(worker, language):
     champion_dir = worker.champion_dir("alice", 1)
     assert worker.champion_outputs("alice", 1) == champion_dir / "attempt-1"
     log = (champion_dir / "attempt-1" / paths.COMPILATION_LOG).read_text()
-    assert log == result["log"]
+    assert log.encode() == result["log"]
     assert "Compilation succeeded." in log
     assert "champion" in _compiled_members(worker, "alice", 1)
     assert sorted(p.name for p in champion_dir.iterdir()) == ["attempt-1", "champion.tgz"]

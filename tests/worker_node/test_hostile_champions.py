@@ -1,6 +1,6 @@
 """Hostile champions in a real match: each is stopped and reported, nothing is left behind.
 
-One match seats a well-behaved champion and seven hostile ones, all C
+One match seats a well-behaved champion and eight hostile ones, all C
 programs compiled by the worker; the stand-in client dies the way its
 champion died, as a stechec2 client (with the champion loaded in its own
 process) would.
@@ -34,11 +34,11 @@ def test_hostile_champions_in_a_match(start_worker, master, tmp_path):
     sources.update(hostile_champions.sources(
         C_PLAY_LOOP, outside=[str(path) for path in outside],
         port=listener.getsockname()[1], port_owner=LISTENER))
-    champions = {}
+    champions, compile_logs = {}, {}
     for number, (name, source) in enumerate(sources.items(), start=1):
         result = worker.compile("mallory", number, {"prologin.c": source})
         assert result["status"] == "ready", (name, result)
-        champions[name] = number
+        champions[name], compile_logs[name] = number, result["log"]
     task = {"match_id": 666, "attempt": 1, "slots": 1 + len(champions), "map": "m",
             "options": "",
             "players": [{"matchplayer_id": 100 + n, "champion_id": n, "user": "mallory"}
@@ -49,8 +49,9 @@ def test_hostile_champions_in_a_match(start_worker, master, tmp_path):
     assert result["status"] == "done", result
     players = {name: next(p for p in result["players"] if p["champion_id"] == number)
                for name, number in champions.items()}
-    reasons = {name: (worker.match_dir(666) / paths.player_log_name(100 + number, number))
-               .read_text(errors="replace") for name, number in champions.items()}
+    logs = {name: (worker.match_dir(666) / paths.player_log_name(100 + number, number))
+            .read_bytes() for name, number in champions.items()}
+    reasons = {name: log.decode(errors="replace") for name, log in logs.items()}
 
     assert (players["good"]["score"], players["good"]["exit_status"]) == (21, 0)
     assert players["fork bomb"]["nb_timeout"] == 3
@@ -78,6 +79,12 @@ def test_hostile_champions_in_a_match(start_worker, master, tmp_path):
     assert "[log truncated at 262144 bytes]" in reasons["print 1 GB"]
     assert len(reasons["print 1 GB"]) < 300 * 1024
     assert len(players["print 1 GB"]["log"]) <= 64 * 1024
+    # Bytes that are not text (NUL, ESC, invalid UTF-8) are carried as they were printed.
+    assert hostile_champions.COMPILE_WARNING.encode() in compile_logs["control bytes"]
+    assert hostile_champions.PRINTED_BYTES in logs["control bytes"]
+    assert players["control bytes"]["log"] == logs["control bytes"]
+    assert (players["control bytes"]["score"], players["control bytes"]["exit_status"]) == \
+        (21, 0)
 
     # Nothing is left behind and the worker goes on serving.
     worker.wait_idle()

@@ -8,7 +8,8 @@ import xmlrpc.client
 import pytest
 
 from stechec.common import paths
-from tests.worker_node.conftest import C_CHAMPION, PYTHON_CHAMPION, wait_for
+from stechec.local import hostile_champions
+from tests.worker_node.conftest import C_CHAMPION, C_PLAY_LOOP, PYTHON_CHAMPION, wait_for
 
 SLEEPY_CHAMPION = """
 import time
@@ -47,14 +48,14 @@ def test_whole_match(worker, master):
                            "nb_timeout": 0, "exit_status": 0,
                            "log": players[11]["log"]}
     assert (players[12]["score"], players[12]["nb_timeout"]) == (15, 0)
-    assert "connected as 11" in players[11]["log"]
-    assert "client 12 connected" in result["server_log"]
+    assert b"connected as 11" in players[11]["log"]
+    assert b"client 12 connected" in result["server_log"]
 
     directory = worker.match_dir(1042)
     assert directory == worker.contest / "testgame" / "matches" / "001" / "042" / "attempt-1"
     assert [p.name for p in directory.parent.iterdir()] == ["attempt-1"]
     assert "player: 12" in (directory / paths.SERVER_LOG).read_text()
-    assert (directory / paths.player_log_name(11, 1)).read_text() == players[11]["log"]
+    assert (directory / paths.player_log_name(11, 1)).read_bytes() == players[11]["log"]
     assert (directory / paths.player_log_name(12, 2)).exists()
     with gzip.open(directory / paths.DUMP) as f:
         dump = json.load(f)
@@ -69,6 +70,28 @@ def test_whole_match(worker, master):
                                    "free_slots": 4, "max_slots": 4, "running": []}
     beats = master.calls_of("heartbeat")
     assert beats[0][1] is True and beats[-1][1] is False
+
+
+def test_logs_of_any_bytes_reach_the_master_as_they_were_printed(worker, master):
+    """A compiler's warning with colours and controls, a champion printing every byte
+    value, ESC sequences and invalid UTF-8: the results carry those bytes exactly (base64,
+    read by the master's own RPC server here), and the match is played out."""
+    source = hostile_champions.sources(C_PLAY_LOOP, outside=[], port=9,
+                                       port_owner="nobody")["control bytes"]
+    compiled = worker.compile("mallory", 3, {"prologin.c": source})
+    assert compiled["status"] == "ready", compiled
+    assert hostile_champions.COMPILE_WARNING.encode() in compiled["log"]
+    assert compiled["log"] == \
+        (worker.champion_outputs("mallory", 3) / paths.COMPILATION_LOG).read_bytes()
+
+    assert worker.rpc.run_match(_match(77, [(1, 1, "alice"), (2, 3, "mallory")])) is True
+    result = master.result_for("match_done", 77)
+    assert result["status"] == "done", result
+    assert [(p["score"], p["exit_status"]) for p in result["players"]] == [(21, 0), (21, 0)]
+    log = result["players"][1]["log"]
+    assert hostile_champions.PRINTED_BYTES in log
+    assert log == (worker.match_dir(77) / paths.player_log_name(2, 3)).read_bytes()
+    worker.wait_idle()
 
 
 def test_match_without_map_or_dump(start_worker, master):
@@ -105,7 +128,7 @@ def test_crashed_server_fails_the_match(worker, master):
     assert (result["status"], result["retryable"], result["server_exit"]) == \
         ("failed", False, 3)
     assert result["reason"] == "the game server failed: exited with status 3"
-    assert "crashing as the map asks" in result["server_log"]
+    assert b"crashing as the map asks" in result["server_log"]
     assert [p["score"] for p in result["players"]] == [None, None]
     assert "game server: exited with status 3" in \
         (worker.match_dir(8) / paths.SERVER_LOG).read_text()

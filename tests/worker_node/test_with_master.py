@@ -6,9 +6,16 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 
 from stechec.common import paths
-from stechec.www.contest.models import Champion, Match
+from stechec.local import hostile_champions
+from stechec.www.contest.models import Champion, Match, MatchPlayer
 from tests.master_node.conftest import SECRET, MasterProcess
-from tests.worker_node.conftest import C_CHAMPION, PYTHON_CHAMPION, WorkerProcess, wait_for
+from tests.worker_node.conftest import (
+    C_CHAMPION,
+    C_PLAY_LOOP,
+    PYTHON_CHAMPION,
+    WorkerProcess,
+    wait_for,
+)
 from tests.worker_node.relay import Relay
 
 
@@ -146,3 +153,25 @@ def test_a_task_the_worker_refuses_fails_alone_and_the_worker_stays(cluster):
     assert "sending each alone" in logs
     assert "unreachable" not in logs and "dropping the worker" not in logs
     assert f"champion {good.id} attempt 1: ready from" in logs
+
+
+def test_a_champion_printing_any_bytes_does_not_void_its_match(cluster):
+    """NUL, ESC and invalid UTF-8 in its compilation log and its match's log: the master
+    applies both results, the match done with its scores."""
+    master, _relay, worker = cluster()
+    author = User.objects.create_user("mallory")
+    source = hostile_champions.sources(C_PLAY_LOOP, outside=[], port=9,
+                                       port_owner="nobody")["control bytes"]
+    champions = _queue_champions(worker, author, [{"prologin.c": source},
+                                                  {"prologin.c": C_CHAMPION}])
+    wait_for(lambda: _statuses(Champion, champions) == ["ready"] * 2, "the compilations")
+
+    with transaction.atomic():
+        match = Match.launch(champions, author=author)
+    wait_for(lambda: _statuses(Match, [match]) == ["done"], "the match to be done")
+    assert sorted(MatchPlayer.objects.filter(match=match).values_list(
+        "score", "nb_timeout")) == [(21, 0), (21, 0)]
+    [bytes_player] = MatchPlayer.objects.filter(match=match, champion=champions[0])
+    log = worker.match_dir(match.id) / paths.player_log_name(bytes_player.id, champions[0].id)
+    assert hostile_champions.PRINTED_BYTES in log.read_bytes()
+    assert "refused" not in master.logs() and "refused" not in worker.log()

@@ -209,18 +209,23 @@ def test_the_log_and_sources_are_for_the_author_and_staff_only(client, alice, bo
                "an older compilation\n")
     write_file(champion_file(site, champion, paths.CHAMPION_SOURCES), b"tgz bytes")
     detail = reverse("champion-detail", args=[champion.pk])
-    log = reverse("champion-log", args=[champion.pk])
+    log = reverse("champion-log-download", args=[champion.pk])
+    log_page = reverse("champion-log", args=[champion.pk])
     sources = reverse("champion-sources", args=[champion.pk])
 
     client.force_login(bob)
     assert client.get(log).status_code == 403
+    assert client.get(log_page).status_code == 403
     assert client.get(sources).status_code == 403
     page = client.get(detail).content.decode()
     assert "compiled fine" not in page and sources not in page
 
     for reader in (alice, staff):
         client.force_login(reader)
-        assert b"".join(client.get(log).streaming_content) == b"compiled fine\n"
+        response = client.get(log)
+        assert b"".join(response.streaming_content) == b"compiled fine\n"
+        assert "attachment" in response["Content-Disposition"]
+        assert "compiled fine" in text(client.get(log_page))
         response = client.get(sources)
         assert b"".join(response.streaming_content) == b"tgz bytes"
         assert "attachment" in response["Content-Disposition"]
@@ -228,9 +233,10 @@ def test_the_log_and_sources_are_for_the_author_and_staff_only(client, alice, bo
 
 def test_a_missing_log_is_a_404_not_a_crash(alice_client, alice):
     champion = ready_champion(alice)
-    response = alice_client.get(reverse("champion-log", args=[champion.pk]))
-    assert response.status_code == 404
-    assert "not available" in text(response)
+    for name in ("champion-log", "champion-log-download"):
+        response = alice_client.get(reverse(name, args=[champion.pk]))
+        assert response.status_code == 404
+        assert "not available" in text(response)
 
 
 def test_soft_delete_by_its_author_only(client, alice, bob):

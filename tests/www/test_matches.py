@@ -162,14 +162,18 @@ def test_each_output_is_checked_for_permission(client, alice, bob, staff, site):
     mine, theirs = ready_champion(alice, "mine"), ready_champion(bob, "theirs")
     match = finished_match(alice, [mine, theirs])
     first, second = _outputs(site, match)
-    server_log = reverse("match-server-log", args=[match.pk])
+    server_log = reverse("match-server-log-download", args=[match.pk])
+    server_log_page = reverse("match-server-log", args=[match.pk])
     dump = reverse("match-dump", args=[match.pk])
     replay = reverse("match-replay", args=[match.pk])
-    log_of = {p: reverse("match-player-log", args=[match.pk, p.pk]) for p in (first, second)}
+    log_of = {p: reverse("match-player-log-download", args=[match.pk, p.pk])
+              for p in (first, second)}
+    page_of = {p: reverse("match-player-log", args=[match.pk, p.pk]) for p in (first, second)}
 
     # A user with no part in the match sees the page but none of its outputs.
     client.force_login(carol)
-    for url in (server_log, dump, replay, log_of[first], log_of[second]):
+    for url in (server_log, server_log_page, dump, replay, *log_of.values(),
+                *page_of.values()):
         assert client.get(url).status_code == 403, url
     page = text(client.get(reverse("match-detail", args=[match.pk])))
     assert server_log not in page and "Replay" not in page
@@ -180,7 +184,10 @@ def test_each_output_is_checked_for_permission(client, alice, bob, staff, site):
     assert body(client.get(replay)) == b"replay bytes"
     assert gzip.decompress(body(client.get(dump))).startswith(b'{"game": "tictactoe"')
     assert body(client.get(log_of[second])) == b"second player log\n"
+    assert "second player log" in text(client.get(page_of[second]))
+    assert "server says hi" in text(client.get(server_log_page))
     assert client.get(log_of[first]).status_code == 403
+    assert client.get(page_of[first]).status_code == 403
 
     client.force_login(staff)
     assert body(client.get(log_of[first])) == b"first player log\n"
@@ -188,15 +195,15 @@ def test_each_output_is_checked_for_permission(client, alice, bob, staff, site):
 
     # A player number from another match is not found.
     other = finished_match(alice, [mine, mine])
-    foreign = reverse("match-player-log", args=[other.pk, first.pk])
-    assert client.get(foreign).status_code == 404
+    for name in ("match-player-log", "match-player-log-download"):
+        assert client.get(reverse(name, args=[other.pk, first.pk])).status_code == 404
 
 
 def test_outputs_are_the_newest_published_attempts(alice_client, alice, bob, site):
     """The applied attempt's (the newest published), not an older one's nor one being
     written; the files of the layout from before attempts where none is published."""
     match = finished_match(alice, [ready_champion(alice, "mine"), ready_champion(bob, "theirs")])
-    server_log = reverse("match-server-log", args=[match.pk])
+    server_log = reverse("match-server-log-download", args=[match.pk])
     write_file(match_file(site, match, paths.SERVER_LOG), "from before attempts\n")
     assert body(alice_client.get(server_log)) == b"from before attempts\n"
 

@@ -5,12 +5,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from stechec.common import paths
 from stechec.www.contest import conf, files
 from stechec.www.contest.forms import ChampionUploadForm
 from stechec.www.contest.limits import LimitReached
+from stechec.www.contest.logview import log_html
 from stechec.www.contest.models import Champion
 from stechec.www.contest.pagination import paginate
 from stechec.www.contest.uploads import storage_failure, store_champion
@@ -56,7 +58,8 @@ def champion_detail(request, pk):
     private = champion.can_read_private(request.user)
     log = None
     if private and not champion.in_progress:
-        log = files.read_tail(f"{_outputs(champion)}/{paths.COMPILATION_LOG}")
+        data = files.read_tail(f"{_outputs(champion)}/{paths.COMPILATION_LOG}")
+        log = None if data is None else log_html(data)
     recent = with_players(with_champion(match_rows(), champion.pk)[:RECENT_MATCHES])
     return render(request, "stechec/champion_detail.html", {
         "champion": champion, "private": private, "log": log,
@@ -91,7 +94,17 @@ def champion_new(request):
 @login_required
 def champion_log(request, pk):
     champion = _private_champion(request, pk)
-    return files.text(f"{_outputs(champion)}/{paths.COMPILATION_LOG}", paths.COMPILATION_LOG)
+    return files.log_page(request, f"{_outputs(champion)}/{paths.COMPILATION_LOG}",
+                          f"Compilation log of {champion.name}",
+                          reverse("champion-detail", args=[pk]),
+                          reverse("champion-log-download", args=[pk]))
+
+
+@login_required
+def champion_log_download(request, pk):
+    champion = _private_champion(request, pk)
+    return files.download(f"{_outputs(champion)}/{paths.COMPILATION_LOG}",
+                          paths.COMPILATION_LOG, files.LOG_TYPE)
 
 
 @login_required

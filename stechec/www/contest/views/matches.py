@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import F, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
 from stechec.common import paths
 from stechec.www.contest import conf, files, limits
@@ -178,19 +179,43 @@ def _replay(match):
 @login_required
 def match_server_log(request, pk):
     match = _match_with_outputs(request, pk)
-    return files.text(f"{_outputs(match)}/{paths.SERVER_LOG}", paths.SERVER_LOG)
+    return files.log_page(request, f"{_outputs(match)}/{paths.SERVER_LOG}",
+                          f"Server log of match {pk}", reverse("match-detail", args=[pk]),
+                          reverse("match-server-log-download", args=[pk]))
 
 
 @login_required
-def match_player_log(request, pk, player_pk):
+def match_server_log_download(request, pk):
+    match = _match_with_outputs(request, pk)
+    return files.download(f"{_outputs(match)}/{paths.SERVER_LOG}", paths.SERVER_LOG,
+                          files.LOG_TYPE)
+
+
+def _player_with_log(request, pk, player_pk):
+    """The match `pk` and its player `player_pk`, whose log the user may read."""
     match = _match(pk)
     player = next((p for p in match.players.all() if p.pk == player_pk), None)
     if player is None:
         raise Http404("No such player in this match.")
     if not player.can_read_log(request.user):
         raise PermissionDenied("Only the champion's author can see its log.")
+    return match, player
+
+
+@login_required
+def match_player_log(request, pk, player_pk):
+    match, player = _player_with_log(request, pk, player_pk)
+    return files.log_page(request, f"{_outputs(match)}/{player.log_name()}",
+                          f"Log of {player.champion.name} in match {pk}",
+                          reverse("match-detail", args=[pk]),
+                          reverse("match-player-log-download", args=[pk, player_pk]))
+
+
+@login_required
+def match_player_log_download(request, pk, player_pk):
+    match, player = _player_with_log(request, pk, player_pk)
     name = player.log_name()
-    return files.text(f"{_outputs(match)}/{name}", name)
+    return files.download(f"{_outputs(match)}/{name}", name, files.LOG_TYPE)
 
 
 @login_required
