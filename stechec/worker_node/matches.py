@@ -16,13 +16,12 @@ import io
 import logging
 import os
 import shutil
-import tarfile
 import zlib
 
 import gevent
 import yaml
 
-from stechec.common import paths
+from stechec.common import archive, paths
 from stechec.worker_node.compilation import tail
 from stechec.worker_node.workspace import ARCHIVE_BYTES, off_hub
 
@@ -33,6 +32,10 @@ PUBLISH_SOCKET = "pub"
 SERVER_DIR = "server"
 SOCKETS_DIR = "sockets"
 MAP_FILE = "map"
+# Bounds on a compiled champion's archive (the worker's own output, but read
+# back from the shared directory): well above what a compilation produces.
+COMPILED_MAX_MEMBERS = 100_000
+COMPILED_MAX_BYTES = 4 * 2**30
 
 
 class MatchSetupError(Exception):
@@ -80,7 +83,7 @@ def _prepare(workspace, task, spec, work):
                                       entry["champion_id"])
         try:
             key, tar = off_hub(_unpack, champion, directory, workspace.archives.get)
-        except (OSError, EOFError, zlib.error, tarfile.TarError) as e:
+        except (OSError, EOFError, zlib.error, archive.ArchiveError) as e:
             raise MatchSetupError(f"champion {entry['champion_id']}: cannot unpack its "
                                   f"compiled archive in {champion}: {e}") from None
         workspace.archives.keep(key, tar)
@@ -108,15 +111,15 @@ def _unpack(champion, directory, cached):
             tar = gzip.GzipFile(fileobj=f).read(ARCHIVE_BYTES + 1)
             if len(tar) > ARCHIVE_BYTES:
                 f.seek(0)
-                _extract(tarfile.open(fileobj=f, mode="r:gz"), directory)
+                _extract(f, "r:gz", directory)
                 return key, None
-    _extract(tarfile.open(fileobj=io.BytesIO(tar), mode="r:"), directory)
+    _extract(io.BytesIO(tar), "r:", directory)
     return key, tar
 
 
-def _extract(tar, directory):
-    with tar:
-        tar.extractall(directory, filter="data")
+def _extract(fileobj, mode, directory):
+    archive.extract(fileobj, directory, mode=mode, links=True,
+                    max_members=COMPILED_MAX_MEMBERS, max_unpacked_bytes=COMPILED_MAX_BYTES)
 
 
 def _play(workspace, task, spec, work, players, outputs):
