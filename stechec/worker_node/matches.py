@@ -84,8 +84,12 @@ def _prepare(workspace, task, spec, work):
         try:
             key, tar = off_hub(_unpack, champion, directory, workspace.archives.get)
         except (OSError, EOFError, zlib.error, archive.ArchiveError) as e:
+            # The path is for the operator; the reason reaches the match's page.
+            logger.warning("%s: champion %d: cannot unpack its compiled archive in %s: %s",
+                           task, entry["champion_id"], champion, e)
+            why = e.strerror if isinstance(e, OSError) and e.strerror else type(e).__name__
             raise MatchSetupError(f"champion {entry['champion_id']}: cannot unpack its "
-                                  f"compiled archive in {champion}: {e}") from None
+                                  f"compiled archive ({why})") from None
         workspace.archives.keep(key, tar)
         players.append(_Player(seat, entry, directory))
     if spec["map"] is not None:

@@ -116,6 +116,9 @@ class WorkerProcess:
             "sandbox": {"first_uid": self.first_uid},
         }
         _merge(config, overrides)
+        # As the site makes it when it starts: the worker takes tasks only then.
+        os.makedirs(paths.game_dir(config["contest"]["directory"], config["contest"]["game"]),
+                    exist_ok=True)
         self.config = config
         self.config_path = tmp_path / f"worker-node{name}.yml"
         self.config_path.write_text(yaml.safe_dump(config))

@@ -139,7 +139,8 @@ def test_refusals_and_missing_champion(worker, master):
     assert worker.rpc.run_match(_match(12, [(1, 1, "alice"), (2, 99, "bob")])) is True
     result = master.result_for("match_done", 12)
     assert (result["status"], result["retryable"]) == ("failed", True)
-    assert "champion 99: cannot unpack its compiled archive" in result["reason"]
+    assert result["reason"] == ("champion 99: cannot unpack its compiled archive (No such file "
+                                "or directory)")
     assert all(args[1] != 11 for args in master.calls_of("match_done"))
     for task, words in [
             (_match(14, [(1, 1, "../alice"), (2, 2, "bob")]), "user: not a valid user name"),

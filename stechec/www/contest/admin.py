@@ -14,9 +14,10 @@ from stechec.www.contest.models import (
 # `stechec-manage recompute_ratings`: an edit by hand would leave them out of
 # step with the match history they are replayed from.
 RATING_FIELDS = ["rating", "rating_mu", "rating_sigma", "rated_games", "rated_at"]
-# The master's count of attempts that are not tries; the recompile and rerun
-# actions reset it. Shown, not edited.
-TASK_FIELDS = ["uncounted_attempts"]
+# The master's count of attempts that are not tries, and the time before
+# which it does not retry a task; the recompile and rerun actions reset them.
+# Shown, not edited.
+TASK_FIELDS = ["uncounted_attempts", "not_before"]
 
 
 @admin.register(Champion)
