@@ -39,7 +39,9 @@ from tests.deployment.readme import ROOT, deployment_commands
 # Debian's own interpreter: the one an operator on Debian 12 has.
 SYSTEM_PYTHON = "/usr/bin/python3"
 INSTALLS = ("pip", "waf")
-SUPERUSER = ("organiser", "organiser-deploy-password", "organiser@example.org")
+# The program each installed systemd unit runs.
+UNIT_PROGRAMS = {"stechec-website": "website", "master-node": "master-node",
+                 "worker-node": "worker-node"}
 # Each step: the README command it performs (a full match) and its method.
 STEPS = [
     (r"pip install (?P<checkout>\S+)", "install_with_pip"),
@@ -47,9 +49,10 @@ STEPS = [
     (r"runuser -u postgres -- (?P<program>createuser|createdb) (?P<args>.+)", "create_database"),
     (r"(?P<program>master-node|worker-node): configuration error: (?P<line>.+)",
      "check_configuration_error"),
-    (r"(cp|ln|chmod|chown|mkdir|install) .+", "run_as_root"),
+    (r"(cp|ln|chmod|chown|mkdir|install|adduser) .+", "run_as_root"),
     (r"\$EDITOR (?P<file>\S+)", "edit"),
     (r"stechec-manage .+", "run_as_root"),
+    (r"(\w+=('[^']*'|\S+) )+stechec-manage createsuperuser --noinput .+", "create_superuser"),
     (r"gunicorn .+", "start_website"),
     (r"nginx -t && systemctl reload nginx", "start_nginx"),
     (r"(?P<unit>master-node|worker-node)", "start_unit"),
@@ -116,6 +119,7 @@ class Deployment:
         self.first_uid = 400000 + random.randrange(1000) * 2000
         self.supervisor = Supervisor()
         self.done = []                    # the README commands performed, in order
+        self.superuser = None             # (username, password) the README created
         # Not /etc/stechec nor /var/lib/stechec: the README's steps make them.
         for directory in (self.nginx_etc, self.shared, self.logs,
                           os.path.dirname(self.syslog_socket)):
@@ -149,9 +153,6 @@ class Deployment:
             "HOME": "/root", "LANG": "C.UTF-8",
             # /etc/stechec/website.yml moved: the README's way of naming another.
             "STECHEC_WEBSITE_CONFIG": os.path.join(self.etc, "website.yml"),
-            # For `createsuperuser --noinput`.
-            "DJANGO_SUPERUSER_USERNAME": SUPERUSER[0], "DJANGO_SUPERUSER_PASSWORD": SUPERUSER[1],
-            "DJANGO_SUPERUSER_EMAIL": SUPERUSER[2],
             **extra,
         }
 
@@ -270,6 +271,13 @@ http {{
     def run_as_root(self, command):
         self.shell(self.translate(command), what=command)
 
+    def create_superuser(self, command):
+        words = shlex.split(command)
+        assignments = dict(word.split("=", 1) for word in words[:words.index("stechec-manage")])
+        self.run_as_root(command)
+        self.superuser = (words[words.index("--username") + 1],
+                          assignments["DJANGO_SUPERUSER_PASSWORD"])
+
     def check_configuration_error(self, command, program, line):
         """The README shows the line a misspelt key prints: misspell it, compare."""
         found = re.fullmatch(r"(?P<file>\S+): (?P<section>\w+)\.(?P<wrong>\w+): unknown key "
@@ -373,45 +381,60 @@ http {{
     # --- the services ---
 
     def start_website(self, command):
-        """The README's gunicorn command, on a free loopback port (the sample's 8000 may be
-        taken on a shared machine), with two processes."""
-        self.start_service("website", shlex.split(self.translate(command)),
-                           extra_env={"GUNICORN_CMD_ARGS":
-                                      f"--bind=127.0.0.1:{self.site_port} --workers=2"},
-                           ready=http_ready(f"http://127.0.0.1:{self.site_port}/"))
+        """The README's gunicorn command, as root."""
+        self.start_service("website", shlex.split(self.translate(command)))
 
     def start_nginx(self, command):
         config = os.path.join(self.nginx_etc, "nginx.conf")
         self.shell(f"nginx -t -c {config}", what="nginx -t")
         # The machine's nginx would reload; this test's starts.
-        self.start_service("nginx", ["nginx", "-c", config, "-g", "daemon off;"],
-                           ready=http_ready(self.url))
+        self.start_service("nginx", ["nginx", "-c", config, "-g", "daemon off;"])
 
     def start_unit(self, command, unit):
-        """The daemon as its installed systemd unit starts it."""
+        """The program as its installed systemd unit starts it: ExecStart, User, Group,
+        Environment, RuntimeDirectory."""
         service = unit_service_section(os.path.join(self.share, "systemd", f"{unit}.service"))
         argv = shlex.split(self.translate(service["ExecStart"][0]))
         env = dict(value.split("=", 1) for line in service.get("Environment", [])
                    for value in shlex.split(line))
         user = service.get("User", ["root"])[0]
         group = service.get("Group", [user])[0]
+        try:
+            account = pwd.getpwnam(user)
+        except KeyError:
+            raise StepFailed(f"{unit}.service runs as user {user!r}, which does not exist: "
+                             "no README step creates it") from None
+        for name in service.get("RuntimeDirectory", []):
+            env["RUNTIME_DIRECTORY"] = os.path.join(self.base, "run", name)
+            os.makedirs(env["RUNTIME_DIRECTORY"])
+            os.chown(env["RUNTIME_DIRECTORY"], account.pw_uid, account.pw_gid)
         if user != "root":
-            try:
-                account = pwd.getpwnam(user)
-            except KeyError:
-                raise StepFailed(f"{unit}.service runs as user {user!r}, which does not exist: "
-                                 "no README step creates it") from None
             argv = ["setpriv", f"--reuid={user}", f"--regid={group}", "--init-groups", "--",
                     *argv]
-            env.setdefault("HOME", account.pw_dir)
-        port = self.master_port if unit == "master-node" else self.worker_port
-        self.start_service(unit, argv, extra_env={"STECHEC_SYSLOG_SOCKET": self.syslog_socket,
-                                                  **env},
-                           ready=rpc_ready(rpc.server_url("127.0.0.1", port), self.shared_secret))
+        env.setdefault("HOME", account.pw_dir)
+        self.start_service(UNIT_PROGRAMS[unit], argv, extra_env=env)
 
-    def start_service(self, name, argv, *, extra_env=None, ready=None):
-        service = Service(name, argv, os.path.join(self.logs, f"{name}.log"),
-                          env=self.environment(**(extra_env or {})), ready=ready, cwd="/")
+    def program_settings(self, program):
+        """(environment, readiness check) of each program the README starts.
+
+        gunicorn gets a free loopback port (the sample's 8000 may be taken on a
+        shared machine) and two processes; the daemons log to the test's rsyslog."""
+        syslog = {"STECHEC_SYSLOG_SOCKET": self.syslog_socket}
+        return {
+            "website": ({"GUNICORN_CMD_ARGS": f"--bind=127.0.0.1:{self.site_port} --workers=2"},
+                        http_ready(f"http://127.0.0.1:{self.site_port}/")),
+            "nginx": ({}, http_ready(self.url)),
+            "master-node": (syslog, rpc_ready(rpc.server_url("127.0.0.1", self.master_port),
+                                              self.shared_secret)),
+            "worker-node": (syslog, rpc_ready(rpc.server_url("127.0.0.1", self.worker_port),
+                                              self.shared_secret)),
+        }[program]
+
+    def start_service(self, program, argv, *, extra_env=None):
+        env, ready = self.program_settings(program)
+        service = Service(program, argv, os.path.join(self.logs, f"{program}.log"),
+                          env=self.environment(**env, **(extra_env or {})), ready=ready,
+                          cwd="/")
         try:
             self.supervisor.start(service, ready_timeout=READY_SECS * 2)
         except Exception as e:

@@ -24,7 +24,7 @@ import psycopg2
 import pytest
 
 from tests.conftest import require_root, require_tool
-from tests.deployment.operator_steps import INSTALLS, STEPS, SUPERUSER, Deployment, step_of
+from tests.deployment.operator_steps import INSTALLS, STEPS, Deployment, step_of
 from tests.deployment.readme import deployment_commands
 from tests.e2e.client import PlayerSession, form_errors, match_seats, status_of
 from tests.settings import PG
@@ -192,7 +192,7 @@ def test_nginx_serves_the_collected_static_files(deployment):
 
 
 def test_the_superuser_reaches_the_admin(deployment):
-    username, password, _ = SUPERUSER
+    username, password = deployment.superuser
     organiser = log_in(deployment, username, password, "/admin/login/?next=/admin/")
     admin = organiser.get("/admin/")
     assert admin.status == 200 and "Site administration" in admin.body, (
