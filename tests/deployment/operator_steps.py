@@ -120,6 +120,7 @@ class Deployment:
         self.supervisor = Supervisor()
         self.done = []                    # the README commands performed, in order
         self.superuser = None             # (username, password) the README created
+        self.expected_syslog_errors = []  # the errors the README's steps provoke
         # Not /etc/stechec nor /var/lib/stechec: the README's steps make them.
         for directory in (self.nginx_etc, self.shared, self.logs,
                           os.path.dirname(self.syslog_socket)):
@@ -298,6 +299,9 @@ http {{
         if done.returncode == 0 or self.translate(command) not in done.stderr.splitlines():
             raise StepFailed(f"{program} with {found['section']}.{found['wrong']} exited "
                              f"{done.returncode} printing:\n{done.stderr}")
+        # The same line in syslog, where an operator of the unit reads.
+        self.expected_syslog_errors.append(
+            f"{program}: [ERROR] configuration error: {self.translate(line)}")
 
     def load_sample(self, program):
         from stechec.common.share import SAMPLE_CONFIGS
