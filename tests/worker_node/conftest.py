@@ -88,9 +88,11 @@ class StandInMaster:
 class WorkerProcess:
     """A worker-node daemon run as a real subprocess (`name` tells its files from another's)."""
 
-    def __init__(self, tmp_path, master, overrides, name=""):
+    def __init__(self, tmp_path, master, overrides, name="", program=None):
         self.tmp_path = tmp_path
         self.master = master
+        # The installed worker-node program to run (this checkout's package by default).
+        self.program = program or [sys.executable, "-m", "stechec.worker_node.main"]
         self.contest = tmp_path / "contest"
         self.contest.mkdir(exist_ok=True)
         # Not under tmp_path, which only root may enter: without bubblewrap the
@@ -134,8 +136,8 @@ class WorkerProcess:
         env = dict(os.environ, STECHEC_SYSLOG_SOCKET=str(self.tmp_path / "no-syslog"))
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "stechec.worker_node.main", "-c", str(self.config_path),
-                 "-l", "-v"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                [*self.program, "-c", str(self.config_path), "-l", "-v"], cwd=ROOT, env=env,
+                stdout=log, stderr=subprocess.STDOUT)
         first = wait_for(lambda: next((args for args in self.master.calls_of("heartbeat")[seen:]
                                        if args[1]), None) or self._check_alive(),
                          "the worker's first heartbeat")

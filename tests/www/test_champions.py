@@ -1,4 +1,5 @@
 import os
+import pwd
 import tarfile
 
 import pytest
@@ -105,15 +106,21 @@ def test_uploads_per_minute_are_limited_with_a_clear_message(alice_client, site)
     assert Champion.objects.count() == 2
 
 
-def test_a_failed_write_rolls_the_row_back(alice_client, alice, site):
+def test_a_failed_write_rolls_the_row_back(alice_client, alice, site, caplog):
     # A plain file where alice's champions directory should be: the write fails for real.
-    write_file(os.path.join(site["contest"]["directory"], "tictactoe", "champions", "alice"),
-               b"in the way")
+    in_the_way = os.path.join(site["contest"]["directory"], "tictactoe", "champions", "alice")
+    write_file(in_the_way, b"in the way")
 
     response = upload(alice_client, make_tgz())
 
     assert "could not store your archive (nothing was kept)" in text(response)
+    assert in_the_way not in text(response), "players never see internal paths"
     assert not Champion.objects.exists()
+    # The operator's line says what failed, who the site runs as and which directory.
+    line = next(r.getMessage() for r in caplog.records if "cannot store" in r.getMessage())
+    assert "Not a directory" in line and in_the_way in line
+    assert f"the site runs as {pwd.getpwuid(os.geteuid()).pw_name} (uid {os.geteuid()})" in line
+    assert f"(contest.directory: {site['contest']['directory']})" in line
 
 
 def test_a_failed_transaction_removes_the_written_file(alice, site, monkeypatch):

@@ -10,6 +10,7 @@ removed, and if writing fails the row is rolled back.
 import contextlib
 import logging
 import os
+import pwd
 import shutil
 import tempfile
 
@@ -39,6 +40,18 @@ def store_champion(user, name, comment, uploaded):
         raise
     logger.info("champion %d (%r) uploaded by %s", champion.id, name, user.username)
     return champion
+
+
+def storage_failure(error):
+    """What the operator needs to know about an OSError while storing an upload."""
+    root, _ = conf.shared_root()
+    uid = os.geteuid()
+    try:
+        user = f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except KeyError:
+        user = f"uid {uid}"
+    return (f"{error}; the site runs as {user}, which must be able to create directories "
+            f"and files in the shared directory (contest.directory: {root})")
 
 
 def _write_atomically(uploaded, directory, name):
