@@ -2,23 +2,21 @@
 
 `Deployment.follow_readme()` takes the section's commands in order
 (tests/deployment/readme.py) and gives each to the step whose pattern it
-matches (`STEPS`). Each step runs the README's own text, with the real
-locations moved into a temporary directory (`Deployment.translate`):
-/usr is the install prefix, /etc/stechec and /etc/nginx are directories of
-configurations, /var/lib/stechec is the site's state; databases and roles
-get throwaway names. Edits (`$EDITOR FILE`) set what the README says to set.
-Daemons start as their systemd units would: the unit's ExecStart, User and
-Environment, the unit's paths moved as above.
+matches (`STEPS`). Each step runs the README's own text as root, with the
+real locations moved under a temporary directory (`MOVED`,
+`Deployment.translate`); the database and its role get throwaway names.
+Edits (`$EDITOR FILE`) set what the README says to set. `systemctl enable
+--now UNIT` starts the program as the unit `stechec-samples units` wrote
+says: its ExecStart, User, Group, Environment and RuntimeDirectory.
 
-What the README does not cover is done here and said so: the Python
-environment each install goes into, a PostgreSQL reached over TCP as the
-test suite's `postgres` user, the shared directory (the operator's NFS
-mount), an rsyslog of the test's own (STECHEC_SYSLOG_SOCKET points the
-daemons at it instead of the machine's /dev/log), an nginx main configuration
-standing in for Debian's /etc/nginx/nginx.conf, and free loopback ports.
+Around the README, and said where it is done: a PostgreSQL reached over TCP
+as the test suite's `postgres` user; a local shared directory instead of an
+NFS export; an rsyslog of the test's own (STECHEC_SYSLOG_SOCKET points the
+daemons at its socket, not at the machine's /dev/log); an nginx main
+configuration standing in for Debian's /etc/nginx/nginx.conf; free loopback
+ports instead of the samples' fixed ones.
 """
 
-import configparser
 import os
 import pwd
 import random
@@ -27,6 +25,7 @@ import secrets
 import shlex
 import shutil
 import subprocess
+import sys
 import textwrap
 
 import yaml
@@ -36,33 +35,38 @@ from stechec.local.cluster import free_port, http_ready, rpc_ready
 from stechec.local.processes import READY_SECS, Service, Supervisor
 from tests.deployment.readme import ROOT, deployment_commands
 
-# Debian's own interpreter: the one an operator on Debian 12 has.
-SYSTEM_PYTHON = "/usr/bin/python3"
 INSTALLS = ("pip", "waf")
+# Where the README's locations go, under the deployment's temporary directory.
+# /usr is waf's prefix; SHARE the README's name for the share directory.
+MOVED = {"/path/to/this/checkout": "checkout", "/opt/stechec": "opt/stechec",
+         "/etc/stechec": "etc/stechec", "/etc/nginx": "etc/nginx",
+         "/etc/systemd/system": "etc/systemd/system", "/var/lib/stechec": "var/lib/stechec",
+         "/srv/stechec": "srv/stechec", "/usr": "usr"}
 # The program each installed systemd unit runs.
 UNIT_PROGRAMS = {"stechec-website": "website", "master-node": "master-node",
                  "worker-node": "worker-node"}
-# Each step: the README command it performs (a full match) and its method.
+# Each step: the README commands it performs (full matches) and its method.
 STEPS = [
-    (r"pip install (?P<checkout>\S+)", "install_with_pip"),
-    (r"waf configure --prefix=/usr && waf build && waf install", "install_with_waf"),
-    (r"runuser -u postgres -- (?P<program>createuser|createdb) (?P<args>.+)", "create_database"),
+    (r"python3 -m venv /opt/stechec", "run_as_root"),
+    (r"/opt/stechec/bin/pip install /path/to/this/checkout", "run_as_root"),
+    (r"waf .+", "run_waf"),
+    (r"(adduser|install|chgrp|cp|ln|stechec-samples) .+", "run_as_root"),
+    (r"/srv/stechec .+", "export_shared_directory"),
     (r"(?P<program>master-node|worker-node): configuration error: (?P<line>.+)",
      "check_configuration_error"),
-    (r"(cp|ln|chmod|chown|mkdir|install|adduser) .+", "run_as_root"),
+    (r"runuser -u postgres -- (?P<program>createuser|createdb) (?P<args>.+)", "create_database"),
     (r"\$EDITOR (?P<file>\S+)", "edit"),
     (r"stechec-manage .+", "run_as_root"),
-    (r"(\w+=('[^']*'|\S+) )+stechec-manage createsuperuser --noinput .+", "create_superuser"),
-    (r"gunicorn .+", "start_website"),
+    (r"(\w+=\S+ )+stechec-manage createsuperuser --noinput .+", "create_superuser"),
+    (r"systemctl enable --now (?P<unit>\S+)", "start_unit"),
     (r"nginx -t && systemctl reload nginx", "start_nginx"),
-    (r"(?P<unit>master-node|worker-node)", "start_unit"),
     (r"apt-get install (?P<packages>.+)", "check_installed"),
 ]
 
 
 def step_of(command):
-    """(method name, match) of the one step performing README `command`."""
-    found = [(name, match) for pattern, name in STEPS
+    """(index in STEPS, match) of the one step performing README `command`."""
+    found = [(index, match) for index, (pattern, _) in enumerate(STEPS)
              if (match := re.fullmatch(pattern, command))]
     assert len(found) == 1, (f"README command {command!r} is performed by {len(found)} steps "
                              "of tests/deployment/operator_steps.py STEPS, not one")
@@ -96,15 +100,15 @@ class Deployment:
         self.install = install
         self.base = base
         self.postgres = postgres          # {"host", "port", "user", "password"}
-        self.checkout = os.path.join(base, "checkout")
-        self.prefix = os.path.join(base, "usr")
-        # pip: the venv is the prefix. waf: the venv holds the dependencies and
-        # waf itself (what a packager's distribution provides), the prefix the project.
-        self.venv = self.prefix if install == "pip" else os.path.join(base, "python")
-        self.etc = os.path.join(base, "etc", "stechec")
-        self.nginx_etc = os.path.join(base, "etc", "nginx")
-        self.var = os.path.join(base, "var", "lib", "stechec")
-        self.shared = os.path.join(base, "srv", "stechec")
+        self.checkout = self.translate("/path/to/this/checkout")
+        # Where the programs are: the venv's for pip; for waf, the prefix's (its venv
+        # only provides the dependencies).
+        self.bin = self.translate("/opt/stechec/bin" if install == "pip" else "/usr/bin")
+        self.etc = self.translate("/etc/stechec")
+        self.nginx_etc = self.translate("/etc/nginx")
+        self.units = self.translate("/etc/systemd/system")
+        self.shared = self.translate("/srv/stechec")
+        self._share = None
         self.logs = os.path.join(base, "log")
         self.syslog_socket = os.path.join(base, "run", "syslog.sock")
         self.syslog_file = os.path.join(self.logs, "syslog")
@@ -112,17 +116,18 @@ class Deployment:
         self.db_name, self.db_role = f"stechec_deploy_{suffix}", f"stechec_deploy_{suffix}"
         self.db_password = secrets.token_urlsafe(12)
         self.secret_key = secrets.token_urlsafe(50)
+        self.static_root = None           # website.static_root, once edited
         self.shared_secret = secrets.token_urlsafe(32)
         self.site_port, self.nginx_port = free_port(), free_port()
         self.master_port, self.worker_port = free_port(), free_port()
         # Sandbox user ids of their own, as the e2e tests pick them.
         self.first_uid = 400000 + random.randrange(1000) * 2000
         self.supervisor = Supervisor()
-        self.done = []                    # the README commands performed, in order
         self.superuser = None             # (username, password) the README created
         self.expected_syslog_errors = []  # the errors the README's steps provoke
-        # Not /etc/stechec nor /var/lib/stechec: the README's steps make them.
-        for directory in (self.nginx_etc, self.shared, self.logs,
+        # What Debian has; not /etc/stechec, /srv/stechec, /var/lib/stechec, /opt/stechec:
+        # the README's steps make them.
+        for directory in (self.nginx_etc, self.units, self.logs,
                           os.path.dirname(self.syslog_socket)):
             os.makedirs(directory, exist_ok=True)
 
@@ -133,24 +138,26 @@ class Deployment:
 
     @property
     def share(self):
-        return os.path.join(self.prefix, "share", "stechec2")
+        """The installed share directory, as `stechec-samples where` names it."""
+        if self._share is None:
+            where = self.shell("stechec-samples where", what="stechec-samples where")
+            self._share = re.search(r"^share: (.+)$", where, re.M).group(1)
+        return self._share
 
     # --- the operator's machine, where the README assumes it ---
 
     def translate(self, text):
-        """`text` with the real locations moved into the throwaway ones."""
-        for real, throwaway in (("/path/to/this/checkout", self.checkout),
-                                ("/etc/stechec", self.etc), ("/etc/nginx", self.nginx_etc),
-                                ("/var/lib/stechec", self.var)):
-            text = text.replace(real, throwaway)
-        return re.sub(r"(?<![\w/.-])/usr(?=/|\s|$)", self.prefix, text)
+        """`text` with the README's locations moved under the deployment's directory."""
+        for real, moved in MOVED.items():
+            text = re.sub(rf"(?<![\w/.-]){re.escape(real)}(?=/|\s|$|\))",
+                          os.path.join(self.base, moved), text)
+        return re.sub(r"\bSHARE/", lambda _: self.share + "/", text)
 
     def environment(self, **extra):
         """An operator's root shell: the install's programs first on PATH, nothing of the
         test run's own environment (no PYTHONPATH, no DJANGO_SETTINGS_MODULE)."""
         return {
-            "PATH": f"{self.prefix}/bin:{self.venv}/bin:/usr/local/sbin:/usr/local/bin:"
-                    "/usr/sbin:/usr/bin:/sbin:/bin",
+            "PATH": f"{self.bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             "HOME": "/root", "LANG": "C.UTF-8",
             # /etc/stechec/website.yml moved: the README's way of naming another.
             "STECHEC_WEBSITE_CONFIG": os.path.join(self.etc, "website.yml"),
@@ -227,32 +234,26 @@ http {{
 
     def follow_readme(self):
         for command in deployment_commands():
-            name, match = step_of(command)
+            index, match = step_of(command)
             try:
-                getattr(self, name)(command, **match.groupdict())
+                getattr(self, STEPS[index][1])(command, **match.groupdict())
             except StepFailed as e:
                 raise StepFailed(f"README step {command!r} ({self.install} install): {e}") \
                     from None
-            self.done.append(command)
 
-    def install_with_pip(self, command, checkout):
-        if self.install != "pip":
-            return
-        self.shell(f"{SYSTEM_PYTHON} -m venv {self.venv}", what="making the venv")
-        self.shell(self.translate(command), timeout=900)
-
-    def install_with_waf(self, command):
+    def run_waf(self, command):
+        """The packagers' install, for the waf deployment only. waf itself comes from the
+        test suite's environment (the README: `pip install waf-build` provides it)."""
         if self.install != "waf":
             return
-        # The README: `pip install waf-build` provides waf. The dependencies come
-        # from the packager's distribution; here, setup.cfg's list in a venv.
-        self.shell(f"{SYSTEM_PYTHON} -m venv {self.venv}", what="making the venv")
-        setup = configparser.ConfigParser()
-        setup.read(os.path.join(self.checkout, "setup.cfg"))
-        requirements = setup["options"]["install_requires"].split()
-        self.shell(shlex.join(["pip", "install", "--quiet", "waf-build", *requirements]),
-                   what="installing waf and the dependencies", timeout=900)
-        self.shell(self.translate(command), cwd=self.checkout)
+        waf = shutil.which("waf", path=os.path.dirname(sys.executable))
+        assert waf, "no waf beside the test suite's Python (pip install waf-build)"
+        self.shell(self.translate(command).replace("waf ", f"{waf} "), what=command,
+                   cwd=self.checkout)
+
+    def export_shared_directory(self, command):
+        """The README's /etc/exports line. The shared directory here is a local one (the
+        README: any POSIX filesystem works), read and written on this one machine."""
 
     def create_database(self, command, program, args):
         """As the postgres user, over TCP to the test suite's server; throwaway names."""
@@ -270,14 +271,16 @@ http {{
         self.shell(shlex.join([program, *server, *argv]), stdin=stdin, what=command)
 
     def run_as_root(self, command):
-        self.shell(self.translate(command), what=command)
+        self.shell(self.translate(command), what=command, timeout=900)
 
     def create_superuser(self, command):
-        words = shlex.split(command)
-        assignments = dict(word.split("=", 1) for word in words[:words.index("stechec-manage")])
+        """The README's line, with a password of the test's own for its placeholder."""
+        password = secrets.token_urlsafe(12)
+        command = command.replace("DJANGO_SUPERUSER_PASSWORD=...",
+                                  f"DJANGO_SUPERUSER_PASSWORD={password}")
         self.run_as_root(command)
-        self.superuser = (words[words.index("--username") + 1],
-                          assignments["DJANGO_SUPERUSER_PASSWORD"])
+        words = shlex.split(command)
+        self.superuser = (words[words.index("--username") + 1], password)
 
     def check_configuration_error(self, command, program, line):
         """The README shows the line a misspelt key prints: misspell it, compare."""
@@ -285,31 +288,28 @@ http {{
                              r"\(did you mean '(?P=section)\.(?P<right>\w+)'\?\)", line)
         assert found, f"README's example error line changed: {command!r}"
         path = self.translate(found["file"])
-        document = self.load_sample(program)
+        if not os.path.exists(path):
+            raise StepFailed(f"{found['file']} is not there yet")
+        with open(path) as f:
+            original = f.read()
+        document = yaml.safe_load(original)
         section = document[found["section"]]
         section[found["wrong"]] = section.pop(found["right"])
-        # Written where the README shows it, then removed with its directory, which
-        # the README's own steps make later.
-        os.makedirs(os.path.dirname(path))
+        # Misspelt in place, as the README shows it, then put back.
         self.write_yaml(path, document)
-        done = subprocess.run([program, "-c", path], env=self.environment(
-            STECHEC_SYSLOG_SOCKET=self.syslog_socket), capture_output=True, text=True,
-            timeout=120)
-        shutil.rmtree(os.path.dirname(path))
+        try:
+            done = subprocess.run([program, "-c", path], env=self.environment(
+                STECHEC_SYSLOG_SOCKET=self.syslog_socket), capture_output=True, text=True,
+                timeout=120)
+        finally:
+            with open(path, "w") as f:
+                f.write(original)
         if done.returncode == 0 or self.translate(command) not in done.stderr.splitlines():
             raise StepFailed(f"{program} with {found['section']}.{found['wrong']} exited "
                              f"{done.returncode} printing:\n{done.stderr}")
         # The same line in syslog, where an operator of the unit reads.
         self.expected_syslog_errors.append(
             f"{program}: [ERROR] configuration error: {self.translate(line)}")
-
-    def load_sample(self, program):
-        from stechec.common.share import SAMPLE_CONFIGS
-        path = os.path.join(self.share, SAMPLE_CONFIGS[program])
-        if not os.path.exists(path):
-            raise StepFailed(f"the install put no sample at {path}")
-        with open(path) as f:
-            return yaml.safe_load(f)
 
     @staticmethod
     def write_yaml(path, document):
@@ -339,9 +339,11 @@ http {{
                 "password": self.db_password, "database": self.db_name}
 
     def edit_website(self, document):
-        document["website"].update(
-            secret_key=self.secret_key, allowed_hosts=["127.0.0.1", "localhost"],
-            static_root=os.path.join(self.var, "static"), self_registration=True)
+        website = document["website"]
+        # static_root as the sample has it (nginx's sample serves it), moved.
+        self.static_root = self.translate(website["static_root"])
+        website.update(secret_key=self.secret_key, allowed_hosts=["127.0.0.1", "localhost"],
+                       static_root=self.static_root, self_registration=True)
         document["sql"] = self.sql()
         document["master"].update(host="127.0.0.1", port=self.master_port,
                                   shared_secret=self.shared_secret)
@@ -368,8 +370,7 @@ http {{
                 (r"listen 80;", f"listen 127.0.0.1:{self.nginx_port};"),
                 (r"\n\s*listen \[::\]:80;", ""),
                 (r"server 127\.0\.0\.1:8000", f"server 127.0.0.1:{self.site_port}"),
-                (r"alias /var/lib/stechec/static/;",
-                 f"alias {os.path.join(self.var, 'static')}/;")):
+                (r"alias (\S+);", lambda alias: f"alias {self.translate(alias[1])};")):
             text, count = re.subn(pattern, replacement, text)
             assert count == 1, f"{path}: no {pattern!r} to change"
         with open(path, "w") as f:
@@ -384,10 +385,6 @@ http {{
 
     # --- the services ---
 
-    def start_website(self, command):
-        """The README's gunicorn command, as root."""
-        self.start_service("website", shlex.split(self.translate(command)))
-
     def start_nginx(self, command):
         config = os.path.join(self.nginx_etc, "nginx.conf")
         self.shell(f"nginx -t -c {config}", what="nginx -t")
@@ -395,9 +392,9 @@ http {{
         self.start_service("nginx", ["nginx", "-c", config, "-g", "daemon off;"])
 
     def start_unit(self, command, unit):
-        """The program as its installed systemd unit starts it: ExecStart, User, Group,
+        """The program as the unit the README wrote starts it: ExecStart, User, Group,
         Environment, RuntimeDirectory."""
-        service = unit_service_section(os.path.join(self.share, "systemd", f"{unit}.service"))
+        service = unit_service_section(os.path.join(self.units, f"{unit}.service"))
         argv = shlex.split(self.translate(service["ExecStart"][0]))
         env = dict(value.split("=", 1) for line in service.get("Environment", [])
                    for value in shlex.split(line))

@@ -1,16 +1,17 @@
 """The README's Deployment section, followed on this machine, then a player's journey.
 
-For each install (pip into a venv made from Debian's /usr/bin/python3, waf
-into a prefix), `deployment` follows the README's commands one by one
-(operator_steps.py) in a throwaway directory: install, configurations from
-the installed samples, database, migrate, collectstatic, superuser,
-gunicorn from the sample configuration behind nginx from the sample
-virtual host, the master and a worker as their systemd units start them.
-Then a player signs up, uploads champions, plays a match, reads its logs and
-downloads its replay, all through nginx, and the daemons' lines are read
-back from an rsyslog of the test's own. Root (nginx, the worker's sandbox,
-the units' users), rsyslog, nginx, bubblewrap and PostgreSQL are needed: CI
-installs them; elsewhere the test skips without them.
+For each install (pip into a venv made from Debian's own python3, waf into
+a prefix with that venv's Python), `deployment` follows the README's
+commands one by one (operator_steps.py) in a throwaway directory: install,
+users and permissions, configurations from `stechec-samples`, database,
+migrate, superuser, collectstatic, then the site, the master and a worker
+started as the units `stechec-samples` wrote say, and nginx with the sample
+virtual host in front. Then a player signs up, uploads champions, plays a
+match, reads its logs and downloads its replay, all through nginx, and the
+daemons' lines are read back from an rsyslog of the test's own. Root (nginx,
+the worker's sandbox, the units' users), rsyslog, nginx, bubblewrap and
+PostgreSQL are needed: CI installs them; elsewhere the test skips without
+them.
 """
 
 import glob
@@ -40,10 +41,10 @@ WAIT_SECS = 240
 
 def test_every_readme_command_is_one_step_and_every_step_a_readme_command():
     commands = deployment_commands()
-    performed = {name for name, _ in map(step_of, commands)}
-    assert performed == {name for _, name in STEPS}, (
+    performed = {index for index, _ in map(step_of, commands)}
+    assert performed == set(range(len(STEPS))), (
         "steps of operator_steps.py no README command asks for: "
-        f"{sorted({name for _, name in STEPS} - performed)}")
+        f"{[STEPS[index][0] for index in sorted(set(range(len(STEPS))) - performed)]}")
 
 
 def postgres_or_skip():
@@ -183,7 +184,7 @@ def test_nginx_serves_the_collected_static_files(deployment):
     assert stylesheets, home.body[:2000]
     response = PlayerSession(deployment.url).get(stylesheets[0])
     assert response.status == 200 and response.body
-    collected = os.path.join(deployment.var, "static", stylesheets[0][len("/static/"):])
+    collected = os.path.join(deployment.static_root, stylesheets[0][len("/static/"):])
     with open(collected) as f:
         assert response.body == f.read()
     # From the disk by nginx, not from the site through it.
