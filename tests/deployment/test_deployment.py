@@ -33,6 +33,8 @@ from tests.settings import PG
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
+# Debian's own interpreter (3.11.2 on Debian 12), which the README's venv is made from.
+SYSTEM_PYTHON = "/usr/bin/python3"
 PLAYER = ("dana", "dana-deploy-password")
 CHAMPIONS = ("c-good", "python-random")
 # Generous: the machine's two cores may be shared with other test runs.
@@ -176,6 +178,13 @@ def test_the_daemons_log_to_syslog_and_nothing_went_wrong(deployment):
     for service in ("website", "master-node", "worker-node"):
         assert "Traceback" not in deployment.log(f"{service}.log"), \
             deployment.log(f"{service}.log")
+    # gunicorn's own errors (a control socket it cannot open, a worker that died).
+    assert "[ERROR]" not in deployment.log("website.log"), deployment.log("website.log")
+
+
+def test_the_install_runs_on_debians_own_python(deployment):
+    venv_python = deployment.translate("/opt/stechec/bin/python3")
+    assert os.path.realpath(venv_python) == os.path.realpath(SYSTEM_PYTHON)
 
 
 def test_nginx_serves_the_collected_static_files(deployment):
