@@ -276,8 +276,8 @@ http {{
     def create_superuser(self, command):
         """The README's line, with a password of the test's own for its placeholder."""
         password = secrets.token_urlsafe(12)
-        command = command.replace("DJANGO_SUPERUSER_PASSWORD=...",
-                                  f"DJANGO_SUPERUSER_PASSWORD={password}")
+        command = re.sub(r"\bDJANGO_SUPERUSER_PASSWORD=\S+",
+                         f"DJANGO_SUPERUSER_PASSWORD={password}", command)
         self.run_as_root(command)
         words = shlex.split(command)
         self.superuser = (words[words.index("--username") + 1], password)
