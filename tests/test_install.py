@@ -9,6 +9,7 @@ Both must give an operator every program, sample, the compile script, the
 player environment, units and manuals, with defaults pointing at them.
 """
 
+import contextlib
 import os
 import shutil
 import signal
@@ -51,39 +52,57 @@ def waf(*args, env=None, check=True):
     return done
 
 
+@contextlib.contextmanager
 def enterable_dir(prefix):
     """A directory the sandbox's user ids can go through (tmp_path is root's only): the
-    installed compile script and player environment run as them."""
+    installed compile script and player environment run as them. Removed at the end."""
     path = Path(tempfile.mkdtemp(prefix=prefix))
-    path.chmod(0o755)
-    return path
+    try:
+        path.chmod(0o755)
+        yield path
+    finally:
+        shutil.rmtree(path)
+
+
+def python_with_the_dependencies_only(base):
+    """A venv whose Python imports this one's dependencies but not the stechec package
+    (this venv's editable install is a .pth file, which a plain path line does not run),
+    and whose bin/ holds none of the checkout's programs: what a packager's Python is."""
+    venv = base / "python"
+    run([sys.executable, "-m", "venv", "--without-pip", venv])
+    site_packages = next(p for p in sys.path if p.endswith("site-packages"))
+    (next(venv.glob("lib/python3.*/site-packages")) / "dependencies.pth").write_text(
+        site_packages + "\n")
+    python = venv / "bin" / "python"
+    missing = subprocess.run([python, "-c", "import stechec"], cwd=base, capture_output=True)
+    assert missing.returncode != 0, "the package must come from the install only"
+    return python
 
 
 @pytest.fixture(scope="module")
 def installed():
-    """Install into a temporary prefix; yield (prefix, destdir root)."""
-    base = enterable_dir("stechec-waf-")
-    prefix, destdir, out = base / "prefix", base / "destdir", base / "build"
-    waf("configure", f"--prefix={prefix}", f"--python={sys.executable}", f"--out={out}")
-    waf("build")
-    waf("install")
-    waf("install", env=dict(os.environ, DESTDIR=str(destdir)))
-    yield prefix, destdir
-    shutil.rmtree(base)
+    """Install into a temporary prefix; yield (prefix, destdir root, its Python)."""
+    with enterable_dir("stechec-waf-") as base:
+        prefix, destdir, out = base / "prefix", base / "destdir", base / "build"
+        python = python_with_the_dependencies_only(base)
+        waf("configure", f"--prefix={prefix}", f"--python={python}", f"--out={out}")
+        waf("build")
+        waf("install")
+        waf("install", env=dict(os.environ, DESTDIR=str(destdir)))
+        yield prefix, destdir, python
 
 
 @pytest.fixture(scope="module")
 def pip_venv():
     """pip install (not editable) into a venv of the system's Python; yield the venv."""
     python = require_tool("python3", "the system's own Python", search_path="/usr/bin")
-    base = enterable_dir("stechec-pip-")
-    source, venv = base / "source", base / "venv"
-    shutil.copytree(ROOT, source, ignore=NOT_INSTALLED)
-    run([python, "-m", "venv", venv])
-    run([venv / "bin" / "pip", "install", "--quiet", source], timeout=900)
-    shutil.rmtree(source)
-    yield venv
-    shutil.rmtree(base)
+    with enterable_dir("stechec-pip-") as base:
+        source, venv = base / "source", base / "venv"
+        shutil.copytree(ROOT, source, ignore=NOT_INSTALLED)
+        run([python, "-m", "venv", venv])
+        run([venv / "bin" / "pip", "install", "--quiet", source], timeout=900)
+        shutil.rmtree(source)
+        yield venv
 
 
 @pytest.fixture(params=["waf", "pip"])
@@ -106,7 +125,7 @@ def files_under(directory):
 
 
 def test_binaries_samples_and_package_land_under_the_prefix(installed):
-    prefix, _ = installed
+    prefix = installed[0]
     for name in PROGRAMS:
         assert os.access(prefix / "bin" / name, os.X_OK), name
     share = prefix / "share" / "stechec2"
@@ -122,7 +141,7 @@ def test_binaries_samples_and_package_land_under_the_prefix(installed):
 
 
 def test_destdir_stages_the_same_tree_under_it(installed):
-    prefix, destdir = installed
+    prefix, destdir, _ = installed
     staged = destdir / str(prefix).lstrip("/")
     assert sorted(p.relative_to(staged) for p in staged.rglob("*") if "__pycache__" not in str(p)) \
         == sorted(p.relative_to(prefix) for p in prefix.rglob("*") if "__pycache__" not in str(p))
@@ -130,7 +149,7 @@ def test_destdir_stages_the_same_tree_under_it(installed):
 
 @pytest.mark.parametrize("program", ["master-node", "worker-node"])
 def test_installed_daemons_run_from_the_prefix_without_environment(installed, program):
-    prefix, _ = installed
+    prefix = installed[0]
     env = {"PATH": "/usr/bin:/bin"}
     done = subprocess.run([str(prefix / "bin" / program), "--help"], env=env,
                           capture_output=True, text=True, timeout=120)
@@ -139,9 +158,9 @@ def test_installed_daemons_run_from_the_prefix_without_environment(installed, pr
 
 
 def test_installed_package_is_the_one_the_daemons_import(installed):
-    prefix, _ = installed
+    prefix = installed[0]
     launcher = (prefix / "bin" / "worker-node").read_text()
-    assert launcher.startswith(f"#!{sys.executable}\n")
+    assert launcher.startswith(f"#!{installed[2]}\n")
     pythondir = next(prefix.glob("lib/python3.*/site-packages"))
     assert f"sys.path.insert(0, {str(pythondir)!r})" in launcher
 
@@ -214,14 +233,16 @@ def test_a_missing_configuration_names_an_installed_sample(bin_dir, tmp_path):
 
 
 def test_the_installed_worker_compiles_with_its_default_paths(bin_dir, tmp_path):
-    """No paths in its configuration: the installed compile script, player environment
-    and reference game programs; on the pip side, under the system's Python."""
+    """No paths in its configuration, no PATH to this checkout's programs: the installed
+    compile script, player environment and reference game programs; on the pip side,
+    under the system's Python."""
     master = StandInMaster(tmp_path)
     master.start()
     worker = WorkerProcess(tmp_path, master, {
         "contest": {"game": "tictactoe"},
         "paths": {"stechec_server": None, "stechec_client": None, "player_env": None,
-                  "compile_script": None}}, program=[bin_dir / "worker-node"])
+                  "compile_script": None}}, program=[bin_dir / "worker-node"],
+        env={"PATH": "/usr/bin:/bin"})
     try:
         worker.start()
         result = worker.compile("alice", 1, {"champion.c": C_CHAMPION})

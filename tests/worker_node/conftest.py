@@ -88,11 +88,13 @@ class StandInMaster:
 class WorkerProcess:
     """A worker-node daemon run as a real subprocess (`name` tells its files from another's)."""
 
-    def __init__(self, tmp_path, master, overrides, name="", program=None):
+    def __init__(self, tmp_path, master, overrides, name="", program=None, env=None):
         self.tmp_path = tmp_path
         self.master = master
-        # The installed worker-node program to run (this checkout's package by default).
+        # The installed worker-node program to run (this checkout's package by default),
+        # and its environment's changes.
         self.program = program or [sys.executable, "-m", "stechec.worker_node.main"]
+        self.env = env or {}
         self.contest = tmp_path / "contest"
         self.contest.mkdir(exist_ok=True)
         # Not under tmp_path, which only root may enter: without bubblewrap the
@@ -133,7 +135,8 @@ class WorkerProcess:
         """Start the worker; return its first heartbeat's arguments, as the master (the
         stand-in, or a relay in front of a real one) recorded them."""
         seen = len(self.master.calls_of("heartbeat"))
-        env = dict(os.environ, STECHEC_SYSLOG_SOCKET=str(self.tmp_path / "no-syslog"))
+        env = dict(os.environ, STECHEC_SYSLOG_SOCKET=str(self.tmp_path / "no-syslog"),
+                   **self.env)
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 [*self.program, "-c", str(self.config_path), "-l", "-v"], cwd=ROOT, env=env,
