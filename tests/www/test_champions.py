@@ -106,6 +106,21 @@ def test_uploads_per_minute_are_limited_with_a_clear_message(alice_client, site)
     assert Champion.objects.count() == 2
 
 
+def test_seeded_champions_do_not_count_towards_the_upload_rate(alice_client, alice, site):
+    # tools/run-local seeds samples for the demo players: that is not them uploading.
+    site["website"]["uploads_per_minute"] = 2
+    for name in ("sample one", "sample two", "sample three"):
+        uploads.store_champion(alice, name, "bundled sample", upload_file(make_tgz()),
+                               seeded=True)
+
+    assert upload(alice_client, make_tgz(), "mine").status_code == 302
+    assert upload(alice_client, make_tgz(), "mine too").status_code == 302
+    assert "the limit is 2 a minute" in text(upload(alice_client, make_tgz(), "one too many"))
+    assert [(c.name, c.seeded) for c in Champion.objects.order_by("id")] == [
+        ("sample one", True), ("sample two", True), ("sample three", True),
+        ("mine", False), ("mine too", False)]
+
+
 def test_a_failed_write_rolls_the_row_back(alice_client, alice, site, caplog):
     # A plain file where alice's champions directory should be: the write fails for real.
     in_the_way = os.path.join(site["contest"]["directory"], "tictactoe", "champions", "alice")

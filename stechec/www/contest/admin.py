@@ -23,8 +23,8 @@ TASK_FIELDS = ["uncounted_attempts", "not_before"]
 @admin.register(Champion)
 class ChampionAdmin(admin.ModelAdmin):
     list_display = ["id", "name", "author", "status", "language", "rating", "rated_games",
-                    "attempts", "worker", "deleted", "ts"]
-    list_filter = ["status", "deleted", "language"]
+                    "attempts", "worker", "deleted", "seeded", "ts"]
+    list_filter = ["status", "deleted", "seeded", "language"]
     readonly_fields = RATING_FIELDS + TASK_FIELDS
     search_fields = ["name", "author__username"]
     list_select_related = ["author"]

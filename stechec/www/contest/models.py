@@ -117,6 +117,11 @@ class Champion(models.Model):
     language = models.CharField(max_length=32, blank=True)
     comment = models.TextField(blank=True)
     deleted = models.BooleanField(default=False)
+    # Put there by an organiser's tool (tools/run-local's sample champions),
+    # not uploaded by its author: it does not count towards the author's
+    # uploads_per_minute. A default in the database too, for rows written
+    # with SQL (tools/bench-www's COPY).
+    seeded = models.BooleanField(default=False, db_default=False)
     ts = models.DateTimeField(auto_now_add=True)
     attempts = models.PositiveIntegerField(default=0)
     # Attempts that do not count towards the master's max_task_tries: put back
