@@ -4,15 +4,19 @@ Database tests are marked `db` automatically, so that ./tools/run-tests can
 run them again on PostgreSQL with `-m db`. A test that needs a tool the
 machine may lack calls `require_tool`: it skips on a developer's machine and
 fails under CI (STECHEC_REQUIRE_TOOLS=1), where everything is installed.
+`run_tool` runs a script of tools/ as a contributor's shell would.
 """
 
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import time
 
 import pytest
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DB_FIXTURES = {"db", "transactional_db", "django_db_setup", "live_server",
                "django_db_reset_sequences", "django_db_serialized_rollback"}
 
@@ -92,3 +96,15 @@ def syslog(tmp_path):
     receiver = SyslogReceiver(tmp_path / "syslog.sock")
     yield receiver
     receiver.close()
+
+
+def run_tool(name, *args, timeout=600):
+    """Run tools/NAME from its shebang with no virtualenv activated (the tests' own is taken
+    out of $PATH), as from a clean clone's shell; its CompletedProcess, output as text."""
+    venv_bins = {os.path.realpath(os.path.dirname(sys.executable)),
+                 os.path.realpath(os.path.join(ROOT, ".venv", "bin"))}
+    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
+    env["PATH"] = os.pathsep.join(directory for directory in os.environ["PATH"].split(os.pathsep)
+                                  if os.path.realpath(directory) not in venv_bins)
+    return subprocess.run([os.path.join(ROOT, "tools", name), *args], env=env,
+                          capture_output=True, text=True, timeout=timeout)

@@ -23,9 +23,11 @@ import signal
 import sys
 import tempfile
 import time
+import xmlrpc.client
 
 import yaml
 
+from stechec.common.rpc import RPCClient
 from stechec.local import invariants
 from stechec.local.cluster import LocalCluster
 from stechec.local.netns import TestHost
@@ -34,6 +36,10 @@ from stechec.local.processes import Service
 from stechec.local.seed import samples_dir, source_archive
 
 logger = logging.getLogger("chaos")
+
+# How long the workers may take to report idle once every task is finished: then the
+# orphans are counted, whether they did or not.
+IDLE_WAIT_SECS = 120
 
 # Champions of the stream: quick to build and to run.
 SAMPLES = ("python-random", "python-good", "c-random", "c-good")
@@ -261,8 +267,26 @@ class Campaign:
         while time.monotonic() < self.deadline and retry_database(busy):
             self._check_services()
             time.sleep(1)
-        # Give the workers a moment to finish stopping their last programs.
-        time.sleep(3)
+        self._wait_for_idle_workers()
+
+    def _wait_for_idle_workers(self):
+        """Wait (IDLE_WAIT_SECS at most) until the master hears from every worker that all its
+        slots are free and it holds no task: a worker frees a task's slots once every program
+        of it is gone, so any sandbox process left then is an orphan. (A stale attempt may
+        still run after its match was done elsewhere.)"""
+        master = RPCClient(self.cluster.master_url, self.cluster.secret, timeout=30)
+
+        def idle():
+            try:
+                workers = master.status()["workers"]
+            except (OSError, xmlrpc.client.Error):
+                return False
+            return len(workers) == len(self.cluster.worker_ports) and all(
+                w["free_slots"] == w["max_slots"] and not w["running"] for w in workers)
+
+        deadline = time.monotonic() + IDLE_WAIT_SECS
+        while not idle() and time.monotonic() < deadline:
+            time.sleep(0.5)
 
     def check(self):
         from stechec.www.contest.models import Champion, Match, MatchPlayer

@@ -151,6 +151,19 @@ def node_status(url, secret):
     return status
 
 
+def wait_for_heartbeats(cluster, count, timeout=120):
+    """Wait until the master heard `count` more heartbeats from every worker (`timeout`
+    seconds at most: a worker the attacks broke never beats again, which the status shows)."""
+    master = rpc.RPCClient(cluster.master_url, cluster.secret, timeout=30)
+    deadline = time.monotonic() + timeout
+    for _ in range(count):
+        since = time.time()
+        while not all(w["last_heartbeat"] > since for w in master.status()["workers"]):
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.1)
+
+
 def rpc_phase(tally, cluster, state, context):
     worker_url = rpc.server_url("127.0.0.1", cluster.worker_ports[0])
     before = (state.snapshot(), node_status(cluster.master_url, cluster.secret),
@@ -160,7 +173,8 @@ def rpc_phase(tally, cluster, state, context):
                                                 context["alice_champion"]))
     hostile_rpc.attack(tally, "worker", hostile_rpc.RawRPC(worker_url, cluster.secret),
                        hostile_rpc.worker_calls(context["alice_champion"], "alice"))
-    time.sleep(2 * cluster.heartbeat_secs)  # What a bad call started would show by now.
+    # What a bad call started would show by then.
+    wait_for_heartbeats(cluster, 2)
     changed = differences(before[0], state.snapshot())
     for name, url, old in (("master", cluster.master_url, before[1]),
                            ("worker", worker_url, before[2])):

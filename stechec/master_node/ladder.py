@@ -49,6 +49,8 @@ class Ladder:
         waiting = Match.objects.filter(status=Match.Status.NEW,
                                        priority__gte=Priority.PLAYER).count()
         if waiting:
+            logger.debug("ladder: top-up %d: nothing while %d player matches wait",
+                         self._top_ups, waiting)
             return 0
         in_flight = {}
         for match_id, champion in MatchPlayer.objects.filter(
@@ -56,6 +58,8 @@ class Ladder:
                 .values_list("match_id", "champion_id"):
             in_flight.setdefault(match_id, []).append(champion)
         if len(in_flight) >= self._quota:
+            logger.debug("ladder: top-up %d: %d in flight, the quota", self._top_ups,
+                         len(in_flight))
             return 0
         candidates = [
             ladder.Candidate(pk, mu, games, (rated_at or ts).timestamp())
@@ -66,6 +70,8 @@ class Ladder:
             candidates, in_flight.values(), quota=self._quota, nb_players=self._nb_players,
             seed=f"{self._seed}/{self._top_ups}", maps=maps, player_matches_waiting=waiting)
         matches = Match.launch_many(pairings, priority=Priority.BACKGROUND, ladder=True)
+        logger.debug("ladder: top-up %d: %d in flight, %d more", self._top_ups, len(in_flight),
+                     len(matches))
         for match, pairing in zip(matches, pairings, strict=True):
             logger.info("ladder: match %d between champions %s", match.id,
                         ", ".join(map(str, pairing.champions)))

@@ -2,22 +2,18 @@
 
 import os
 import re
-import subprocess
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tests.conftest import run_tool
 
 
 @pytest.mark.db
 def test_bench_dispatch_prints_its_figures():
     if os.environ.get("STECHEC_TEST_DB") != "postgresql":
         pytest.skip("the benchmark needs PostgreSQL (this runs in the PostgreSQL pass)")
-    run = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "tools", "bench-dispatch"), "--workers", "5",
-         "--tasks", "300", "--alone", "100", "--rpc-secs", "0.5"],
-        capture_output=True, text=True, timeout=600)
+    run = run_tool("bench-dispatch", "--workers", "5", "--tasks", "300", "--alone", "100",
+                   "--rpc-secs", "0.5")
     assert run.returncode == 0, run.stdout + run.stderr
     lines = run.stdout.splitlines()
     assert re.fullmatch(r"bench-dispatch tasks_per_s=\d+ rpc_per_s=\d+ ratio=[\d.]+ "

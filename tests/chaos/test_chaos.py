@@ -12,22 +12,26 @@ import pytest
 from tests.conftest import require_root, require_tool
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
+# The short campaign takes a few minutes on a quiet machine; a loaded one may need several
+# times that to launch its matches, inject its faults and drain: it is not cut short.
+TIME_LIMIT_SECS = 1500
 SUMMARY = re.compile(r"^chaos matches=(\d+) faults=(\d+) lost=(\d+) doubled=(\d+) "
                      r"stuck=(\d+) orphans=(\d+)$")
 
 
 @pytest.mark.netns
 @pytest.mark.slow
+@pytest.mark.timeout(TIME_LIMIT_SECS + 300)
 def test_short_campaign_loses_doubles_and_leaves_nothing():
     require_root("network namespaces, sandbox user ids, a private PostgreSQL")
     require_tool("ip", "a worker in a network namespace")
     require_tool("pg_ctl", "a private PostgreSQL to restart",
                  search_path=os.pathsep.join(glob.glob("/usr/lib/postgresql/*/bin")))
     run = subprocess.Popen([sys.executable, "-m", "stechec.local.chaos", "--short", "--seed",
-                            "8"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True)
+                            "8", "--time-limit", str(TIME_LIMIT_SECS)], cwd=ROOT,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        stdout, stderr = run.communicate(timeout=330)
+        stdout, stderr = run.communicate(timeout=TIME_LIMIT_SECS + 120)
     except subprocess.TimeoutExpired:
         # SIGTERM lets it stop the cluster, its PostgreSQL and its namespace.
         run.terminate()

@@ -15,11 +15,14 @@ import argparse  # noqa: E402
 import sys  # noqa: E402
 
 import gevent  # noqa: E402
+import gevent.event  # noqa: E402
 
 from stechec.common import rpc  # noqa: E402
 from stechec.common.rpc import RPCError, RPCServer  # noqa: E402
 
 touched = []
+held = []
+released = gevent.event.Event()
 
 
 def echo(value):
@@ -43,9 +46,20 @@ def crash():
     return 1 / 0
 
 
-def sleep(secs):
-    gevent.sleep(secs)
-    return "slept"
+def hold():
+    """Answers only once `release` was called."""
+    held.append(True)
+    released.wait()
+    return "released"
+
+
+def holding():
+    return len(held)
+
+
+def release():
+    released.set()
+    return True
 
 
 def main():
@@ -57,7 +71,7 @@ def main():
     args = parser.parse_args()
     rpc.IDLE_SECS, rpc.REQUEST_SECS = args.idle_secs, args.request_secs
     server = RPCServer(args.secret, "test-server")
-    for function in (echo, touch, touches, refuse, crash, sleep):
+    for function in (echo, touch, touches, refuse, crash, hold, holding, release):
         server.register(function)
     if args.wsgi:
         listener = server.serve_wsgi("127.0.0.1", 0)

@@ -6,6 +6,7 @@ when its link does."""
 import os
 
 from django.contrib.auth.models import User
+from django.db import transaction
 
 from stechec.common import paths
 from stechec.common.rpc import RPCClient
@@ -50,8 +51,10 @@ def test_workers_on_two_hosts_survive_one_cut_off(spread_cluster):
     slow = [queue_champion(cluster, player, f"slow {i}", SLOW_CHAMPION) for i in range(2)]
     wait_compiled(quick + slow)
 
-    # Each worker runs matches: the master spreads them over the least loaded.
-    batch = [Match.launch(quick, author=player) for _ in range(6)]
+    # Each worker runs matches: the master spreads them over the least loaded. Committed
+    # together, they are placed together (one at a time, each might find both workers idle).
+    with transaction.atomic():
+        batch = [Match.launch(quick, author=player) for _ in range(6)]
     wait_for(lambda: Match.objects.filter(pk__in=[m.pk for m in batch],
                                           status=Match.Status.DONE).count() == len(batch),
              "the first matches to finish")

@@ -34,9 +34,11 @@ def master_yml(port, extra="", sql_port=None, **worker):
                f"  port: {sql_port or settings['PORT']}\n"
                f"  user: {settings['USER']}\n  password: \"{settings['PASSWORD']}\"\n"
                f"  database: {settings['NAME']}\n")
-    worker_settings = {"timeout_secs": 3.0, "max_task_tries": 3, "retry_delay_secs": 0.1,
+    # A busy machine may hold up a simulated worker's heartbeat or answer for seconds: only
+    # the tests of a lost worker give the master less patience, and say how much.
+    worker_settings = {"timeout_secs": 60.0, "max_task_tries": 3, "retry_delay_secs": 0.1,
                        "compilation_deadline_secs": 60.0, "match_deadline_secs": 60.0,
-                       "client_slots": 1, "rpc_timeout_secs": 5.0, **worker}
+                       "client_slots": 1, "rpc_timeout_secs": 60.0, **worker}
     return (f"master:\n  host: 127.0.0.1\n  port: {port}\n  shared_secret: {SECRET}\n"
             f"  game: tictactoe\n"
             "worker:\n" + "".join(f"  {k}: {v}\n" for k, v in worker_settings.items()) +

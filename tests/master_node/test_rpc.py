@@ -203,6 +203,7 @@ def test_platform_failures_are_retried_and_champion_errors_are_final(cluster, pl
 
 def test_status_lists_workers_and_queue(cluster, player):
     cluster.start_master()
+    before_workers = time.time()
     stuck = cluster.start_workers("stuck", slots=3, hold=True)
     [match] = new_matches(player, 1)
     wait_for(lambda: stuck.events("received"), "the worker to get the match")
@@ -215,7 +216,7 @@ def test_status_lists_workers_and_queue(cluster, player):
     assert f"{worker['hostname']}:{worker['port']}" == stuck.names[0]
     assert (worker["free_slots"], worker["max_slots"]) == (0, 3)
     assert worker["running"] == [{"kind": "match", "id": match.id, "attempt": 1}]
-    assert worker["last_heartbeat"] > time.time() - 30
+    assert before_workers < worker["last_heartbeat"] < time.time()
     assert status["queue"]["matches"] == {
         "new": {"player": 1, "tournament": 0, "background": 0}, "pending": 1}
     # The worker is full: the champions wait.

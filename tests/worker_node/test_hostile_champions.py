@@ -24,7 +24,10 @@ def test_hostile_champions_in_a_match(start_worker, master, tmp_path):
     require_root("each program runs as a user id of its own, which bounds the fork bomb")
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.5)
-    worker = start_worker(worker={"available_slots": 10}, match={"time_ms": 1000},
+    # 5 s a turn: the well-behaved champions answer in time, and the infinite loop uses up
+    # its 1 s of CPU before the match ends (the sleepers take 3 turns x 5 s each), however
+    # loaded the machine.
+    worker = start_worker(worker={"available_slots": 10}, match={"time_ms": 5000},
                           limits={"client": {"cpu_secs": 1, "memory_bytes": 512 * 2**20,
                                              "processes": 16}})
 

@@ -2,7 +2,6 @@
 
 import gzip
 import json
-import time
 import xmlrpc.client
 
 import pytest
@@ -13,7 +12,6 @@ from tests.worker_node.conftest import C_CHAMPION, C_PLAY_LOOP, PYTHON_CHAMPION,
 
 SLEEPY_CHAMPION = """
 import time
-import xmlrpc.client
 time.sleep(100000)
 """
 
@@ -34,7 +32,6 @@ def worker(start_worker):
 
 
 def test_whole_match(worker, master):
-    running = {"kind": "match", "id": 1042, "attempt": 1}
     assert worker.rpc.run_match(_match(1042, [(11, 1, "alice"), (12, 2, "bob")])) is True
     result = master.result_for("match_done", 1042)
 
@@ -63,8 +60,7 @@ def test_whole_match(worker, master):
     assert dump["turns"][0] == {"11": "7", "12": "5"}
     assert (directory / paths.REPLAY).read_text().startswith("stand-in replay")
 
-    # The heartbeats showed the match while it ran; the slots are back.
-    assert any(running in args[2] for args in master.calls_of("heartbeat"))
+    # The slots are back (test_heartbeats_list_a_running_match: the heartbeats meanwhile).
     worker.wait_idle()
     assert worker.rpc.status() == {"hostname": "127.0.0.1", "port": worker.port,
                                    "free_slots": 4, "max_slots": 4, "running": []}
@@ -92,6 +88,22 @@ def test_logs_of_any_bytes_reach_the_master_as_they_were_printed(worker, master)
     assert hostile_champions.PRINTED_BYTES in log
     assert log == (worker.match_dir(77) / paths.player_log_name(2, 3)).read_bytes()
     worker.wait_idle()
+
+
+def test_heartbeats_list_a_running_match(worker, master):
+    # The server of the map "forever" never plays: the match runs until cancelled, however
+    # long the first heartbeat takes to come (a whole match may end before one does).
+    running = {"kind": "match", "id": 1043, "attempt": 1}
+    assert worker.rpc.run_match(_match(1043, [(11, 1, "alice"), (12, 2, "bob")],
+                                       game_map="forever")) is True
+    wait_for(lambda: any(running in args[2] for args in master.calls_of("heartbeat")),
+             "a heartbeat listing the running match")
+    assert worker.rpc.cancel("match", 1043, 1) is True
+    worker.wait_idle()
+    # From the next heartbeat on, it is gone.
+    seen = len(master.calls_of("heartbeat"))
+    wait_for(lambda: master.calls_of("heartbeat")[seen:], "the next heartbeat")
+    assert all(running not in args[2] for args in master.calls_of("heartbeat")[seen:])
 
 
 def test_match_without_map_or_dump(start_worker, master):
@@ -136,8 +148,9 @@ def test_crashed_server_fails_the_match(worker, master):
 
 
 def test_match_that_never_ends_is_killed(start_worker, master):
-    worker = start_worker(limits={"server": {"wall_secs": 5}},
-                          match={"server_start_secs": 2})
+    # Long enough for the server to start and its clients to connect on a loaded machine
+    # (the time it has to open its socket: server_start_secs, 10 s by default).
+    worker = start_worker(limits={"server": {"wall_secs": 15}})
     assert worker.compile("alice", 1, {"prologin.c": C_CHAMPION})["status"] == "ready"
     players = [(1, 1, "alice"), (2, 1, "alice")]
 
@@ -145,10 +158,18 @@ def test_match_that_never_ends_is_killed(start_worker, master):
     result = master.result_for("match_done", 9)
     assert (result["status"], result["retryable"], result["server_exit"]) == \
         ("failed", False, None), result
-    assert result["reason"] == "the game server failed: killed at the wall-clock limit (5 s)"
+    assert result["reason"] == "the game server failed: killed at the wall-clock limit (15 s)"
     assert (worker.match_dir(9) / paths.player_log_name(1, 1)).exists()
+    worker.wait_idle()
 
-    # A server that never opens its socket: the platform's problem, retried.
+
+def test_server_that_never_opens_its_socket_is_retried(start_worker, master):
+    # The server of the map "hang" never opens it, however long it is given.
+    worker = start_worker(match={"server_start_secs": 2})
+    assert worker.compile("alice", 1, {"prologin.c": C_CHAMPION})["status"] == "ready"
+    players = [(1, 1, "alice"), (2, 1, "alice")]
+
+    # The platform's problem, retried.
     assert worker.rpc.run_match(_match(10, players, game_map="hang")) is True
     result = master.result_for("match_done", 10)
     assert (result["status"], result["retryable"]) == ("failed", True), result
@@ -185,7 +206,8 @@ def test_cancel_kills_the_match(worker, master):
              "the match's programs to run")
     assert worker.rpc.cancel("match", 13, 2) is False   # another attempt
     assert worker.rpc.cancel("match", 13, 1) is True
+    # A task stays in the worker's table until its result is delivered: once the worker
+    # is idle, a result it sent would be here.
     worker.wait_idle()
-    time.sleep(1)
     assert not [args for args in master.calls_of("match_done") if args[1] == 13]
     assert worker.rpc.cancel("match", 13, 1) is False

@@ -130,10 +130,18 @@ def test_result_given_up_after_the_retry_time(start_worker, master):
     assert worker.rpc.status()["free_slots"] == 4
 
 
-def test_first_until_a_beat_gets_through(start_worker, master):
+def test_first_until_a_beat_gets_through(start_worker, master, tmp_path):
     port = master.port
     master.stop()
-    restart = threading.Timer(2.0, master.start, args=(port,))
+    log = tmp_path / "worker.log"   # the log of start_worker's worker
+
+    def restart_once_a_beat_failed():
+        # However long the worker takes to start, its first beat finds the master down.
+        wait_for(lambda: log.exists() and "cannot be reached" in log.read_text(),
+                 "the worker's first beat to fail")
+        master.start(port)
+
+    restart = threading.Thread(target=restart_once_a_beat_failed)
     restart.start()
     try:
         worker = start_worker()   # returns on the first beat the master receives
