@@ -93,6 +93,17 @@ def test_mistakes_give_one_line(tmp_path, changes, message):
     assert message in line
 
 
+def test_player_env_without_a_language_is_refused(tmp_path):
+    # A flat Makefile-<language> is not stechec2's layout: no language there.
+    flat = tmp_path / "flat-player-env"
+    flat.mkdir()
+    (flat / "Makefile-c").write_text("all:\n")
+    (flat / "c").mkdir()
+    line, path = _run(tmp_path, _config(tmp_path, paths__player_env=str(flat)))
+    assert line == (f"worker-node: configuration error: {path}: paths.player_env: "
+                    f"{str(flat)!r} holds no language (no <language>/Makefile-<language>)")
+
+
 def test_missing_file(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "stechec.worker_node.main", "-c",
                            str(tmp_path / "nope.yml")], cwd=ROOT, capture_output=True,
