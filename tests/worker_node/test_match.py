@@ -6,8 +6,8 @@ import shutil
 import subprocess
 import tempfile
 import time
-from pathlib import Path
 import xmlrpc.client
+from pathlib import Path
 
 import pytest
 
