@@ -45,7 +45,8 @@ SCHEMA = {
     "master": {
         "host": Key(str),
         "port": Key(int, 8067, minimum=1),
-        "heartbeat_secs": Key(float, 5.0, minimum=0.05),
+        # Well below the master's worker.timeout_secs (10 s by default).
+        "heartbeat_secs": Key(float, 2.0, minimum=0.05),
         "shared_secret": Key(str, secret=True),
         "rpc_timeout_secs": Key(float, 10.0, minimum=0.1),
         # How long a result is retried while the master cannot be reached.
