@@ -3,14 +3,18 @@
 
     waf configure --prefix=P [--python=PYTHON] && waf build && waf install
 
-(DESTDIR is honoured) puts master-node, worker-node and stechec-manage in
-P/bin (run by the Python that configure found, finding the package without
-any environment variable), the stechec package under P/lib/pythonX.Y/
-site-packages, and share/ under P/share/stechec2/ with the three sample
-configurations where the deployment guide expects them.
+(DESTDIR is honoured) puts the programs in P/bin (LAUNCHERS below, run by
+the Python that configure found, finding the package without any
+environment variable), the stechec package under P/lib/pythonX.Y/
+site-packages, share/ under P/share/stechec2/ with the three sample
+configurations where the deployment guide expects them, and docs/ under
+P/share/doc/stechec2/. configure checks that the Python imports every
+dependency setup.cfg names.
 """
 
+import configparser
 import os
+import re
 
 from waflib import Utils
 
@@ -22,6 +26,22 @@ LAUNCHERS = {
     "master-node": "stechec.master_node.main",
     "worker-node": "stechec.worker_node.main",
     "stechec-manage": "stechec.www.manage",
+    "stechec-website": "stechec.www.serve",
+    "stechec-samples": "stechec.common.samples",
+    "stechec2-refgame-server": "stechec.refgame.server",
+    "stechec2-refgame-client": "stechec.refgame.client",
+}
+# The module each of setup.cfg's install_requires provides (configure refuses
+# a requirement missing here, so that the two cannot drift apart).
+REQUIRED_MODULES = {
+    "Django": "django",
+    "gevent": "gevent",
+    "PyYAML": "yaml",
+    "psycopg2-binary": "psycopg2",
+    "psycogreen": "psycogreen",
+    "gunicorn": "gunicorn",
+    "whitenoise": "whitenoise",
+    "openskill": "openskill",
 }
 # share/<file> -> P/share/stechec2/<place>, as in the deployment guide.
 SAMPLE_PLACES = {
@@ -39,9 +59,10 @@ from {module} import main
 sys.exit(main())
 """
 
-PREFIX_MODULE = '''"""Written by the waf install: where its share directory is."""
+PREFIX_MODULE = '''"""Written by the waf install: where its share and docs directories are."""
 
 SHARE_DIR = {share!r}
+DOCS_DIR = {docs!r}
 '''
 
 
@@ -59,9 +80,20 @@ def configure(conf):
         conf.env.PYTHONDIR = os.path.join(conf.env.PREFIX, "lib", f"python{version}",
                                           "site-packages")
     conf.check_python_version((3, 11))
-    for module in ("django", "gevent", "yaml", "psycopg2"):
-        conf.check_python_module(module)
+    for requirement in _install_requires(conf):
+        if requirement not in REQUIRED_MODULES:
+            conf.fatal(f"wscript: REQUIRED_MODULES does not name setup.cfg's {requirement}")
+        conf.check_python_module(REQUIRED_MODULES[requirement])
     conf.env.SHAREDIR = os.path.join(conf.env.PREFIX, "share", "stechec2")
+    conf.env.DOCSDIR = os.path.join(conf.env.PREFIX, "share", "doc", "stechec2")
+
+
+def _install_requires(conf):
+    """The distribution names of setup.cfg's install_requires."""
+    setup = configparser.ConfigParser()
+    setup.read(conf.path.find_node("setup.cfg").abspath())
+    lines = setup["options"]["install_requires"].split("\n")
+    return [re.match(r"[A-Za-z0-9._-]+", line.strip()).group(0) for line in lines if line.strip()]
 
 
 def build(bld):
@@ -71,8 +103,9 @@ def build(bld):
         "stechec/**/*", excl=["**/*.py", "**/*.pyc", "**/__pycache__/**"]), relative_trick=True)
 
     prefix_module = bld.path.find_or_declare("stechec/_prefix.py")
-    bld(rule=lambda task: task.outputs[0].write(PREFIX_MODULE.format(share=bld.env.SHAREDIR)),
-        target=prefix_module, vars=["SHAREDIR"])
+    bld(rule=lambda task: task.outputs[0].write(PREFIX_MODULE.format(
+        share=bld.env.SHAREDIR, docs=bld.env.DOCSDIR)), target=prefix_module,
+        vars=["SHAREDIR", "DOCSDIR"])
     bld.install_files("${PYTHONDIR}/stechec", prefix_module)
 
     for name, module in LAUNCHERS.items():
@@ -96,3 +129,5 @@ def build(bld):
         else:
             chmod = Utils.O755 if os.access(node.abspath(), os.X_OK) else Utils.O644
             bld.install_as(f"${{SHAREDIR}}/{relative}", node, chmod=chmod)
+
+    bld.install_files("${DOCSDIR}", bld.path.ant_glob("docs/*.md"))

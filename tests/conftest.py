@@ -8,6 +8,7 @@ fails under CI (STECHEC_REQUIRE_TOOLS=1), where everything is installed.
 
 import os
 import shutil
+import socket
 import time
 
 import pytest
@@ -57,3 +58,37 @@ def wait_for(condition, what, timeout=90):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(0.05)
+
+
+class SyslogReceiver:
+    """A syslog socket of the test's own (a daemon's STECHEC_SYSLOG_SOCKET): the records it
+    received, as `<priority>program: [LEVEL] message`."""
+
+    def __init__(self, path):
+        self.path = str(path)
+        self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._socket.bind(self.path)
+        self._socket.setblocking(False)
+        self._records = []
+
+    def records(self):
+        while True:
+            try:
+                self._records.append(self._socket.recv(65536).decode().rstrip("\0"))
+            except BlockingIOError:
+                return list(self._records)
+
+    def wait_for(self, text, what=None):
+        """The first record containing `text`, once there is one."""
+        return wait_for(lambda: next((r for r in self.records() if text in r), None),
+                        what or f"a syslog record with {text!r}")
+
+    def close(self):
+        self._socket.close()
+
+
+@pytest.fixture
+def syslog(tmp_path):
+    receiver = SyslogReceiver(tmp_path / "syslog.sock")
+    yield receiver
+    receiver.close()

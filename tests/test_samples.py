@@ -6,6 +6,10 @@ refused while they are not, and a misspelt key in it must be named in one line.
 
 import os
 import re
+import socket
+import subprocess
+import sys
+import urllib.request
 
 import pytest
 
@@ -14,6 +18,7 @@ from stechec.common.config import ConfigError
 from stechec.master_node.config import MASTER_SCHEMA
 from stechec.worker_node.settings import SCHEMA as WORKER_SCHEMA
 from stechec.www.siteconfig import WEBSITE_SCHEMA
+from tests.conftest import wait_for
 
 PROGRAMS = {
     "website": (WEBSITE_SCHEMA, "website.debug"),
@@ -62,3 +67,46 @@ def test_a_misspelt_key_in_the_sample_is_named(name, tmp_path):
 def test_every_sample_is_where_the_install_puts_it():
     for name in PROGRAMS:
         assert os.path.exists(share.sample_config(name)), name
+
+
+HELLO_APP = '''
+def application(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"hello"]
+'''
+
+
+@pytest.mark.parametrize("under_systemd", [False, True])
+def test_gunicorn_keeps_its_control_socket_out_of_home(tmp_path, under_systemd):
+    """gunicorn 25.1+ opens a control socket in $HOME by default; the site's user has none.
+    Under systemd the sample puts it in the unit's RuntimeDirectory, elsewhere nowhere."""
+    (tmp_path / "hello.py").write_text(HELLO_APP)
+    home, runtime = tmp_path / "no-home", tmp_path / "run"
+    env = {"PATH": os.environ["PATH"], "HOME": str(home)}
+    if under_systemd:
+        runtime.mkdir()
+        env["RUNTIME_DIRECTORY"] = str(runtime)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    conf = os.path.join(share.share_dir(), "gunicorn", "gunicorn.conf.py")
+    site = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", conf, "-w", "1", "-b",
+                             f"127.0.0.1:{port}", "--chdir", str(tmp_path), "hello:application"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(lambda: _answers(port), "gunicorn to answer")
+        if under_systemd:
+            wait_for(lambda: (runtime / "gunicorn.ctl").exists(), "the control socket")
+    finally:
+        site.terminate()
+        output = site.communicate(timeout=60)[0]
+    assert not home.exists(), output
+    assert "Permission denied" not in output, output
+
+
+def _answers(port):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
+            return response.read() == b"hello"
+    except OSError:
+        return False

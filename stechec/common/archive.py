@@ -1,14 +1,24 @@
-"""Champion source archives: checked before anything is unpacked.
+"""Champion archives: checked before anything is unpacked, unpacked by this module.
 
 The site checks an upload before storing it and the worker checks it again
 before compiling (the shared directory is not trusted either). An archive
-must be a gzip-compressed tar holding only regular files and directories,
-with relative paths that stay inside the target, a bounded number of members
-and a bounded unpacked size: a small archive that unpacks to a gigabyte is
-refused after reading its headers, not after filling the disk.
+must be a tar (gzip-compressed for uploads) holding only regular files and
+directories, with relative paths that stay inside the target, a bounded
+number of members and a bounded unpacked size: a small archive that unpacks
+to a gigabyte is refused after reading its headers, not after filling the
+disk. A compiled champion's archive may also hold symbolic links, each
+staying inside it.
+
+Unpacking is done here rather than by `TarFile.extractall(filter="data")`,
+which Python 3.11 before 3.11.4 (Debian 12's) does not have: the same rules
+on every version. Files are written with their owner's permissions and no
+other bits (never setuid, never writable by others), owned by whoever
+unpacks, links are created last, and nothing is written through a link.
 """
 
 import os
+import posixpath
+import shutil
 import tarfile
 import zlib
 
@@ -16,21 +26,51 @@ DEFAULT_MAX_MEMBERS = 2000
 DEFAULT_MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 # What a damaged gzip stream raises while tarfile reads it.
 _STREAM_ERRORS = (tarfile.TarError, OSError, zlib.error, EOFError)
+# What writing a member raises when the archive contradicts itself (a file
+# where one of its members wants a directory, a link over a file...).
+_CONFLICTS = (FileExistsError, NotADirectoryError, IsADirectoryError)
 
 
 class ArchiveError(Exception):
     """The archive is refused; the message says why, for the champion's author."""
 
 
-def check(fileobj, *, max_members=DEFAULT_MAX_MEMBERS,
+def check(fileobj, *, mode="r:gz", links=False, max_members=DEFAULT_MAX_MEMBERS,
           max_unpacked_bytes=DEFAULT_MAX_UNPACKED_BYTES):
-    """Check a .tgz opened in binary mode; return the member list or raise ArchiveError."""
+    """Check the archive in `fileobj` (binary, at its start) from its headers; return the
+    number of members, or raise ArchiveError. `links`: symbolic links staying inside are
+    accepted."""
+    return _walk(fileobj, mode, links, max_members, max_unpacked_bytes, None)
+
+
+def extract(source, destination, *, mode="r:gz", links=False, **limits):
+    """Check the archive (a path, or a binary file object at its start), then unpack it
+    into the existing, empty `destination`: a refused archive writes nothing."""
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as f:
+            return extract(f, destination, mode=mode, links=links, **limits)
+    start = source.tell()
+    check(source, mode=mode, links=links, **limits)
+    source.seek(start)
+    destination = os.fspath(destination)
+    _walk(source, mode, links, limits.get("max_members", DEFAULT_MAX_MEMBERS),
+          limits.get("max_unpacked_bytes", DEFAULT_MAX_UNPACKED_BYTES), destination)
+
+
+def _walk(fileobj, mode, links, max_members, max_unpacked_bytes, destination):
+    """Read every member, checking it; with a `destination`, write files and directories
+    as they come and the links at the end. The checks run again while writing: the file
+    may have changed since it was checked."""
     try:
-        tar = tarfile.open(fileobj=fileobj, mode="r:gz")
+        tar = tarfile.open(fileobj=fileobj, mode=mode)
     except _STREAM_ERRORS as e:
-        raise ArchiveError(f"not a gzip-compressed tar archive ({_reason(e)})") from None
-    members = []
-    total = 0
+        kind = "a gzip-compressed tar" if mode == "r:gz" else "a tar"
+        raise ArchiveError(f"not {kind} archive ({_reason(e)})") from None
+    count = total = 0
+    has_file = False
+    found_links = {}
+    # Every other member's name and the directories above it: a link may not replace one.
+    occupied = set()
     with tar:
         while True:
             try:
@@ -39,36 +79,39 @@ def check(fileobj, *, max_members=DEFAULT_MAX_MEMBERS,
                 raise ArchiveError(f"corrupt archive ({_reason(e)})") from None
             if member is None:
                 break
-            _check_member(member)
-            members.append(member)
-            if len(members) > max_members:
+            name = _check_member(member, links)
+            count += 1
+            if count > max_members:
                 raise ArchiveError(f"too many files (more than {max_members})")
             total += member.size
             if total > max_unpacked_bytes:
                 raise ArchiveError(f"unpacks to more than {_human(max_unpacked_bytes)}")
-    if not any(m.isfile() for m in members):
+            has_file = has_file or member.isfile()
+            if member.issym():
+                found_links[name] = member.linkname
+                continue
+            occupied.update(_ancestors(name))
+            occupied.add(name)
+            if destination is not None and name != ".":
+                _write(tar, member, name, destination)
+    if not has_file:
         raise ArchiveError("the archive holds no file")
-    return members
+    for name, target in found_links.items():
+        if name in occupied:
+            raise ArchiveError(f"{name!r}: a link in the place of a file or a directory")
+        _check_link(name, target, found_links)
+    if destination is not None:
+        for name, target in found_links.items():
+            _write_link(name, target, destination)
+    return count
 
 
-def extract(path, destination, **limits):
-    """Check the archive at `path`, then unpack it into the existing `destination`."""
-    with open(path, "rb") as f:
-        check(f, **limits)
-        f.seek(0)
-        with tarfile.open(fileobj=f, mode="r:gz") as tar:
-            tar.extractall(destination, filter="data")
-
-
-def _reason(error):
-    return str(error).strip() or type(error).__name__
-
-
-def _check_member(member):
+def _check_member(member, links):
+    """The member's normalised name, or ArchiveError."""
     name = member.name
-    if member.issym() or member.islnk():
+    if member.islnk() or (member.issym() and not links):
         raise ArchiveError(f"{name!r}: links are not accepted")
-    if not (member.isfile() or member.isdir()):
+    if not (member.isfile() or member.isdir() or member.issym()):
         raise ArchiveError(f"{name!r}: only regular files and directories are accepted")
     if name.startswith("/") or os.path.isabs(name):
         raise ArchiveError(f"{name!r}: absolute paths are not accepted")
@@ -76,6 +119,73 @@ def _check_member(member):
         raise ArchiveError(f"{name!r}: paths with '..' are not accepted")
     if "\0" in name:
         raise ArchiveError(f"{name!r}: names with NUL bytes are not accepted")
+    clean = posixpath.normpath(name)
+    if clean == "." and not member.isdir():
+        raise ArchiveError(f"{name!r}: not a file name")
+    return clean
+
+
+def _check_link(name, target, all_links):
+    """Refuse the link `name` -> `target` unless it resolves inside the archive. The walk
+    is lexical, which is exact because no directory on the way may be a link itself."""
+    refused = ArchiveError(f"{name!r}: links must stay inside the archive")
+    if not target or "\0" in target or target.startswith("/"):
+        raise refused
+    if any(directory in all_links for directory in _ancestors(name)):
+        raise refused
+    position = name.split("/")[:-1]
+    parts = target.split("/")
+    for index, part in enumerate(parts):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not position:
+                raise refused
+            position.pop()
+            continue
+        position.append(part)
+        if index < len(parts) - 1 and "/".join(position) in all_links:
+            raise refused
+
+
+def _write(tar, member, name, destination):
+    path = os.path.join(destination, name)
+    try:
+        if member.isdir():
+            os.makedirs(path, mode=0o755, exist_ok=True)
+            return
+        os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+        # O_NOFOLLOW: never written through a link (none exists yet; belt and braces).
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    except _CONFLICTS as e:
+        raise ArchiveError(f"{member.name!r}: cannot be unpacked ({e.strerror})") from None
+    with os.fdopen(fd, "wb") as out:
+        try:
+            shutil.copyfileobj(tar.extractfile(member), out)
+        except _STREAM_ERRORS as e:
+            raise ArchiveError(f"corrupt archive ({_reason(e)})") from None
+        out.flush()
+        os.fchmod(fd, (member.mode & 0o755) | 0o600)
+        os.utime(fd, (member.mtime, member.mtime))
+
+
+def _write_link(name, target, destination):
+    path = os.path.join(destination, name)
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+        os.symlink(target, path)
+    except _CONFLICTS as e:
+        raise ArchiveError(f"{name!r}: cannot be unpacked ({e.strerror})") from None
+
+
+def _ancestors(name):
+    """The directories above the member `name`: "a/b/c" -> "a", "a/b"."""
+    parts = name.split("/")[:-1]
+    return ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
+def _reason(error):
+    return str(error).strip() or type(error).__name__
 
 
 def _human(n):

@@ -1,7 +1,6 @@
 """The command line shared by master-node and worker-node."""
 
 import argparse
-import sys
 
 from stechec.common import config, logs
 
@@ -22,5 +21,4 @@ def start_daemon(program, args, schema, *, debug_key):
     try:
         return config.load(program, args.config, schema, debug_key=debug_key)
     except config.ConfigError as e:
-        print(f"{program}: configuration error: {e}", file=sys.stderr)
-        sys.exit(2)
+        logs.fatal(program, f"configuration error: {e}", 2)

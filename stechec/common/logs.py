@@ -40,6 +40,17 @@ def setup_logging(program, *, local=False, verbose=False):
         root.addHandler(stderr)
 
 
+def fatal(program, message, status):
+    """Stop the program on `message`: to stderr as `<program>: message`, for an operator who
+    started it by hand, and to syslog at ERROR, where a service manager's operator reads."""
+    record = logging.LogRecord("stechec", logging.ERROR, __file__, 0, "%s", (message,), None)
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.handlers.SysLogHandler):
+            handler.handle(record)
+    print(f"{program}: {message}", file=sys.stderr, flush=True)
+    sys.exit(status)
+
+
 def _check_syslog(path):
     """Raise OSError when nothing listens at `path`.
 

@@ -223,7 +223,7 @@ class RPCServer:
 
     def _serve_connection(self, sock, address):
         """One client's connection: its requests one after the other, until it closes it."""
-        peer = address[0] if address else "?"
+        peer = f"{address[0]}:{address[1]}" if address else "?"
         httpwire.set_nodelay(sock)
         reader = sock.makefile("rb")
         try:
@@ -280,7 +280,7 @@ class RPCServer:
 
     def wsgi_application(self, environ, start_response):
         """This endpoint as a WSGI application (see `serve_wsgi`)."""
-        peer = environ.get("REMOTE_ADDR", "?")
+        peer = f"{environ.get('REMOTE_ADDR', '?')}:{environ.get('REMOTE_PORT', '?')}"
         headers = {name: environ[key] for name, key in _WSGI_HEADERS if environ.get(key)}
         try:
             length = self._body_length(environ["REQUEST_METHOD"].encode(), headers)

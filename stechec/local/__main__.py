@@ -1,56 +1,17 @@
 """tools/run-local: the whole cluster on this machine, until Ctrl-C."""
 
-import argparse
-import os
 import signal
 import subprocess
 import sys
 import time
-import urllib.parse
 
+from stechec.local import options
 from stechec.local.cluster import LocalCluster
 from stechec.local.processes import ProcessFailed
 
 
-def postgres_section(url):
-    parsed = urllib.parse.urlsplit(url)
-    if parsed.scheme not in ("postgres", "postgresql") or not parsed.path.strip("/"):
-        raise SystemExit(f"run-local: --postgres takes postgresql://USER[:PASSWORD]@HOST[:PORT]/"
-                         f"DATABASE, not {url!r}")
-    return {"engine": "postgresql", "host": parsed.hostname or "localhost",
-            "port": parsed.port or 5432, "user": urllib.parse.unquote(parsed.username or ""),
-            "password": urllib.parse.unquote(parsed.password or ""),
-            "database": parsed.path.strip("/")}
-
-
-def parse_arguments():
-    parser = argparse.ArgumentParser(
-        prog="run-local", description="Set up and run the whole Stechec2 cluster on this "
-        "machine: website, master node and worker nodes, with the bundled reference game.")
-    parser.add_argument("--var", default="var", help="where its state lives (default: ./var)")
-    parser.add_argument("--postgres", metavar="URL",
-                        help="use this PostgreSQL database instead of SQLite in --var")
-    parser.add_argument("--game", default="tictactoe", choices=("tictactoe", "goldrush"))
-    parser.add_argument("--port", type=int, default=8000, help="the website's port (8000)")
-    parser.add_argument("--master-port", type=int, default=8067)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--slots", type=int, default=os.cpu_count() * 2,
-                        help="slots per worker (default: twice the cores)")
-    return parser.parse_args()
-
-
-def _interrupt(signum, frame):
-    """SIGTERM (as from a service manager) stops the cluster like Ctrl-C."""
-    raise KeyboardInterrupt
-
-
-def main():
-    args = parse_arguments()
-    cluster = LocalCluster(
-        args.var, game=args.game, sql=postgres_section(args.postgres) if args.postgres else None,
-        workers=args.workers, slots=args.slots, site_port=args.port,
-        master_port=args.master_port,
-        worker_ports=[args.master_port + 1 + i for i in range(args.workers)])
+def set_up(cluster):
+    """Configuration, database and first-run data; False (having said why) if it failed."""
     cluster.write_configs()
     print(f"run-local: configuration in {cluster.var_dir}, shared directory "
           f"{cluster.shared_dir}", flush=True)
@@ -59,28 +20,62 @@ def main():
         subprocess.run([sys.executable, "-m", "stechec.local.seed",
                         cluster.path("accounts.json")], env=cluster.environment(), check=True)
     except subprocess.CalledProcessError as e:
-        raise SystemExit(f"run-local: setting up the database failed ({e})") from None
+        print(f"run-local: setting up the database failed ({e})", file=sys.stderr)
+        return False
+    return True
 
-    signal.signal(signal.SIGTERM, _interrupt)
+
+def serve(cluster):
+    """Start every program and watch them until one fails (1) or Ctrl-C (0)."""
     try:
         cluster.start()
         print(f"\nrun-local: the contest is at {cluster.url} (logs in {cluster.path('logs')});"
               " Ctrl-C stops everything.", flush=True)
+        if not cluster.worker_ports:
+            print("run-local: no worker node (--workers 0): champions and matches wait in the "
+                  "queue until a worker joins the master.", flush=True)
         while not cluster.supervisor.failed():
             time.sleep(0.5)
         for service in cluster.supervisor.failed():
             print(f"run-local: {service.name} exited with status "
                   f"{service.process.returncode}:\n{service.log_tail()}", file=sys.stderr)
-        status = 1
+        return 1
     except ProcessFailed as e:
         print(f"run-local: {e}", file=sys.stderr)
-        status = 1
+        return 1
     except KeyboardInterrupt:
-        status = 0
+        return 0
     finally:
         print("\nrun-local: stopping every process it started", flush=True)
         cluster.stop()
-    return status
+
+
+def main():
+    args = options.parse()
+    # Ctrl-C, and SIGTERM from a service manager, stop the cluster. Set
+    # explicitly: Python leaves SIGINT ignored when it starts with it ignored,
+    # as a script's background job does.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.default_int_handler)
+    try:
+        cluster = LocalCluster(
+            args.var, game=args.game, sql=args.postgres, workers=args.workers,
+            slots=args.slots, site_port=args.port, master_port=args.master_port,
+            worker_ports=[args.master_port + 1 + i for i in range(args.workers)],
+            first_uid=args.first_uid)
+        taken = cluster.taken_port()
+        if taken:
+            port, program = taken
+            print(f"run-local: port {port} ({program}'s) is already in use on 127.0.0.1: is "
+                  "another run-local, or a program one left, still running? Stop it, or choose "
+                  "other ports (--port, --master-port)", file=sys.stderr)
+            return 1
+        if not set_up(cluster):
+            return 1
+    except KeyboardInterrupt:
+        print("\nrun-local: interrupted before the cluster started", file=sys.stderr)
+        return 130
+    return serve(cluster)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ cluster the way a newcomer does.
 """
 
 import compileall
+import errno
 import json
 import os
 import secrets
@@ -23,12 +24,26 @@ import stechec
 from stechec import refgame
 from stechec.common import rpc, share
 from stechec.local.processes import READY_SECS, Service, Supervisor
+from stechec.local.uids import SandboxUids
 
 
 def free_port(host="127.0.0.1"):
     with socket.socket() as s:
         s.bind((host, 0))
         return s.getsockname()[1]
+
+
+def port_taken(port, host="127.0.0.1"):
+    """Whether a program listens on `port` already: a bind as the servers do it fails."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                return True
+            raise
+    return False
 
 
 def http_ready(url):
@@ -71,7 +86,9 @@ class LocalCluster:
     """Configuration and processes of a cluster whose state lives under `var_dir`.
 
     `sql` is the `sql` section (SQLite in var_dir by default); `workers` and
-    `slots` size the worker nodes; ports default to free ones.
+    `slots` size the worker nodes; ports default to free ones. Each worker's
+    sandbox user ids are the first free range from `first_uid` on
+    (stechec.local.uids), kept from other local clusters until `stop()`.
     `worker_settings` adds sections to every worker's configuration (say
     {"match": {"time_ms": 3000}}), a section's keys over the defaults here.
     """
@@ -96,8 +113,9 @@ class LocalCluster:
         self.master_listen = master_listen
         self.worker_settings = worker_settings or {}
         # Each worker's sandbox user ids: a range of its own (workers refuse to share).
-        self.first_uids = [first_uid + index * max(1000, self.slots)
-                           for index in range(len(self.worker_ports))]
+        self.sandbox_uids = SandboxUids(len(self.worker_ports), self.slots, first_uid,
+                                        stride=max(1000, self.slots))
+        self.first_uids = self.sandbox_uids.firsts
         self.shared_dir = os.path.join(self.var_dir, "shared")
         self.secret = self._secret()
         self.supervisor = Supervisor()
@@ -110,6 +128,17 @@ class LocalCluster:
     @property
     def master_url(self):
         return rpc.server_url("127.0.0.1", self.master_port)
+
+    def ports(self):
+        """(port, program) for each port its programs listen on."""
+        return [(self.site_port, "the website"), (self.master_port, "the master node"),
+                *((port, f"worker-node-{index + 1}")
+                  for index, port in enumerate(self.worker_ports))]
+
+    def taken_port(self):
+        """The first (port, program) of its ports that something on loopback holds, or None."""
+        return next(((port, program) for port, program in self.ports() if port_taken(port)),
+                    None)
 
     def path(self, *parts):
         return os.path.join(self.var_dir, *parts)
@@ -224,7 +253,8 @@ class LocalCluster:
             ready=rpc_ready(rpc.server_url(address, self.worker_ports[index]), self.secret))
 
     def start_worker(self, index):
-        self.workers[index] = self.supervisor.start(self.worker_service(index))
+        self.workers[index] = self.worker_service(index)
+        self.supervisor.start(self.workers[index])
         return self.workers[index]
 
     def wait_for_workers(self, count, timeout=60):
@@ -239,3 +269,4 @@ class LocalCluster:
 
     def stop(self):
         self.supervisor.stop()
+        self.sandbox_uids.release()

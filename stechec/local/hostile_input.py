@@ -24,9 +24,9 @@ import time
 
 from stechec.common import rpc, share
 from stechec.local import hostile_champions, hostile_rpc, hostile_site
-from stechec.local.__main__ import postgres_section
 from stechec.local.cluster import LocalCluster
 from stechec.local.hostile_state import ClusterState, differences
+from stechec.local.options import postgres_section
 
 logger = logging.getLogger("hostile-input")
 
@@ -250,7 +250,7 @@ def parse_arguments(argv=None):
     parser = argparse.ArgumentParser(
         prog="hostile-input", description="Throw hostile RPC requests, forms, uploads, URLs "
         "and champions at a whole local cluster; count what was not refused.")
-    parser.add_argument("--postgres", metavar="URL",
+    parser.add_argument("--postgres", metavar="URL", type=postgres_section,
                         help="use this (empty) PostgreSQL database instead of SQLite")
     parser.add_argument("--phases", default=",".join(PHASES),
                         help=f"comma-separated, among {', '.join(PHASES)} (default: all)")
@@ -270,12 +270,11 @@ def parse_arguments(argv=None):
 def main(argv=None):
     args = parse_arguments(argv)
     logging.basicConfig(level=logging.WARNING, format="hostile-input: %(message)s")
-    sql = postgres_section(args.postgres) if args.postgres else None
     if args.keep:
-        tally = run(args.keep, sql=sql, phases=args.phases, timeout=args.timeout)
+        tally = run(args.keep, sql=args.postgres, phases=args.phases, timeout=args.timeout)
     else:
         with tempfile.TemporaryDirectory(prefix="stechec-hostile-") as var_dir:
-            tally = run(var_dir, sql=sql, phases=args.phases, timeout=args.timeout)
+            tally = run(var_dir, sql=args.postgres, phases=args.phases, timeout=args.timeout)
     print(tally.line(), flush=True)
     return 0 if tally.clean else 1
 

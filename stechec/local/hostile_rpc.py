@@ -165,7 +165,8 @@ def master_calls(match_id, matchplayer_ids, champion_id):
     huge = "<value><i8>99999999999999999999999</i8></value>"
     return {
         "heartbeat()": call_body("heartbeat"),
-        "heartbeat with 4 arguments": call_body("heartbeat", WORKER, False, [], 1),
+        "heartbeat with 5 arguments": call_body("heartbeat", WORKER, False, [], "", 1),
+        "heartbeat with a number as its problem": call_body("heartbeat", WORKER, False, [], 1),
         "heartbeat with a string port": call_body("heartbeat", ["h", "80", 1, 1], False, []),
         "heartbeat with port 0": call_body("heartbeat", ["h", 0, 1, 1], False, []),
         "heartbeat with port 70000": call_body("heartbeat", ["h", 70000, 1, 1], False, []),

@@ -3,19 +3,48 @@
 Used by tools/run-local and by the end-to-end tests: each program runs in its
 own process group with its output in a log file, is waited for until it
 answers, and is stopped with SIGTERM, then SIGKILL for the whole group if it
-lingers, so nothing is left running.
+lingers, so nothing is left running. A supervisor that dies without stopping
+them (SIGKILL, the OOM killer) takes them with it: each gets SIGTERM as a
+parent-death signal, on which gunicorn stops its own workers and a worker
+node its sandboxed programs (whose guards also watch the worker itself).
 """
 
+import ctypes
 import logging
 import os
 import signal
 import subprocess
+import threading
 import time
 
 logger = logging.getLogger(__name__)
 
 # How long a program has to answer once started.
 READY_SECS = 60
+
+PR_SET_PDEATHSIG = 1
+_prctl = ctypes.CDLL(None, use_errno=True).prctl
+
+
+def _bound_to_this_process():
+    """A preexec_fn: the child gets SIGTERM when this process dies, however it dies.
+
+    The kernel sends the parent-death signal when the *thread* that forked
+    the child ends, hence `Service.start` only from the main thread, which
+    lives as long as the process. The child checks its parent afterwards: a
+    parent that died before the prctl sends nothing.
+    """
+    parent = os.getpid()
+
+    def bind():
+        # In the forked child, before exec: a foreign function looked up
+        # before the fork and two system calls, nothing that could wait on a
+        # lock another thread of the parent held when it forked.
+        if _prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
+        if os.getppid() != parent:
+            os._exit(1)
+    return bind
 
 
 class ProcessFailed(Exception):
@@ -35,12 +64,16 @@ class Service:
         self.process = None
 
     def start(self):
+        if threading.current_thread() is not threading.main_thread():
+            raise RuntimeError(f"{self.name}: start services from the main thread (their "
+                               "parent-death signal comes when the starting thread ends)")
         os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
         log = open(self.log_path, "ab")
         try:
             self.process = subprocess.Popen(
                 self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=self.env, cwd=self.cwd, start_new_session=True)
+                env=self.env, cwd=self.cwd, start_new_session=True,
+                preexec_fn=_bound_to_this_process())
         finally:
             log.close()
         logger.info("%s: started (pid %d), log in %s", self.name, self.process.pid,
@@ -108,11 +141,10 @@ class Supervisor:
 
     def start(self, *services, ready_timeout=READY_SECS):
         """Start `services` at once, so that their start-ups overlap, and wait until each
-        is ready; return the first."""
+        is ready."""
         self.launch(*services)
         for service in services:
             service.wait_ready(ready_timeout)
-        return services[0]
 
     def failed(self):
         """The services that exited on their own."""

@@ -3,9 +3,10 @@
 Run in the site's environment (`python -m stechec.local.seed ACCOUNTS_FILE`):
 creates an organiser and two players whose passwords are kept in
 ACCOUNTS_FILE, then, once, the bundled maps and sample champions of the
-contest's game (each player uploads half of the samples, through the same
-code as the upload form). Running it again changes nothing and prints the
-same accounts.
+contest's game (half of the samples for each player, stored by the same
+code as the upload form but marked seeded: they are not the players'
+uploads, so they may upload their own at once). Running it again changes
+nothing and prints the same accounts.
 """
 
 import io
@@ -85,7 +86,7 @@ def champions(game, players):
     for index, name in enumerate(names):
         author = players[index % len(players)]
         with File(source_archive(os.path.join(directory, name)), name=f"{name}.tgz") as upload:
-            store_champion(author, name, "bundled sample champion", upload)
+            store_champion(author, name, "bundled sample champion", upload, seeded=True)
     return len(names)
 
 

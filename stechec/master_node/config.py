@@ -20,6 +20,9 @@ MASTER_SCHEMA = {
         "timeout_secs": Key(float, 10.0, minimum=0.1),
         # Platform failures (lost worker, deadline, retryable error) tolerated per task.
         "max_task_tries": Key(int, 3, minimum=1),
+        # A task given back after a platform failure waits this long before it
+        # is claimed again, each next retry twice as long (at most 300 s).
+        "retry_delay_secs": Key(float, 5.0, minimum=0.0),
         "compilation_deadline_secs": Key(float, 600.0, minimum=0.1),
         "match_deadline_secs": Key(float, 1800.0, minimum=0.1),
         # Slots a match takes per player, besides one for its server.

@@ -240,7 +240,8 @@ class Dispatcher:
         for assignment in assignments:
             logger.warning("%s: %s; back to the queue", assignment, reason)
         tasks = [(a.kind, a.id, a.attempt) for a in assignments if a.marked]
-        self._db.call(queue.give_back, tasks, reason, self._worker_config["max_task_tries"])
+        self._db.call(queue.give_back, tasks, reason, self._worker_config["max_task_tries"],
+                      self._worker_config["retry_delay_secs"])
         self.wake()
 
     def cancel(self, assignment):

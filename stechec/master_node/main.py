@@ -11,9 +11,11 @@ from gevent import monkey
 monkey.patch_all()
 
 import logging  # noqa: E402
+import signal  # noqa: E402
 import sys  # noqa: E402
 
 import gevent  # noqa: E402
+from gevent.event import AsyncResult  # noqa: E402
 from psycogreen.gevent import patch_psycopg  # noqa: E402
 
 from stechec.common import cli  # noqa: E402
@@ -83,8 +85,16 @@ def run(config):
         greenlets.append(gevent.spawn(Ladder(database, dispatcher, config).run))
     if not sqlite:
         greenlets.append(gevent.spawn(QueueWatcher(config["sql"], dispatcher).run))
+    signalled = AsyncResult()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        gevent.signal_handler(signum, signalled.set, signum)
     # Each loops forever: one that ends has crashed, and the master with it.
-    stopped = gevent.wait(greenlets, count=1)[0]
+    stopped = gevent.wait(greenlets + [signalled], count=1)[0]
+    if stopped is signalled:
+        logger.warning("stopping on %s: the %d tasks in flight go back to the queue when a "
+                       "master starts again", signal.Signals(signalled.get()).name,
+                       len(registry.assignments))
+        return 0
     logger.error("%s stopped: %r", stopped, stopped.exception)
     return 1
 

@@ -41,7 +41,7 @@ class Candidate:
 
 def fetch_new(limit, client_slots):
     """Up to `limit` new tasks: compilations first (a player waits on them), then matches
-    by priority, then age.
+    by priority, then age; none still waiting out its retry delay (`not_before`).
 
     Plain SQL (from the models' own table and column names), both queues in
     one query and the matches' players in a second only when there are
@@ -50,8 +50,9 @@ def fetch_new(limit, client_slots):
     round trip to the database delays the claim.
     """
     sql = _queue_sql(connection.vendor)
+    now = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(sql["tasks"], [limit, limit])
+        cursor.execute(sql["tasks"], [now, limit, now, limit])
         rows = cursor.fetchall()
         candidates = [Candidate(COMPILE, pk, attempts, 1, {"champion_id": pk, "user": user})
                       for is_match, pk, attempts, user, _, _, _ in rows if not is_match]
@@ -85,6 +86,11 @@ def _queue_sql(vendor):
     def column(model, field):
         return quote(model._meta.get_field(field).column)
 
+    def ready(model):
+        """Not waiting out a retry delay (%s: now)."""
+        not_before = f"{table(model)}.{column(model, 'not_before')}"
+        return f"({not_before} IS NULL OR {not_before} <= %s)"
+
     user = get_user_model()
     champion, match, player, game_map = (table(m) for m in (Champion, Match, MatchPlayer, Map))
     users = table(user)
@@ -98,6 +104,7 @@ def _queue_sql(vendor):
             f"FROM {champion} JOIN {users} ON "
             f"{users}.{column(user, 'id')} = {champion}.{column(Champion, 'author')} "
             f"WHERE {champion}.{column(Champion, 'status')} = 'new' "
+            f"AND {ready(Champion)} "
             f"ORDER BY {champion}.{column(Champion, 'id')} LIMIT %s) "
             f"SELECT 0, id, attempts, username, NULL, NULL, 0 FROM champions UNION ALL "
             f"SELECT * FROM (SELECT 1, {match}.{column(Match, 'id')}, "
@@ -105,6 +112,7 @@ def _queue_sql(vendor):
             f"{game_map}.{column(Map, 'contents')}, {match}.{column(Match, 'priority')} "
             f"FROM {match} LEFT JOIN {game_map} ON {game_map}.{column(Map, 'id')} = "
             f"{match}.{column(Match, 'map')} WHERE {match}.{column(Match, 'status')} = 'new' "
+            f"AND {ready(Match)} "
             f"ORDER BY {match}.{column(Match, 'priority')} DESC, {match}.{column(Match, 'id')} "
             f"LIMIT (%s - (SELECT COUNT(*) FROM champions))) AS matches "
             f"ORDER BY 1, 7 DESC, 2",
@@ -155,10 +163,12 @@ def marked(kind, placements):
         "pk", "attempts", "worker") if (pk, attempts, worker) in wanted}
 
 
-def give_back(tasks, reason, max_tries):
-    """Put pending attempts (kind, id, attempt) back to `new`, `failed` past `max_tries`."""
+def give_back(tasks, reason, max_tries, first_delay):
+    """Put pending attempts (kind, id, attempt) back to `new` (claimed again after a delay,
+    models.retry_delay), `failed` past `max_tries`."""
     extra = {MATCH: {"started_at": None}, COMPILE: {}}
-    return [retry_or_fail(MODELS[kind], pk, attempt, reason, max_tries=max_tries, **extra[kind])
+    return [retry_or_fail(MODELS[kind], pk, attempt, reason, max_tries=max_tries,
+                          first_delay=first_delay, **extra[kind])
             for kind, pk, attempt in tasks]
 
 
@@ -177,7 +187,7 @@ def reset_pending():
             Match.objects.filter(status="pending").update(started_at=None, **back))
 
 
-def apply_results(items, *, max_tries):
+def apply_results(items, *, max_tries, first_delay=0.0):
     """Apply worker results (kind, id, attempt, result): per item True (applied), REPEAT
     (applied before), False (dropped) or an error."""
     outcomes = [None] * len(items)
@@ -187,13 +197,15 @@ def apply_results(items, *, max_tries):
     compilations = [i for i, item in enumerate(items) if item[0] == COMPILE]
     if compilations:
         applied = Champion.apply_compilation_results([items[i][1:] for i in compilations],
-                                                     max_tries=max_tries)
+                                                     max_tries=max_tries,
+                                                     first_delay=first_delay)
         for i, outcome in zip(compilations, applied, strict=True):
             outcomes[i] = outcome
     for i, (kind, pk, attempt, result) in enumerate(items):
         if kind == MATCH:
             try:
-                outcomes[i] = Match.apply_result(pk, attempt, result, max_tries=max_tries)
+                outcomes[i] = Match.apply_result(pk, attempt, result, max_tries=max_tries,
+                                                 first_delay=first_delay)
             except ValueError as e:
                 outcomes[i] = e
     for i, (kind, pk, attempt, result) in enumerate(items):

@@ -93,20 +93,24 @@ class MasterService:
         self._dispatcher = dispatcher
         # One function object, so that results arriving together share a batch.
         self._apply_results = functools.partial(
-            queue.apply_results, max_tries=config["worker"]["max_task_tries"])
+            queue.apply_results, max_tries=config["worker"]["max_task_tries"],
+            first_delay=config["worker"]["retry_delay_secs"])
 
     def register(self, server):
         for method in (self.heartbeat, self.compilation_result, self.match_done,
                        self.task_results, self.status):
             server.register(method)
 
-    def heartbeat(self, worker, first, running):
+    def heartbeat(self, worker, first, running, problem=""):
+        """`problem`: why the worker takes no task now (its shared directory is not
+        mounted), empty when it takes them; older workers do not send it."""
         hostname, port, max_slots = _check_worker(worker)
         require(isinstance(first, bool), "first must be a boolean")
+        require(isinstance(problem, str), "problem must be a string")
         require(isinstance(running, list), "running must be an array of task refs")
         for ref in running:
             _check_task_ref(ref)
-        known, more_room = self._registry.heartbeat(hostname, port, max_slots)
+        known, more_room = self._registry.heartbeat(hostname, port, max_slots, problem)
         if first:
             # Perhaps another version of the worker: ask it for batches again.
             known.takes_batches = True

@@ -64,10 +64,13 @@ class Worker:
         # Whether it takes several tasks in one `run_tasks` call: true until
         # it answers that it has no such method, and again when it restarts.
         self.takes_batches = True
+        # Why it takes no task (from its heartbeats: its shared directory is not
+        # mounted); nothing is placed there while it is set.
+        self.problem = ""
 
     @property
     def free_slots(self):
-        return 0 if self.full else self.max_slots - self.used_slots
+        return 0 if self.full or self.problem else self.max_slots - self.used_slots
 
     @property
     def load(self):
@@ -76,6 +79,7 @@ class Worker:
     def status(self):
         return {"hostname": self.hostname, "port": self.port, "free_slots": self.free_slots,
                 "max_slots": self.max_slots, "last_heartbeat": self.last_heartbeat,
+                "problem": self.problem,
                 "running": [a.ref() for a in self.tasks.values() if a.marked]}
 
 
@@ -89,11 +93,12 @@ class WorkerRegistry:
         # first: a worker still lists one while it waits for the answer.
         self._answered = collections.OrderedDict()
 
-    def heartbeat(self, hostname, port, max_slots):
+    def heartbeat(self, hostname, port, max_slots, problem=""):
         """The worker that sent a heartbeat, registered if new; and whether it has new room."""
         name = f"{hostname}:{port}"
         worker = self.workers.get(name)
-        more_room = worker is None or worker.full or worker.max_slots < max_slots
+        more_room = worker is None or worker.full or worker.max_slots < max_slots or (
+            worker.problem and not problem)
         if worker is None:
             worker = self.workers[name] = Worker(hostname, port, max_slots, self._secret,
                                                  self._rpc_timeout)
@@ -101,6 +106,12 @@ class WorkerRegistry:
         elif worker.max_slots != max_slots:
             logger.info("worker %s now has %d slots (was %d)", name, max_slots, worker.max_slots)
             worker.max_slots = max_slots
+        if problem != worker.problem:
+            if problem:
+                logger.warning("worker %s takes no task: %s", name, problem)
+            else:
+                logger.info("worker %s takes tasks again", name)
+            worker.problem = problem
         worker.last_heartbeat = time.time()
         worker.last_seen = time.monotonic()
         worker.full = False

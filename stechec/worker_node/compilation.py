@@ -94,7 +94,9 @@ def compile_champion(workspace, task, user, outputs):
     cfg_paths, limits = config["paths"], config["limits"]
     sources = os.path.join(outputs.task_dir, paths.CHAMPION_SOURCES)
     if not os.path.isfile(sources):
-        return failed_result(f"the sources are missing: {sources}")
+        # The path is for the operator; the reason may reach a player's page.
+        logger.warning("%s: the sources are missing: %s", task, sources)
+        return failed_result("the sources are missing from the shared directory")
     with workspace.private_dir(f"compile-{task.id}") as work:
         build = os.path.join(work, "champion")
         os.mkdir(build)

@@ -10,12 +10,11 @@ def main(argv=None):
     import logging
     import os
     import signal
-    import sys
 
     import gevent
     import gevent.event
 
-    from stechec.common import cli, config
+    from stechec.common import cli, config, logs
     from stechec.worker_node import settings
     from stechec.worker_node.sandbox import Sandbox, UidsInUse
     from stechec.worker_node.service import WorkerService
@@ -31,9 +30,7 @@ def main(argv=None):
     config_path = os.path.abspath(args.config or config.default_path(settings.PROGRAM))
     problem = settings.check_paths(cfg)
     if problem:
-        print(f"{settings.PROGRAM}: configuration error: {config_path}: {problem}",
-              file=sys.stderr)
-        sys.exit(2)
+        logs.fatal(settings.PROGRAM, f"configuration error: {config_path}: {problem}", 2)
     box = cfg["sandbox"]
     try:
         sandbox = Sandbox(first_uid=box["first_uid"],
@@ -42,21 +39,20 @@ def main(argv=None):
                           hidden=[config_path],
                           masked=[cfg["contest"]["directory"], cfg["paths"]["work_directory"]])
     except UidsInUse as e:
-        print(f"{settings.PROGRAM}: configuration error: {config_path}: sandbox.first_uid: {e}",
-              file=sys.stderr)
-        sys.exit(2)
+        logs.fatal(settings.PROGRAM,
+                   f"configuration error: {config_path}: sandbox.first_uid: {e}", 2)
     workspace = Workspace(cfg, sandbox, settings.hostname(cfg))
     workspace.reset()
     with workspace.private_dir("probe") as scratch:
         sandbox.probe(scratch)
     service = WorkerService(cfg, workspace, TaskTable(cfg["worker"]["available_slots"]))
+    service.shared.check()
     try:
         service.serve()
     except OSError as e:
         worker = cfg["worker"]
-        print(f"{settings.PROGRAM}: cannot listen on {worker['listen']}:{worker['port']}: "
-              f"{e.strerror or e}", file=sys.stderr)
-        sys.exit(1)
+        logs.fatal(settings.PROGRAM, f"cannot listen on {worker['listen']}:{worker['port']}: "
+                   f"{e.strerror or e}", 1)
 
     stopping = gevent.event.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

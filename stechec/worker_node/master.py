@@ -4,7 +4,9 @@ The master may be restarting at any moment. The heartbeat keeps beating
 through an outage and says `first` until one beat got through; results are
 retried with backoff for `callback_retry_secs`, so that a finished match is
 not lost while the master restarts. An outage is logged once when it starts
-and once when it ends, not once per failed call.
+and once when it ends, not once per failed call; a master that refuses our
+signature (HTTP 401: a wrong shared secret, or clocks apart) is not an
+outage, and is said so once a minute while it lasts.
 
 Results go out from one greenlet: one alone through `compilation_result` or
 `match_done`, several (those that finished while the previous call was on
@@ -25,6 +27,9 @@ logger = logging.getLogger(__name__)
 
 FIRST_RETRY_SECS = 0.5
 MAX_RETRY_SECS = 15.0
+# While the master refuses our requests (a wrong shared secret, clocks apart),
+# it is said again at most this often.
+REFUSED_REPEAT_SECS = 60.0
 RESULT_METHODS = {"compile": "compilation_result", "match": "match_done"}
 # What a call that never got its answer raises: the master is unreachable (or restarting).
 UNREACHABLE = (OSError, xmlrpc.client.ProtocolError)
@@ -50,7 +55,7 @@ class _Report:
 
 
 class MasterLink:
-    def __init__(self, config, identity):
+    def __init__(self, config, identity, problem):
         master = config["master"]
         self.url = server_url(master["host"], master["port"])
         self.client = RPCClient(self.url, master["shared_secret"],
@@ -59,8 +64,15 @@ class MasterLink:
         self.retry_secs = master["callback_retry_secs"]
         # A callable returning [hostname, port, free_slots, max_slots] and the running refs.
         self.identity = identity
+        # A callable returning why the worker takes no task now, or None.
+        self.problem = problem
         self.first = True
         self._down_since = None
+        # While the master refuses our signature: since when, when it was last
+        # said, and how many requests it refused since.
+        self._refused_since = None
+        self._refused_said = 0.0
+        self._refused_count = 0
         # False once the master answered that it has no `task_results`.
         self.batches = True
         self._outbox = []
@@ -72,9 +84,10 @@ class MasterLink:
             gevent.sleep(self.heartbeat_secs)
 
     def beat(self):
+        problem = self.problem() or ""
         worker, running = self.identity()
         try:
-            self.client.heartbeat(worker, self.first, running)
+            self.client.heartbeat(worker, self.first, running, problem)
         except xmlrpc.client.Fault as e:
             logger.error("heartbeat refused by the master: %s", e.faultString)
             return False
@@ -179,12 +192,37 @@ class MasterLink:
     def _unreachable(self, error):
         # The pooled keep-alive connections went to a master that is gone.
         self.client.close()
+        if isinstance(error, xmlrpc.client.ProtocolError) and error.errcode == 401:
+            self._refused(error.errmsg.partition(": ")[2] or error.errmsg)
+            return
         if self._down_since is None:
             self._down_since = time.monotonic()
             logger.warning("the master at %s cannot be reached (%s); retrying", self.url,
                            str(error) or type(error).__name__)
 
+    def _refused(self, why):
+        """The master answered that our request's signature is not good (HTTP 401): it is
+        there, and will refuse everything until the configuration is fixed; said now and
+        then, not at every heartbeat."""
+        now = time.monotonic()
+        self._refused_count += 1
+        if self._refused_since is None:
+            self._refused_since = now
+        elif now - self._refused_said < REFUSED_REPEAT_SECS:
+            return
+        self._refused_said = now
+        if "wrong signature" in why:
+            what = "refused our signature: check shared_secret"
+        else:
+            what = "refused our request"
+        logger.error("the master at %s %s (it says: %s; %d requests refused in %.0f s)",
+                     self.url, what, why, self._refused_count, now - self._refused_since)
+
     def _reachable(self):
+        if self._refused_since is not None:
+            logger.info("the master at %s accepts our requests again", self.url)
+            self._refused_since = None
+            self._refused_count = 0
         if self._down_since is not None:
             logger.info("the master at %s is back after %.0f s", self.url,
                         time.monotonic() - self._down_since)

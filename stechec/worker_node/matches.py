@@ -19,13 +19,12 @@ import logging
 import os
 import re
 import shutil
-import tarfile
 import zlib
 
 import gevent
 import yaml
 
-from stechec.common import paths
+from stechec.common import archive, paths
 from stechec.worker_node.compilation import tail
 from stechec.worker_node.workspace import ARCHIVE_BYTES, off_hub
 
@@ -40,6 +39,10 @@ MAP_FILE = "map"
 EXCERPT_CHARS = 300
 # ANSI escape sequences (stechec2 colours its log tags) and other control characters.
 _ESCAPES = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b.?|[\x00-\x08\x0b-\x1f\x7f]")
+# Bounds on a compiled champion's archive (the worker's own output, but read
+# back from the shared directory): well above what a compilation produces.
+COMPILED_MAX_MEMBERS = 100_000
+COMPILED_MAX_BYTES = 4 * 2**30
 
 
 class MatchSetupError(Exception):
@@ -89,9 +92,13 @@ def _prepare(workspace, task, spec, work):
                                       entry["champion_id"])
         try:
             key, tar = off_hub(_unpack, champion, directory, workspace.archives.get)
-        except (OSError, EOFError, zlib.error, tarfile.TarError) as e:
+        except (OSError, EOFError, zlib.error, archive.ArchiveError) as e:
+            # The path is for the operator; the reason reaches the match's page.
+            logger.warning("%s: champion %d: cannot unpack its compiled archive in %s: %s",
+                           task, entry["champion_id"], champion, e)
+            why = e.strerror if isinstance(e, OSError) and e.strerror else type(e).__name__
             raise MatchSetupError(f"champion {entry['champion_id']}: cannot unpack its "
-                                  f"compiled archive in {champion}: {e}") from None
+                                  f"compiled archive ({why})") from None
         workspace.archives.keep(key, tar)
         players.append(_Player(seat, entry, directory))
     if spec["map"] is not None:
@@ -117,15 +124,15 @@ def _unpack(champion, directory, cached):
             tar = gzip.GzipFile(fileobj=f).read(ARCHIVE_BYTES + 1)
             if len(tar) > ARCHIVE_BYTES:
                 f.seek(0)
-                _extract(tarfile.open(fileobj=f, mode="r:gz"), directory)
+                _extract(f, "r:gz", directory)
                 return key, None
-    _extract(tarfile.open(fileobj=io.BytesIO(tar), mode="r:"), directory)
+    _extract(io.BytesIO(tar), "r:", directory)
     return key, tar
 
 
-def _extract(tar, directory):
-    with tar:
-        tar.extractall(directory, filter="data")
+def _extract(fileobj, mode, directory):
+    archive.extract(fileobj, directory, mode=mode, links=True,
+                    max_members=COMPILED_MAX_MEMBERS, max_unpacked_bytes=COMPILED_MAX_BYTES)
 
 
 def _play(workspace, task, spec, work, players, outputs):

@@ -84,17 +84,46 @@ class UidsInUse(Exception):
 UID_LOCK_DIR = "/run/lock/stechec-worker-uids"
 
 
-def _claim_uid(uid):
+def lock_uid_file(name):
+    """A descriptor holding the lock on file `name` of UID_LOCK_DIR, or None if another
+    process holds it."""
     os.makedirs(UID_LOCK_DIR, exist_ok=True)
-    descriptor = os.open(os.path.join(UID_LOCK_DIR, str(uid)), os.O_RDWR | os.O_CREAT, 0o600)
+    descriptor = os.open(os.path.join(UID_LOCK_DIR, name), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(descriptor)
+        return None
+    return descriptor
+
+
+def _claim_uid(uid):
+    descriptor = lock_uid_file(str(uid))
+    if descriptor is None:
         raise UidsInUse(f"user id {uid} is already used by another worker-node on this "
                         "machine: give each worker its own sandbox.first_uid range "
-                        "(available_slots ids each)") from None
+                        "(available_slots ids each)")
     return descriptor
+
+
+def uid_claimed(uid):
+    """Whether a live worker-node on this machine holds sandbox user id `uid` (as root).
+
+    For whoever picks a worker's `first_uid` (stechec.local.uids). The probe
+    takes the lock for an instant only: a worker claiming this very id at that
+    instant would be refused, but then the two were after the same id anyway.
+    """
+    try:
+        descriptor = os.open(os.path.join(UID_LOCK_DIR, str(uid)), os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(descriptor)
+    return False
 
 
 class Sandbox:

@@ -1,7 +1,7 @@
 """The worker's RPC methods, as in docs/rpc.md.
 
 `compile_champion` and `run_match` answer at once: false when the slots are
-not there (nothing started), true when the job started in its own greenlet;
+not there or the shared directory is not (nothing started), true when the job started in its own greenlet;
 `run_tasks` answers as they would for each of several tasks. The job gives
 its slots back as soon as its programs are done, publishes its outputs in
 the shared directory (stechec.worker_node.outputs), and then its result goes
@@ -21,6 +21,7 @@ from stechec.common.rpc import RPCError, RPCServer, require
 from stechec.worker_node import compilation, matches
 from stechec.worker_node.master import MasterLink
 from stechec.worker_node.outputs import AttemptOutputs
+from stechec.worker_node.shared import SharedDirectory
 from stechec.worker_node.workspace import off_hub
 
 logger = logging.getLogger(__name__)
@@ -36,7 +37,8 @@ class WorkerService:
         self.tasks = tasks
         self.hostname = workspace.hostname
         self.port = None
-        self.master = MasterLink(config, self.identity)
+        self.shared = SharedDirectory(config["contest"])
+        self.master = MasterLink(config, self.identity, self.shared.check)
         self.rpc = RPCServer(config["master"]["shared_secret"], "worker")
         for method in (self.compile_champion, self.run_match, self.run_tasks, self.cancel,
                        self.status):
@@ -115,6 +117,10 @@ class WorkerService:
     def _start(self, kind, task):
         """Claim the slots of a checked task and start its job; false when they are not free."""
         task_id = task[ID_FIELDS[kind]]
+        if not self.shared.ready():
+            logger.info("%s %d attempt %d refused: %s", kind, task_id, task["attempt"],
+                        self.shared.problem)
+            return False
         claimed = self.tasks.claim(kind, task_id, task["attempt"], task["slots"])
         if claimed is None:
             logger.info("%s %d attempt %d refused: %d slots asked, %d free", kind, task_id,

@@ -133,11 +133,14 @@ def resolve_paths(config):
 
 
 def _program(name):
-    """An absolute path for `name`, looked up where the worker itself was installed first."""
+    """An absolute path for `name`, looked up where the worker itself was installed first:
+    beside the worker-node program (a waf install's P/bin, a venv's bin) and its
+    interpreter, then on PATH."""
     if os.path.isabs(name):
         return name
-    here = os.path.dirname(sys.executable)
-    return shutil.which(name, path=os.pathsep.join([here, os.environ.get("PATH", "")])) or name
+    installed = [os.path.dirname(os.path.abspath(sys.argv[0])), os.path.dirname(sys.executable)]
+    return shutil.which(name, path=os.pathsep.join([*installed, os.environ.get("PATH", "")])) \
+        or name
 
 
 def check_paths(config):

@@ -1,13 +1,19 @@
 """Champion archives: what is accepted, and every hostile shape refused with its reason."""
 
 import io
+import json
+import os
+import subprocess
 import tarfile
+from pathlib import Path
 
 import pytest
 
 from stechec.common import archive
 from stechec.common.archive import ArchiveError
 from stechec.local.archives import zero_bomb
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def make_tgz(path, members):
@@ -113,4 +119,122 @@ def test_extract_checks_before_writing_anything(tmp_path):
     with pytest.raises(ArchiveError):
         archive.extract(path, tmp_path / "out")
     assert list((tmp_path / "out").iterdir()) == []
+    assert not (tmp_path / "escape.c").exists()
+
+
+def link(name, target):
+    return special(name, tarfile.SYMTYPE, linkname=target)
+
+
+def test_unpacked_files_get_sane_modes_and_the_unpackers_ownership(tmp_path):
+    setuid, writable = regular("setuid-tool"), regular("writable.c")
+    setuid[0].mode, setuid[0].uid = 0o4777, 1234
+    writable[0].mode, writable[0].mtime = 0o666, 1_000_000_000
+    path = make_tgz(tmp_path / "champion.tgz", [setuid, writable])
+    (tmp_path / "out").mkdir()
+    archive.extract(path, tmp_path / "out")
+    tool = (tmp_path / "out" / "setuid-tool").stat()
+    source = (tmp_path / "out" / "writable.c").stat()
+    assert tool.st_mode & 0o7777 == 0o755, "no setuid, no write for others"
+    assert source.st_mode & 0o7777 == 0o644
+    assert source.st_mtime == 1_000_000_000
+    assert tool.st_uid == os.geteuid(), "the archive's owner is not applied"
+
+
+def test_a_compiled_archive_keeps_its_links_inside(tmp_path):
+    path = make_tgz(tmp_path / "compiled.tgz", [
+        directory("lib"), regular("lib/libgame.so.1"), link("lib/libgame.so", "libgame.so.1"),
+        regular("bin/champion"), link("champion", "bin/champion"),
+        link("bin/lib", "../lib/libgame.so")])
+    (tmp_path / "out").mkdir()
+    with pytest.raises(ArchiveError, match="links are not accepted"):
+        archive.extract(path, tmp_path / "out")
+    archive.extract(path, tmp_path / "out", links=True)
+    out = tmp_path / "out"
+    assert os.readlink(out / "champion") == "bin/champion"
+    assert (out / "champion").read_bytes() == (out / "bin" / "champion").read_bytes()
+    assert (out / "bin" / "lib").resolve() == (out / "lib" / "libgame.so.1").resolve()
+
+
+OUTSIDE = "links must stay inside the archive"
+
+
+@pytest.mark.parametrize("members, reason", [
+    ([regular("a.c"), link("passwd", "/etc/passwd")], f"'passwd': {OUTSIDE}"),
+    ([regular("a.c"), link("up", "../outside")], f"'up': {OUTSIDE}"),
+    ([regular("a.c"), link("deep/up", "../../outside")], f"'deep/up': {OUTSIDE}"),
+    # Lexically inside, but "here" is the destination itself: here/.. is its parent.
+    ([regular("a.c"), link("here", "."), link("escape", "here/..")],
+     f"'escape': {OUTSIDE}"),
+    # A link placed under another link would be written through it.
+    ([regular("a.c"), link("dir", "."), link("dir/x", "a.c")], f"'dir/x': {OUTSIDE}"),
+    ([regular("a.c"), link("a.c", "b.c")],
+     "'a.c': a link in the place of a file or a directory"),
+    ([regular("d/f.c"), link("d", ".")], "'d': a link in the place of a file or a directory"),
+    ([regular("a.c"), special("hard", tarfile.LNKTYPE, linkname="a.c")],
+     "'hard': links are not accepted"),
+])
+def test_links_that_could_escape_are_refused_before_writing(tmp_path, members, reason):
+    path = make_tgz(tmp_path / "compiled.tgz", members)
+    (tmp_path / "out").mkdir()
+    with pytest.raises(ArchiveError) as raised:
+        archive.extract(path, tmp_path / "out", links=True)
+    assert str(raised.value) == reason
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+# The system's Python (Debian 12's is 3.11.2, without TarFile.extractall(filter=...),
+# new in 3.11.4) and Debian's next one's, when there is one on PATH.
+OTHER_PYTHONS = {"system": "/usr/bin/python3", "3.13": "python3.13"}
+# Run by another Python, importing this checkout's archive module only.
+UNDER_OTHER_PYTHON = """
+import json, os, sys
+sys.path.insert(0, sys.argv[1])
+from stechec.common import archive
+results = {"version": list(sys.version_info[:3])}
+for name in sorted(os.listdir(sys.argv[2])):
+    out = os.path.join(sys.argv[3], name)
+    os.mkdir(out)
+    try:
+        archive.extract(os.path.join(sys.argv[2], name), out, links=True)
+        results[name] = sorted(os.listdir(out))
+    except archive.ArchiveError as e:
+        results[name] = "refused: " + str(e)
+print(json.dumps(results))
+"""
+
+
+def _runs(interpreter):
+    try:
+        return subprocess.run([interpreter, "-c", "pass"], capture_output=True,
+                              timeout=60).returncode == 0
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("python", sorted(OTHER_PYTHONS))
+def test_other_pythons_unpack_with_the_same_guarantees(tmp_path, python):
+    interpreter = OTHER_PYTHONS[python]
+    if not _runs(interpreter):
+        pytest.skip(f"no {interpreter} here")
+    archives, out = tmp_path / "archives", tmp_path / "out"
+    archives.mkdir()
+    out.mkdir()
+    make_tgz(archives / "good.tgz", [directory("src"), regular("src/main.c"),
+                                     regular("_lang", b"c\n"), link("main.c", "src/main.c")])
+    make_tgz(archives / "dotdot.tgz", [regular("../escape.c")])
+    make_tgz(archives / "link-out.tgz", [regular("a.c"), link("x", "../../etc/passwd")])
+    make_tgz(archives / "device.tgz", [special("tty", tarfile.CHRTYPE, devmajor=4)])
+    done = subprocess.run([interpreter, "-c", UNDER_OTHER_PYTHON, str(ROOT), str(archives),
+                           str(out)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    results = json.loads(done.stdout)
+    print(python, "Python", results.pop("version"))
+    assert results == {
+        "good.tgz": ["_lang", "main.c", "src"],
+        "dotdot.tgz": "refused: '../escape.c': paths with '..' are not accepted",
+        "link-out.tgz": "refused: 'x': links must stay inside the archive",
+        "device.tgz": "refused: 'tty': only regular files and directories are accepted",
+    }
+    assert (out / "good.tgz" / "main.c").read_text().startswith("int main")
     assert not (tmp_path / "escape.c").exists()

@@ -34,7 +34,7 @@ def master_yml(port, extra="", sql_port=None, **worker):
                f"  port: {sql_port or settings['PORT']}\n"
                f"  user: {settings['USER']}\n  password: \"{settings['PASSWORD']}\"\n"
                f"  database: {settings['NAME']}\n")
-    worker_settings = {"timeout_secs": 3.0, "max_task_tries": 3,
+    worker_settings = {"timeout_secs": 3.0, "max_task_tries": 3, "retry_delay_secs": 0.1,
                        "compilation_deadline_secs": 60.0, "match_deadline_secs": 60.0,
                        "client_slots": 1, "rpc_timeout_secs": 5.0, **worker}
     return (f"master:\n  host: 127.0.0.1\n  port: {port}\n  shared_secret: {SECRET}\n"
@@ -45,8 +45,10 @@ def master_yml(port, extra="", sql_port=None, **worker):
 
 
 class MasterProcess:
-    def __init__(self, directory, extra="", sql_port=None, **worker):
+    def __init__(self, directory, extra="", sql_port=None, syslog=None, **worker):
+        """`syslog` (a SyslogReceiver) gets its records, which go to its log file too."""
         self.directory = directory
+        self.syslog = syslog
         self.extra = extra
         self.sql_port = sql_port
         self.worker = worker
@@ -68,7 +70,8 @@ class MasterProcess:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "stechec.master_node.main", "-c", str(config), "-l", "-v"],
                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                env=dict(os.environ, STECHEC_SYSLOG_SOCKET=str(self.directory / "no-syslog")))
+                env=dict(os.environ, STECHEC_SYSLOG_SOCKET=self.syslog.path if self.syslog
+                         else str(self.directory / "no-syslog")))
         match = wait_for(lambda: self._listening(), "the master to listen")
         self.port = int(match.group(1))
 
@@ -132,9 +135,9 @@ def cluster(transactional_db, tmp_path):
             self.master = None
             self.workers = []
 
-        def start_master(self, extra="", sql_port=None, **worker):
+        def start_master(self, extra="", sql_port=None, syslog=None, **worker):
             """`extra` is YAML appended to master-node.yml (more sections)."""
-            self.master = MasterProcess(tmp_path, extra, sql_port, **worker)
+            self.master = MasterProcess(tmp_path, extra, sql_port, syslog, **worker)
             self.master.start()
             return self.master
 

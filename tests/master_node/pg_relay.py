@@ -28,13 +28,24 @@ class PostgresRelay:
         self._marker = None
         self._lock = threading.Lock()
         self.answers_lost = 0
+        # Every socket open, both sides: cut() closes them.
+        self._open = set()
         threading.Thread(target=self._accept, daemon=True).start()
 
     def lose_commit_answer(self, marker):
         self._marker = marker
 
     def close(self):
-        self._listener.close()
+        # Shut down first: a close alone leaves the thread in accept() accepting.
+        _close(self._listener)
+
+    def cut(self):
+        """The server gone, as for a network cut: no new connection, the open ones closed."""
+        self.close()
+        with self._lock:
+            sockets, self._open = list(self._open), set()
+        for sock in sockets:
+            _close(sock)
 
     def _accept(self):
         while True:
@@ -42,6 +53,8 @@ class PostgresRelay:
                 client, _ = self._listener.accept()
             except OSError:
                 return
+            with self._lock:
+                self._open.add(client)
             threading.Thread(target=self._relay, args=(client,), daemon=True).start()
 
     def _relay(self, client):
@@ -58,6 +71,8 @@ class PostgresRelay:
                 break
             server = socket.create_connection(self._server_address, timeout=30)
             server.settimeout(None)
+            with self._lock:
+                self._open.add(server)
             server.sendall(head)
             losing = threading.Event()
             threading.Thread(target=self._pass_answers, args=(server, client, losing),

@@ -88,9 +88,13 @@ class StandInMaster:
 class WorkerProcess:
     """A worker-node daemon run as a real subprocess (`name` tells its files from another's)."""
 
-    def __init__(self, tmp_path, master, overrides, name=""):
+    def __init__(self, tmp_path, master, overrides, name="", program=None, env=None):
         self.tmp_path = tmp_path
         self.master = master
+        # The installed worker-node program to run (this checkout's package by default),
+        # and its environment's changes.
+        self.program = program or [sys.executable, "-m", "stechec.worker_node.main"]
+        self.env = env or {}
         self.contest = tmp_path / "contest"
         self.contest.mkdir(exist_ok=True)
         # Not under tmp_path, which only root may enter: without bubblewrap the
@@ -116,6 +120,9 @@ class WorkerProcess:
             "sandbox": {"first_uid": self.first_uid},
         }
         _merge(config, overrides)
+        # As the site makes it when it starts: the worker takes tasks only then.
+        os.makedirs(paths.game_dir(config["contest"]["directory"], config["contest"]["game"]),
+                    exist_ok=True)
         self.config = config
         self.config_path = tmp_path / f"worker-node{name}.yml"
         self.config_path.write_text(yaml.safe_dump(config))
@@ -128,11 +135,12 @@ class WorkerProcess:
         """Start the worker; return its first heartbeat's arguments, as the master (the
         stand-in, or a relay in front of a real one) recorded them."""
         seen = len(self.master.calls_of("heartbeat"))
-        env = dict(os.environ, STECHEC_SYSLOG_SOCKET=str(self.tmp_path / "no-syslog"))
+        env = dict(os.environ, STECHEC_SYSLOG_SOCKET=str(self.tmp_path / "no-syslog"),
+                   **self.env)
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "stechec.worker_node.main", "-c", str(self.config_path),
-                 "-l", "-v"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                [*self.program, "-c", str(self.config_path), "-l", "-v"], cwd=ROOT, env=env,
+                stdout=log, stderr=subprocess.STDOUT)
         first = wait_for(lambda: next((args for args in self.master.calls_of("heartbeat")[seen:]
                                        if args[1]), None) or self._check_alive(),
                          "the worker's first heartbeat")

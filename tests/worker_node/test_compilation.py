@@ -90,7 +90,9 @@ def test_language_from_lang_file_and_refusals(worker):
 def test_missing_sources_are_a_platform_failure(worker):
     result = worker.compile("carol", 9)
     assert result["status"] == "failed"
-    assert "sources are missing" in result["reason"]
+    # The path is in the worker's log, not in a reason a page may show.
+    assert result["reason"] == "the sources are missing from the shared directory"
+    assert f"the sources are missing: {worker.champion_dir('carol', 9)}" in worker.log()
     worker.wait_idle()
 
 

@@ -146,7 +146,8 @@ def test_refusals_and_missing_champion(worker, master):
     assert worker.rpc.run_match(_match(12, [(1, 1, "alice"), (2, 99, "bob")])) is True
     result = master.result_for("match_done", 12)
     assert (result["status"], result["retryable"]) == ("failed", True)
-    assert "champion 99: cannot unpack its compiled archive" in result["reason"]
+    assert result["reason"] == ("champion 99: cannot unpack its compiled archive (No such file "
+                                "or directory)")
     assert "the match could not start: champion 99" in \
         (worker.match_dir(12) / paths.SERVER_LOG).read_text()
     assert all(args[1] != 11 for args in master.calls_of("match_done"))

@@ -134,3 +134,16 @@ def test_port_in_use(tmp_path):
     assert proc.returncode == 1, proc.stderr
     assert f"worker-node: cannot listen on 127.0.0.1:{port}: Address already in use" in \
         proc.stderr
+
+
+def test_a_mistake_checked_at_start_reaches_syslog_too(tmp_path, syslog):
+    path = tmp_path / "worker-node.yml"
+    path.write_text(_config(tmp_path, contest__directory="/nonexistent/share"))
+    proc = subprocess.run([sys.executable, "-m", "stechec.worker_node.main", "-c", str(path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin", "STECHEC_SYSLOG_SOCKET": syslog.path})
+    line = (f"configuration error: {path}: contest.directory: '/nonexistent/share' is not a "
+            "directory (is the share mounted?)")
+    assert (proc.returncode, proc.stderr) == (2, f"worker-node: {line}\n")
+    # <27>: facility daemon, level error.
+    assert syslog.records() == [f"<27>worker-node: [ERROR] {line}"]

@@ -18,6 +18,7 @@ def test_worker_node_logs_to_the_syslog_socket(tmp_path):
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(log_socket)
     sock.settimeout(1)
+    (tmp_path / "tictactoe").mkdir()
     config = tmp_path / "worker-node.yml"
     config.write_text(yaml.safe_dump({
         "master": {"host": "127.0.0.1", "port": free_port(), "shared_secret": "s",

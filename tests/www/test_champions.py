@@ -1,4 +1,5 @@
 import os
+import pwd
 import tarfile
 
 import pytest
@@ -105,15 +106,36 @@ def test_uploads_per_minute_are_limited_with_a_clear_message(alice_client, site)
     assert Champion.objects.count() == 2
 
 
-def test_a_failed_write_rolls_the_row_back(alice_client, alice, site):
+def test_seeded_champions_do_not_count_towards_the_upload_rate(alice_client, alice, site):
+    # tools/run-local seeds samples for the demo players: that is not them uploading.
+    site["website"]["uploads_per_minute"] = 2
+    for name in ("sample one", "sample two", "sample three"):
+        uploads.store_champion(alice, name, "bundled sample", upload_file(make_tgz()),
+                               seeded=True)
+
+    assert upload(alice_client, make_tgz(), "mine").status_code == 302
+    assert upload(alice_client, make_tgz(), "mine too").status_code == 302
+    assert "the limit is 2 a minute" in text(upload(alice_client, make_tgz(), "one too many"))
+    assert [(c.name, c.seeded) for c in Champion.objects.order_by("id")] == [
+        ("sample one", True), ("sample two", True), ("sample three", True),
+        ("mine", False), ("mine too", False)]
+
+
+def test_a_failed_write_rolls_the_row_back(alice_client, alice, site, caplog):
     # A plain file where alice's champions directory should be: the write fails for real.
-    write_file(os.path.join(site["contest"]["directory"], "tictactoe", "champions", "alice"),
-               b"in the way")
+    in_the_way = os.path.join(site["contest"]["directory"], "tictactoe", "champions", "alice")
+    write_file(in_the_way, b"in the way")
 
     response = upload(alice_client, make_tgz())
 
     assert "could not store your archive (nothing was kept)" in text(response)
+    assert in_the_way not in text(response), "players never see internal paths"
     assert not Champion.objects.exists()
+    # The operator's line says what failed, who the site runs as and which directory.
+    line = next(r.getMessage() for r in caplog.records if "cannot store" in r.getMessage())
+    assert "Not a directory" in line and in_the_way in line
+    assert f"the site runs as {pwd.getpwuid(os.geteuid()).pw_name} (uid {os.geteuid()})" in line
+    assert f"(contest.directory: {site['contest']['directory']})" in line
 
 
 def test_a_failed_transaction_removes_the_written_file(alice, site, monkeypatch):

@@ -25,6 +25,18 @@ def test_the_page_shows_workers_and_queue_from_the_master(alice_client, fake_mas
         assert figure in page
 
 
+def test_a_worker_taking_no_task_says_why_to_staff_only(client, alice, staff, fake_master):
+    problem = "the shared directory /srv/stechec has no tictactoe/ directory: is the share mounted?"
+    fake_master({**STATUS, "workers": [dict(STATUS["workers"][1], free_slots=0,
+                                            problem=problem)]})
+
+    client.force_login(staff)
+    assert f"takes no task: {problem}" in text(client.get(reverse("cluster-status")))
+    client.force_login(alice)
+    page = text(client.get(reverse("cluster-status")))
+    assert "takes no task" in page and "/srv/stechec" not in page
+
+
 def test_a_master_refusing_the_call_gets_a_message(alice_client, fake_master):
     fake_master(None)
     page = text(alice_client.get(reverse("cluster-status")))

@@ -14,16 +14,17 @@ from stechec.www.contest.models import (
 # `stechec-manage recompute_ratings`: an edit by hand would leave them out of
 # step with the match history they are replayed from.
 RATING_FIELDS = ["rating", "rating_mu", "rating_sigma", "rated_games", "rated_at"]
-# The master's count of attempts that are not tries; the recompile and rerun
-# actions reset it. Shown, not edited.
-TASK_FIELDS = ["uncounted_attempts"]
+# The master's count of attempts that are not tries, and the time before
+# which it does not retry a task; the recompile and rerun actions reset them.
+# Shown, not edited.
+TASK_FIELDS = ["uncounted_attempts", "not_before"]
 
 
 @admin.register(Champion)
 class ChampionAdmin(admin.ModelAdmin):
     list_display = ["id", "name", "author", "status", "language", "rating", "rated_games",
-                    "attempts", "worker", "deleted", "ts"]
-    list_filter = ["status", "deleted", "language"]
+                    "attempts", "worker", "deleted", "seeded", "ts"]
+    list_filter = ["status", "deleted", "seeded", "language"]
     readonly_fields = RATING_FIELDS + TASK_FIELDS
     search_fields = ["name", "author__username"]
     list_select_related = ["author"]

@@ -7,3 +7,7 @@ class ContestConfig(AppConfig):
     label = "stechec"
     verbose_name = "Contest"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # Registers the system checks on the database (stechec-manage check).
+        from stechec.www.contest import health  # noqa: F401

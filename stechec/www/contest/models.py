@@ -5,12 +5,22 @@ matches, the master moves them to `pending` (numbering each attempt) and then
 to a final status. See docs/lifecycle.md.
 """
 
+import datetime
+import functools
+import logging
+
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
 from stechec.common import paths
 from stechec.www.contest.ratings import INITIAL_MU, INITIAL_SIGMA
+
+logger = logging.getLogger(__name__)
+
+
+# The longest a task given back waits before it is claimed again.
+MAX_RETRY_DELAY_SECS = 300.0
 
 
 def retry_state(attempt, uncounted, reason, *, max_tries):
@@ -23,13 +33,24 @@ def retry_state(attempt, uncounted, reason, *, max_tries):
     return "new", reason
 
 
-def retry_or_fail(model, pk, attempt, reason, *, max_tries, **fields):
+def retry_delay(tries, first_delay):
+    """Seconds a task waits in the queue after its `tries`-th counted try failed: the first
+    retry `first_delay`, each next one twice as long, at most MAX_RETRY_DELAY_SECS.
+
+    A cause that outlasts a few seconds (a worker whose share went away, a
+    database restarting) then meets fewer of the task's tries."""
+    return min(first_delay * 2 ** (tries - 1), MAX_RETRY_DELAY_SECS)
+
+
+def retry_or_fail(model, pk, attempt, reason, *, max_tries, first_delay=0.0, **fields):
     """Put attempt `attempt` of a pending task back to `new`, or `failed` past `max_tries`.
 
     For the master node: the attempt failed for the platform's reasons (a
     worker lost, a deadline passed, a failure the worker calls retryable).
-    Conditional on the attempt still being the current one, so a late or
-    repeated call changes nothing; true when it changed the row.
+    Back in the queue, it is not claimed again before its `not_before`
+    (retry_delay). Conditional on the attempt still being the current one, so
+    a late or repeated call changes nothing; true when it changed the row. A
+    task given up is logged as a warning once the transaction commits.
     """
     current = model.objects.filter(pk=pk, status="pending", attempts=attempt)
     uncounted = current.values_list("uncounted_attempts", flat=True).first()
@@ -37,7 +58,15 @@ def retry_or_fail(model, pk, attempt, reason, *, max_tries, **fields):
         return False
     status, failure_reason = retry_state(attempt, uncounted, reason, max_tries=max_tries)
     fields.update(status=status, failure_reason=failure_reason)
-    return current.update(**fields) == 1
+    if status == "new":
+        fields["not_before"] = timezone.now() + datetime.timedelta(
+            seconds=retry_delay(attempt - uncounted, first_delay))
+    if current.update(**fields) != 1:
+        return False
+    if status == "failed":
+        transaction.on_commit(functools.partial(
+            logger.warning, "%s %d: %s", model._meta.verbose_name, pk, failure_reason))
+    return True
 
 
 # Rows per statement when creating many (within SQLite's limit on query parameters).
@@ -88,6 +117,11 @@ class Champion(models.Model):
     language = models.CharField(max_length=32, blank=True)
     comment = models.TextField(blank=True)
     deleted = models.BooleanField(default=False)
+    # Put there by an organiser's tool (tools/run-local's sample champions),
+    # not uploaded by its author: it does not count towards the author's
+    # uploads_per_minute. A default in the database too, for rows written
+    # with SQL (tools/bench-www's COPY).
+    seeded = models.BooleanField(default=False, db_default=False)
     ts = models.DateTimeField(auto_now_add=True)
     attempts = models.PositiveIntegerField(default=0)
     # Attempts that do not count towards the master's max_task_tries: put back
@@ -98,6 +132,9 @@ class Champion(models.Model):
     worker = models.CharField(max_length=300, blank=True,
                               help_text="host:port of the worker of the latest attempt")
     failure_reason = models.TextField(blank=True)
+    # A task given back after a platform failure is not claimed before then
+    # (retry_or_fail); null when it may be claimed at once.
+    not_before = models.DateTimeField(null=True, blank=True)
     # Its rating (docs/tournaments.md), written only by the master as it
     # applies results, and by `stechec-manage recompute_ratings`.
     rating_mu = models.FloatField(default=INITIAL_MU)
@@ -143,7 +180,8 @@ class Champion(models.Model):
         """Put finished champions back to `new`, with all their tries again; returns how
         many were requeued."""
         return queryset.filter(status__in=cls.FINISHED).update(
-            status=cls.Status.NEW, failure_reason="", uncounted_attempts=models.F("attempts"))
+            status=cls.Status.NEW, failure_reason="", not_before=None,
+            uncounted_attempts=models.F("attempts"))
 
     @property
     def in_progress(self):
@@ -159,7 +197,7 @@ class Champion(models.Model):
         self.save(update_fields=["deleted"])
 
     @classmethod
-    def apply_compilation_results(cls, results, *, max_tries):
+    def apply_compilation_results(cls, results, *, max_tries, first_delay=0.0):
         """Record workers' `compilation_result`s (docs/rpc.md) for the master node.
 
         `results` is a list of (champion_id, attempt, result). Each is applied
@@ -180,7 +218,7 @@ class Champion(models.Model):
                 continue
             if result["status"] == "failed":
                 outcomes[i] = retry_or_fail(cls, champion_id, attempt, result["reason"],
-                                            max_tries=max_tries)
+                                            max_tries=max_tries, first_delay=first_delay)
             else:
                 groups.setdefault((result["status"], result["language"]), []).append(i)
         table = connection.ops.quote_name(cls._meta.db_table)
@@ -312,6 +350,7 @@ class Match(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     failure_reason = models.TextField(blank=True)
+    not_before = models.DateTimeField(null=True, blank=True)
     champions = models.ManyToManyField(Champion, through="MatchPlayer", related_name="matches")
     # A tournament's round (0 the first), for Swiss and single elimination.
     round = models.PositiveIntegerField(null=True, blank=True)
@@ -369,7 +408,7 @@ class Match(models.Model):
                 score=None, nb_timeout=0, has_timeout=False, exit_status=None)
             cls.objects.filter(id__in=ids).update(
                 status=cls.Status.NEW, failure_reason="", started_at=None, finished_at=None,
-                uncounted_attempts=models.F("attempts"))
+                not_before=None, uncounted_attempts=models.F("attempts"))
         return len(ids)
 
     @classmethod
@@ -421,7 +460,7 @@ class Match(models.Model):
         return paths.published(self.directory(root, game))
 
     @classmethod
-    def apply_result(cls, match_id, attempt, result, *, max_tries):
+    def apply_result(cls, match_id, attempt, result, *, max_tries, first_delay=0.0):
         """Record a worker's `match_done` (docs/rpc.md) for the master node.
 
         Status and scores change together, and only while `attempt` is the
@@ -436,7 +475,8 @@ class Match(models.Model):
         now = timezone.now()
         champion_ratings.lock()
         if result["status"] == "failed" and result["retryable"]:
-            return retry_or_fail(cls, match_id, attempt, result["reason"], max_tries=max_tries)
+            return retry_or_fail(cls, match_id, attempt, result["reason"], max_tries=max_tries,
+                                 first_delay=first_delay)
         reported = {player["matchplayer_id"]: player for player in result["players"]}
         players = list(MatchPlayer.objects.filter(match_id=match_id))
         current = cls.objects.filter(pk=match_id, status=cls.Status.PENDING, attempts=attempt)

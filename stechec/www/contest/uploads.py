@@ -10,6 +10,7 @@ removed, and if writing fails the row is rolled back.
 import contextlib
 import logging
 import os
+import pwd
 import shutil
 import tempfile
 
@@ -22,15 +23,21 @@ from stechec.www.contest.models import Champion
 logger = logging.getLogger(__name__)
 
 
-def store_champion(user, name, comment, uploaded):
-    """Create the champion `name` of `user` from an UploadedFile; raise LimitReached."""
+def store_champion(user, name, comment, uploaded, *, seeded=False):
+    """Create the champion `name` of `user` from an UploadedFile; raise LimitReached.
+
+    `seeded`: an organiser's tool puts it there, not the player: it is
+    neither checked against nor counted in the player's upload rate.
+    """
     root, game = conf.shared_root()
     directory = None
     try:
         with transaction.atomic():
-            limits.lock_user(user)
-            limits.check_upload_rate(user)
-            champion = Champion.queue_for_compilation(name=name, author=user, comment=comment)
+            if not seeded:
+                limits.lock_user(user)
+                limits.check_upload_rate(user)
+            champion = Champion.queue_for_compilation(name=name, author=user, comment=comment,
+                                                      seeded=seeded)
             directory = paths.champion_dir(root, game, user.username, champion.id)
             _write_atomically(uploaded, directory, paths.CHAMPION_SOURCES)
     except BaseException:
@@ -39,6 +46,18 @@ def store_champion(user, name, comment, uploaded):
         raise
     logger.info("champion %d (%r) uploaded by %s", champion.id, name, user.username)
     return champion
+
+
+def storage_failure(error):
+    """What the operator needs to know about an OSError while storing an upload."""
+    root, _ = conf.shared_root()
+    uid = os.geteuid()
+    try:
+        user = f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except KeyError:
+        user = f"uid {uid}"
+    return (f"{error}; the site runs as {user}, which must be able to create directories "
+            f"and files in the shared directory (contest.directory: {root})")
 
 
 def _write_atomically(uploaded, directory, name):

@@ -13,7 +13,7 @@ from stechec.www.contest.forms import ChampionUploadForm
 from stechec.www.contest.limits import LimitReached
 from stechec.www.contest.models import Champion
 from stechec.www.contest.pagination import paginate
-from stechec.www.contest.uploads import store_champion
+from stechec.www.contest.uploads import storage_failure, store_champion
 from stechec.www.contest.views.matches import match_rows, with_champion, with_players
 
 RECENT_MATCHES = 20
@@ -74,8 +74,9 @@ def champion_new(request):
                                       data["sources"])
         except LimitReached as e:
             form.add_error(None, str(e))
-        except OSError:
-            logger.exception("upload by %s: cannot store the archive", request.user.username)
+        except OSError as e:
+            logger.error("upload by %s: cannot store the archive: %s", request.user.username,
+                         storage_failure(e), exc_info=True)
             form.add_error(None, "The site could not store your archive (nothing was kept); "
                                  "the organisers can see why in the site's log. Please try "
                                  "again later.")
