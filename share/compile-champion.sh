@@ -3,13 +3,14 @@
 #
 #   compile-champion.sh PLAYER_ENV LANGUAGE BUILD_DIR
 #
-# PLAYER_ENV holds one Makefile-<language> per language of the contest;
-# BUILD_DIR holds the champion's unpacked sources. The Makefile is copied in
-# as BUILD_DIR/Makefile and make runs there; it must produce the champion
-# artifact (paths.champion_artifact, "champion" by default) in BUILD_DIR.
+# PLAYER_ENV is laid out as stechec2's generator writes it: one folder per
+# language, PLAYER_ENV/LANGUAGE/Makefile-LANGUAGE holding the rules that the
+# player's `make tar` and this compilation share. BUILD_DIR holds the
+# champion's unpacked archive. make runs there, on those rules, in server
+# mode (STECHEC_SERVER=1: every file of the archive is a champion file), and
+# must leave the champion artifact (paths.champion_artifact) in BUILD_DIR.
 # Everything printed goes to the champion's compilation.log. The player
-# environment's directory is also in $STECHEC_PLAYER_ENV, for Makefiles
-# that include shared rules from it.
+# environment's directory is also in $STECHEC_PLAYER_ENV.
 set -eu
 
 if [ $# -ne 3 ]; then
@@ -19,12 +20,12 @@ fi
 player_env=$1
 language=$2
 build_dir=$3
-makefile=$player_env/Makefile-$language
+makefile=$player_env/$language/Makefile-$language
 
 if [ ! -f "$makefile" ]; then
-    echo "compile-champion: no Makefile for the language '$language' in $player_env" >&2
+    echo "compile-champion: no $language/Makefile-$language in $player_env" >&2
     exit 2
 fi
 cd "$build_dir"
-cp "$makefile" Makefile
-exec make --no-print-directory
+export STECHEC_SERVER=1
+exec make --no-print-directory -f "$makefile" all

@@ -132,6 +132,11 @@ def test_binaries_samples_and_package_land_under_the_prefix(installed):
     for sample in SAMPLES:
         assert "CHANGEME" in (share / sample).read_text(), sample
     assert os.access(share / "www" / "concours" / "manage.py", os.X_OK)
+    # The player environment, in stechec2's layout, beside the compile script.
+    assert os.access(share / "compile-champion.sh", os.X_OK)
+    for lang in ("c", "cxx", "python"):
+        assert {p.name for p in (share / "player_env" / lang).iterdir()} == {
+            "Makefile", f"Makefile-{lang}"}, lang
     packages = list(prefix.glob("lib/python3.*/site-packages/stechec/www/contest/models.py"))
     assert len(packages) == 1
     assert (packages[0].parent / "migrations" / "0001_initial.py").exists()

@@ -34,7 +34,7 @@ def parse_args(argv):
                         help="accepted for stechec2 compatibility; unused (one connection "
                              "carries everything)")
     parser.add_argument("--client_id", type=int, required=True,
-                        help="this client's seat number, 1 to the number of players")
+                        help="this client's seat, 0 to the number of players - 1")
     args = parser.parse_args(argv)
     try:
         games.game_class(args.rules)

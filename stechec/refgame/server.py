@@ -33,7 +33,6 @@ class Seat:
     def __init__(self, index):
         self.index = index
         self.name = None
-        self.client_id = None
         self.stream = None
         self.nb_timeout = 0
 
@@ -85,8 +84,8 @@ class Match:
         self.moves = []
 
     def accept_clients(self, listener, timeout_secs):
-        """Take hellos until every seat is filled or `timeout_secs` passed. Seats go
-        by increasing client id; clients that never came take the last seats."""
+        """Take hellos until every seat is filled or `timeout_secs` passed. Client id
+        N (0 to nb_clients - 1, as stechec2 numbers players) takes seat N."""
         deadline = time.monotonic() + timeout_secs
         listener.setblocking(False)
         self.selector.register(listener, selectors.EVENT_READ)
@@ -107,13 +106,13 @@ class Match:
                 log.warning("a client connected but never said hello; closing it")
                 self.selector.unregister(key.fileobj)
                 key.fileobj.close()
-        for seat, client_id in zip(self.seats, sorted(greeted), strict=False):
-            seat.client_id = client_id
-            seat.name, seat.stream = greeted[client_id]
-            log.info("%s is client %d", seat, client_id)
-        for seat in self.seats[len(greeted):]:
-            log.warning("%s: no client came within %d s; it loses every turn",
-                        seat, timeout_secs)
+        for seat in self.seats:
+            if seat.index in greeted:
+                seat.name, seat.stream = greeted[seat.index]
+                log.info("%s is client %d", seat, seat.index)
+            else:
+                log.warning("%s: no client came within %d s; it loses every turn",
+                            seat, timeout_secs)
 
     def accept(self, listener):
         try:
@@ -131,7 +130,7 @@ class Match:
         try:
             stream.fill()
             if came is None and (hello := stream.pop_message()) is not None:
-                self.check_hello(hello, greeted)
+                self.check_hello(hello, greeted, len(self.seats))
                 greeted[hello["hello"]] = (hello["name"], stream)
         except (transport.ConnectionLost, ValueError) as e:
             self.selector.unregister(stream)
@@ -143,10 +142,13 @@ class Match:
                 greeted[came] = (greeted[came][0], None)
 
     @staticmethod
-    def check_hello(hello, greeted):
+    def check_hello(hello, greeted, nb_clients):
         client_id, name = hello.get("hello"), hello.get("name")
         if not isinstance(client_id, int) or not isinstance(name, str) or not name:
             raise ValueError(f"expected a hello with a client id and a name, got {hello!r}")
+        if not 0 <= client_id < nb_clients:
+            # stechec2's words.
+            raise ValueError(f"Invalid player identifier {client_id} > {nb_clients - 1}")
         if client_id in greeted:
             raise ValueError(f"client id {client_id} is already taken by "
                              f"{greeted[client_id][0]!r}")

@@ -1,12 +1,16 @@
 """Compiling a champion.
 
-The sources (`champion.tgz` in the champion's shared directory) are checked
-and unpacked into a private directory; the language is the contents of a
-`_lang` file when there is one, else guessed from the file extensions among
-the languages the player environment has a `Makefile-<language>` for; the
-compile script then copies that Makefile in and runs make, in the sandbox.
-A compilation succeeds when the script exits with status 0 and the champion
-artifact exists. The whole build directory is then packed into
+The sources (`champion.tgz` in the champion's shared directory, as the player
+environment's `make tar` makes it) are checked and unpacked into a private
+directory; the language is the contents of a `_lang` file when there is one,
+else guessed from the file extensions, among the languages of the player
+environment: its folders `<language>/` holding a `Makefile-<language>`, as
+stechec2's generator lays them out. The compile script then runs
+`STECHEC_SERVER=1 make -f <player_env>/<language>/Makefile-<language> all`
+there, in the sandbox. A compilation succeeds when the script exits with
+status 0 and leaves a valid champion artifact: make's status alone proves
+nothing (stechec2's Python rules link an empty `champion.so` from no source).
+The whole build directory is then packed into
 `champion-compiled.tar.gz`, which matches unpack; it and `compilation.log`
 are published together as the attempt's outputs (stechec.worker_node.outputs):
 a reader sees both or neither, never half a file.
@@ -24,10 +28,13 @@ logger = logging.getLogger(__name__)
 
 LANGUAGE_FILE = "_lang"
 MAKEFILE_PREFIX = "Makefile-"
+ELF_MAGIC = b"\x7fELF"
+# The ELF header's e_type (bytes 16-17, in the byte order byte 5 names) of a shared object.
+ELF_SHARED_OBJECT = 3
 # Extension -> the names a player environment may use for that language, in order.
 LANGUAGE_EXTENSIONS = {
-    ".c": ("c",), ".cc": ("cpp", "cxx"), ".cpp": ("cpp", "cxx"), ".cxx": ("cpp", "cxx"),
-    ".py": ("python",), ".rs": ("rust",), ".java": ("java",), ".ml": ("ocaml",),
+    ".c": ("c",), ".cc": ("cxx",), ".cpp": ("cxx",), ".cxx": ("cxx",),
+    ".py": ("python",), ".rs": ("rust",), ".java": ("java",), ".ml": ("caml",),
     ".hs": ("haskell",), ".go": ("go",), ".cs": ("cs",), ".js": ("javascript",),
     ".php": ("php",), ".pl": ("perl",), ".lua": ("lua",), ".d": ("d",),
 }
@@ -38,12 +45,13 @@ class ChampionError(Exception):
 
 
 def available_languages(player_env):
+    """The languages of `player_env`: its folders `<language>/` holding `Makefile-<language>`."""
     try:
         names = os.listdir(player_env)
     except OSError:
         return set()
-    return {name[len(MAKEFILE_PREFIX):] for name in names
-            if name.startswith(MAKEFILE_PREFIX) and len(name) > len(MAKEFILE_PREFIX)}
+    return {name for name in names
+            if os.path.isfile(os.path.join(player_env, name, MAKEFILE_PREFIX + name))}
 
 
 def detect_language(build_dir, available):
@@ -64,7 +72,7 @@ def detect_language(build_dir, available):
                 if candidate in available:
                     found.add(candidate)
                     break
-    if {"c"} < found and found - {"c"} <= {"cpp", "cxx"}:
+    if {"c"} < found and found - {"c"} <= {"cxx"}:
         # C++ champions often carry C files too.
         found -= {"c"}
     if len(found) == 1:
@@ -112,15 +120,38 @@ def compile_champion(workspace, task, user, outputs):
             env=workspace.environment(build, {"STECHEC_PLAYER_ENV": cfg_paths["player_env"]}))
         if task.cancelled:
             return None
-        artifact = os.path.join(build, cfg_paths["champion_artifact"])
         if not outcome.ok:
             result = _result("error", language, b"", f"compilation failed: {outcome.reason}")
-        elif not os.path.isfile(artifact):
-            result = _result("error", language, b"", "the compilation produced no "
-                             f"'{cfg_paths['champion_artifact']}'")
+        elif problem := artifact_problem(build, cfg_paths["champion_artifact"]):
+            result = _result("error", language, b"", f"make succeeded but {problem}")
         else:
             return _publish(outputs, log_path, build, _result("ready", language, b"", ""))
         return _publish(outputs, log_path, None, result)
+
+
+def artifact_problem(build, name):
+    """Why `name` in `build` is not a champion a client can run, or None.
+
+    It must be a non-empty regular file; a `.so` (what stechec2's clients
+    load) must be an ELF shared object.
+    """
+    path = os.path.join(build, name)
+    if os.path.islink(path) or not os.path.isfile(path):
+        return f"it left no file '{name}'"
+    with open(path, "rb") as f:
+        header = f.read(18)
+    if not header:
+        return f"'{name}' is empty"
+    if name.endswith(".so") and not _is_shared_object(header):
+        return f"'{name}' is not an ELF shared object"
+    return None
+
+
+def _is_shared_object(header):
+    if len(header) < 18 or header[:4] != ELF_MAGIC or header[5] not in (1, 2):
+        return False
+    byte_order = "little" if header[5] == 1 else "big"
+    return int.from_bytes(header[16:18], byte_order) == ELF_SHARED_OBJECT
 
 
 def failed_result(reason):

@@ -3,18 +3,21 @@
 The match gets a private directory: one subdirectory per player with its
 compiled champion unpacked, one for the `ipc://` sockets, and the server's
 own files (map, dump, replay). The server starts first; the clients start
-once its socket exists. Each program runs in the sandbox, a champion's
+once its socket exists, with client ids 0 to players - 1 (stechec2 refuses
+any other and waits on). Each program runs in the sandbox, a champion's
 client able to write only in its own directory and the sockets'. When the
 server has finished, the clients get `match.client_grace_secs` to leave,
 then are killed. Scores come from the YAML documents the server prints; the
 logs, the gzipped dump and the replay are published together as the
-attempt's outputs in the match's shared directory (stechec.worker_node.outputs).
+attempt's outputs in the match's shared directory (stechec.worker_node.outputs),
+for every match that ran or failed, `server.log` always among them.
 """
 
 import gzip
 import io
 import logging
 import os
+import re
 import shutil
 import zlib
 
@@ -32,6 +35,10 @@ PUBLISH_SOCKET = "pub"
 SERVER_DIR = "server"
 SOCKETS_DIR = "sockets"
 MAP_FILE = "map"
+# What a failure's reason quotes of a program's log: its last line, this long at most.
+EXCERPT_CHARS = 300
+# ANSI escape sequences (stechec2 colours its log tags) and other control characters.
+_ESCAPES = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b.?|[\x00-\x08\x0b-\x1f\x7f]")
 # Bounds on a compiled champion's archive (the worker's own output, but read
 # back from the shared directory): well above what a compilation produces.
 COMPILED_MAX_MEMBERS = 100_000
@@ -52,7 +59,9 @@ def run_match(workspace, task, spec, outputs):
         try:
             players = _prepare(workspace, task, spec, work)
         except MatchSetupError as e:
-            return failed_result(spec, str(e), retryable=True)
+            server_log = f"stechec worker: the match could not start: {e}\n".encode()
+            off_hub(_publish, outputs, {paths.SERVER_LOG: server_log})
+            return failed_result(spec, str(e), retryable=True, server_log=server_log)
         return _play(workspace, task, spec, work, players, outputs)
 
 
@@ -75,7 +84,7 @@ def _prepare(workspace, task, spec, work):
     # The server and the clients share the sockets' directory through their group.
     os.chmod(os.path.join(work, SOCKETS_DIR), 0o770)
     players = []
-    for seat, entry in enumerate(spec["players"], start=1):
+    for seat, entry in enumerate(spec["players"]):
         directory = os.path.join(work, f"player-{entry['matchplayer_id']}")
         os.mkdir(directory)
         os.chmod(directory, 0o700)
@@ -159,10 +168,15 @@ def _play(workspace, task, spec, work, players, outputs):
         outcome = workspace.finish(task, server)
         if task.cancelled:
             return None
-        why = outcome.reason if exited else f"within {match_cfg['server_start_secs']:g} s"
-        return failed_result(spec, f"the game server did not open its socket ({why})",
-                             retryable=True, server_exit=outcome.exit_status,
-                             server_log=_read(server_log))
+        if exited:
+            reason = _program_failure("the game server", outcome, _read(server_log))
+        else:
+            reason = (f"the game server did not open its socket within "
+                      f"{match_cfg['server_start_secs']:g} s")
+        _append(server_log, f"\nstechec worker: {reason}\n")
+        logs = off_hub(_publish_match, outputs, work, players)
+        return failed_result(spec, reason, retryable=True, server_exit=outcome.exit_status,
+                             server_log=logs[paths.SERVER_LOG])
     for player in players:
         champion = os.path.join(player.directory, cfg_paths["champion_artifact"])
         argv = [cfg_paths["stechec_client"], "--name", str(player.matchplayer_id), *common,
@@ -184,7 +198,7 @@ def _play(workspace, task, spec, work, players, outputs):
         player.outcome = waiter.value
     if task.cancelled:
         return None
-    return _report(spec, work, players, server_outcome, outputs)
+    return _report(spec, work, players, server_outcome, outputs, dumped=match_cfg["dump"])
 
 
 def _wait_for_socket(server, path, timeout):
@@ -197,31 +211,36 @@ def _wait_for_socket(server, path, timeout):
     return False
 
 
-def _report(spec, work, players, server_outcome, outputs):
+def _report(spec, work, players, server_outcome, outputs, *, dumped):
     server_log_path = os.path.join(work, paths.SERVER_LOG)
-    with open(server_log_path, "ab") as f:
-        if server_outcome.stdout:
-            f.write(b"\n--- server output ---\n" + server_outcome.stdout)
-        if not server_outcome.ok:
-            f.write(f"\nstechec worker: game server: {server_outcome.reason}\n".encode())
+    server_stderr = _read(server_log_path)
+    if server_outcome.stdout:
+        _append(server_log_path, b"\n--- server output ---\n" + server_outcome.stdout)
+    if not server_outcome.ok:
+        _append(server_log_path, f"\nstechec worker: game server: {server_outcome.reason}\n")
     for player in players:
         if not player.outcome.ok:
-            with open(os.path.join(work, player.log_name), "a", encoding="utf-8") as f:
-                f.write(f"\nstechec worker: champion process: {player.outcome.reason}\n")
+            _append(os.path.join(work, player.log_name),
+                    f"\nstechec worker: champion process: {player.outcome.reason}\n")
     try:
         scores = parse_scores(server_outcome.stdout)
     except ValueError as e:
         scores, problem = {}, f"unreadable server output: {e}"
     else:
         problem = ""
-    if not server_outcome.ok:
-        problem = f"the game server failed: {server_outcome.reason}"
+    if server_outcome.killed_for == "wall":
+        problem = f"the game did not finish: the game server was {server_outcome.reason}"
+    elif not server_outcome.ok and dumped and b"dump_state" in server_stderr:
+        problem = ("the game server aborted because this game cannot write a dump (--dump): "
+                   "set match.dump to false in the worker's configuration")
+    elif not server_outcome.ok:
+        problem = _program_failure("the game server", server_outcome, server_stderr)
     else:
         missing = [p.matchplayer_id for p in players if str(p.matchplayer_id) not in scores]
         if missing and not problem:
             problem = "the game server reported no score for player(s) " + \
                 ", ".join(map(str, missing))
-    logs = off_hub(_publish, outputs, work, players)
+    logs = off_hub(_publish_match, outputs, work, players)
     result = {
         "status": "failed" if problem else "done",
         "reason": problem,
@@ -259,15 +278,29 @@ def parse_scores(stdout):
     return scores
 
 
-def _publish(outputs, work, players):
-    """Publish the logs, the dump (gzipped) and the replay as the attempt's outputs;
-    the logs' contents, {name: bytes}, for the result."""
-    staging = outputs.start()
+def _publish_match(outputs, work, players):
+    """Publish the logs (each, even when its program never wrote one), the dump
+    (gzipped) and the replay as the attempt's outputs; the logs' contents,
+    {name: bytes}, for the result."""
     logs = {name: _read(os.path.join(work, name))
             for name in [paths.SERVER_LOG] + [p.log_name for p in players]}
+    return _publish(outputs, logs, work)
+
+
+def _publish(outputs, logs, work=None):
+    """Publish `logs` ({name: bytes}) and, from the match directory `work` when given,
+    the dump and the replay; return `logs`."""
+    staging = outputs.start()
     for name, data in logs.items():
         with open(os.path.join(staging, name), "wb") as f:
             f.write(data)
+    if work is not None:
+        _publish_files(staging, work)
+    outputs.publish()
+    return logs
+
+
+def _publish_files(staging, work):
     dump = os.path.join(work, SERVER_DIR, "dump.json")
     if os.path.isfile(dump):
         with open(dump, "rb") as src, gzip.open(os.path.join(staging, paths.DUMP), "wb") as dst:
@@ -275,8 +308,29 @@ def _publish(outputs, work, players):
     replay = os.path.join(work, SERVER_DIR, "replay")
     if os.path.isfile(replay):
         shutil.copyfile(replay, os.path.join(staging, paths.REPLAY))
-    outputs.publish()
-    return logs
+
+
+def _program_failure(what, outcome, log):
+    """`what` failed, how, and the last line it printed (loader errors, usage errors and
+    the like say there why it could not run)."""
+    excerpt = last_line(log)
+    return f"{what} {outcome.reason}" + (f": {excerpt}" if excerpt else "")
+
+
+def last_line(log):
+    """The last non-blank line of `log` (bytes) as plain text: colour codes and control
+    characters removed, at most EXCERPT_CHARS long."""
+    text = _ESCAPES.sub("", log[-64 * 1024:].decode("utf-8", errors="replace"))
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    line = lines[-1]
+    return line if len(line) <= EXCERPT_CHARS else line[:EXCERPT_CHARS - 3] + "..."
+
+
+def _append(path, data):
+    with open(path, "ab") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
 
 
 def _read(path):

@@ -15,7 +15,10 @@ Where bubblewrap works, each program also gets its own network namespace
 everything inside, even processes that left the group), a read-only view of
 the system directories and of the game's installation only (not the shared
 directory, not the worker's configuration), a private /tmp, and its own
-directories as the only writable places.
+directories as the only writable places. Every path the worker's
+configuration names (programs, rules, player environment, library
+directories of `paths.env`) is shown where it lies, under /tmp too, and
+where it was named when that was through a symbolic link.
 """
 
 import fcntl
@@ -253,6 +256,17 @@ class Sandbox:
             if not _inside_any(path, self.masked):
                 argv += _parents(path, made) + ["--ro-bind", path, path]
                 visible.append(path)
+        # A path reached through symbolic links (a configured /tmp/engine/lib
+        # linking elsewhere, say) is also shown where it was named: programs
+        # are given it so.
+        aliases = {}
+        for path in extra_ro:
+            named, real = os.path.abspath(path), os.path.realpath(path)
+            if named != real and os.path.exists(real) and not _inside_any(named, visible):
+                aliases[named] = real
+        for named in _outermost(aliases):
+            if not _inside_any(named, self.masked):
+                argv += _parents(named, made) + ["--ro-bind", aliases[named], named]
         for path in self.hidden:
             argv += ["--ro-bind", "/dev/null", path]
         for path in self.masked:
@@ -557,9 +571,11 @@ def _base_env(home):
 
 
 def environment(home, extra, *, path_dirs=()):
-    """The whole environment of a sandboxed program: nothing leaks from the worker's."""
+    """The whole environment of a sandboxed program: nothing leaks from the worker's.
+
+    PATH is the system's, then `path_dirs`."""
     env = _base_env(home)
     if path_dirs:
-        env["PATH"] = os.pathsep.join(list(path_dirs) + [env["PATH"]])
+        env["PATH"] = os.pathsep.join([env["PATH"]] + list(path_dirs))
     env.update(extra)
     return env

@@ -11,6 +11,7 @@ import tempfile
 
 from stechec.common import share
 from stechec.common.config import PLACEHOLDER, Key
+from stechec.worker_node.compilation import available_languages
 
 PROGRAM = "worker-node"
 KIB = 1024
@@ -44,7 +45,8 @@ SCHEMA = {
     "master": {
         "host": Key(str),
         "port": Key(int, 8067, minimum=1),
-        "heartbeat_secs": Key(float, 5.0, minimum=0.05),
+        # Well below the master's worker.timeout_secs (10 s by default).
+        "heartbeat_secs": Key(float, 2.0, minimum=0.05),
         "shared_secret": Key(str, secret=True),
         "rpc_timeout_secs": Key(float, 10.0, minimum=0.1),
         # How long a result is retried while the master cannot be reached.
@@ -69,7 +71,8 @@ SCHEMA = {
         # The rules library (stechec2: /usr/lib/lib<game>.so); by default the
         # game's name, which is what the bundled runtime takes.
         "rules": Key(str, None, nullable=True),
-        # The directory holding Makefile-<language>.
+        # The player environment: one folder <language>/ per language, holding
+        # Makefile-<language> (stechec2's generator writes it so).
         "player_env": Key(str, None, nullable=True),
         "compile_script": Key(str, None, nullable=True),
         # The file a compilation must produce in the champion's directory.
@@ -153,6 +156,9 @@ def check_paths(config):
             return f"paths.{key}: {paths[key]!r} is not an executable file"
     if not os.path.isdir(paths["player_env"]):
         return f"paths.player_env: {paths['player_env']!r} is not a directory"
+    if not available_languages(paths["player_env"]):
+        return (f"paths.player_env: {paths['player_env']!r} holds no language (no "
+                "<language>/Makefile-<language>)")
     if os.path.isabs(paths["rules"]) and not os.path.isfile(paths["rules"]):
         return f"paths.rules: {paths['rules']!r} is not a file"
     if len(paths["work_directory"]) > MAX_WORK_DIRECTORY:

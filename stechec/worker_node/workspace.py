@@ -41,14 +41,17 @@ class Workspace:
         self.root = config["paths"]["work_directory"]
         paths = config["paths"]
         # What the game programs and the compile script need to see inside
-        # bubblewrap besides the system directories: their own installation.
-        self.program_dirs = [os.path.dirname(os.path.realpath(paths[key]))
-                             for key in ("stechec_server", "stechec_client", "compile_script")]
+        # bubblewrap besides the system directories: their own installation,
+        # where it was named and where it really is, and the directories the
+        # configured environment names (LD_LIBRARY_PATH=<prefix>/lib, say).
+        programs = [paths[key] for key in ("stechec_server", "stechec_client", "compile_script")]
+        self.program_dirs = [os.path.dirname(os.path.realpath(p)) for p in programs]
         self.extra_ro = list(dict.fromkeys(
-            self.program_dirs
+            self.program_dirs + [os.path.dirname(os.path.abspath(p)) for p in programs]
             + [paths["player_env"], sys.prefix, sys.base_prefix,
                os.path.dirname(os.path.dirname(os.path.abspath(stechec.__file__)))]
-            + ([paths["rules"]] if os.path.isabs(paths["rules"]) else [])))
+            + ([paths["rules"]] if os.path.isabs(paths["rules"]) else [])
+            + environment_paths(paths["env"])))
 
     def reset(self):
         """Remove what a previous run left in the work directory (its own entries only)."""
@@ -74,10 +77,14 @@ class Workspace:
             shutil.rmtree(path, ignore_errors=True)
 
     def environment(self, home, extra=None):
+        """The environment of a program run for a task: the configured `paths.env`, then
+        `extra`. PATH finds the system's programs first (a Python champion is built with
+        the system's python3-config, not that of the Python the worker runs on, which
+        the clients may not see), then the game's, then the worker's Python."""
         env = dict(self.config["paths"]["env"])
         env.update(extra or {})
         return sandboxing.environment(
-            home, env, path_dirs=[os.path.dirname(sys.executable)] + self.program_dirs)
+            home, env, path_dirs=self.program_dirs + [os.path.dirname(sys.executable)])
 
     def start(self, task, argv, *, writable, cwd, limits, log_path, env, owned=(),
               readable=(), capture_stdout=False):
@@ -96,6 +103,12 @@ class Workspace:
 
     def run(self, task, argv, **kwargs):
         return self.finish(task, self.start(task, argv, **kwargs))
+
+
+def environment_paths(env):
+    """The absolute paths listed in the values of `env` (PATH-like lists included)."""
+    return [entry for value in env.values() for entry in value.split(os.pathsep)
+            if os.path.isabs(entry)]
 
 
 class ArchiveCache:

@@ -10,6 +10,7 @@ database; a transaction of the test's own would hold SQLite's lock) but
 only talk HTTP.
 """
 
+import contextlib
 import os
 import random
 import time
@@ -54,13 +55,15 @@ for name, password in {passwords!r}.items():
 """
 
 
-@pytest.fixture(scope="module")
-def cluster(django_db_setup, django_db_blocker, tmp_path_factory):
+@contextlib.contextmanager
+def running_cluster(django_db_blocker, var_dir, *, workers=2, **settings):
+    """A started LocalCluster on the test database with accounts for PLAYERS (`settings`
+    go to LocalCluster); stopped, and the database emptied, on leaving."""
     # Sandbox user ids of their own, so that parallel runs never kill each other's programs.
     first_uid = 400000 + random.randrange(1000) * 2000
     with django_db_blocker.unblock():
-        local = LocalCluster(tmp_path_factory.mktemp("cluster"), sql=sql_section(connection),
-                             workers=2, slots=6, first_uid=first_uid)
+        local = LocalCluster(var_dir, sql=sql_section(connection), workers=workers,
+                             first_uid=first_uid, **settings)
         local.write_configs()
         connections.close_all()
         try:
@@ -68,12 +71,19 @@ def cluster(django_db_setup, django_db_blocker, tmp_path_factory):
             local.manage("shell", "-c", CREATE_ACCOUNTS.format(
                 passwords={name: password_of(name) for name in PLAYERS}))
             local.start()
-            local.wait_for_workers(2)
+            local.wait_for_workers(workers)
             yield local
         finally:
             local.stop()
             call_command("flush", "--no-input", verbosity=0)
             connections.close_all()
+
+
+@pytest.fixture(scope="module")
+def cluster(django_db_setup, django_db_blocker, tmp_path_factory):
+    with running_cluster(django_db_blocker, tmp_path_factory.mktemp("cluster"),
+                         slots=6) as local:
+        yield local
 
 
 @pytest.fixture

@@ -17,20 +17,21 @@ SHARE = os.path.join(REPO, "share")
 # Generous: other test suites share this machine's two cores.
 MATCH_TIMEOUT_SECS = 60
 SAMPLE_GAMES = ("tictactoe", "goldrush")
+# The sample champions of every game: <game>/<language>-<random|good>.
 SAMPLE_LANGUAGES = ("c", "cpp", "python")
 
 
 def build_champion(source_dir, build_dir, lang=None):
-    """Build a champion as the worker does: the sources, Makefile-<lang> as
-    `Makefile`, then `make`. Returns the completed `make` process."""
+    """Build a champion as the worker does: in a copy of its sources,
+    `STECHEC_SERVER=1 make -f share/player_env/<lang>/Makefile-<lang> all`.
+    Returns the completed `make` process."""
     shutil.copytree(source_dir, build_dir)
     if lang is None:
         with open(os.path.join(source_dir, "_lang")) as f:
             lang = f.read().strip()
-    shutil.copy(os.path.join(SHARE, "player_env", f"Makefile-{lang}"),
-                os.path.join(build_dir, "Makefile"))
-    return subprocess.run(["make"], cwd=build_dir, capture_output=True, text=True,
-                          timeout=300)
+    makefile = os.path.join(SHARE, "player_env", lang, f"Makefile-{lang}")
+    return subprocess.run(["make", "-f", makefile, "all"], cwd=build_dir, capture_output=True,
+                          text=True, timeout=300, env=dict(os.environ, STECHEC_SERVER="1"))
 
 
 def script_champion(directory, name, body):
@@ -83,7 +84,8 @@ class Match:
 def run_match(workdir, game, champions, *, address="ipc", time_ms=5000, map_path=None,
               dump=True, extra_server_args=(), client_ids=None, client_delay=0.0):
     """Run a match between `champions` (paths to executables) and wait for it.
-    Players are named p1, p2... in seat order."""
+    Their clients' ids are their seats, 0, 1... (or `client_ids`); players are
+    named p1, p2... in seat order (p<client id> with `client_ids`)."""
     os.makedirs(workdir, exist_ok=True)
     if address == "ipc":
         address = f"ipc://{os.path.join(workdir, 'match.sock')}"
@@ -102,8 +104,9 @@ def run_match(workdir, game, champions, *, address="ipc", time_ms=5000, map_path
         time.sleep(client_delay)
     clients = []
     for seat, champion in enumerate(champions):
-        client_id = seat + 1 if client_ids is None else client_ids[seat]
-        args = ["--name", f"p{client_id}", "--rules", game, "--champion", champion,
+        client_id = seat if client_ids is None else client_ids[seat]
+        name = f"p{seat + 1}" if client_ids is None else f"p{client_id}"
+        args = ["--name", name, "--rules", game, "--champion", champion,
                 "--req_addr", address, "--sub_addr", address + "-pub",
                 "--client_id", client_id, "--time", time_ms, "--verbose", 2]
         if map_path:

@@ -35,10 +35,10 @@ def test_clients_wait_for_a_late_server(tmp_path, samples):
     champion = samples["tictactoe", "c-random"]
     address = f"ipc://{tmp_path}/late.sock"
     clients = [subprocess.Popen(
-        command("client", "--name", f"p{i}", "--rules", "tictactoe", "--champion", champion,
-                "--req_addr", address, "--client_id", i),
+        command("client", "--name", f"p{i + 1}", "--rules", "tictactoe", "--champion",
+                champion, "--req_addr", address, "--client_id", i),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ, PYTHONPATH=REPO))
-        for i in (1, 2)]
+        for i in (0, 1)]
     time.sleep(0.5)
     server = run("server", "--rules", "tictactoe", "--rep_addr", address, "--nb_clients", 2)
     for client in clients:
@@ -57,9 +57,9 @@ def test_champion_may_be_given_as_its_directory(tmp_path, samples):
 
 def test_seats_follow_client_ids_not_arrival(tmp_path, samples):
     good, random = samples["tictactoe", "c-good"], samples["tictactoe", "c-random"]
-    match = run_match(tmp_path, "tictactoe", [good, random], client_ids=[7, 3])
-    assert match.dump["players"] == ["p3", "p7"]
-    assert [doc["player"] for doc in match.results] == ["p3", "p7"]
+    match = run_match(tmp_path, "tictactoe", [good, random], client_ids=[1, 0])
+    assert match.dump["players"] == ["p0", "p1"]
+    assert [doc["player"] for doc in match.results] == ["p0", "p1"]
 
 
 def test_late_answers_count_as_timeouts_and_are_skipped(tmp_path, samples):
@@ -171,10 +171,10 @@ def test_illegal_answers_count_as_timeouts(tmp_path, samples):
 
 def test_client_that_never_connects_forfeits_and_the_match_ends(tmp_path, samples):
     match = run_match(tmp_path, "tictactoe", [samples["tictactoe", "c-random"]],
-                      client_ids=[1, 2], extra_server_args=["--connect_timeout", 1])
+                      client_ids=[0, 1], extra_server_args=["--connect_timeout", 1])
     assert match.server_status == 0, match.server_log
-    assert match.results == [{"player": "p1", "score": 2, "nb_timeout": 0}]
-    assert match.dump["players"] == ["p1", None]
+    assert match.results == [{"player": "p0", "score": 2, "nb_timeout": 0}]
+    assert match.dump["players"] == ["p0", None]
     assert "no client came within 1 s" in match.server_log
 
 
@@ -188,15 +188,18 @@ def test_server_refuses_bad_clients_and_survives_one_that_leaves(tmp_path, sampl
         sock.sendall(json.dumps({"hello": client_id, "name": name}).encode() + b"\n")
         return sock
 
-    with hello(1, "leaver"):
+    with hello(0, "leaver"):
         pass
-    with hello(1, "impostor") as impostor:
+    with hello(0, "impostor") as impostor:
         assert impostor.recv(100) == b""
+    # Ids go from 0 to the number of players - 1, as stechec2's.
+    with hello(2, "outsider") as outsider:
+        assert outsider.recv(100) == b""
     with transport.connect(address, retry_secs=30, timeout_secs=30) as silent:
-        silent.sendall(b'{"hello": 2, "na')
+        silent.sendall(b'{"hello": 1, "na')
         client = start(command("client", "--name", "p2", "--rules", "tictactoe",
                                "--champion", samples["tictactoe", "c-random"],
-                               "--req_addr", address, "--client_id", 2))
+                               "--req_addr", address, "--client_id", 1))
         finish(client)
         finish(server)
     assert server.returncode == 0, server.stderr_text
@@ -204,7 +207,8 @@ def test_server_refuses_bad_clients_and_survives_one_that_leaves(tmp_path, sampl
     assert [doc["player"] for doc in results] == ["leaver", "p2"]
     assert results[0]["score"] == 0 and results[0]["nb_timeout"] >= 2
     assert results[1] == {"player": "p2", "score": 2, "nb_timeout": 0}
-    assert "client id 1 is already taken by 'leaver'" in server.stderr_text
+    assert "client id 0 is already taken by 'leaver'" in server.stderr_text
+    assert "Invalid player identifier 2 > 1" in server.stderr_text
     assert "never said hello" in server.stderr_text
 
 

@@ -1,10 +1,13 @@
-"""share/player_env: each Makefile-<lang> builds an executable `champion` from a
-player's sources, or fails saying why; the result runs from anywhere."""
+"""share/player_env: stechec2's layout, <lang>/Makefile-<lang> with the player's
+<lang>/Makefile beside it. Each builds an executable `champion` from a player's
+sources in server mode, or fails saying why; the result runs from anywhere; `make
+tar` packs what the worker compiles."""
 
 import os
 import resource
 import shutil
 import subprocess
+import tarfile
 
 import pytest
 
@@ -15,7 +18,7 @@ from tests.refgame.helpers import SHARE, build_champion, run_match
 OPTIONAL_LANGUAGES = {"rust": ["rustc"], "java": ["javac", "java"], "javascript": ["node"]}
 BROKEN_SOURCES = {
     "c": ("champion.c", "int main(void) { return oops; }\n", "oops"),
-    "cpp": ("champion.cc", "int main() { return oops; }\n", "oops"),
+    "cxx": ("champion.cc", "int main() { return oops; }\n", "oops"),
     "python": ("champion.py", "def broken(:\n", "SyntaxError"),
     "rust": ("main.rs", "fn main() { oops }\n", "oops"),
     "java": ("Champion.java", "public class Champion { oops }\n", "error"),
@@ -23,7 +26,7 @@ BROKEN_SOURCES = {
 }
 EMPTY_ARCHIVE_ERRORS = {
     "c": "the archive holds no .c file",
-    "cpp": "the archive holds no .cc, .cpp or .cxx file",
+    "cxx": "the archive holds no .cc, .cpp or .cxx file",
     "python": "the archive holds no champion.py",
     "rust": "the archive holds no main.rs",
     "java": "the archive holds no Champion.java",
@@ -36,10 +39,35 @@ def need_toolchain(lang):
         require_tool(tool, f"champions in {lang}")
 
 
-def test_every_makefile_is_tested():
-    makefiles = {name.removeprefix("Makefile-") for name in os.listdir(
-        os.path.join(SHARE, "player_env"))}
-    assert makefiles == set(BROKEN_SOURCES) == set(EMPTY_ARCHIVE_ERRORS)
+# A sample champion of each language (share/champions/tictactoe/<name>).
+SAMPLES = {"c": "c-random", "cxx": "cpp-random", "python": "python-random",
+           "rust": "rust-random", "java": "java-random", "javascript": "javascript-random"}
+
+
+def test_every_language_is_tested():
+    languages = os.listdir(os.path.join(SHARE, "player_env"))
+    for lang in languages:
+        assert sorted(os.listdir(os.path.join(SHARE, "player_env", lang))) == [
+            "Makefile", f"Makefile-{lang}"]
+    assert set(languages) == set(BROKEN_SOURCES) == set(EMPTY_ARCHIVE_ERRORS) == set(SAMPLES)
+
+
+@pytest.mark.parametrize("lang", sorted(SAMPLES))
+def test_make_tar_packs_the_champion_files_and_its_language(tmp_path, lang):
+    player = tmp_path / lang
+    shutil.copytree(os.path.join(SHARE, "player_env", lang), player)
+    sample = os.path.join(SHARE, "champions", "tictactoe", SAMPLES[lang])
+    sources = sorted(name for name in os.listdir(sample) if name != "_lang")
+    for name in sources:
+        shutil.copy(os.path.join(sample, name), player)
+    with open(player / "Makefile", "a") as f:
+        f.write(f"CHAMPION_FILES = {' '.join(sources)}\n")
+    made = subprocess.run(["make", "tar"], cwd=player, capture_output=True, text=True,
+                          timeout=60)
+    assert made.returncode == 0, made.stderr
+    with tarfile.open(player / "champion.tgz") as tar:
+        assert sorted(tar.getnames()) == sorted(sources + ["_lang"])
+        assert tar.extractfile("_lang").read() == f"{lang}\n".encode()
 
 
 @pytest.mark.parametrize("lang", sorted(BROKEN_SOURCES))
@@ -68,7 +96,7 @@ def test_archive_without_sources_fails_make_and_says_why(tmp_path, lang):
 @pytest.mark.parametrize("lang", ["python", "java", "javascript"])
 def test_launcher_runs_after_the_directory_moved(tmp_path, lang):
     need_toolchain(lang)
-    made = build_champion(os.path.join(SHARE, "champions", "tictactoe", f"{lang}-random"),
+    made = build_champion(os.path.join(SHARE, "champions", "tictactoe", SAMPLES[lang]),
                           tmp_path / "build")
     assert made.returncode == 0, made.stderr
     moved = tmp_path / "elsewhere" / "champion-dir"
@@ -84,13 +112,13 @@ def limit_address_space():
     resource.setrlimit(resource.RLIMIT_AS, (512 << 20, 512 << 20))
 
 
-@pytest.mark.parametrize("lang", ["c", "cpp", "python", "rust", "java"])
+@pytest.mark.parametrize("lang", ["c", "cxx", "python", "rust", "java"])
 def test_champion_starts_within_512_mib_of_address_space(tmp_path, lang):
     # The worker's sandbox limits memory with RLIMIT_AS; the JVM needs the
     # flags of Makefile-java to start under it. (Node.js needs 1 GiB: see the
     # comment in Makefile-javascript.)
     need_toolchain(lang)
-    made = build_champion(os.path.join(SHARE, "champions", "tictactoe", f"{lang}-random"),
+    made = build_champion(os.path.join(SHARE, "champions", "tictactoe", SAMPLES[lang]),
                           tmp_path / "build")
     assert made.returncode == 0, made.stderr
     answer = subprocess.run([str(tmp_path / "build" / "champion")], input="0 .........\n",

@@ -3,7 +3,7 @@
 
 Honours the client's command-line contract (DESIGN.md "Games"): connects to
 the stand-in server at `--req_addr ipc://PATH` as `--name`, runs the
-champion `--champion` (a program) and, for each `play <turn>` from the
+champion `--champion` (a program), says its name and `--client_id`, and, for each `play <turn>` from the
 server, writes `play` to the champion's stdin and relays the line it
 answers. Checks that CHAMPION_PATH is the champion's directory (exit 4 if
 not). The champion's stderr goes to this client's output, hence to the
@@ -48,7 +48,7 @@ def main():
 
     server = connect(args.req_addr.removeprefix("ipc://"))
     from_server = server.makefile("r")
-    server.sendall(f"{args.name}\n".encode())
+    server.sendall(f"{args.name} {args.client_id}\n".encode())
     print(f"stand-in client {args.client_id}: connected as {args.name}", flush=True)
     champion = subprocess.Popen([args.champion], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, text=True, bufsize=1)

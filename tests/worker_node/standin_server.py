@@ -16,6 +16,7 @@ exit with status 3 and `forever` makes it sleep instead of playing.
 
 import argparse
 import json
+import os
 import socket
 import sys
 import time
@@ -88,7 +89,13 @@ def main():
     while len(peers) < args.nb_clients:
         conn, _ = listener.accept()
         peer = Peer(conn)
-        name = peer.read_line(time.monotonic() + 30)
+        name, _, client_id = peer.read_line(time.monotonic() + 30).partition(" ")
+        if not 0 <= int(client_id) < args.nb_clients:
+            # As stechec2: refused, and the server waits on for a valid client.
+            print(f"[\x1b[1;31mserver\x1b[0m] Invalid player identifier {client_id} > "
+                  f"{args.nb_clients - 1} (server.cc:200)", file=sys.stderr, flush=True)
+            conn.close()
+            continue
         print(f"stand-in server: client {name} connected", file=sys.stderr, flush=True)
         peers[name] = peer
     if "crash" in game_map:
@@ -96,6 +103,13 @@ def main():
         sys.exit(3)
     if "forever" in game_map:
         time.sleep(3600)
+    if "cannot dump" in game_map and args.dump:
+        # As a stechec2 game without dump_state(), given --dump.
+        # (Its log line without the colour codes, which are item 5's concern.)
+        print("[lib] dump_state() virtual function not implemented in the "
+              "rules but the server was launched with the `--dump` option. (rules.hh:72)",
+              file=sys.stderr, flush=True)
+        os.abort()
 
     scores = {name: 0 for name in peers}
     timeouts = {name: 0 for name in peers}

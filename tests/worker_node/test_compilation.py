@@ -4,7 +4,9 @@ import io
 import os
 import shutil
 import tarfile
+import tempfile
 import xmlrpc.client
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +17,7 @@ from tests.worker_node.conftest import C_CHAMPION, CPP_CHAMPION, PYTHON_CHAMPION
 # language -> (tool it needs, a champion that compiles, one that does not, the compiler's word)
 LANGUAGES = {
     "c": ("cc", {"prologin.c": C_CHAMPION}, {"prologin.c": "int main( {"}, "error"),
-    "cpp": ("c++", {"prologin.cc": CPP_CHAMPION}, {"prologin.cc": "class {"}, "error"),
+    "cxx": ("c++", {"prologin.cc": CPP_CHAMPION}, {"prologin.cc": "class {"}, "error"),
     "python": ("python3", {"champion.py": PYTHON_CHAMPION}, {"champion.py": "def (:"},
                "SyntaxError"),
 }
@@ -81,7 +83,7 @@ def test_language_from_lang_file_and_refusals(worker):
 
     # C++ champions may carry C files.
     result = worker.compile("bob", 5, {"main.cc": CPP_CHAMPION, "util.c": "int util;"})
-    assert (result["status"], result["language"]) == ("ready", "cpp"), result
+    assert (result["status"], result["language"]) == ("ready", "cxx"), result
     assert (worker.champion_outputs("bob", 2) / paths.COMPILATION_LOG).exists()
 
 
@@ -199,3 +201,44 @@ def test_rlimits_only_when_bubblewrap_is_off(start_worker):
     result = worker.compile("alice", 2, {"prologin.c": "int main( {"})
     assert result["status"] == "error"
     worker.wait_idle()
+
+
+# Languages whose make exits 0 without leaving a champion a client can load.
+NO_VALID_ARTIFACT = {
+    "nothing": ("", "make succeeded but it left no file 'champion.so'"),
+    "empty": ("\ttouch champion.so\n", "make succeeded but 'champion.so' is empty"),
+    "text": ("\techo 'not a library' > champion.so\n",
+             "make succeeded but 'champion.so' is not an ELF shared object"),
+    "object": ("\tcc -c -o champion.so prologin.c\n",
+               "make succeeded but 'champion.so' is not an ELF shared object"),
+    "library": ("\tcc -shared -fPIC -o champion.so prologin.c\n", None),
+}
+
+
+@pytest.fixture
+def artifact_player_env():
+    """A player environment (stechec2's layout) of the NO_VALID_ARTIFACT languages, where
+    the sandbox's user ids may read it."""
+    root = Path(tempfile.mkdtemp(prefix="stechec-player-env-"))
+    root.chmod(0o755)
+    for language, (recipe, _) in NO_VALID_ARTIFACT.items():
+        (root / language).mkdir()
+        (root / language / f"Makefile-{language}").write_text(f"all:\n{recipe}")
+    yield root
+    shutil.rmtree(root)
+
+
+def test_make_success_without_a_valid_artifact_is_the_champions_error(
+        start_worker, artifact_player_env):
+    worker = start_worker(paths={"player_env": str(artifact_player_env),
+                                 "champion_artifact": "champion.so"})
+    for number, (language, (_, reason)) in enumerate(sorted(NO_VALID_ARTIFACT.items()), 1):
+        result = worker.compile("alice", number, {"_lang": language, "prologin.c": C_CHAMPION})
+        if reason is None:
+            assert result["status"] == "ready", result
+            continue
+        assert (result["status"], result["reason"]) == ("error", reason), result
+        log = (worker.champion_outputs("alice", number) / paths.COMPILATION_LOG).read_text()
+        assert f"Compilation failed: {reason}" in log
+        assert not (worker.champion_outputs("alice", number)
+                    / paths.CHAMPION_COMPILED).exists()

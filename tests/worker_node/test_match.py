@@ -2,7 +2,11 @@
 
 import gzip
 import json
+import shutil
+import subprocess
+import tempfile
 import xmlrpc.client
+from pathlib import Path
 
 import pytest
 
@@ -139,7 +143,8 @@ def test_crashed_server_fails_the_match(worker, master):
     result = master.result_for("match_done", 8)
     assert (result["status"], result["retryable"], result["server_exit"]) == \
         ("failed", False, 3)
-    assert result["reason"] == "the game server failed: exited with status 3"
+    assert result["reason"] == ("the game server exited with status 3: "
+                                "stand-in server: crashing as the map asks")
     assert b"crashing as the map asks" in result["server_log"]
     assert [p["score"] for p in result["players"]] == [None, None]
     assert "game server: exited with status 3" in \
@@ -158,7 +163,8 @@ def test_match_that_never_ends_is_killed(start_worker, master):
     result = master.result_for("match_done", 9)
     assert (result["status"], result["retryable"], result["server_exit"]) == \
         ("failed", False, None), result
-    assert result["reason"] == "the game server failed: killed at the wall-clock limit (15 s)"
+    assert result["reason"] == ("the game did not finish: the game server was killed at the "
+                                "wall-clock limit (15 s)")
     assert (worker.match_dir(9) / paths.player_log_name(1, 1)).exists()
     worker.wait_idle()
 
@@ -173,7 +179,8 @@ def test_server_that_never_opens_its_socket_is_retried(start_worker, master):
     assert worker.rpc.run_match(_match(10, players, game_map="hang")) is True
     result = master.result_for("match_done", 10)
     assert (result["status"], result["retryable"]) == ("failed", True), result
-    assert result["reason"] == "the game server did not open its socket (within 2 s)"
+    assert result["reason"] == "the game server did not open its socket within 2 s"
+    assert (worker.match_dir(10) / paths.SERVER_LOG).exists()
     worker.wait_idle()
 
 
@@ -185,6 +192,8 @@ def test_refusals_and_missing_champion(worker, master):
     assert (result["status"], result["retryable"]) == ("failed", True)
     assert result["reason"] == ("champion 99: cannot unpack its compiled archive (No such file "
                                 "or directory)")
+    assert "the match could not start: champion 99" in \
+        (worker.match_dir(12) / paths.SERVER_LOG).read_text()
     assert all(args[1] != 11 for args in master.calls_of("match_done"))
     for task, words in [
             (_match(14, [(1, 1, "../alice"), (2, 2, "bob")]), "user: not a valid user name"),
@@ -211,3 +220,49 @@ def test_cancel_kills_the_match(worker, master):
     worker.wait_idle()
     assert not [args for args in master.calls_of("match_done") if args[1] == 13]
     assert worker.rpc.cancel("match", 13, 1) is False
+
+
+def test_match_whose_game_cannot_dump_names_the_key(worker, master):
+    assert worker.rpc.run_match(_match(15, [(1, 1, "alice"), (2, 2, "bob")],
+                                       game_map="cannot dump")) is True
+    result = master.result_for("match_done", 15)
+    assert result["status"] == "failed", result
+    assert result["reason"] == ("the game server aborted because this game cannot write a "
+                                "dump (--dump): set match.dump to false in the worker's "
+                                "configuration")
+    assert "dump_state() virtual function not implemented" in \
+        (worker.match_dir(15) / paths.SERVER_LOG).read_text()
+    worker.wait_idle()
+
+
+@pytest.fixture
+def unloadable_server():
+    """A game server that cannot start: linked against a library that is gone (the
+    loader's error, exit status 127), where the sandbox's user ids may run it."""
+    directory = Path(tempfile.mkdtemp(prefix="stechec-unloadable-"))
+    directory.chmod(0o755)
+    (directory / "gone.c").write_text("int gone(void) { return 0; }\n")
+    (directory / "server.c").write_text("int gone(void);\nint main(void) { return gone(); }\n")
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", directory / "libgone.so",
+                    directory / "gone.c"], check=True)
+    subprocess.run(["cc", "-o", directory / "server", directory / "server.c",
+                    f"-L{directory}", "-lgone"], check=True)
+    (directory / "libgone.so").unlink()
+    yield directory / "server"
+    shutil.rmtree(directory)
+
+
+def test_game_server_that_cannot_start_says_why(start_worker, master, unloadable_server):
+    worker = start_worker(paths={"stechec_server": str(unloadable_server)})
+    assert worker.compile("alice", 1, {"prologin.c": C_CHAMPION})["status"] == "ready"
+    assert worker.rpc.run_match(_match(16, [(1, 1, "alice"), (2, 1, "alice")])) is True
+    result = master.result_for("match_done", 16)
+    assert (result["status"], result["server_exit"]) == ("failed", 127), result
+    assert result["reason"] == (
+        "the game server exited with status 127: " f"{unloadable_server}: error while loading "
+        "shared libraries: libgone.so: cannot open shared object file: No such file or "
+        "directory")
+    log = (worker.match_dir(16) / paths.SERVER_LOG).read_bytes()
+    assert b"error while loading shared libraries: libgone.so" in log
+    assert result["server_log"] == log
+    worker.wait_idle()

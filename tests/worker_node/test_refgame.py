@@ -8,6 +8,9 @@ tree; the other worker tests use stand-ins.
 import gzip
 import json
 import os
+import shutil
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -84,4 +87,41 @@ def test_sample_champions_compile(start_worker, sample):
     worker = _refgame_worker(start_worker, "tictactoe")
     result = worker.compile("alice", 1, _sources("tictactoe", sample))
     assert result["status"] == "ready", result
-    assert result["language"] == sample.rsplit("-", 1)[0]
+    assert result["language"] == _sources("tictactoe", sample)["_lang"].decode().strip()
+
+
+@pytest.fixture
+def game_under_tmp():
+    """The bundled game's programs, compile script and player environment named through a
+    directory of symbolic links under /tmp, as an operator may lay out an installation."""
+    farm = Path(tempfile.mkdtemp(prefix="stechec-farm-"))
+    farm.chmod(0o755)
+    (farm / "bin").mkdir()
+    for program in ("stechec2-refgame-server", "stechec2-refgame-client"):
+        (farm / "bin" / program).symlink_to(
+            shutil.which(program, path=os.path.dirname(sys.executable)))
+    (farm / "player_env").symlink_to(SHARE / "player_env")
+    (farm / "compile-champion.sh").symlink_to(SHARE / "compile-champion.sh")
+    yield farm
+    shutil.rmtree(farm)
+
+
+def test_game_installed_under_tmp_runs_in_bubblewrap(start_worker, master, game_under_tmp):
+    require_tool("bwrap", "the sandbox that hides /tmp")
+    worker = start_worker(contest={"game": "tictactoe"}, paths={
+        "stechec_server": str(game_under_tmp / "bin" / "stechec2-refgame-server"),
+        "stechec_client": str(game_under_tmp / "bin" / "stechec2-refgame-client"),
+        "player_env": str(game_under_tmp / "player_env"),
+        "compile_script": str(game_under_tmp / "compile-champion.sh")})
+    assert "bubblewrap works" in worker.log()
+    for number, name in enumerate(["c-good", "python-good"], start=1):
+        result = worker.compile("alice", number, _sources("tictactoe", name))
+        assert result["status"] == "ready", result
+    task = {"match_id": 3, "attempt": 1, "slots": 3, "map": None, "options": "",
+            "players": [{"matchplayer_id": 31, "champion_id": 1, "user": "alice"},
+                        {"matchplayer_id": 32, "champion_id": 2, "user": "alice"}]}
+    assert worker.rpc.run_match(task) is True
+    result = master.result_for("match_done", 3)
+    assert result["status"] == "done", result
+    assert [p["score"] for p in result["players"]] == [1, 1]
+    worker.wait_idle()

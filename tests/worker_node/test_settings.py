@@ -31,15 +31,19 @@ def test_samples_follow_the_schema(sample):
     # The sample states every default it does not leave commented out.
     defaults = config.parse("master: {host: h, shared_secret: s}\ncontest: {directory: d, "
                             "game: tictactoe}\n", "defaults", settings.SCHEMA)
+    # Except the stechec2 sample's match.dump: tictactoe cannot dump.
+    if sample == STECHEC2_SAMPLE:
+        defaults["match"]["dump"] = False
     for section in ("master", "match", "limits", "sandbox"):
         assert {k: v for k, v in loaded[section].items() if k != "host"} == \
             {k: v for k, v in defaults[section].items() if k != "host"} | (
                 {"shared_secret": "s3cret"} if section == "master" else {})
 
 
-def test_samples_differ_only_in_paths():
+def test_samples_differ_only_in_paths_and_dump():
     refgame, stechec2 = _load_sample(SAMPLE), _load_sample(STECHEC2_SAMPLE)
     assert refgame.pop("paths") != stechec2.pop("paths")
+    assert (refgame["match"].pop("dump"), stechec2["match"].pop("dump")) == (True, False)
     assert refgame == stechec2
 
 
@@ -91,6 +95,17 @@ def test_mistakes_give_one_line(tmp_path, changes, message):
     line, path = _run(tmp_path, _config(tmp_path, **changes))
     assert line.startswith(f"worker-node: configuration error: {path}: ")
     assert message in line
+
+
+def test_player_env_without_a_language_is_refused(tmp_path):
+    # A flat Makefile-<language> is not stechec2's layout: no language there.
+    flat = tmp_path / "flat-player-env"
+    flat.mkdir()
+    (flat / "Makefile-c").write_text("all:\n")
+    (flat / "c").mkdir()
+    line, path = _run(tmp_path, _config(tmp_path, paths__player_env=str(flat)))
+    assert line == (f"worker-node: configuration error: {path}: paths.player_env: "
+                    f"{str(flat)!r} holds no language (no <language>/Makefile-<language>)")
 
 
 def test_missing_file(tmp_path):
