@@ -30,7 +30,23 @@ def positive_int(text):
     return value
 
 
-def setup_logging(program, verbose):
+# stechec2's log lines: a tag coloured with ANSI escape sequences, the message, and
+# where it was logged, e.g. "[\x1b[1;31mserver\x1b[0m] Invalid player identifier 2 > 1
+# (server.cc:200)". The tag is the last part of the logger's name.
+TAG_COLOURS = {"server": "1;31", "client": "1;34", "champion": "1;32"}
+OTHER_TAG_COLOUR = "1;35"
+
+
+class EngineFormatter(logging.Formatter):
+    def format(self, record):
+        tag = record.name.rsplit(".", 1)[-1]
+        colour = TAG_COLOURS.get(tag, OTHER_TAG_COLOUR)
+        return (f"[\x1b[{colour}m{tag}\x1b[0m] {record.getMessage()} "
+                f"({record.filename}:{record.lineno})")
+
+
+def setup_logging(verbose):
     level = logging.WARNING if verbose <= 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(stream=sys.stderr, level=level,
-                        format=f"%(asctime)s {program}: %(levelname)s: %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(EngineFormatter())
+    logging.basicConfig(level=level, handlers=[handler])

@@ -73,7 +73,7 @@ def play(args, server, champion):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    cli.setup_logging(f"{PROGRAM}[{args.name}]", args.verbose)
+    cli.setup_logging(args.verbose)
     executable = os.path.abspath(args.champion)
     if os.path.isdir(executable):
         executable = os.path.join(executable, "champion")

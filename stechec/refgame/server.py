@@ -250,7 +250,7 @@ def results(seats, scores):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    cli.setup_logging(PROGRAM, args.verbose)
+    cli.setup_logging(args.verbose)
     try:
         map_text = read_map(args)
         game = args.game_class(args.nb_clients, map_text)

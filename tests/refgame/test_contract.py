@@ -208,7 +208,9 @@ def test_server_refuses_bad_clients_and_survives_one_that_leaves(tmp_path, sampl
     assert results[0]["score"] == 0 and results[0]["nb_timeout"] >= 2
     assert results[1] == {"player": "p2", "score": 2, "nb_timeout": 0}
     assert "client id 0 is already taken by 'leaver'" in server.stderr_text
-    assert "Invalid player identifier 2 > 1" in server.stderr_text
+    # In stechec2's log-line shape: a coloured tag, the message, where it was logged.
+    assert "[\x1b[1;31mserver\x1b[0m] client refused: Invalid player identifier 2 > 1 " \
+        "(server.py:" in server.stderr_text
     assert "never said hello" in server.stderr_text
 
 
