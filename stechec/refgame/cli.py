@@ -1,6 +1,7 @@
 """What the reference server and client share on their command lines."""
 
 import argparse
+import hashlib
 import logging
 import sys
 
@@ -18,6 +19,15 @@ def parser(program, description):
                         help="0: warnings only, 1: the match's course (default), "
                              "2 and more: every turn")
     return result
+
+
+def map_digest(path):
+    """The SHA-256 of the map file at `path` (None without one): client and server
+    compare them, as stechec2's clients need the server's map too."""
+    if path is None:
+        return None
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
 
 
 def positive_int(text):

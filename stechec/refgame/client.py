@@ -79,6 +79,11 @@ def main(argv=None):
         executable = os.path.join(executable, "champion")
     directory = os.environ.get("CHAMPION_PATH") or os.path.dirname(executable)
     # Started first so that its start-up overlaps the wait for the other players.
+    try:
+        map_digest = cli.map_digest(args.map)
+    except OSError as e:
+        log.error("cannot read the map: %s", e)
+        return 1
     champion = Champion(executable, directory)
     try:
         try:
@@ -88,7 +93,7 @@ def main(argv=None):
             return 1
         server = transport.MessageStream(sock)
         try:
-            server.send({"hello": args.client_id, "name": args.name})
+            server.send({"hello": args.client_id, "name": args.name, "map": map_digest})
             return play(args, server, champion)
         except transport.ConnectionLost as e:
             log.error("lost the server: %s", e)

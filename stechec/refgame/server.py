@@ -76,8 +76,11 @@ def read_map(args):
 
 
 class Match:
-    def __init__(self, game, nb_clients, time_secs):
+    def __init__(self, game, nb_clients, time_secs, map_digest=None):
         self.game = game
+        # The digest of the server's --map for a game played on it: every client needs
+        # the same map, as stechec2's do.
+        self.map_digest = map_digest
         self.seats = [Seat(i) for i in range(nb_clients)]
         self.time_secs = time_secs
         self.selector = selectors.DefaultSelector()
@@ -132,6 +135,7 @@ class Match:
             if came is None and (hello := stream.pop_message()) is not None:
                 self.check_hello(hello, greeted, len(self.seats))
                 greeted[hello["hello"]] = (hello["name"], stream)
+                self.check_map(hello, stream, greeted)
         except (transport.ConnectionLost, ValueError) as e:
             self.selector.unregister(stream)
             stream.close()
@@ -152,6 +156,18 @@ class Match:
         if client_id in greeted:
             raise ValueError(f"client id {client_id} is already taken by "
                              f"{greeted[client_id][0]!r}")
+
+    def check_map(self, hello, stream, greeted):
+        """A client without the server's map plays no turn: stechec2's client aborts
+        without --map, and its player is counted as timing out."""
+        if self.map_digest is None or hello.get("map") == self.map_digest:
+            return
+        client_id = hello["hello"]
+        log.warning("client %d does not have the server's map (%s); it loses every turn",
+                    client_id, "no --map" if hello.get("map") is None else "another --map")
+        self.selector.unregister(stream)
+        stream.close()
+        greeted[client_id] = (hello["name"], None)
 
     def drop(self, seat, reason):
         log.warning("%s: lost its client (%s); it loses its remaining turns", seat, reason)
@@ -254,6 +270,7 @@ def main(argv=None):
     try:
         map_text = read_map(args)
         game = args.game_class(args.nb_clients, map_text)
+        map_digest = cli.map_digest(args.map) if game.uses_map else None
     except OSError as e:
         log.error("cannot read the map: %s", e)
         return 1
@@ -269,7 +286,7 @@ def main(argv=None):
         log.error("cannot listen on %s: %s", args.rep_addr, e)
         return 1
     log.info("%s for %d players, listening on %s", game.name, args.nb_clients, args.rep_addr)
-    match = Match(game, args.nb_clients, args.time / 1000)
+    match = Match(game, args.nb_clients, args.time / 1000, map_digest)
     try:
         match.accept_clients(listener, args.connect_timeout)
     finally:

@@ -82,10 +82,12 @@ class Match:
 
 
 def run_match(workdir, game, champions, *, address="ipc", time_ms=5000, map_path=None,
-              dump=True, extra_server_args=(), client_ids=None, client_delay=0.0):
+              dump=True, extra_server_args=(), client_ids=None, client_delay=0.0,
+              client_maps=None):
     """Run a match between `champions` (paths to executables) and wait for it.
     Their clients' ids are their seats, 0, 1... (or `client_ids`); players are
-    named p1, p2... in seat order (p<client id> with `client_ids`)."""
+    named p1, p2... in seat order (p<client id> with `client_ids`). Every client
+    gets `map_path` too, or its own entry of `client_maps` (None: no --map)."""
     os.makedirs(workdir, exist_ok=True)
     if address == "ipc":
         address = f"ipc://{os.path.join(workdir, 'match.sock')}"
@@ -109,8 +111,9 @@ def run_match(workdir, game, champions, *, address="ipc", time_ms=5000, map_path
         args = ["--name", name, "--rules", game, "--champion", champion,
                 "--req_addr", address, "--sub_addr", address + "-pub",
                 "--client_id", client_id, "--time", time_ms, "--verbose", 2]
-        if map_path:
-            args += ["--map", map_path]
+        client_map = map_path if client_maps is None else client_maps[seat]
+        if client_map:
+            args += ["--map", client_map]
         directory = champion if os.path.isdir(champion) else os.path.dirname(champion)
         env = dict(os.environ, CHAMPION_PATH=directory)
         # Each client leads its own process group, as the worker starts them.

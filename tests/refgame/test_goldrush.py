@@ -114,6 +114,29 @@ def test_languages_play_each_other_and_dump_follows_the_format(tmp_path, samples
             assert abs(r1 - r0) + abs(c1 - c0) <= 1
 
 
+def test_a_client_without_the_servers_map_loses_every_turn(tmp_path, samples):
+    # As stechec2's client aborts without --map and its player is counted as timing out.
+    good = samples["goldrush", "c-good"]
+    crossroads = os.path.join(MAPS, "crossroads.map")
+    match = run_match(tmp_path, "goldrush", [good, good, good], map_path=crossroads,
+                      client_maps=[crossroads, None, os.path.join(MAPS, "open-field.map")])
+    assert match.server_status == 0, match.server_log
+    turns = match.dump["states"][-1]["turn"]
+    assert match.timeouts() == [0, turns, turns]
+    assert "client 1 does not have the server's map (no --map)" in match.server_log
+    assert "client 2 does not have the server's map (another --map)" in match.server_log
+    assert match.client_statuses[1:] == [1, 1], match.client_logs
+
+
+def test_a_client_whose_map_cannot_be_read_stops(tmp_path, samples):
+    good = samples["goldrush", "c-good"]
+    match = run_match(tmp_path, "goldrush", [good, good],
+                      map_path=os.path.join(MAPS, "duel.map"),
+                      client_maps=[os.path.join(MAPS, "duel.map"), tmp_path / "missing.map"])
+    assert match.client_statuses[1] == 1
+    assert "cannot read the map" in match.client_logs[1]
+
+
 def test_default_map_without_map_flag(tmp_path, samples):
     good = samples["goldrush", "c-good"]
     match = run_match(tmp_path, "goldrush", [good, good])

@@ -69,6 +69,8 @@ def test_goldrush_for_three(start_worker, master):
     result = master.result_for("match_done", 2)
     assert result["status"] == "done", result
     assert all(isinstance(p["score"], int) for p in result["players"])
+    # The game refuses a client without the server's map: every client got --map.
+    assert [p["nb_timeout"] for p in result["players"]] == [0, 0, 0], result
     assert os.path.getsize(worker.match_dir(2) / paths.SERVER_LOG) > 0
     worker.wait_idle()
     assert Path(worker.match_dir(2) / paths.player_log_name(21, 1)).exists()
