@@ -18,9 +18,11 @@ WEBSITE_SCHEMA = {
         # Where `stechec-manage collectstatic` gathers static files for nginx;
         # without nginx, whitenoise serves them from there too.
         "static_root": Key(str, "/var/lib/stechec/static"),
-        # A game's own replay viewer (JavaScript and assets), served under
-        # /static/game/ when set.
+        # The game's replay viewer: its directory, served under /static/game/
+        # (empty: the bundled tictactoe viewer), and its page in it, a template
+        # the site renders for a match (see replay_viewer_dir and docs/website.md).
         "static_path": Key(str, None, nullable=True),
+        "replay_page": Key(str, "replay.html"),
         "self_registration": Key(bool, False),
         "upload_max_bytes": Key(int, 2 * 1024 * 1024, minimum=1),
         # The same member checks the worker applies before unpacking.
@@ -47,13 +49,47 @@ WEBSITE_SCHEMA = {
         # The shared (NFS) directory, mounted on the site and every worker.
         "directory": Key(str),
         "map_max_bytes": Key(int, 64 * 1024, minimum=1),
+        # The game's map validator, run with an uploaded map's file (mapcheck.py).
+        "map_validator": Key(str, None, nullable=True),
+        "map_validator_timeout_secs": Key(float, 10.0, minimum=0.1),
     },
 }
 
 
+# The bundled game's replay viewer, the default of website.static_path.
+BUNDLED_REPLAY_VIEWER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "replay_viewer")
+
+
+def replay_viewer_dir(www):
+    """The directory of the game's replay viewer, from website.yml's `website` section."""
+    return www["static_path"] or BUNDLED_REPLAY_VIEWER
+
+
 def load(path=None):
-    return config.load("website", path or os.environ.get("STECHEC_WEBSITE_CONFIG"),
-                       WEBSITE_SCHEMA, debug_key="website.debug")
+    path = path or os.environ.get("STECHEC_WEBSITE_CONFIG") or config.default_path("website")
+    site = config.load("website", path, WEBSITE_SCHEMA, debug_key="website.debug")
+    check_files(site, path)
+    return site
+
+
+def check_files(site, path):
+    """ConfigError, one line, for a file the configuration names that the site could not
+    use: the replay viewer's directory and page, the map validator."""
+    www = site["website"]
+    directory = replay_viewer_dir(www)
+    if not os.path.isdir(directory):
+        raise config.ConfigError(f"{path}: website.static_path: {directory} is not a directory")
+    page = www["replay_page"]
+    if os.path.isabs(page) or os.path.normpath(page).split(os.sep)[0] == os.pardir:
+        raise config.ConfigError(f"{path}: website.replay_page: {page!r} is not a path inside "
+                                 "website.static_path")
+    if not os.path.isfile(os.path.join(directory, page)):
+        raise config.ConfigError(f"{path}: website.replay_page: there is no file {page!r} in "
+                                 f"{directory}")
+    validator = site["contest"]["map_validator"]
+    if validator and not (os.path.isfile(validator) and os.access(validator, os.X_OK)):
+        raise config.ConfigError(f"{path}: contest.map_validator: {validator} is not an "
+                                 "executable file")
 
 
 def django_settings(site):
@@ -107,7 +143,7 @@ def django_settings(site):
         "USE_TZ": True,
         "STATIC_URL": "/static/",
         "STATIC_ROOT": www["static_root"],
-        "STATICFILES_DIRS": ([("game", www["static_path"])] if www["static_path"] else []),
+        "STATICFILES_DIRS": [("game", replay_viewer_dir(www))],
         "STORAGES": {
             "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

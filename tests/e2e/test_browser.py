@@ -87,17 +87,19 @@ def test_a_player_uploads_plays_and_watches_the_replay(cluster, session, page, t
     scores = page.locator("table").first.locator("tbody tr td:nth-child(4)").all_inner_texts()
     assert sorted(int(s) for s in scores) in ([0, 2], [1, 1]), scores
 
-    turn = page.locator("#replay-turn")
+    viewer = page.frame_locator("#replay-viewer")
+    turn = viewer.locator("#replay-turn")
+    turn.wait_for()
     states = int(re.fullmatch(r"state 1 / (\d+).*", turn.inner_text()).group(1))
     assert states >= 6, "a tictactoe game has at least five moves after the empty board"
-    assert page.locator("#replay-board .cell.p0, #replay-board .cell.p1").count() == 0
-    page.click("button[data-step=next]")
+    assert viewer.locator("#replay-board .cell.p0, #replay-board .cell.p1").count() == 0
+    viewer.locator("button[data-step=next]").click()
     assert turn.inner_text().startswith(f"state 2 / {states}")
-    assert page.locator("#replay-board .cell.p0, #replay-board .cell.p1").count() == 1
+    assert viewer.locator("#replay-board .cell.p0, #replay-board .cell.p1").count() == 1
     screenshot(page, "08-replay-step.png")
-    page.click("button[data-step=last]")
+    viewer.locator("button[data-step=last]").click()
     assert turn.inner_text().startswith(f"state {states} / {states}")
-    assert re.search(r"(wins|Draw)\.$", page.locator("#replay-caption").inner_text())
+    assert re.search(r"(wins|Draw)\.$", viewer.locator("#replay-caption").inner_text())
     screenshot(page, "09-replay-end.png")
 
     page.goto(f"{url}/status/")

@@ -1,5 +1,6 @@
 """A player's journey in headless Chromium (Debian's), against a live server."""
 
+import gzip
 import os
 
 import pytest
@@ -89,6 +90,7 @@ def test_log_in_upload_a_champion_and_watch_its_status(browser_page, live_server
 
 
 def test_step_through_a_tictactoe_replay(browser_page, live_server, site):
+    """The bundled viewer, in the match page's frame, fetches the dump and plays it."""
     page = browser_page
     alice = User.objects.create_user("alice", password="alice-password")
     mine, theirs = ready_champion(alice, "crosses"), ready_champion(alice, "noughts")
@@ -98,17 +100,39 @@ def test_step_through_a_tictactoe_replay(browser_page, live_server, site):
 
     log_in(page, live_server, "alice", "alice-password")
     page.goto(f"{live_server.url}/matches/{match.pk}/")
+    viewer = page.frame_locator("#replay-viewer")
 
-    assert page.inner_text("#replay-turn").startswith("state 1 / 3")
-    assert page.inner_text("#replay-board").replace("\n", "") == ""
-    page.click("button:has-text('Next')")
-    page.click("button:has-text('Next')")
-    assert page.inner_text("#replay-turn").startswith("state 3 / 3")
-    assert page.inner_text("#replay-board").replace("\n", "") == "XO"
-    assert page.inner_text("#replay-caption") == "noughts (O) wins."
+    turn = viewer.locator("#replay-turn")
+    turn.wait_for()
+    assert turn.inner_text().startswith("state 1 / 3")
+    assert viewer.locator("#replay-board").inner_text().replace("\n", "") == ""
+    viewer.locator("button:has-text('Next')").click()
+    viewer.locator("button:has-text('Next')").click()
+    assert turn.inner_text().startswith("state 3 / 3")
+    assert viewer.locator("#replay-board").inner_text().replace("\n", "") == "XO"
+    assert viewer.locator("#replay-caption").inner_text() == "noughts (O) wins."
     screenshot(page, "match-replay.png")
-    page.click("button:has-text('Previous')")
-    assert page.inner_text("#replay-caption") == "noughts (O) to play."
+    viewer.locator("button:has-text('Previous')").click()
+    assert viewer.locator("#replay-caption").inner_text() == "noughts (O) to play."
+
+
+def test_the_viewer_says_when_a_dump_is_not_one_it_shows(browser_page, live_server, site):
+    page = browser_page
+    alice = User.objects.create_user("alice", password="alice-password")
+    broken, other = (finished_match(alice, [ready_champion(alice)] * 2) for _ in range(2))
+    write_file(match_file(site, broken, "dump.json.gz"), gzip.compress(b'{"game": "tictac'))
+    write_file(match_file(site, other, "dump.json.gz"),
+               gzip.compress(b'{"game": "goldrush", "states": []}'))
+
+    log_in(page, live_server, "alice", "alice-password")
+    for match, message in ((broken, "The dump is not valid JSON."),
+                           (other, "this dump is not one (goldrush)")):
+        page.goto(f"{live_server.url}/matches/{match.pk}/viewer/")
+        page.locator(f"#replay-message:has-text('{message}')").wait_for()
+        assert page.get_attribute("#replay-message a", "href") == \
+            f"/matches/{match.pk}/dump.json.gz"
+        assert page.is_hidden("#replay-controls")
+    screenshot(page, "match-replay-other-game.png")
 
 
 def test_browse_the_match_list_and_the_cluster_status(browser_page, live_server, fake_master):

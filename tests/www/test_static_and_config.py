@@ -43,7 +43,7 @@ def test_collectstatic_gathers_the_sites_files(tmp_path):
                    capture_output=True, timeout=120)
 
     assert (static_root / "stechec" / "style.css").is_file()
-    assert (static_root / "stechec" / "replay-tictactoe.js").is_file()
+    assert (static_root / "game" / "replay.js").is_file()
     assert (static_root / "admin" / "css" / "base.css").is_file()
 
 

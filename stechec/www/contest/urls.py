@@ -42,6 +42,8 @@ urlpatterns = [
     path("matches/<int:pk>/players/<int:player_pk>.log", matches.match_player_log_download,
          name="match-player-log-download"),
     path("matches/<int:pk>/dump.json.gz", matches.match_dump, name="match-dump"),
+    path("matches/<int:pk>/dump.json", matches.match_dump_json, name="match-dump-json"),
+    path("matches/<int:pk>/viewer/", matches.match_viewer, name="match-viewer"),
     path("matches/<int:pk>/replay", matches.match_replay, name="match-replay"),
 
     path("maps/", maps.map_list, name="map-list"),

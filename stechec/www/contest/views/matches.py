@@ -1,21 +1,25 @@
+import os
 from typing import NamedTuple
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F, Prefetch
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template import engines
 from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from stechec.common import paths
 from stechec.www.contest import conf, files, limits
 from stechec.www.contest.forms import MatchForm
 from stechec.www.contest.models import Champion, Match, MatchPlayer
 from stechec.www.contest.pagination import paginate
-from stechec.www.contest.replay import DumpUnreadable, load_dump, tictactoe_states
+from stechec.www.siteconfig import replay_viewer_dir
 
 
 class PlayerRow(NamedTuple):
@@ -149,31 +153,35 @@ def match_detail(request, pk):
     user = request.user
     outputs = match.can_read_outputs(user)
     players = [{"player": p, "log": p.can_read_log(user)} for p in match.players.all()]
+    # The game's replay viewer reads the dump itself: the page never opens it.
     replay = {}
     if outputs and match.status == Match.Status.DONE:
-        replay = _replay(match)
+        replay = ({"viewer_url": reverse("match-viewer", args=[match.pk])}
+                  if os.path.isfile(f"{_outputs(match)}/{paths.DUMP}")
+                  else {"message": "This match has no dump."})
     return render(request, "stechec/match_detail.html", {
         "match": match, "players": players, "outputs": outputs, "replay": replay,
-        "refresh": match.in_progress, "game": conf.contest()["game"],
-        "game_viewer": conf.website()["static_path"] is not None,
+        "refresh": match.in_progress,
     })
 
 
-def _replay(match):
-    """What the page's replay section shows: tictactoe states, or a message."""
-    game = conf.contest()["game"]
-    try:
-        dump = load_dump(f"{_outputs(match)}/{paths.DUMP}")
-    except DumpUnreadable as e:
-        return {"message": str(e)}
-    states = tictactoe_states(dump)
-    if states is not None:
-        names = {str(p.pk): p.champion.name for p in match.players.all()}
-        seats = [names.get(str(n), str(n)) for n in (dump.get("players") or [])]
-        return {"states": states, "seats": seats}
-    if conf.website()["static_path"]:
-        return {"viewer": True}
-    return {"message": f"This site has no replay viewer for {game}: download the dump."}
+@login_required
+@xframe_options_sameorigin
+def match_viewer(request, pk):
+    """The game's replay viewer page (website.replay_page, a template), given the URL of
+    this match's dump; the match page embeds it."""
+    match = _match_with_outputs(request, pk)
+    www = conf.website()
+    with open(os.path.join(replay_viewer_dir(www), www["replay_page"]), encoding="utf-8") as f:
+        page = engines["django"].from_string(f.read())
+    return HttpResponse(page.render({
+        "match_id": match.pk, "game": conf.contest()["game"],
+        "dump_url": reverse("match-dump-json", args=[match.pk]),
+        "download_url": reverse("match-dump", args=[match.pk]),
+        "static_url": f"{settings.STATIC_URL}game/",
+        # The dump names players by their match player number, as the worker does.
+        "players": {str(p.pk): p.champion.name for p in match.players.all()},
+    }, request))
 
 
 @login_required
@@ -223,6 +231,15 @@ def match_dump(request, pk):
     match = _match_with_outputs(request, pk)
     return files.download(f"{_outputs(match)}/{paths.DUMP}", f"match-{match.pk}-dump.json.gz",
                           "application/gzip")
+
+
+@login_required
+def match_dump_json(request, pk):
+    """The dump decompressed, for replay viewers: streamed, gzip-encoded when the
+    browser takes it (it decompresses it itself)."""
+    match = _match_with_outputs(request, pk)
+    return files.gunzipped(request, f"{_outputs(match)}/{paths.DUMP}",
+                           f"match-{match.pk}-dump.json", "application/json")
 
 
 @login_required
