@@ -3,7 +3,7 @@ from django.contrib.auth.forms import UserCreationForm
 from django.template.defaultfilters import filesizeformat
 
 from stechec.common import archive
-from stechec.www.contest import conf
+from stechec.www.contest import conf, mapcheck
 from stechec.www.contest.models import Champion, Map, Tournament
 
 
@@ -78,6 +78,14 @@ class MapForm(forms.ModelForm):
         if size > limit:
             raise forms.ValidationError(f"The map is {filesizeformat(size)}; the limit is "
                                         f"{filesizeformat(limit)}.")
+        contest = conf.contest()
+        try:
+            mapcheck.check_text(contents)
+            if contest["map_validator"]:
+                mapcheck.run_validator(contest["map_validator"], contents,
+                                       contest["map_validator_timeout_secs"])
+        except mapcheck.MapRefused as e:
+            raise forms.ValidationError(str(e)) from None
         return contents
 
 
