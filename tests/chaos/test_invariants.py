@@ -4,8 +4,8 @@ import os
 import subprocess
 import types
 
+from devtools import invariants
 from stechec.common import paths
-from stechec.local import invariants
 
 SERVER_LOG = ("INFO: game over\n\n--- server output ---\n---\nplayer: 11\nscore: 2\n"
               "nb_timeout: 0\n---\nplayer: 12\nscore: 0\nnb_timeout: 3\n")
