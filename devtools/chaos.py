@@ -297,7 +297,7 @@ class Campaign:
         for player in MatchPlayer.objects.order_by("id"):
             players.setdefault(player.match_id, []).append(player)
         root, game = self.cluster.shared_dir, self.cluster.game
-        applied = invariants.applied_results(self.cluster.path("logs", "master-node.log"))
+        applied = invariants.applied_results()
         slots = self.cluster.slots
         work_directories = [f"/tmp/stechec-worker-{port}" for port in self.cluster.worker_ports]
         found = {

@@ -154,7 +154,7 @@ def campaign_code_in(python_files):
 def test_the_waf_install_carries_no_campaign_code(installed):
     pythondir = next(installed[0].glob("lib/python3.*/site-packages"))
     installed_files = [p.relative_to(pythondir) for p in pythondir.rglob("*.py")]
-    assert Path("stechec/local/cluster.py") in installed_files
+    assert Path("stechec/master_node/main.py") in installed_files
     assert campaign_code_in(installed_files) == []
 
 
@@ -162,7 +162,7 @@ def test_the_wheel_carries_no_campaign_code(pip_venv):
     """The RECORD of the installed distribution lists every file of the wheel pip built."""
     record = next(pip_venv.glob("lib/python3.*/site-packages/stechec2_server-*.dist-info/RECORD"))
     wheel_files = [Path(line.split(",")[0]) for line in record.read_text().splitlines()]
-    assert Path("stechec/local/cluster.py") in wheel_files
+    assert Path("stechec/master_node/main.py") in wheel_files
     assert campaign_code_in(wheel_files) == []
 
 
