@@ -109,7 +109,8 @@ def tournament_points(matches, players, root, game):
 
 
 def doubled(matches, champions, applied):
-    """`doubled`: tasks whose final result the master applied more than once."""
+    """`doubled`: tasks whose final result the master applied more than once; and, so that
+    a master recording nothing cannot pass, finished tasks with no applied result."""
     problems = []
     for match in matches:
         done = [attempt for attempt, status in applied.get(("match", match.id), [])
@@ -117,12 +118,17 @@ def doubled(matches, champions, applied):
         if len(done) > 1 or (done and match.status != "done"):
             problems.append(f"match {match.id}: done applied for attempts {done}, "
                             f"now {match.status}")
+        elif match.status == "done" and not done:
+            problems.append(f"match {match.id}: done, but no applied result recorded")
     for champion in champions:
         final = [(attempt, status) for attempt, status in applied.get(("champion", champion.id),
                                                                       [])
                  if status in FINAL_COMPILATION]
         if len(final) > 1:
             problems.append(f"champion {champion.id}: final results applied {final}")
+        elif champion.status in FINAL_COMPILATION and not final:
+            problems.append(f"champion {champion.id}: {champion.status}, but no applied result "
+                            "recorded")
     return problems
 
 

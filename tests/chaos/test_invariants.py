@@ -76,6 +76,12 @@ def test_a_result_applied_twice_is_doubled():
     matches, champions = list(Match.objects.all()), list(Champion.objects.all())
     assert invariants.doubled(matches, champions, invariants.applied_results()) == []
 
+    # A master that recorded nothing would not pass either.
+    assert invariants.doubled(matches, champions, {}) == [
+        f"match {match.id}: done, but no applied result recorded",
+        f"champion {champions[0].id}: ready, but no applied result recorded",
+        f"champion {champions[1].id}: ready, but no applied result recorded"]
+
     # What a second application of the same results would have recorded.
     AppliedResult.record(AppliedResult.Kind.MATCH, [(match.id, 1)], "done")
     AppliedResult.record(AppliedResult.Kind.CHAMPION, [(champions[0].id, 1)], "error")
