@@ -2,7 +2,8 @@
 
 The database is the only task queue: the site commits `new` champions and
 matches, the master moves them to `pending` (numbering each attempt) and then
-to a final status. See docs/lifecycle.md.
+to a final status. See docs/architecture.md ("Task life cycle") and
+docs/master-node.md ("Task life cycle, as the master applies it").
 """
 
 import datetime
