@@ -42,6 +42,7 @@ REQUIRED_MODULES = {
     "gunicorn": "gunicorn",
     "whitenoise": "whitenoise",
     "openskill": "openskill",
+    "defusedxml": "defusedxml",
 }
 # share/<file> -> P/share/stechec2/<place>, as in the deployment guide.
 SAMPLE_PLACES = {

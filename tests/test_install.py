@@ -145,6 +145,32 @@ def test_binaries_samples_and_package_land_under_the_prefix(installed):
     assert files_under(prefix / "share" / "doc" / "stechec2") == files_under(ROOT / "docs")
 
 
+# The campaign modules (devtools/, a checkout's only): no install carries them.
+CAMPAIGN_MODULES = sorted(p.name for p in (ROOT / "devtools").glob("*.py")
+                          if p.name != "__init__.py")
+
+
+def campaign_code_in(python_files):
+    """The paths among `python_files` (relative to site-packages) that are campaign code."""
+    return [path for path in python_files
+            if path.parts[0] == "devtools" or path.name in CAMPAIGN_MODULES]
+
+
+def test_the_waf_install_carries_no_campaign_code(installed):
+    pythondir = next(installed[0].glob("lib/python3.*/site-packages"))
+    installed_files = [p.relative_to(pythondir) for p in pythondir.rglob("*.py")]
+    assert Path("stechec/master_node/main.py") in installed_files
+    assert campaign_code_in(installed_files) == []
+
+
+def test_the_wheel_carries_no_campaign_code(pip_venv):
+    """The RECORD of the installed distribution lists every file of the wheel pip built."""
+    record = next(pip_venv.glob("lib/python3.*/site-packages/stechec2_server-*.dist-info/RECORD"))
+    wheel_files = [Path(line.split(",")[0]) for line in record.read_text().splitlines()]
+    assert Path("stechec/master_node/main.py") in wheel_files
+    assert campaign_code_in(wheel_files) == []
+
+
 def test_destdir_stages_the_same_tree_under_it(installed):
     prefix, destdir, _ = installed
     staged = destdir / str(prefix).lstrip("/")
@@ -172,7 +198,7 @@ def test_installed_package_is_the_one_the_daemons_import(installed):
 
 # The module of each of setup.cfg's install_requires.
 DEPENDENCIES = ["django", "gevent", "yaml", "psycopg2", "psycogreen", "gunicorn",
-                "whitenoise", "openskill"]
+                "whitenoise", "openskill", "defusedxml"]
 
 
 @pytest.mark.parametrize("module", DEPENDENCIES)

@@ -42,3 +42,11 @@ def django_database(sql, *, conn_max_age=0):
         "CONN_MAX_AGE": conn_max_age,
         "CONN_HEALTH_CHECKS": conn_max_age != 0,
     }
+
+
+def error_line(error):
+    """A database error in one line for a log or a page: the first line of its message
+    (PostgreSQL's run over several, with hints and context), or its type's name when it
+    has none."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

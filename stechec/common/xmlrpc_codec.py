@@ -5,9 +5,9 @@ end tag and piece of text; parsing the results of a busy cluster was the
 master's largest single cost. Here the C parser behind ElementTree builds the
 whole tree, then one walk over it makes the values. Same values, same
 `xmlrpc.client.Fault` for a fault answer; anything that is not well-formed
-XML-RPC raises `ValueError` naming what is wrong. Document type declarations
-(and so entity definitions) are refused outright, and so are encodings in
-which they could hide from that check (UTF-16, UTF-32).
+XML-RPC raises `ValueError` naming what is wrong. defusedxml's parser (the C
+tree builder, fed by expat with DTD handlers that refuse) turns document
+type declarations, and so entity definitions, away whatever the encoding.
 
 `dumps` stays the standard library's: it costs far less than parsing.
 """
@@ -17,18 +17,17 @@ import datetime
 import xml.etree.ElementTree as ET
 import xmlrpc.client
 
+import defusedxml
+import defusedxml.ElementTree
+
 
 def loads(data):
     """(params, method name) of a request, or (params, None) of an answer, as
     `xmlrpc.client.loads(data, use_builtin_types=True)` gives them."""
-    if b"\0" in data:
-        # UTF-16 or UTF-32, where the byte search below would not see markup.
-        raise ValueError("NUL bytes: only ASCII-compatible encodings such as UTF-8 are "
-                         "accepted")
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        raise ValueError("document type declarations are not accepted")
     try:
-        root = ET.fromstring(data)
+        root = _parse(data)
+    except defusedxml.DefusedXmlException:
+        raise ValueError("document type declarations are not accepted") from None
     except ET.ParseError as e:
         raise ValueError(f"not well-formed XML: {e}") from None
     try:
@@ -43,6 +42,22 @@ def loads(data):
     except RecursionError:
         raise ValueError("values nested too deeply") from None
     raise ValueError(f"unexpected root element <{root.tag}>")
+
+
+def _parse(data):
+    """The root element of `data`, by defusedxml's parser with DTDs forbidden.
+
+    That parser is ElementTree's Python one: expat calls a Python method for
+    every tag, which made `loads` twice as slow. Expat is given the C tree
+    builder's own start and end instead (XML-RPC has neither namespaces nor
+    attributes, so those methods lose nothing), and costs about a third more
+    than the C parser alone; defusedxml's DTD and entity handlers stay."""
+    parser = defusedxml.ElementTree.DefusedXMLParser(target=ET.TreeBuilder(), forbid_dtd=True)
+    parser.parser.ordered_attributes = False
+    parser.parser.StartElementHandler = parser.target.start
+    parser.parser.EndElementHandler = parser.target.end
+    parser.feed(data)
+    return parser.close()
 
 
 def _fault(value):

@@ -106,7 +106,7 @@ class LocalCluster:
         self.site_port = site_port or free_port()
         self.master_port = master_port or free_port()
         self.worker_ports = worker_ports or [free_port() for _ in range(workers)]
-        # Per worker: None (loopback) or a stechec.local.netns.TestHost.
+        # Per worker: None (loopback) or a devtools.netns.TestHost.
         self.worker_hosts = worker_hosts or [None] * len(self.worker_ports)
         self.heartbeat_secs = heartbeat_secs
         self.worker_timeout_secs = worker_timeout_secs

@@ -25,6 +25,8 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from gevent.event import AsyncResult
 from gevent.queue import PriorityQueue
 
+from stechec.common.database import error_line
+
 logger = logging.getLogger(__name__)
 
 RECONNECT_DELAYS = (0.1, 0.5, 1.0, 2.0, 5.0)
@@ -194,14 +196,11 @@ class Database:
                 delay = RECONNECT_DELAYS[min(tries, len(RECONNECT_DELAYS) - 1)]
                 tries += 1
                 logger.warning("database unavailable (%s); reconnecting in %.1f s (try %d)",
-                               _first_line(e), delay, tries)
+                               error_line(e), delay, tries)
                 _discard_connection()
                 gevent.sleep(delay)
 
 
-def _first_line(error):
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _connection_lost(error):

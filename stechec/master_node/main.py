@@ -19,7 +19,7 @@ from gevent.event import AsyncResult  # noqa: E402
 from psycogreen.gevent import patch_psycopg  # noqa: E402
 
 from stechec.common import cli  # noqa: E402
-from stechec.common.database import django_database  # noqa: E402
+from stechec.common.database import django_database, error_line  # noqa: E402
 from stechec.master_node.config import MASTER_SCHEMA, PROGRAM  # noqa: E402
 
 logger = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def run(config):
         champions, matches = database.call(queue.reset_pending)
     except DatabaseError as e:
         logger.error("database %s is not usable: %s (did `stechec-manage migrate` run?)",
-                     config["sql"]["database"], str(e).strip().splitlines()[0])
+                     config["sql"]["database"], error_line(e))
         return 1
     if champions or matches:
         logger.info("put %d champions and %d matches left pending back in the queue",

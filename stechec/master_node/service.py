@@ -209,13 +209,10 @@ class MasterService:
                 outcomes.append(refusal)
                 continue
             if applied is queue.REPEAT:
-                # Not "<status> from": that line is written once per applied result.
                 logger.info("%s: already applied; the same result again from %s (true again)",
                             what, name)
                 applied = True
             elif applied:
-                # One line per applied result: operators follow tasks by it,
-                # and tools/chaos counts it to prove no result is applied twice.
                 logger.info("%s: %s from %s", what, result["status"], name)
             else:
                 logger.warning("%s: result from %s dropped (stale attempt, unknown or finished "

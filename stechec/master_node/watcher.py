@@ -12,7 +12,7 @@ import gevent
 import psycopg2
 from gevent.socket import wait_read
 
-from stechec.common.database import NOTIFY_CHANNEL
+from stechec.common.database import NOTIFY_CHANNEL, error_line
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +32,7 @@ class QueueWatcher:
                 self._listen()
             except psycopg2.Error as e:
                 logger.warning("LISTEN %s: connection lost (%s); reconnecting in %.0f s",
-                               NOTIFY_CHANNEL, str(e).strip().splitlines()[0] if str(e) else
-                               type(e).__name__, RECONNECT_SECS)
+                               NOTIFY_CHANNEL, error_line(e), RECONNECT_SECS)
             gevent.sleep(RECONNECT_SECS)
 
     def _listen(self):

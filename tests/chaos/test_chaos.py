@@ -27,7 +27,7 @@ def test_short_campaign_loses_doubles_and_leaves_nothing():
     require_tool("ip", "a worker in a network namespace")
     require_tool("pg_ctl", "a private PostgreSQL to restart",
                  search_path=os.pathsep.join(glob.glob("/usr/lib/postgresql/*/bin")))
-    run = subprocess.Popen([sys.executable, "-m", "stechec.local.chaos", "--short", "--seed",
+    run = subprocess.Popen([sys.executable, "-m", "devtools.chaos", "--short", "--seed",
                             "8", "--time-limit", str(TIME_LIMIT_SECS)], cwd=ROOT,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

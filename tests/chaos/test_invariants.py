@@ -4,8 +4,12 @@ import os
 import subprocess
 import types
 
+import pytest
+from django.contrib.auth.models import User
+
+from devtools import invariants
 from stechec.common import paths
-from stechec.local import invariants
+from stechec.www.contest.models import AppliedResult, Champion, Match, MatchPlayer
 
 SERVER_LOG = ("INFO: game over\n\n--- server output ---\n---\nplayer: 11\nscore: 2\n"
               "nb_timeout: 0\n---\nplayer: 12\nscore: 0\nnb_timeout: 3\n")
@@ -51,21 +55,39 @@ def test_done_without_outputs_and_failed_without_reason_are_lost(tmp_path):
     assert [p.split(":")[0] for p in problems] == ["match 8", "match 9"]
 
 
-def test_a_result_applied_twice_is_doubled(tmp_path):
-    log = tmp_path / "master-node.log"
-    log.write_text(
-        "2026-01-01 master-node: [INFO] match 5 attempt 1: done from 127.0.0.1:1\n"
-        "2026-01-01 master-node: [INFO] match 6 attempt 1: failed from 127.0.0.1:1\n"
-        "2026-01-01 master-node: [INFO] match 6 attempt 2: done from 127.0.0.1:1\n"
-        "2026-01-01 master-node: [INFO] match 5 attempt 2: done from 127.0.0.1:2\n"
-        "2026-01-01 master-node: [INFO] champion 3 attempt 1: ready from 127.0.0.1:2\n"
-        "2026-01-01 master-node: [WARNING] match 6 attempt 1: result from 127.0.0.1:1 "
-        "dropped (stale attempt, unknown or finished task)\n")
-    applied = invariants.applied_results(str(log))
-    matches = [_match(5, "done"), _match(6, "done")]
-    champions = [types.SimpleNamespace(id=3)]
-    assert invariants.doubled(matches, champions, applied) == [
-        "match 5: done applied for attempts [1, 2], now done"]
+@pytest.mark.db
+@pytest.mark.django_db
+def test_a_result_applied_twice_is_doubled():
+    """The check reads what the master records; a database holding a doubled row fails it."""
+    user = User.objects.create_user("alice")
+    champions = [Champion.objects.create(author=user, name=f"c{i}", status="pending",
+                                         attempts=1) for i in range(2)]
+    match = Match.objects.create(status="pending", attempts=1)
+    players = [MatchPlayer.objects.create(match=match, champion=c) for c in champions]
+    applied = Champion.apply_compilation_results(
+        [(c.id, 1, {"status": "ready", "language": "c"}) for c in champions], max_tries=3)
+    assert applied == [True, True]
+    outcomes = [{"matchplayer_id": p.id, "score": 1, "nb_timeout": 0, "exit_status": 0}
+                for p in players]
+    assert Match.apply_result(match.id, 1, {"status": "done", "players": outcomes}, max_tries=3)
+    assert invariants.applied_results() == {
+        ("champion", champions[0].id): [(1, "ready")], ("champion", champions[1].id): [(1, "ready")],
+        ("match", match.id): [(1, "done")]}
+    matches, champions = list(Match.objects.all()), list(Champion.objects.all())
+    assert invariants.doubled(matches, champions, invariants.applied_results()) == []
+
+    # A master that recorded nothing would not pass either.
+    assert invariants.doubled(matches, champions, {}) == [
+        f"match {match.id}: done, but no applied result recorded",
+        f"champion {champions[0].id}: ready, but no applied result recorded",
+        f"champion {champions[1].id}: ready, but no applied result recorded"]
+
+    # What a second application of the same results would have recorded.
+    AppliedResult.record(AppliedResult.Kind.MATCH, [(match.id, 1)], "done")
+    AppliedResult.record(AppliedResult.Kind.CHAMPION, [(champions[0].id, 1)], "error")
+    assert invariants.doubled(matches, champions, invariants.applied_results()) == [
+        f"match {match.id}: done applied for attempts [1, 1], now done",
+        f"champion {champions[0].id}: final results applied [(1, 'ready'), (1, 'error')]"]
 
 
 def test_stuck_tasks_and_partial_files(tmp_path):

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from devtools.archives import zero_bomb
 from stechec.common import archive
 from stechec.common.archive import ArchiveError
-from stechec.local.archives import zero_bomb
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -73,6 +73,8 @@ HAND_WRITTEN = [
     b"caf\xe9</value></param></params></methodResponse>",
     b"<methodResponse><params><param><value><base64>aGVs\nbG8=</base64></value></param>"
     b"</params></methodResponse>",
+    '<?xml version="1.0" encoding="UTF-16"?><methodCall><methodName>m</methodName><params>'
+    "<param><value>caf\u00e9</value></param></params></methodCall>".encode("utf-16"),
 ]
 
 
@@ -129,7 +131,15 @@ MALFORMED = [
      "document type declarations are not accepted"),
     ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE m [<!ENTITY a "aaaa">]><methodCall>'
      "<methodName>m</methodName><params><param><value>&a;</value></param></params>"
-     "</methodCall>".encode("utf-16"), "only ASCII-compatible encodings"),
+     "</methodCall>".encode("utf-16"), "document type declarations are not accepted"),
+    (b'<!DOCTYPE m SYSTEM "file:///etc/passwd"><methodCall><methodName>m</methodName>'
+     b"</methodCall>", "document type declarations are not accepted"),
+    # Expat reads no UTF-32 at all.
+    ('<?xml version="1.0" encoding="UTF-32"?><!DOCTYPE m [<!ENTITY a "aaaa">]><methodCall>'
+     "<methodName>&a;</methodName></methodCall>".encode("utf-32"), "not well-formed XML"),
+    (b'<!DOCTYPE m [<!ENTITY % p SYSTEM "http://127.0.0.1:9/x">%p;]><methodCall>'
+     b"<methodName>m</methodName></methodCall>", "document type declarations are not accepted"),
+    (b"<methodCall><methodName>m\0</methodName></methodCall>", "not well-formed XML"),
     (call(b"<value><array><data>" * 5000 + b"</data></array></value>" * 5000),
      "nested too deeply"),
 ]

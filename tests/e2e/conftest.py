@@ -19,8 +19,8 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, connections
 
+from devtools.contest_data import sql_section
 from stechec.local.cluster import LocalCluster
-from stechec.local.contest_data import sql_section
 from tests.e2e.client import PlayerSession
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -8,10 +8,10 @@ import os
 import subprocess
 import sys
 
-from stechec.local import hostile_rpc
-from stechec.local.hostile_input import Tally
+from devtools import hostile_rpc
+from devtools.hostile_input import Tally
 from tests.common.test_rpc import SECRET
-from tests.conftest import require_root, require_tool
+from tests.conftest import ROOT, require_root, require_tool
 
 COUNTS = "inputs={} crashes=0 accepted_bad=0 leaked=0"
 
@@ -20,9 +20,9 @@ def test_hostile_input_is_refused_by_the_whole_cluster(tmp_path):
     require_tool("bwrap", "the hostile champions are confined by bubblewrap")
     require_tool("gcc", "the hostile champions are C programs")
     require_root("each champion runs as a user id of its own, which bounds the fork bomb")
-    run = subprocess.run([sys.executable, "-m", "stechec.local.hostile_input",
+    run = subprocess.run([sys.executable, "-m", "devtools.hostile_input",
                           "--keep", str(tmp_path / "cluster")],
-                         capture_output=True, text=True, timeout=900)
+                         cwd=ROOT, capture_output=True, text=True, timeout=900)
     last = run.stdout.strip().splitlines()[-1]
     inputs = int(last.split()[0].removeprefix("inputs="))
     assert last == COUNTS.format(inputs), run.stdout[-5000:] + run.stderr[-5000:]

@@ -1,5 +1,5 @@
 """A cluster spread over hosts: site and master in the root network namespace,
-each worker in a namespace of its own (stechec.local.netns.TestHost) joined to
+each worker in a namespace of its own (devtools.netns.TestHost) joined to
 the root one by a veth pair, all on one filesystem as with an NFS mount.
 
 Needs root (network namespaces) and iproute2.
@@ -12,9 +12,9 @@ import subprocess
 import pytest
 from django.db import connection
 
+from devtools.contest_data import sql_section
+from devtools.netns import TestHost
 from stechec.local.cluster import LocalCluster
-from stechec.local.contest_data import sql_section
-from stechec.local.netns import TestHost
 from tests.conftest import require_root, require_tool
 
 # Namespaces "sth<n>" with n in this range: apart from other tests' and tools'.

@@ -8,10 +8,10 @@ import os
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from devtools.contest_data import queue_champion, wait_compiled
+from devtools.invariants import log_scores
 from stechec.common import paths
 from stechec.common.rpc import RPCClient
-from stechec.local.contest_data import queue_champion, wait_compiled
-from stechec.local.invariants import log_scores
 from stechec.local.seed import samples_dir
 from stechec.www.contest.models import Match, MatchPlayer
 from tests.conftest import wait_for

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """TEST STAND-IN for a stechec2 game client (not the reference game).
 
-Honours the client's command-line contract (DESIGN.md "Games"): connects to
+Honours the client's command-line contract (docs/architecture.md, "Games"): connects to
 the stand-in server at `--req_addr ipc://PATH` as `--name`, runs the
 champion `--champion` (a program), says its name and `--client_id`, and, for each `play <turn>` from the
 server, writes `play` to the champion's stdin and relays the line it

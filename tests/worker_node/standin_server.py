@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """TEST STAND-IN for a stechec2 game server (not the reference game).
 
-Honours the server's command-line contract (DESIGN.md "Games") so that the
+Honours the server's command-line contract (docs/architecture.md, "Games") so that the
 worker's tests do not depend on a real game: it listens on the unix socket
 of `--rep_addr ipc://PATH`, waits for `--nb_clients` clients (each sends its
 name), then plays TURNS turns: each client is sent `play <turn>` and must

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from devtools.archives import zero_bomb
 from stechec.common import paths
-from stechec.local.archives import zero_bomb
 from tests.worker_node.conftest import C_CHAMPION, CPP_CHAMPION, PYTHON_CHAMPION
 
 # language -> (tool it needs, a champion that compiles, one that does not, the compiler's word)

@@ -10,8 +10,8 @@ import socket
 
 import pytest
 
+from devtools import hostile_champions
 from stechec.common import paths
-from stechec.local import hostile_champions
 from tests.conftest import require_root, require_tool
 from tests.worker_node.conftest import C_CHAMPION, C_PLAY_LOOP
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from devtools import hostile_champions
 from stechec.common import paths
-from stechec.local import hostile_champions
 from tests.worker_node.conftest import C_CHAMPION, C_PLAY_LOOP, PYTHON_CHAMPION, wait_for
 
 SLEEPY_CHAMPION = """

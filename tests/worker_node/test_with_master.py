@@ -5,8 +5,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 
+from devtools import hostile_champions
 from stechec.common import paths
-from stechec.local import hostile_champions
 from stechec.www.contest.models import Champion, Match, MatchPlayer
 from tests.master_node.conftest import SECRET, MasterProcess
 from tests.worker_node.conftest import (

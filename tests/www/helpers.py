@@ -8,8 +8,8 @@ import time
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from devtools.archives import tgz
 from stechec.common import paths
-from stechec.local.archives import tgz
 from stechec.www.contest.models import Champion, Match
 
 

@@ -22,6 +22,7 @@ from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
 
 from stechec.common import paths
+from stechec.common.database import error_line
 from stechec.www.contest import conf
 
 logger = logging.getLogger(__name__)
@@ -35,9 +36,6 @@ def _name(alias):
     return connections[alias].settings_dict["NAME"]
 
 
-def _first_line(error):
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def unreachable(alias="default"):
@@ -46,7 +44,7 @@ def unreachable(alias="default"):
         with connections[alias].cursor() as cursor:
             cursor.execute("SELECT 1")
     except DatabaseError as e:
-        return f"database {_name(alias)} cannot be reached: {_first_line(e)}"
+        return f"database {_name(alias)} cannot be reached: {error_line(e)}"
     return None
 
 
@@ -58,7 +56,7 @@ def unmigrated(alias="default"):
         executor = MigrationExecutor(connections[alias])
         plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
     except DatabaseError as e:
-        return f"database {_name(alias)} cannot be reached: {_first_line(e)}"
+        return f"database {_name(alias)} cannot be reached: {error_line(e)}"
     if plan:
         return (f"database {_name(alias)} is not migrated: {len(plan)} migrations not applied "
                 f"(first {plan[0][0].app_label}.{plan[0][0].name}); run `stechec-manage migrate`")

@@ -2,7 +2,8 @@
 
 The database is the only task queue: the site commits `new` champions and
 matches, the master moves them to `pending` (numbering each attempt) and then
-to a final status. See docs/lifecycle.md.
+to a final status. See docs/architecture.md ("Task life cycle") and
+docs/master-node.md ("Task life cycle, as the master applies it").
 """
 
 import datetime
@@ -233,6 +234,7 @@ class Champion(models.Model):
                 applied = set(cursor.fetchall())
             for i, pair in zip(indexes, pairs, strict=True):
                 outcomes[i] = pair in applied
+            AppliedResult.record(AppliedResult.Kind.CHAMPION, sorted(applied), status)
         return outcomes
 
     @classmethod
@@ -491,6 +493,7 @@ class Match(models.Model):
                   else {"status": cls.Status.FAILED, "failure_reason": result["reason"]})
         if current.update(finished_at=now, **fields) != 1:
             return False
+        AppliedResult.record(AppliedResult.Kind.MATCH, [(match_id, attempt)], fields["status"])
         changed = [p for p in players if p.id in reported]
         for player in changed:
             outcome = reported[player.id]
@@ -561,3 +564,37 @@ class MatchPlayer(models.Model):
     def can_read_log(self, user):
         """A player's log: for its champion's author and staff only."""
         return user.is_staff or self.champion.author_id == user.id
+
+
+class AppliedResult(models.Model):
+    """One row per final result the master applied (a champion ready or error, a match done
+    or failed), written in the transaction that applies it.
+
+    The evidence that no result is applied twice, which the chaos campaign
+    checks (devtools/invariants.py): no constraint stops a second row, so a
+    doubled application shows as one. A result given back to the queue is no
+    final result and writes none.
+    """
+
+    class Kind(models.TextChoices):
+        CHAMPION = "champion", "champion"
+        MATCH = "match", "match"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    task_id = models.PositiveIntegerField()
+    attempt = models.PositiveIntegerField()
+    status = models.CharField(max_length=10)
+    applied_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["kind", "task_id"], name="appliedresult_by_task")]
+
+    def __str__(self):
+        return f"{self.kind} {self.task_id} attempt {self.attempt}: {self.status}"
+
+    @classmethod
+    def record(cls, kind, tasks, status):
+        """Record that `status` was applied to each (task id, attempt) of `tasks`."""
+        cls.objects.bulk_create([cls(kind=kind, task_id=task_id, attempt=attempt, status=status)
+                                 for task_id, attempt in tasks])

@@ -148,13 +148,20 @@ def compute(champions: Iterable[int], results: Iterable[MatchResult],
         rows[champion].byes += count
         rows[champion].points += count * WIN_POINTS
     ordered = sorted(rows.values(), key=lambda row: (-row.points, -row.score, row.champion))
-    for position, row in enumerate(ordered):
-        previous = ordered[position - 1] if position else None
-        if previous and (previous.points, previous.score) == (row.points, row.score):
-            row.rank = previous.rank
-        else:
-            row.rank = position + 1
+    for row, rank in zip(ordered, ex_aequo_ranks(ordered, lambda row: (row.points, row.score)),
+                         strict=True):
+        row.rank = rank
     return Standings(ordered, matrix, failed)
+
+
+def ex_aequo_ranks(ordered, key):
+    """The rank of each of `ordered` (best first): its place from 1, or the rank of the one
+    before it when `key` says they are equal (1, 2, 2, 4)."""
+    ranks = []
+    for position, item in enumerate(ordered):
+        tied = position and key(item) == key(ordered[position - 1])
+        ranks.append(ranks[-1] if tied else position + 1)
+    return ranks
 
 
 def head_to_head(score, opponent_score):

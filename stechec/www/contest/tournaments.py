@@ -140,22 +140,22 @@ def add_points(tournament_id, players):
     For the master, in the transaction that applies the result: the result
     is applied once, so the points are too.
     """
-    result = standings.MatchResult(0, tuple((p.champion_id, p.score) for p in players))
-    for champion, points in result.points().items():
-        if points:
-            TournamentPlayer.objects.filter(tournament_id=tournament_id, champion_id=champion)\
-                .update(score=F("score") + points)
+    _move_points(tournament_id, players, 1)
 
 
 def remove_points(matches):
     """Take back the points of done tournament matches about to be rerun."""
     for tournament_id, players in _players_by_match(matches):
-        result = standings.MatchResult(0, tuple((p.champion_id, p.score) for p in players))
-        for champion, points in result.points().items():
-            if points:
-                TournamentPlayer.objects.filter(tournament_id=tournament_id,
-                                                champion_id=champion)\
-                    .update(score=F("score") - points)
+        _move_points(tournament_id, players, -1)
+
+
+def _move_points(tournament_id, players, sign):
+    """Add (`sign` 1) or take back (-1) the points of a match between `players`."""
+    result = standings.MatchResult(0, tuple((p.champion_id, p.score) for p in players))
+    for champion, points in result.points().items():
+        if points:
+            TournamentPlayer.objects.filter(tournament_id=tournament_id, champion_id=champion)\
+                .update(score=F("score") + sign * points)
 
 
 def _players_by_match(matches):

@@ -27,12 +27,8 @@ def ranking(players):
     players = list(players)
     if players and all(p.rank is not None for p in players):
         return [(p.rank, p) for p in sorted(players, key=lambda p: (p.rank, -p.score))]
-    rows = []
-    for position, player in enumerate(sorted(players, key=lambda p: (-p.score, p.champion_id)),
-                                      start=1):
-        tied = rows and player.score == rows[-1][1].score
-        rows.append((rows[-1][0] if tied else position, player))
-    return rows
+    ordered = sorted(players, key=lambda p: (-p.score, p.champion_id))
+    return list(zip(standings.ex_aequo_ranks(ordered, lambda p: p.score), ordered, strict=True))
 
 
 def _sentence(error):

@@ -1,4 +1,4 @@
-"""What must hold after a chaos campaign, checked in the database, the logs and on disk.
+"""What must hold after a chaos campaign, checked in the database, the match logs and on disk.
 
 Every check returns a list of problems, one line each naming the task, so
 that tools/chaos can print them and count them (docs/reliability.md says
@@ -11,22 +11,20 @@ import re
 
 from stechec.common import paths
 
-# A result the master applied: "match 12 attempt 2: done from 127.0.0.1:8068".
-APPLIED = re.compile(r"\b(match|champion) (\d+) attempt (\d+): (\w+) from ")
 # One player's YAML document in server.log, as the game server prints it.
 SCORE = re.compile(r"^player: (\S+)\nscore: (-?\d+)\nnb_timeout: (\d+)$", re.MULTILINE)
 FINAL_COMPILATION = ("ready", "error")
 
 
-def applied_results(master_log):
-    """{(kind, id): [(attempt, status), ...]} for every result the master logs as applied."""
+def applied_results():
+    """{(kind, id): [(attempt, status), ...]} for every final result the master applied, as
+    it recorded them in the database (AppliedResult), in the order it applied them."""
+    from stechec.www.contest.models import AppliedResult
+
     applied = collections.defaultdict(list)
-    with open(master_log, errors="replace") as f:
-        for line in f:
-            found = APPLIED.search(line)
-            if found:
-                kind, task_id, attempt, status = found.groups()
-                applied[kind, int(task_id)].append((int(attempt), status))
+    for kind, task_id, attempt, status in AppliedResult.objects.order_by("id").values_list(
+            "kind", "task_id", "attempt", "status"):
+        applied[kind, task_id].append((attempt, status))
     return applied
 
 
@@ -111,7 +109,8 @@ def tournament_points(matches, players, root, game):
 
 
 def doubled(matches, champions, applied):
-    """`doubled`: tasks whose final result the master applied more than once (its log)."""
+    """`doubled`: tasks whose final result the master applied more than once; and, so that
+    a master recording nothing cannot pass, finished tasks with no applied result."""
     problems = []
     for match in matches:
         done = [attempt for attempt, status in applied.get(("match", match.id), [])
@@ -119,12 +118,17 @@ def doubled(matches, champions, applied):
         if len(done) > 1 or (done and match.status != "done"):
             problems.append(f"match {match.id}: done applied for attempts {done}, "
                             f"now {match.status}")
+        elif match.status == "done" and not done:
+            problems.append(f"match {match.id}: done, but no applied result recorded")
     for champion in champions:
         final = [(attempt, status) for attempt, status in applied.get(("champion", champion.id),
                                                                       [])
                  if status in FINAL_COMPILATION]
         if len(final) > 1:
             problems.append(f"champion {champion.id}: final results applied {final}")
+        elif champion.status in FINAL_COMPILATION and not final:
+            problems.append(f"champion {champion.id}: {champion.status}, but no applied result "
+                            "recorded")
     return problems
 
 

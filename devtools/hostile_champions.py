@@ -17,8 +17,8 @@ visible, never raw.
 import os
 import time
 
+from devtools.hostile_site import tgz
 from stechec.common import paths
-from stechec.local.hostile_site import tgz
 
 HEAD = "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include <unistd.h>\n"
 # Plays the first free cell for as long as the game asks.

@@ -16,8 +16,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from stechec.local.archives import tgz, zero_bomb
-from stechec.local.hostile_state import differences
+from devtools.archives import tgz, zero_bomb
+from devtools.hostile_state import differences
 
 TIMEOUT_SECS = 60
 GOOD_C = "#include <stdio.h>\nint main(void) { return 0; }\n"

@@ -22,10 +22,10 @@ import sys
 import tempfile
 import time
 
+from devtools import hostile_champions, hostile_rpc, hostile_site
+from devtools.hostile_state import ClusterState, differences
 from stechec.common import rpc, share
-from stechec.local import hostile_champions, hostile_rpc, hostile_site
 from stechec.local.cluster import LocalCluster
-from stechec.local.hostile_state import ClusterState, differences
 from stechec.local.options import postgres_section
 
 logger = logging.getLogger("hostile-input")

@@ -7,7 +7,7 @@ site does, and meanwhile injects faults at random points of the stream
 (seeded): SIGKILL of a worker then a restart, SIGKILL of the master then a
 restart, one PostgreSQL restart, one worker's network cut for longer than
 the heartbeat timeout, matches of champions that never answer. Once the
-stream has drained it checks the invariants (stechec.local.invariants) and
+stream has drained it checks the invariants (devtools.invariants) and
 prints `chaos matches=<n> faults=<n> lost=<n> doubled=<n> stuck=<n> orphans=<n>`.
 See docs/reliability.md.
 """
@@ -27,11 +27,11 @@ import xmlrpc.client
 
 import yaml
 
+from devtools import invariants
+from devtools.netns import TestHost
+from devtools.postgres import PrivatePostgres
 from stechec.common.rpc import RPCClient
-from stechec.local import invariants
 from stechec.local.cluster import LocalCluster
-from stechec.local.netns import TestHost
-from stechec.local.postgres import PrivatePostgres
 from stechec.local.processes import Service
 from stechec.local.seed import samples_dir, source_archive
 
@@ -297,7 +297,7 @@ class Campaign:
         for player in MatchPlayer.objects.order_by("id"):
             players.setdefault(player.match_id, []).append(player)
         root, game = self.cluster.shared_dir, self.cluster.game
-        applied = invariants.applied_results(self.cluster.path("logs", "master-node.log"))
+        applied = invariants.applied_results()
         slots = self.cluster.slots
         work_directories = [f"/tmp/stechec-worker-{port}" for port in self.cluster.worker_ports]
         found = {
@@ -361,13 +361,13 @@ def parse_arguments(argv):
                         help="keep the cluster's logs and shared directory under DIR")
     parser.add_argument("--input", action="store_true",
                         help="run the hostile-input campaign instead "
-                        "(python -m stechec.local.hostile_input)")
+                        "(python -m devtools.hostile_input)")
     parser.add_argument("-v", "--verbose", action="store_true")
     return parser.parse_args(argv)
 
 
 def hostile_input(argv):
-    os.execv(sys.executable, [sys.executable, "-m", "stechec.local.hostile_input", *argv])
+    os.execv(sys.executable, [sys.executable, "-m", "devtools.hostile_input", *argv])
 
 
 def main(argv=None):
