@@ -278,6 +278,8 @@ def private_urls(context):
     yield f"matches/{match}/server.log", outputs
     yield f"matches/{match}/server-log/", outputs
     yield f"matches/{match}/dump.json.gz", outputs
+    yield f"matches/{match}/dump.json", outputs
+    yield f"matches/{match}/viewer/", outputs
     yield f"matches/{match}/replay", outputs
     for log, author in ((alice_log, "alice"), (bob_log, "bob")):
         yield f"matches/{match}/players/{log}.log", {author, "organiser"}
@@ -316,8 +318,8 @@ def _check_links_hidden(tally, clients, context):
     """Pages a stranger may see do not link to what they may not read."""
     match, champion = context["match"], context["alice_champion"]
     for name, path, secret_links in (
-            ("carol", f"matches/{match}/", (f"/matches/{match}/server", "/dump.json.gz",
-                                            "players/")),
+            ("carol", f"matches/{match}/", (f"/matches/{match}/server", "/dump.json",
+                                            f"/matches/{match}/viewer/", "players/")),
             ("bob", f"champions/{champion}/", (f"/champions/{champion}/sources.tgz",
                                                f"/champions/{champion}/compilation.log",
                                                f"/champions/{champion}/log/")),
