@@ -167,18 +167,21 @@ def test_tournament_page_queries_do_not_grow_with_matches(alice_client, players,
     (7200, 1, "about 10 h 00 min left"),
 ])
 def test_progress_estimates_the_time_left_at_the_pace_so_far(alice_client, players, elapsed,
-                                                             done, estimate):
+                                                             done, estimate, monkeypatch):
     tournament = tournaments.create("Cup", "round_robin", [c.pk for c in players], [],
                                     nb_players=2)
     tournaments.launch(tournament)
-    Tournament.objects.filter(pk=tournament.pk).update(
-        started_at=timezone.now() - timezone.timedelta(seconds=elapsed))
+    started_at = timezone.now() - timezone.timedelta(seconds=elapsed)
+    Tournament.objects.filter(pk=tournament.pk).update(started_at=started_at)
     url = reverse("tournament-detail", args=[tournament.pk])
     assert " left" not in text(alice_client.get(url))
     for match in tournament.matches.order_by("id")[:done]:
         finish(match, [1, 2])
-    # 6 matches: the ones left take as long each as the finished ones did.
+    # 6 matches: the ones left take as long each as the finished ones did. The page reads
+    # the clock exactly `elapsed` after the start, however long the test took to get here.
+    monkeypatch.setattr(timezone, "now", lambda: started_at + timezone.timedelta(seconds=elapsed))
     progress = text(alice_client.get(url)).split('id="tournament-progress">')[1]
+    monkeypatch.undo()
     assert f"{done} done of 6, {6 - done} waiting or running; {estimate}" in progress
     for match in tournament.matches.filter(status="new"):
         finish(match, [1, 2])
