@@ -142,10 +142,17 @@ def test_leaderboard_shows_each_players_best_champion_and_its_history(alice_clie
     # ann's best is v1 (won its matches); cat beat ann v2; ben lost everything.
     assert page.index("ann v1") < page.index("cat v2") < page.index("ben v2")
     assert "ann v2" not in page
+    # Mean ± uncertainty and the number of rated games, as stored, beside the shown rating.
+    best = Champion.objects.get(name="ann v1")
+    assert (f"<td>{best.rating_mu:.2f} ± {best.rating_sigma:.2f}</td>\n      "
+            f"<td>{best.rated_games}</td>") in page
     chart = text(alice_client.get(reverse("champion-rating", args=[older.pk])))
     assert "<svg" in chart and "<polyline" in chart and "3 rated matches" in chart
-    assert "Not rated yet" in text(alice_client.get(reverse(
-        "champion-rating", args=[ready_champion(ann.author, "fresh").pk])))
+    fresh = ready_champion(ann.author, "fresh")
+    assert "Not rated yet" in text(alice_client.get(reverse("champion-rating", args=[fresh.pk])))
+    # A new champion's uncertainty starts high (a third of its mean): a few games place it.
+    assert "(mean 25.00 ± 8.33, not rated yet" in text(alice_client.get(
+        reverse("champion-detail", args=[fresh.pk])))
 
 
 def test_tournament_page_queries_do_not_grow_with_matches(alice_client, players,

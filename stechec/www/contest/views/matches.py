@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from stechec.common import paths
-from stechec.www.contest import conf, files, limits
+from stechec.www.contest import champion_ratings, conf, files, limits, ratings
 from stechec.www.contest.forms import MatchForm
 from stechec.www.contest.models import Champion, Match, MatchPlayer
 from stechec.www.contest.pagination import paginate
@@ -50,6 +50,9 @@ def with_players(matches):
         "match_id", "champion_id", "champion__name", "champion__author__username", "score")
     for match_id, *row in players:
         by_id[match_id].player_rows.append(PlayerRow(*row))
+    for match in matches:
+        match.friendly = champion_ratings.is_friendly([row.author_name
+                                                       for row in match.player_rows])
     return matches
 
 
@@ -152,7 +155,8 @@ def match_detail(request, pk):
     match = _match(pk)
     user = request.user
     outputs = match.can_read_outputs(user)
-    players = [{"player": p, "log": p.can_read_log(user)} for p in match.players.all()]
+    players = [{"player": p, "log": p.can_read_log(user), "rating": _rating_change(match, p)}
+               for p in match.players.all()]
     # The game's replay viewer reads the dump itself: the page never opens it.
     replay = {}
     if outputs and match.status == Match.Status.DONE:
@@ -162,7 +166,32 @@ def match_detail(request, pk):
     return render(request, "stechec/match_detail.html", {
         "match": match, "players": players, "outputs": outputs, "replay": replay,
         "refresh": match.in_progress,
+        "friendly": champion_ratings.is_friendly([p.champion.author_id
+                                                  for p in match.players.all()]),
     })
+
+
+class RatingChange(NamedTuple):
+    before: ratings.Rating
+    after: ratings.Rating
+
+    @property
+    def shown_change(self):
+        """The displayed rating's change, signed: "+1.25", "-0.50"."""
+        return f"{self.after.display - self.before.display:+.2f}"
+
+
+def _rating_change(match, player):
+    """The rating this match gave `player`'s champion and the one it had before (its
+    previous rated match's, or the initial rating), or None when the match was not rated."""
+    if match.rated_seq is None or player.rating_mu is None:
+        return None
+    before = (MatchPlayer.objects.filter(champion_id=player.champion_id,
+                                         match__rated_seq__lt=match.rated_seq,
+                                         rating_mu__isnull=False)
+              .order_by("-match__rated_seq").values_list("rating_mu", "rating_sigma").first())
+    return RatingChange(ratings.Rating(*before) if before else ratings.Rating(),
+                        ratings.Rating(player.rating_mu, player.rating_sigma))
 
 
 @login_required
