@@ -35,6 +35,9 @@ WEBSITE_SCHEMA = {
         "own_champions_only": Key(bool, False),
         "page_size": Key(int, 50, minimum=1),
         "time_zone": Key(str, "UTC"),
+        # The leaderboard, tournaments and finished tournament matches with their
+        # replays, for visitors without an account (docs/website.md).
+        "public_results": Key(bool, True),
     },
     "sql": SQL_SCHEMA,
     "master": {
@@ -132,6 +135,7 @@ def django_settings(site):
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "stechec.www.contest.public.context",
             ]},
         }],
         "WSGI_APPLICATION": "stechec.www.wsgi.application",

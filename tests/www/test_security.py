@@ -29,11 +29,15 @@ def every_private_url(champion, match, player, map, tournament_id=1):
         reverse("map-list"), reverse("map-new"), reverse("map-detail", args=[map.pk]),
         reverse("map-official", args=[map.pk]),
         reverse("tournament-list"), reverse("tournament-detail", args=[tournament_id]),
+        reverse("leaderboard"), reverse("champion-rating", args=[champion.pk]),
         reverse("cluster-status"),
     ]
 
 
-def test_every_page_but_home_and_login_needs_a_log_in(client, alice):
+def test_without_public_results_every_page_but_home_and_login_needs_a_log_in(client, alice,
+                                                                             site):
+    # With public results (the default), tests/www/test_public.py says what a visitor reads.
+    site["website"]["public_results"] = False
     champion = ready_champion(alice)
     match = Match.launch([champion, champion], author=alice)
     board = Map.objects.create(author=alice, name="m", contents="x")

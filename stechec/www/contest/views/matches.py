@@ -19,6 +19,13 @@ from stechec.www.contest import champion_ratings, conf, files, limits, ratings
 from stechec.www.contest.forms import MatchForm
 from stechec.www.contest.models import Champion, Match, MatchPlayer
 from stechec.www.contest.pagination import paginate
+from stechec.www.contest.public import (
+    PUBLIC_MATCHES,
+    is_public_match,
+    public_match_id,
+    public_results_or_login,
+    tournament_filter,
+)
 from stechec.www.siteconfig import replay_viewer_dir
 
 
@@ -77,10 +84,13 @@ def _int_param(request, name):
     return value if 0 < value <= MAX_ID else None
 
 
-@login_required
+@public_results_or_login(tournament_filter)
 def match_list(request, mine=False):
     matches = match_rows()
     filters = {}
+    if not request.user.is_authenticated:
+        # A visitor reads a tournament's finished matches, and nothing else.
+        matches = matches.filter(PUBLIC_MATCHES)
     if mine:
         matches = matches.filter(author=request.user)
     champion_id = _int_param(request, "champion")
@@ -150,21 +160,32 @@ def _match_with_outputs(request, pk):
     return match
 
 
-@login_required
+def _match_with_replay(request, pk):
+    """The match, when its dump and replay may be read: by those who read its outputs,
+    and by anyone while it is public (a finished tournament match, public results)."""
+    match = _match(pk)
+    if not is_public_match(match):
+        return _match_with_outputs(request, pk)
+    return match
+
+
+@public_results_or_login(public_match_id)
 def match_detail(request, pk):
     match = _match(pk)
     user = request.user
     outputs = match.can_read_outputs(user)
+    replayable = outputs or is_public_match(match)
     players = [{"player": p, "log": p.can_read_log(user), "rating": _rating_change(match, p)}
                for p in match.players.all()]
     # The game's replay viewer reads the dump itself: the page never opens it.
     replay = {}
-    if outputs and match.status == Match.Status.DONE:
+    if replayable and match.status == Match.Status.DONE:
         replay = ({"viewer_url": reverse("match-viewer", args=[match.pk])}
                   if os.path.isfile(f"{_outputs(match)}/{paths.DUMP}")
                   else {"message": "This match has no dump."})
     return render(request, "stechec/match_detail.html", {
-        "match": match, "players": players, "outputs": outputs, "replay": replay,
+        "match": match, "players": players, "outputs": outputs, "replayable": replayable,
+        "replay": replay,
         "refresh": match.in_progress,
         "friendly": champion_ratings.is_friendly([p.champion.author_id
                                                   for p in match.players.all()]),
@@ -194,12 +215,12 @@ def _rating_change(match, player):
                         ratings.Rating(player.rating_mu, player.rating_sigma))
 
 
-@login_required
+@public_results_or_login(public_match_id)
 @xframe_options_sameorigin
 def match_viewer(request, pk):
     """The game's replay viewer page (website.replay_page, a template), given the URL of
     this match's dump; the match page embeds it."""
-    match = _match_with_outputs(request, pk)
+    match = _match_with_replay(request, pk)
     www = conf.website()
     with open(os.path.join(replay_viewer_dir(www), www["replay_page"]), encoding="utf-8") as f:
         page = engines["django"].from_string(f.read())
@@ -255,23 +276,23 @@ def match_player_log_download(request, pk, player_pk):
     return files.download(f"{_outputs(match)}/{name}", name, files.LOG_TYPE)
 
 
-@login_required
+@public_results_or_login(public_match_id)
 def match_dump(request, pk):
-    match = _match_with_outputs(request, pk)
+    match = _match_with_replay(request, pk)
     return files.download(f"{_outputs(match)}/{paths.DUMP}", f"match-{match.pk}-dump.json.gz",
                           "application/gzip")
 
 
-@login_required
+@public_results_or_login(public_match_id)
 def match_dump_json(request, pk):
     """The dump decompressed, for replay viewers: streamed, gzip-encoded when the
     browser takes it (it decompresses it itself)."""
-    match = _match_with_outputs(request, pk)
+    match = _match_with_replay(request, pk)
     return files.gunzipped(request, f"{_outputs(match)}/{paths.DUMP}",
                            f"match-{match.pk}-dump.json", "application/json")
 
 
-@login_required
+@public_results_or_login(public_match_id)
 def match_replay(request, pk):
-    match = _match_with_outputs(request, pk)
+    match = _match_with_replay(request, pk)
     return files.download(f"{_outputs(match)}/{paths.REPLAY}", f"match-{match.pk}-replay")
