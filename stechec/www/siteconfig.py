@@ -179,5 +179,7 @@ def django_settings(site):
             "disable_existing_loggers": False,
             "handlers": {"console": {"class": "logging.StreamHandler"}},
             "root": {"handlers": ["console"], "level": "INFO"},
+            "filters": {"refusals": {"()": "stechec.www.logfilters.RefusalsInOneLine"}},
+            "loggers": {"django.request": {"filters": ["refusals"]}},
         },
     }

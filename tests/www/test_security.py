@@ -100,6 +100,24 @@ def test_unknown_pages_get_the_sites_404(alice_client):
     assert alice_client.get(reverse("champion-detail", args=[999])).status_code == 404
 
 
+def test_a_404_message_ends_with_one_full_stop(client):
+    page = text(client.get(reverse("register")))
+    assert "<p>Accounts are created by the organisers.</p>" in page
+    assert ".." not in page
+
+
+def test_a_403_is_logged_in_one_line_not_a_traceback(client, alice, bob, caplog):
+    client.force_login(bob)
+    champion = ready_champion(alice)
+
+    assert client.get(reverse("champion-log", args=[champion.pk])).status_code == 403
+
+    logged = [r for r in caplog.records if r.name == "django.request"]
+    assert [r.getMessage() for r in logged] == [
+        f"Forbidden (Permission denied): /champions/{champion.pk}/log/"]
+    assert logged[0].exc_info is None and logged[0].exc_text is None
+
+
 HUGE = "9" * 30
 
 

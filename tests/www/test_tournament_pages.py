@@ -69,8 +69,12 @@ def test_created_then_launched_from_its_page(staff_client, players):
 
 @pytest.mark.parametrize(("fields", "message"), [
     ({"format": "swiss", "rounds": "0"}, "A Swiss tournament needs at least 1 round."),
-    ({"champions": "12 abc"}, "Champions are given by their numbers"),
-    ({"champions": "99999 99998"}, "Champion 9999"),
+    ({"champions": "12 abc x7"}, "Champions are given by their numbers, e.g. 12 15 18: 'abc', "
+                                 "'x7' are not a number."),
+    # Every bad number, not the first: the organiser fixes them all at once.
+    ({"champions": "99999 1 99998"}, "Champions 99999 and 99998 are not ready champions."),
+    ({"champions": "1 99999"}, "Champion 99999 is not a ready champion."),
+    ({"champions": "1 2 1 2"}, "Champions 1 and 2 are entered twice."),
     ({"name": "  "}, "This field is required."),
 ])
 def test_bad_tournaments_get_a_clear_error_and_nothing_is_created(staff_client, players,

@@ -159,9 +159,11 @@ class TournamentForm(forms.Form):
                                            .values_list("pk", flat=True))
 
     def clean_champions(self):
-        text = self.cleaned_data["champions"].replace(",", " ").split()
-        try:
-            return [int(word) for word in text]
-        except ValueError:
-            raise forms.ValidationError("Champions are given by their numbers, e.g. 12 15 "
-                                        "18.") from None
+        words = self.cleaned_data["champions"].replace(",", " ").split()
+        not_numbers = [word for word in words if not word.isdecimal()]
+        if not_numbers:
+            listed = ", ".join(repr(word) for word in not_numbers)
+            raise forms.ValidationError(f"Champions are given by their numbers, e.g. 12 15 18: "
+                                        f"{listed} {'is' if len(not_numbers) == 1 else 'are'} "
+                                        f"not a number.")
+        return [int(word) for word in words]
