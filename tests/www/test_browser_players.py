@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 
 from stechec.www.contest.models import Champion, Match, Tournament
 from tests.www.helpers import finished_match, make_tgz, ready_champion
-from tests.www.test_browser import browser_page, log_in, screenshot  # noqa: F401 (fixture)
+from tests.www.test_browser import log_in, screenshot
 from tests.www.test_matches import play
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
