@@ -152,20 +152,14 @@ def _outputs(match):
     return match.outputs_directory(root, game)
 
 
-def _match_with_outputs(request, pk):
+def _match_with_outputs(request, pk, *, public=False):
+    """The match, when the user may read its outputs; `public`: these outputs (its dump
+    and replay) are also anyone's while the match is public (a finished tournament match,
+    public results)."""
     match = _match(pk)
-    if not match.can_read_outputs(request.user):
+    if not (public and is_public_match(match)) and not match.can_read_outputs(request.user):
         raise PermissionDenied("Only the match's author, its players' authors and the "
                                "organisers can see this.")
-    return match
-
-
-def _match_with_replay(request, pk):
-    """The match, when its dump and replay may be read: by those who read its outputs,
-    and by anyone while it is public (a finished tournament match, public results)."""
-    match = _match(pk)
-    if not is_public_match(match):
-        return _match_with_outputs(request, pk)
     return match
 
 
@@ -220,7 +214,7 @@ def _rating_change(match, player):
 def match_viewer(request, pk):
     """The game's replay viewer page (website.replay_page, a template), given the URL of
     this match's dump; the match page embeds it."""
-    match = _match_with_replay(request, pk)
+    match = _match_with_outputs(request, pk, public=True)
     www = conf.website()
     with open(os.path.join(replay_viewer_dir(www), www["replay_page"]), encoding="utf-8") as f:
         page = engines["django"].from_string(f.read())
@@ -278,7 +272,7 @@ def match_player_log_download(request, pk, player_pk):
 
 @public_results_or_login(public_match_id)
 def match_dump(request, pk):
-    match = _match_with_replay(request, pk)
+    match = _match_with_outputs(request, pk, public=True)
     return files.download(f"{_outputs(match)}/{paths.DUMP}", f"match-{match.pk}-dump.json.gz",
                           "application/gzip")
 
@@ -287,12 +281,12 @@ def match_dump(request, pk):
 def match_dump_json(request, pk):
     """The dump decompressed, for replay viewers: streamed, gzip-encoded when the
     browser takes it (it decompresses it itself)."""
-    match = _match_with_replay(request, pk)
+    match = _match_with_outputs(request, pk, public=True)
     return files.gunzipped(request, f"{_outputs(match)}/{paths.DUMP}",
                            f"match-{match.pk}-dump.json", "application/json")
 
 
 @public_results_or_login(public_match_id)
 def match_replay(request, pk):
-    match = _match_with_replay(request, pk)
+    match = _match_with_outputs(request, pk, public=True)
     return files.download(f"{_outputs(match)}/{paths.REPLAY}", f"match-{match.pk}-replay")
