@@ -51,11 +51,14 @@ def test_a_configured_directory_of_markdown_and_html_is_the_games_documentation(
     (docs / "api.html").write_text("<html><head><title>The API</title></head><body>"
                                    "<h1>The API</h1><p>move(x, y)</p></body></html>")
     (docs / "notes.txt").write_text("not a document")
+    # A page in both forms is listed once, as its Markdown.
+    (docs / "index").with_suffix(".html").write_text("<h1>Old index</h1>")
     site["contest"]["game_docs"] = str(docs)
 
     index = text(client.get(reverse("learn")))
     assert index.index(">Prologin 2026</a>") < index.index(">The API</a>")
-    assert "notes" not in index
+    assert "notes" not in index and "Old index" not in index
+    assert index.count('href="/learn/game/index/"') == 2  # the steps' link and the list's
     page = text(client.get(reverse("learn-game-doc", args=["index"])))
     assert "<h1>Prologin 2026</h1>" in page and "<td>1</td>" in page
     page = text(client.get(reverse("learn-game-doc", args=["api"])))

@@ -92,13 +92,15 @@ def game_docs():
     directory = game_docs_dir()
     if directory is None:
         return []
-    documents = []
-    for name in os.listdir(directory):
+    documents = {}
+    # In name order, so that of a page in both forms the Markdown one (.md, after .html)
+    # is the page, as render_game_doc reads it.
+    for name in sorted(os.listdir(directory)):
         slug, suffix = os.path.splitext(name)
         if suffix in DOC_SUFFIXES and os.path.isfile(os.path.join(directory, name)):
-            documents.append((slug != DOC_INDEX, name, slug))
-    return [(slug, _title(os.path.join(directory, name), slug))
-            for _, name, slug in sorted(documents)]
+            documents[slug] = name
+    return [(slug, _title(os.path.join(directory, documents[slug]), slug))
+            for slug in sorted(documents, key=lambda slug: (slug != DOC_INDEX, slug))]
 
 
 def render_game_doc(slug):
