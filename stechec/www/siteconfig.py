@@ -35,6 +35,9 @@ WEBSITE_SCHEMA = {
         "own_champions_only": Key(bool, False),
         "page_size": Key(int, 50, minimum=1),
         "time_zone": Key(str, "UTC"),
+        # The leaderboard, tournaments and finished tournament matches with their
+        # replays, for visitors without an account (docs/website.md).
+        "public_results": Key(bool, True),
     },
     "sql": SQL_SCHEMA,
     "master": {
@@ -52,6 +55,17 @@ WEBSITE_SCHEMA = {
         # The game's map validator, run with an uploaded map's file (mapcheck.py).
         "map_validator": Key(str, None, nullable=True),
         "map_validator_timeout_secs": Key(float, 10.0, minimum=0.1),
+        # The player environment offered on the Learn pages, one archive per
+        # language folder (empty: the installed one, as the workers' default).
+        "player_env": Key(str, None, nullable=True),
+        # The game's own documentation, Markdown or HTML files shown on the
+        # Learn pages (empty: the bundled game's, share/game_docs/<game>, if any).
+        "game_docs": Key(str, None, nullable=True),
+        # What the Learn pages tell players of the limits their champions run
+        # under: keep them equal to the workers' match.time_ms and limits.client.
+        "time_per_turn_ms": Key(int, 1000, minimum=1),
+        "champion_memory_bytes": Key(int, 1024 ** 3, minimum=1),
+        "champion_cpu_secs": Key(int, 600, minimum=1),
     },
 }
 
@@ -86,6 +100,11 @@ def check_files(site, path):
     if not os.path.isfile(os.path.join(directory, page)):
         raise config.ConfigError(f"{path}: website.replay_page: there is no file {page!r} in "
                                  f"{directory}")
+    contest = site["contest"]
+    for key in ("player_env", "game_docs"):
+        if contest[key] and not os.path.isdir(contest[key]):
+            raise config.ConfigError(f"{path}: contest.{key}: {contest[key]} is not a "
+                                     "directory")
     validator = site["contest"]["map_validator"]
     if validator and not (os.path.isfile(validator) and os.access(validator, os.X_OK)):
         raise config.ConfigError(f"{path}: contest.map_validator: {validator} is not an "
@@ -132,6 +151,7 @@ def django_settings(site):
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "stechec.www.contest.public.context",
             ]},
         }],
         "WSGI_APPLICATION": "stechec.www.wsgi.application",
@@ -159,5 +179,7 @@ def django_settings(site):
             "disable_existing_loggers": False,
             "handlers": {"console": {"class": "logging.StreamHandler"}},
             "root": {"handlers": ["console"], "level": "INFO"},
+            "filters": {"refusals": {"()": "stechec.www.logfilters.RefusalsInOneLine"}},
+            "loggers": {"django.request": {"filters": ["refusals"]}},
         },
     }

@@ -4,7 +4,7 @@ directly with the engine's own programs (the yardstick the worker's must equal).
 
 The engine is an installed prefix, by default `../shared/stechec2-engine` beside
 the checkout (`STECHEC2_ENGINE` names another). Where it is absent these tests
-skip, and fail under CI (`CI=true` or `STECHEC_REQUIRE_TOOLS=1`).
+skip, and fail under CI (`STECHEC_REQUIRE_TOOLS=1`, which .ci/run sets).
 """
 
 import io
@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from stechec.worker_node.matches import parse_scores
+from tests.conftest import unavailable
 from tests.worker_node.conftest import ROOT, master, start_worker  # noqa: F401
 
 ENGINE_VARIABLE = "STECHEC2_ENGINE"
@@ -55,11 +56,8 @@ class Engine:
 @pytest.fixture(scope="session")
 def engine():
     if not ENGINE.joinpath("bin", "stechec2-server").is_file():
-        message = (f"the stechec2 engine is not installed at {ENGINE} "
-                   f"(set {ENGINE_VARIABLE} to its prefix)")
-        if os.environ.get("CI") == "true" or os.environ.get("STECHEC_REQUIRE_TOOLS") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"the stechec2 engine is not installed at {ENGINE} "
+                    f"(set {ENGINE_VARIABLE} to its prefix)")
     return Engine(ENGINE)
 
 

@@ -81,7 +81,7 @@ def test_the_deadline_staff_and_hand_picked_champions(entrants):
     (["--format", "swiss"], "a Swiss tournament needs at least 1 round"),
     (["--rounds", "3"], "only Swiss tournaments have a number of rounds"),
     (["--champions", "1", "1"], "is entered twice"),
-    (["--champions", "999", "998"], "champion 99"),
+    (["--champions", "999", "998"], "champions 999 and 998 are not ready champions"),
     (["--maps", "404"], "map 404 does not exist"),
     (["--deadline", "next tuesday"], "is not a date and time"),
 ])

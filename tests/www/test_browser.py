@@ -5,10 +5,8 @@ import os
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connections
 
 from stechec.www.contest.models import Champion
-from tests.browser import chromium_page
 from tests.www.helpers import (
     STATUS,
     finished_match,
@@ -22,20 +20,6 @@ from tests.www.helpers import (
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTIFACTS = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "test-artifacts")
-
-
-@pytest.fixture
-def browser_page(live_server, monkeypatch):
-    # (After live_server, so that the browser closes before the server stops.)
-    os.makedirs(ARTIFACTS, exist_ok=True)
-    with chromium_page(monkeypatch) as page:
-        try:
-            yield page
-        finally:
-            # While Playwright's loop runs, the test's ORM calls get a database
-            # connection of their own (Django's connections are per context);
-            # close it here, or PostgreSQL cannot drop the test database.
-            connections.close_all()
 
 
 def screenshot(page, name):

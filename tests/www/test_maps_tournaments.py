@@ -63,6 +63,13 @@ if "bad" in text:
     return program
 
 
+def test_a_map_name_with_a_control_character_is_refused(alice_client):
+    response = alice_client.post(reverse("map-new"), {"name": "m\x1b[31m", "contents": "x\n"})
+
+    assert "The name holds a control character ('\\x1b' at character 2)" in text(response)
+    assert not Map.objects.exists()
+
+
 def test_the_games_validator_refuses_a_map_with_its_message(alice_client, validator):
     response = alice_client.post(reverse("map-new"), {"name": "m", "contents": "a bad map\n"})
     assert ("The game's map validator refused this map (exit status 3): line 1: the map has "

@@ -1,9 +1,11 @@
 import gzip
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 
 from stechec.common import paths
+from stechec.www.contest import ratings
 from stechec.www.contest.models import Champion, Map, Match, MatchPlayer
 from tests.www.helpers import (
     finished_match,
@@ -211,3 +213,51 @@ def test_outputs_are_the_newest_published_attempts(alice_client, alice, bob, sit
                          (".attempt-3.staging", "half written")):
         write_file(match_file(site, match, f"{entry}/{paths.SERVER_LOG}"), f"{words}\n")
     assert body(alice_client.get(server_log)) == b"applied\n"
+
+
+def play(match, scores):
+    """Apply a worker's result for `match` as the master does: scores in seat order."""
+    Match.objects.filter(pk=match.pk).update(status=Match.Status.PENDING, attempts=1)
+    players = match.players.order_by("id")
+    with transaction.atomic():
+        assert Match.apply_result(match.pk, 1, {"status": "done", "players": [
+            {"matchplayer_id": p.pk, "score": score, "nb_timeout": 0, "exit_status": 0}
+            for p, score in zip(players, scores, strict=True)]}, max_tries=3)
+
+
+def test_a_match_page_shows_the_rating_change_it_caused(alice_client, alice, bob):
+    mine, theirs = ready_champion(alice, "mine"), ready_champion(bob, "theirs")
+    first = Match.launch([mine, theirs], author=alice)
+    play(first, [2, 0])
+    second = Match.launch([mine, theirs], author=alice)
+    play(second, [2, 0])
+    after_first = MatchPlayer.objects.get(match=first, champion=mine)
+    after_second = MatchPlayer.objects.get(match=second, champion=mine)
+    initial = ratings.Rating()
+
+    page = text(alice_client.get(reverse("match-detail", args=[second.pk])))
+
+    assert "yes: it moved its champions' ratings" in page
+    before = ratings.Rating(after_first.rating_mu, after_first.rating_sigma)
+    after = ratings.Rating(after_second.rating_mu, after_second.rating_sigma)
+    assert (f"{before.display:.2f} → {after.display:.2f} "
+            f"<strong>({after.display - before.display:+.2f})</strong>") in page
+    assert (f"{before.mu:.2f} ± {before.sigma:.2f} → {after.mu:.2f} ± {after.sigma:.2f}"
+            in page)
+    # The first match starts from the initial rating: a high uncertainty, a third of the mean.
+    page = text(alice_client.get(reverse("match-detail", args=[first.pk])))
+    assert f"{initial.mu:.2f} ± {initial.sigma:.2f} → " in page
+    assert initial.sigma == pytest.approx(initial.mu / 3)
+
+
+def test_a_match_between_ones_own_champions_is_a_friendly(alice_client, alice):
+    good, crashing = ready_champion(alice, "good"), ready_champion(alice, "crashing")
+    friendly = Match.launch([good, crashing], author=alice)
+    play(friendly, [2, 0])
+
+    page = text(alice_client.get(reverse("match-detail", args=[friendly.pk])))
+    assert ('<span class="friendly">Friendly</span>: two of its champions are one player\'s, '
+            'so it changes no rating') in page
+    assert "Rating change" not in page
+    assert ">friendly</span>" in text(alice_client.get(reverse("match-list")))
+    assert Champion.objects.get(pk=good.pk).rated_games == 0

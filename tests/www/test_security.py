@@ -29,11 +29,15 @@ def every_private_url(champion, match, player, map, tournament_id=1):
         reverse("map-list"), reverse("map-new"), reverse("map-detail", args=[map.pk]),
         reverse("map-official", args=[map.pk]),
         reverse("tournament-list"), reverse("tournament-detail", args=[tournament_id]),
+        reverse("leaderboard"), reverse("champion-rating", args=[champion.pk]),
         reverse("cluster-status"),
     ]
 
 
-def test_every_page_but_home_and_login_needs_a_log_in(client, alice):
+def test_without_public_results_every_page_but_home_and_login_needs_a_log_in(client, alice,
+                                                                             site):
+    # With public results (the default), tests/www/test_public.py says what a visitor reads.
+    site["website"]["public_results"] = False
     champion = ready_champion(alice)
     match = Match.launch([champion, champion], author=alice)
     board = Map.objects.create(author=alice, name="m", contents="x")
@@ -94,6 +98,24 @@ def test_unknown_pages_get_the_sites_404(alice_client):
     assert response.status_code == 404
     assert "Not found" in text(response) and "Resolver404" not in text(response)
     assert alice_client.get(reverse("champion-detail", args=[999])).status_code == 404
+
+
+def test_a_404_message_ends_with_one_full_stop(client):
+    page = text(client.get(reverse("register")))
+    assert "<p>Accounts are created by the organisers.</p>" in page
+    assert ".." not in page
+
+
+def test_a_403_is_logged_in_one_line_not_a_traceback(client, alice, bob, caplog):
+    client.force_login(bob)
+    champion = ready_champion(alice)
+
+    assert client.get(reverse("champion-log", args=[champion.pk])).status_code == 403
+
+    logged = [r for r in caplog.records if r.name == "django.request"]
+    assert [r.getMessage() for r in logged] == [
+        f"Forbidden (Permission denied): /champions/{champion.pk}/log/"]
+    assert logged[0].exc_info is None and logged[0].exc_text is None
 
 
 HUGE = "9" * 30

@@ -50,6 +50,8 @@ def rate_match(match_id, players):
         return False
     champions = list(Champion.objects.select_for_update()
                      .filter(pk__in=result.champions).order_by("id"))
+    if is_friendly([c.author_id for c in champions]):
+        return False
     after = ratings.update({c.id: Rating(c.rating_mu, c.rating_sigma) for c in champions},
                            result)
     now = timezone.now()
@@ -66,6 +68,13 @@ def rate_match(match_id, players):
     seq = (Match.objects.aggregate(Max("rated_seq"))["rated_seq__max"] or 0) + 1
     Match.objects.filter(pk=match_id).update(rated_seq=seq)
     return True
+
+
+def is_friendly(author_ids):
+    """Whether a match between champions of these authors is a friendly, never rated:
+    two of its champions are one player's. Beating one's own champions proves nothing,
+    and would let a player farm rating points (issue #18)."""
+    return len(set(author_ids)) < len(author_ids)
 
 
 def _set_rating(champion, rating):
@@ -87,7 +96,8 @@ def recompute():
     rows = (MatchPlayer.objects.filter(match__rated_seq__isnull=False,
                                        match__status=Match.Status.DONE)
             .order_by("match__rated_seq", "id")
-            .values_list("match__rated_seq", "match__finished_at", "id", "champion_id", "score"))
+            .values_list("match__rated_seq", "match__finished_at", "id", "champion_id", "score",
+                         "champion__author_id"))
     state = {}
     games = {}
     last_rated = {}
@@ -95,13 +105,13 @@ def recompute():
     replayed = 0
     for seq, match_rows in itertools.groupby(rows, key=lambda row: row[0]):
         match_rows = list(match_rows)
-        result = MatchResult(seq, tuple((champion, score) for _, _, _, champion, score
+        result = MatchResult(seq, tuple((champion, score) for _, _, _, champion, score, _
                                         in match_rows))
-        if not ratings.is_rated(result):
+        if not ratings.is_rated(result) or is_friendly([row[5] for row in match_rows]):
             continue
         replayed += 1
         state = ratings.update(state, result)
-        for _, finished_at, player_id, champion, _ in match_rows:
+        for _, finished_at, player_id, champion, _, _ in match_rows:
             games[champion] = games.get(champion, 0) + 1
             last_rated[champion] = finished_at
             history.append(MatchPlayer(id=player_id, rating_mu=state[champion].mu,

@@ -1,17 +1,38 @@
+import tempfile
+import unicodedata
+
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
+from django.core.files import File
 from django.template.defaultfilters import filesizeformat
 
 from stechec.common import archive
 from stechec.www.contest import conf, mapcheck
 from stechec.www.contest.models import Champion, Map, Tournament
 
+# An upload whose folder is taken off is rewritten in memory up to this size, then on disk.
+_FLATTENED_IN_MEMORY = 1024 * 1024
+
+
+def check_one_line_name(value):
+    """A name is one line of printable text: it is shown in pages and logs, and one with
+    a newline once reached the compile script's command line."""
+    for position, character in enumerate(value, 1):
+        # Cc: control characters (newline, tab, ESC...); Zl, Zp: line and paragraph separators.
+        if unicodedata.category(character) in ("Cc", "Zl", "Zp"):
+            what = "a newline" if character in "\n\r" else "a control character"
+            raise forms.ValidationError(
+                f"The name holds {what} ({character!r} at character {position}); a name is "
+                f"one line of printable characters.")
+
 
 class ChampionUploadForm(forms.Form):
-    name = forms.CharField(max_length=100)
+    name = forms.CharField(max_length=100, validators=[check_one_line_name])
     sources = forms.FileField(label="Sources (.tgz)",
                               help_text="A gzip-compressed tar archive of your champion's sources.")
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    # The folder taken off the archive's names, when all its files were in one (clean_sources).
+    stripped_folder = None
 
     def clean_sources(self):
         """Refuse the archive before anything is stored, with the worker's own checks."""
@@ -27,7 +48,17 @@ class ChampionUploadForm(forms.Form):
                           max_unpacked_bytes=website["archive_max_unpacked_bytes"])
         except archive.ArchiveError as e:
             raise forms.ValidationError(f"Archive refused: {e}.") from None
-        return uploaded
+        uploaded.seek(0)
+        folder = archive.single_folder(uploaded)
+        if folder is None:
+            return uploaded
+        # Every file inside one folder: taken as if packed from inside it.
+        flattened = tempfile.SpooledTemporaryFile(max_size=_FLATTENED_IN_MEMORY)
+        uploaded.seek(0)
+        archive.strip_folder(uploaded, folder, flattened)
+        flattened.seek(0)
+        self.stripped_folder = folder
+        return File(flattened, name=uploaded.name)
 
 
 class ChampionField(forms.ModelChoiceField):
@@ -68,6 +99,11 @@ class MapForm(forms.ModelForm):
     class Meta:
         model = Map
         fields = ["name", "contents"]
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        check_one_line_name(name)
+        return name
 
     def clean_contents(self):
         contents = self.cleaned_data["contents"].replace("\r\n", "\n")
@@ -123,9 +159,11 @@ class TournamentForm(forms.Form):
                                            .values_list("pk", flat=True))
 
     def clean_champions(self):
-        text = self.cleaned_data["champions"].replace(",", " ").split()
-        try:
-            return [int(word) for word in text]
-        except ValueError:
-            raise forms.ValidationError("Champions are given by their numbers, e.g. 12 15 "
-                                        "18.") from None
+        words = self.cleaned_data["champions"].replace(",", " ").split()
+        not_numbers = [word for word in words if not word.isdecimal()]
+        if not_numbers:
+            listed = ", ".join(repr(word) for word in not_numbers)
+            raise forms.ValidationError(f"Champions are given by their numbers, e.g. 12 15 18: "
+                                        f"{listed} {'is' if len(not_numbers) == 1 else 'are'} "
+                                        f"not a number.")
+        return [int(word) for word in words]

@@ -8,6 +8,7 @@ docs/master-node.md ("Task life cycle, as the master applies it").
 
 import datetime
 import functools
+import itertools
 import logging
 
 from django.conf import settings
@@ -421,6 +422,7 @@ class Match(models.Model):
         Champions sit in the given order (the seat order).
         """
         with transaction.atomic():
+            _share_lock_champions(champion.pk for champion in champions)
             match = cls.objects.create(author=author, map=map, priority=priority,
                                        tournament=tournament, options=options,
                                        status=cls.Status.CREATING)
@@ -438,6 +440,7 @@ class Match(models.Model):
         id (pairing.Pairing); `fields` are the matches' other fields.
         """
         with transaction.atomic():
+            _share_lock_champions(itertools.chain.from_iterable(p.champions for p in pairings))
             matches = cls.objects.bulk_create(
                 [cls(status=cls.Status.CREATING, map_id=p.map, **fields) for p in pairings],
                 batch_size=BULK_SIZE)
@@ -537,6 +540,27 @@ class Match(models.Model):
         return all(stored.get(p["matchplayer_id"]) == [p["score"], p["nb_timeout"],
                                                          p["exit_status"]]
                    for p in result["players"])
+
+
+def _share_lock_champions(ids):
+    """Take the key-share locks on champions that inserting their match players takes anyway,
+    but in id order.
+
+    The players' foreign-key checks lock the champions in seat order, and the master locks a
+    finished match's champions for update in id order (champion_ratings.rate_match): two
+    orders, so a match created while another with the same champions is rated could deadlock
+    (PostgreSQL aborts one of them). Taking them in id order first makes one order. SQLite has
+    one writer at a time and no row locks.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(SHARE_LOCK_CHAMPIONS, [sorted(set(ids))])
+
+
+SHARE_LOCK_CHAMPIONS = """
+    SELECT id FROM stechec_champion WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE
+"""
 
 
 class MatchPlayer(models.Model):

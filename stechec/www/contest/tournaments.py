@@ -59,12 +59,13 @@ def create(name, format, champion_ids, map_ids, *, nb_players, rounds=0):
                 .values_list("pk", flat=True))
     missing = [pk for pk in champion_ids if pk not in ready]
     if missing:
-        raise ValueError(f"champion {missing[0]} is not a ready champion")
+        raise ValueError(pairing.every_one("champion", missing, "is not a ready champion",
+                                           "are not ready champions"))
     map_ids = sorted(set(map_ids))
     known = set(Map.objects.filter(pk__in=map_ids).values_list("pk", flat=True))
     unknown = [pk for pk in map_ids if pk not in known]
     if unknown:
-        raise ValueError(f"map {unknown[0]} does not exist")
+        raise ValueError(pairing.every_one("map", unknown, "does not exist", "do not exist"))
     if format == pairing.ROUND_ROBIN:
         size = pairing.round_robin_size(len(champion_ids), nb_players, len(map_ids))
         if size > MAX_MATCHES:

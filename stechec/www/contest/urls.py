@@ -7,6 +7,7 @@ from stechec.www.contest.views import (
     champions,
     home,
     leaderboard,
+    learn,
     maps,
     matches,
     status,
@@ -67,4 +68,9 @@ urlpatterns = [
     path("champions/<int:pk>/rating/", leaderboard.champion_rating, name="champion-rating"),
 
     path("status/", status.cluster_status, name="cluster-status"),
+
+    path("learn/", learn.learn_index, name="learn"),
+    path("learn/game/<slug:slug>/", learn.learn_game_doc, name="learn-game-doc"),
+    path("learn/player-env/<slug:language>.tgz", learn.player_env_download,
+         name="learn-player-env"),
 ]

@@ -84,8 +84,11 @@ def champion_new(request):
                                  "the organisers can see why in the site's log. Please try "
                                  "again later.")
         else:
+            folder = form.stripped_folder
+            unpacked = (f" Its files were all in the folder {folder}/: they were taken as if "
+                        f"at the top of the archive." if folder else "")
             messages.success(request, f"Champion {champion.name} uploaded; it is waiting for "
-                                      "compilation.")
+                                      f"compilation.{unpacked}")
             return redirect("champion-detail", pk=champion.pk)
     return render(request, "stechec/champion_form.html", {"form": form,
                                                           "limits": conf.website()})

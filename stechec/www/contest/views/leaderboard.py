@@ -1,14 +1,14 @@
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 
 from stechec.www.contest import charts, ratings
 from stechec.www.contest.models import Champion, MatchPlayer
+from stechec.www.contest.public import public_results_or_login
 
 # Points of history the chart shows (the latest ones).
 CHART_POINTS = 500
 
 
-@login_required
+@public_results_or_login()
 def leaderboard(request):
     """Each player's best rated champion, best first (docs/tournaments.md, "Ratings")."""
     best = {}
@@ -23,7 +23,7 @@ def leaderboard(request):
         "rows": rows, "sigmas": ratings.DISPLAY_SIGMAS})
 
 
-@login_required
+@public_results_or_login()
 def champion_rating(request, pk):
     champion = get_object_or_404(Champion.objects.select_related("author"), pk=pk)
     history = list(MatchPlayer.objects.filter(champion=champion, rating_mu__isnull=False)

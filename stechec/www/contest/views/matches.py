@@ -15,10 +15,17 @@ from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from stechec.common import paths
-from stechec.www.contest import conf, files, limits
+from stechec.www.contest import champion_ratings, conf, files, limits, ratings
 from stechec.www.contest.forms import MatchForm
 from stechec.www.contest.models import Champion, Match, MatchPlayer
 from stechec.www.contest.pagination import paginate
+from stechec.www.contest.public import (
+    PUBLIC_MATCHES,
+    is_public_match,
+    public_match_id,
+    public_results_or_login,
+    tournament_filter,
+)
 from stechec.www.siteconfig import replay_viewer_dir
 
 
@@ -50,6 +57,9 @@ def with_players(matches):
         "match_id", "champion_id", "champion__name", "champion__author__username", "score")
     for match_id, *row in players:
         by_id[match_id].player_rows.append(PlayerRow(*row))
+    for match in matches:
+        match.friendly = champion_ratings.is_friendly([row.author_name
+                                                       for row in match.player_rows])
     return matches
 
 
@@ -74,10 +84,13 @@ def _int_param(request, name):
     return value if 0 < value <= MAX_ID else None
 
 
-@login_required
+@public_results_or_login(tournament_filter)
 def match_list(request, mine=False):
     matches = match_rows()
     filters = {}
+    if not request.user.is_authenticated:
+        # A visitor reads a tournament's finished matches, and nothing else.
+        matches = matches.filter(PUBLIC_MATCHES)
     if mine:
         matches = matches.filter(author=request.user)
     champion_id = _int_param(request, "champion")
@@ -139,38 +152,69 @@ def _outputs(match):
     return match.outputs_directory(root, game)
 
 
-def _match_with_outputs(request, pk):
+def _match_with_outputs(request, pk, *, public=False):
+    """The match, when the user may read its outputs; `public`: these outputs (its dump
+    and replay) are also anyone's while the match is public (a finished tournament match,
+    public results)."""
     match = _match(pk)
-    if not match.can_read_outputs(request.user):
+    if not (public and is_public_match(match)) and not match.can_read_outputs(request.user):
         raise PermissionDenied("Only the match's author, its players' authors and the "
                                "organisers can see this.")
     return match
 
 
-@login_required
+@public_results_or_login(public_match_id)
 def match_detail(request, pk):
     match = _match(pk)
     user = request.user
     outputs = match.can_read_outputs(user)
-    players = [{"player": p, "log": p.can_read_log(user)} for p in match.players.all()]
+    replayable = outputs or is_public_match(match)
+    players = [{"player": p, "log": p.can_read_log(user), "rating": _rating_change(match, p)}
+               for p in match.players.all()]
     # The game's replay viewer reads the dump itself: the page never opens it.
     replay = {}
-    if outputs and match.status == Match.Status.DONE:
+    if replayable and match.status == Match.Status.DONE:
         replay = ({"viewer_url": reverse("match-viewer", args=[match.pk])}
                   if os.path.isfile(f"{_outputs(match)}/{paths.DUMP}")
                   else {"message": "This match has no dump."})
     return render(request, "stechec/match_detail.html", {
-        "match": match, "players": players, "outputs": outputs, "replay": replay,
+        "match": match, "players": players, "outputs": outputs, "replayable": replayable,
+        "replay": replay,
         "refresh": match.in_progress,
+        "friendly": champion_ratings.is_friendly([p.champion.author_id
+                                                  for p in match.players.all()]),
     })
 
 
-@login_required
+class RatingChange(NamedTuple):
+    before: ratings.Rating
+    after: ratings.Rating
+
+    @property
+    def shown_change(self):
+        """The displayed rating's change, signed: "+1.25", "-0.50"."""
+        return f"{self.after.display - self.before.display:+.2f}"
+
+
+def _rating_change(match, player):
+    """The rating this match gave `player`'s champion and the one it had before (its
+    previous rated match's, or the initial rating), or None when the match was not rated."""
+    if match.rated_seq is None or player.rating_mu is None:
+        return None
+    before = (MatchPlayer.objects.filter(champion_id=player.champion_id,
+                                         match__rated_seq__lt=match.rated_seq,
+                                         rating_mu__isnull=False)
+              .order_by("-match__rated_seq").values_list("rating_mu", "rating_sigma").first())
+    return RatingChange(ratings.Rating(*before) if before else ratings.Rating(),
+                        ratings.Rating(player.rating_mu, player.rating_sigma))
+
+
+@public_results_or_login(public_match_id)
 @xframe_options_sameorigin
 def match_viewer(request, pk):
     """The game's replay viewer page (website.replay_page, a template), given the URL of
     this match's dump; the match page embeds it."""
-    match = _match_with_outputs(request, pk)
+    match = _match_with_outputs(request, pk, public=True)
     www = conf.website()
     with open(os.path.join(replay_viewer_dir(www), www["replay_page"]), encoding="utf-8") as f:
         page = engines["django"].from_string(f.read())
@@ -226,23 +270,23 @@ def match_player_log_download(request, pk, player_pk):
     return files.download(f"{_outputs(match)}/{name}", name, files.LOG_TYPE)
 
 
-@login_required
+@public_results_or_login(public_match_id)
 def match_dump(request, pk):
-    match = _match_with_outputs(request, pk)
+    match = _match_with_outputs(request, pk, public=True)
     return files.download(f"{_outputs(match)}/{paths.DUMP}", f"match-{match.pk}-dump.json.gz",
                           "application/gzip")
 
 
-@login_required
+@public_results_or_login(public_match_id)
 def match_dump_json(request, pk):
     """The dump decompressed, for replay viewers: streamed, gzip-encoded when the
     browser takes it (it decompresses it itself)."""
-    match = _match_with_outputs(request, pk)
+    match = _match_with_outputs(request, pk, public=True)
     return files.gunzipped(request, f"{_outputs(match)}/{paths.DUMP}",
                            f"match-{match.pk}-dump.json", "application/json")
 
 
-@login_required
+@public_results_or_login(public_match_id)
 def match_replay(request, pk):
-    match = _match_with_outputs(request, pk)
+    match = _match_with_outputs(request, pk, public=True)
     return files.download(f"{_outputs(match)}/{paths.REPLAY}", f"match-{match.pk}-replay")

@@ -11,9 +11,10 @@ from stechec.www.contest import conf, standings, tournaments
 from stechec.www.contest.forms import TournamentForm
 from stechec.www.contest.models import Tournament, TournamentPlayer
 from stechec.www.contest.pagination import paginate
+from stechec.www.contest.public import public_results_or_login
 
 
-@login_required
+@public_results_or_login()
 def tournament_list(request):
     return render(request, "stechec/tournament_list.html",
                   {"page": paginate(request, Tournament.objects.all())})
@@ -87,7 +88,7 @@ class Report:
                 for champion in order]
 
 
-@login_required
+@public_results_or_login()
 def tournament_detail(request, pk):
     tournament = get_object_or_404(Tournament, pk=pk)
     report = Report(tournament)
@@ -107,14 +108,14 @@ def _csv_response(tournament, suffix, write):
     return response
 
 
-@login_required
+@public_results_or_login()
 def tournament_standings_csv(request, pk):
     report = Report(get_object_or_404(Tournament, pk=pk))
     return _csv_response(report.tournament, "standings", lambda out: standings.write_csv(
         report.standings, out, report.names))
 
 
-@login_required
+@public_results_or_login()
 def tournament_matrix_csv(request, pk):
     report = Report(get_object_or_404(Tournament, pk=pk))
     return _csv_response(report.tournament, "matrix", lambda out: standings.write_matrix_csv(
