@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from stechec.common import share
-from stechec.local.engine import SAMPLES_DIR, make_tar, sample_language
+from stechec.local.engine import SAMPLES_DIR, EngineGame, make_tar, sample_language
 from stechec.worker_node.matches import parse_scores
-from tests.worker_node.conftest import ROOT, master, start_worker  # noqa: F401
+from tests.worker_node.conftest import ROOT, check_worker, master, start_worker  # noqa: F401
 
 ENGINE_VARIABLE = "STECHEC2_ENGINE"
 ENGINE = Path(os.environ.get(ENGINE_VARIABLE) or ROOT.parent / "shared" / "stechec2-engine")
@@ -46,9 +46,7 @@ class Engine:
 
     def worker_paths(self):
         """The `paths` section of a worker configured on this engine."""
-        return {"stechec_server": str(self.server), "stechec_client": str(self.client),
-                "rules": str(self.rules), "player_env": str(self.player_env),
-                "champion_artifact": "champion.so", "env": {"LD_LIBRARY_PATH": str(self.lib)}}
+        return EngineGame(self.prefix, GAME).worker_sections()["paths"]
 
     def environment(self, **extra):
         return dict(PATH=SYSTEM_PATH, LD_LIBRARY_PATH=str(self.lib), HOME="/nonexistent",

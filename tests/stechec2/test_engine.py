@@ -13,12 +13,13 @@ import pytest
 import yaml
 
 from stechec.common import paths, share
+from stechec.local.engine import sample_language as language
 from tests.conftest import require_tool
 from tests.stechec2.conftest import (
+    GAME,
     Engine,
     direct_match,
     engine_worker,
-    language,
     match_task,
     pack,
     scores_of,
@@ -144,3 +145,26 @@ def test_the_shipped_sample_runs_matches_once_its_prefix_is_set(start_worker, ma
     assert scores_of(result) == direct_match(engine_under_tmp, tmp_path / "direct",
                                              list(archives.values()))
     worker.wait_idle()
+
+
+def test_worker_node_check_passes_a_playing_champion_and_says_why_others_fail(check_worker,
+                                                                              engine):
+    on_engine = {"contest": {"game": GAME}, "paths": engine.worker_paths()}
+    run, _ = check_worker(pack(engine, "python-center"), **on_engine, match={"dump": False})
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    assert "compilation (python): ready" in lines and "match: done" in lines
+    assert lines[-1].startswith("worker-node --check: OK")
+
+    run, _ = check_worker(pack(engine, "c", stub=True), **on_engine, match={"dump": False},
+                          limits={"server": {"wall_secs": 8}})
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert run.stdout.splitlines()[-1].startswith(
+        "worker-node --check: FAILED: the game did not finish: the game server was killed at "
+        "the wall-clock limit (8 s); player 1 did not play to the end"), run.stdout
+
+    run, _ = check_worker(pack(engine, "c-first"), **on_engine, match={"dump": True})
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert run.stdout.splitlines()[-1].startswith(
+        "worker-node --check: FAILED: the game server aborted because this game cannot write "
+        "a dump (--dump): set match.dump to false")
