@@ -62,10 +62,10 @@ def say(line=""):
     print(line, flush=True)
 
 
-def log_excerpt(data):
-    """The last LOG_LINES lines of a log (bytes), readable, indented."""
-    lines = data.decode("utf-8", errors="replace").splitlines()[-LOG_LINES:]
-    return "\n".join(f"    | {matches.last_line(line.encode())}".rstrip() for line in lines)
+def say_log(data):
+    """Print the last LOG_LINES lines of a log (bytes), readable, indented."""
+    for line in data.decode("utf-8", errors="replace").splitlines()[-LOG_LINES:]:
+        say(f"    | {matches.last_line(line.encode())}".rstrip())
 
 
 def run(workspace, directory, archive, *, players=2, map_path=None):
@@ -84,7 +84,7 @@ def run(workspace, directory, archive, *, players=2, map_path=None):
     say(f"compilation{language}: {compiled['status']}"
         + (f": {compiled['reason']}" if compiled["reason"] else ""))
     if compiled["status"] != "ready":
-        say(log_excerpt(compiled["log"]))
+        say_log(compiled["log"])
         return failed(directory, f"the champion did not compile: {compiled['reason']}")
 
     spec = {"match_id": MATCH_ID, "attempt": 1, "slots": 1 + players, "options": "",
@@ -103,10 +103,10 @@ def run(workspace, directory, archive, *, players=2, map_path=None):
             problems.append(f"player {player['matchplayer_id']} did not play to the end "
                             f"(exit status {player['exit_status']}, {player['nb_timeout']} "
                             "timeouts)")
-            say(log_excerpt(player["log"]))
+            say_log(player["log"])
     if problems:
         say("  server log:")
-        say(log_excerpt(result["server_log"]))
+        say_log(result["server_log"])
         return failed(directory, "; ".join(problems))
     directory.remove()
     say(f"{PROGRAM}: OK: the champion compiled and played a whole match against itself")
