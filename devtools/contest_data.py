@@ -24,8 +24,9 @@ def sql_section(connection):
             "password": settings["PASSWORD"], "database": settings["NAME"]}
 
 
-def queue_champion(cluster, author, name, source_dir):
-    """A champion of `author` from the sources in `source_dir`, queued for compilation."""
+def queue_champion(cluster, author, name, source_dir, archive=None):
+    """A champion of `author` from the sources in `source_dir` (or from `archive`, the
+    bytes of a champion.tgz, when given), queued for compilation."""
     from stechec.www.contest.models import Champion
 
     champion = Champion.queue_for_compilation(name=name, author=author)
@@ -34,7 +35,7 @@ def queue_champion(cluster, author, name, source_dir):
     os.makedirs(directory, exist_ok=True)
     temporary = os.path.join(directory, f".{paths.CHAMPION_SOURCES}.tmp")
     with open(temporary, "wb") as f:
-        f.write(source_archive(source_dir).read())
+        f.write(source_archive(source_dir).read() if archive is None else archive)
     os.replace(temporary, os.path.join(directory, paths.CHAMPION_SOURCES))
     return champion
 
