@@ -26,7 +26,7 @@ def sql_section(connection):
 
 def queue_champion(cluster, author, name, source_dir):
     """A champion of `author` from the sources in `source_dir`, queued for compilation."""
-    from stechec.www.contest.models import Champion
+    from stechec.contest.models import Champion
 
     champion = Champion.queue_for_compilation(name=name, author=author)
     directory = paths.champion_dir(cluster.shared_dir, cluster.game, author.username,
@@ -41,7 +41,7 @@ def queue_champion(cluster, author, name, source_dir):
 
 def wait_compiled(champions, timeout=120):
     """Wait until every champion is ready; raise naming the first that failed or lingers."""
-    from stechec.www.contest.models import Champion
+    from stechec.contest.models import Champion
 
     ids = [c.id for c in champions]
     deadline = time.monotonic() + timeout

@@ -60,7 +60,7 @@ def accounts(path):
 
 
 def maps(game, author):
-    from stechec.www.contest.models import Map
+    from stechec.contest.models import Map
 
     directory = maps_dir(game)
     if Map.objects.exists() or not os.path.isdir(directory):
@@ -76,7 +76,7 @@ def maps(game, author):
 def champions(game, players):
     from django.core.files import File
 
-    from stechec.www.contest.models import Champion
+    from stechec.contest.models import Champion
     from stechec.www.contest.uploads import store_champion
 
     directory = samples_dir(game)

@@ -31,7 +31,7 @@ class Assignment:
         self.worker = worker
         self.deadline = deadline
         self.attempt = attempt
-        # Set once the database has the attempt (see queue.mark_pending).
+        # Set once the database has the attempt (see transitions.mark_pending).
         self.marked = False
 
     @property

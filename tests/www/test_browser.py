@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connections
 
-from stechec.www.contest.models import Champion
+from stechec.contest.models import Champion
 from tests.browser import chromium_page
 from tests.www.helpers import (
     STATUS,

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from stechec.common import paths
-from stechec.www.contest.models import Champion, Map, Match, MatchPlayer
+from stechec.contest.models import Champion, Map, Match, MatchPlayer
 from tests.www.helpers import (
     finished_match,
     match_file,

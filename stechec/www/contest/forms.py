@@ -3,8 +3,8 @@ from django.contrib.auth.forms import UserCreationForm
 from django.template.defaultfilters import filesizeformat
 
 from stechec.common import archive
+from stechec.contest.models import Champion, Map, Tournament
 from stechec.www.contest import conf, mapcheck
-from stechec.www.contest.models import Champion, Map, Tournament
 
 
 class ChampionUploadForm(forms.Form):

@@ -10,8 +10,8 @@ import datetime
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from stechec.contest.models import Champion, Match
 from stechec.www.contest import conf
-from stechec.www.contest.models import Champion, Match
 
 
 class LimitReached(Exception):

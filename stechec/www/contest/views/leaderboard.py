@@ -1,8 +1,9 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 
-from stechec.www.contest import charts, ratings
-from stechec.www.contest.models import Champion, MatchPlayer
+from stechec.contest import ratings
+from stechec.contest.models import Champion, MatchPlayer
+from stechec.www.contest import charts
 
 # Points of history the chart shows (the latest ones).
 CHART_POINTS = 500

@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from stechec.common import paths
+from stechec.contest.models import Champion, Match, MatchPlayer
 from stechec.www.contest import conf, files, limits
 from stechec.www.contest.forms import MatchForm
-from stechec.www.contest.models import Champion, Match, MatchPlayer
 from stechec.www.contest.pagination import paginate
 from stechec.www.siteconfig import replay_viewer_dir
 
@@ -29,7 +29,7 @@ class PlayerRow(NamedTuple):
     score: int | None
 
 
-def match_rows():
+def listed_matches():
     """Matches with what a list row shows of them; see with_players() for their players."""
     return Match.objects.select_related("author", "map", "tournament").defer(
         "options", "map__contents", "author__password", "author__email",
@@ -76,7 +76,7 @@ def _int_param(request, name):
 
 @login_required
 def match_list(request, mine=False):
-    matches = match_rows()
+    matches = listed_matches()
     filters = {}
     if mine:
         matches = matches.filter(author=request.user)
