@@ -3,7 +3,8 @@
 The database is the only task queue: the site commits `new` champions and
 matches, the master moves them to `pending` (numbering each attempt) and then
 to a final status, through `transitions.py` alone. See docs/architecture.md
-("Task life cycle") and docs/master-node.md ("Task life cycle").
+("Task life cycle") and docs/master-node.md ("Task life cycle, as the master
+applies it").
 
 The models import no other module of the contest: the rules and services
 (transitions, tournaments, ratings, the ladder) import them, never the

@@ -182,7 +182,7 @@ class Dispatcher:
         except Exception as e:
             self._unreachable(worker, e, f"{assignment}: ")
             return
-        self._answered(assignment, accepted)
+        self._handle_acceptance(assignment, accepted)
 
     def _send_batch(self, worker, assignments):
         """All of `worker`'s tasks from one batch, in one `run_tasks` call."""
@@ -213,7 +213,7 @@ class Dispatcher:
                               f"{len(tasks)} tasks", "")
             return
         for assignment, taken in zip(assignments, accepted, strict=True):
-            self._answered(assignment, taken)
+            self._handle_acceptance(assignment, taken)
 
     def _unreachable(self, worker, error, what):
         logger.warning("%sworker %s unreachable (%s); dropping the worker", what, worker.name,
@@ -222,7 +222,8 @@ class Dispatcher:
             lost = self._registry.drop(worker)
             self.give_back(lost, f"worker {worker.name} unreachable: {error}")
 
-    def _answered(self, assignment, accepted):
+    def _handle_acceptance(self, assignment, accepted):
+        """The worker accepted the task (it runs), or refused it for want of room."""
         worker = assignment.worker
         if accepted:
             logger.debug("%s: sent to %s", assignment, worker.name)
@@ -230,8 +231,8 @@ class Dispatcher:
         logger.info("%s: refused by %s (no room); back to the queue", assignment, worker.name)
         worker.full = True
         if self._registry.release(assignment):
-            self._db.call(transitions.undo_attempt, assignment.kind, assignment.id, assignment.attempt,
-                          f"refused by worker {worker.name}")
+            self._db.call(transitions.undo_attempt, assignment.kind, assignment.id,
+                          assignment.attempt, f"refused by worker {worker.name}")
             self.wake()
 
     def give_back(self, assignments, reason):
