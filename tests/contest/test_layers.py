@@ -3,6 +3,8 @@ functions too (they hid the old models <-> tournaments <-> champion_ratings cycl
 
 import ast
 import os
+import subprocess
+import sys
 
 from tests.conftest import ROOT
 
@@ -111,3 +113,35 @@ def test_the_models_import_no_other_module_of_the_contest():
     graph = import_graph()
     assert {target for target in graph["stechec.contest.models"]
             if target.startswith("stechec.") and not target.startswith("stechec.common")} == set()
+
+
+MASTER_WITHOUT_WEBSITE = """
+import importlib, pkgutil, sys
+
+class NoWebsite:
+    def find_spec(self, name, path=None, target=None):
+        if name == "stechec.www" or name.startswith("stechec.www."):
+            raise ImportError(f"the master imported {name}")
+
+sys.meta_path.insert(0, NoWebsite())
+from stechec.master_node import main
+main.configure_django({"sql": {"engine": "sqlite", "database": sys.argv[1]}})
+import stechec.contest, stechec.master_node
+for package in (stechec.contest, stechec.master_node):
+    for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        if module.name != "stechec.master_node.main":
+            importlib.import_module(module.name)
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+print("master loaded without the website")
+"""
+
+
+def test_the_master_runs_its_django_and_modules_without_the_website(tmp_path):
+    """As master-node sets Django up: the contest app alone, every module of the master
+    and the core imported, the migrations run, with stechec.www impossible to import."""
+    run = subprocess.run([sys.executable, "-c", MASTER_WITHOUT_WEBSITE,
+                          str(tmp_path / "master.sqlite3")],
+                         capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "master loaded without the website"
