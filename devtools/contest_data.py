@@ -27,7 +27,7 @@ def sql_section(connection):
 def queue_champion(cluster, author, name, source_dir, archive=None):
     """A champion of `author` from the sources in `source_dir` (or from `archive`, the
     bytes of a champion.tgz, when given), queued for compilation."""
-    from stechec.www.contest.models import Champion
+    from stechec.contest.models import Champion
 
     champion = Champion.queue_for_compilation(name=name, author=author)
     directory = paths.champion_dir(cluster.shared_dir, cluster.game, author.username,
@@ -42,7 +42,7 @@ def queue_champion(cluster, author, name, source_dir, archive=None):
 
 def wait_compiled(champions, timeout=120):
     """Wait until every champion is ready; raise naming the first that failed or lingers."""
-    from stechec.www.contest.models import Champion
+    from stechec.contest.models import Champion
 
     ids = [c.id for c in champions]
     deadline = time.monotonic() + timeout

@@ -63,7 +63,7 @@ def accounts(path):
 
 
 def maps(game, author):
-    from stechec.www.contest.models import Map
+    from stechec.contest.models import Map
 
     directory = maps_dir(game)
     if Map.objects.exists() or not os.path.isdir(directory):
@@ -87,8 +87,8 @@ def champions(game, players, engine=None):
     player environment packs them."""
     from django.core.files import File
 
+    from stechec.contest.models import Champion
     from stechec.local.engine import make_tar, sample_language
-    from stechec.www.contest.models import Champion
     from stechec.www.contest.uploads import store_champion
 
     directory = engine_samples_dir(game) if engine else samples_dir(game)
