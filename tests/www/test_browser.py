@@ -63,12 +63,14 @@ def test_log_in_upload_a_champion_and_watch_its_status(browser_page, live_server
     assert "waiting for compilation" in page.inner_text("#champion-status")
     assert page.is_visible("text=Download the sources")
     screenshot(page, "champion-waiting.png")
+    page.evaluate("window.stechecNotReloaded = true")
 
-    # A worker compiles it; the page refreshes itself and shows the new status.
+    # A worker compiles it; the page updates itself, without a reload, to the new status.
     Champion.objects.filter(pk=champion.pk).update(status=Champion.Status.READY,
                                                    language="python")
     page.wait_for_function(
         "document.querySelector('#champion-status').innerText.includes('ready')")
+    assert page.evaluate("window.stechecNotReloaded === true")
     assert "python" in page.content()
     screenshot(page, "champion-ready.png")
 

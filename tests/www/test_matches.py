@@ -116,17 +116,17 @@ def test_filters_survive_paging(alice_client, alice, site):
     assert "?author=a%26b+c&page=2" in page
 
 
-def test_detail_refreshes_until_finished_and_says_why_it_failed(alice_client, alice):
+def test_detail_is_live_until_finished_and_says_why_it_failed(alice_client, alice):
     champion = ready_champion(alice)
     match = Match.launch([champion, champion], author=alice)
     url = reverse("match-detail", args=[match.pk])
 
-    assert 'http-equiv="refresh"' in text(alice_client.get(url))
+    assert f'data-live-url="/matches/{match.pk}/live.json"' in text(alice_client.get(url))
 
     Match.objects.filter(pk=match.pk).update(status=Match.Status.FAILED,
                                              failure_reason="server killed after 400 s")
     page = text(alice_client.get(url))
-    assert 'http-equiv="refresh"' not in page
+    assert "data-live-url" not in page
     assert "server killed after 400 s" in page
 
 

@@ -16,6 +16,7 @@ from stechec.www.contest.logview import log_html
 from stechec.www.contest.models import Champion
 from stechec.www.contest.pagination import paginate
 from stechec.www.contest.uploads import storage_failure, store_champion
+from stechec.www.contest.views import live
 from stechec.www.contest.views.matches import match_rows, with_champion, with_players
 
 RECENT_MATCHES = 20
@@ -63,7 +64,9 @@ def champion_detail(request, pk):
     recent = with_players(with_champion(match_rows(), champion.pk)[:RECENT_MATCHES])
     return render(request, "stechec/champion_detail.html", {
         "champion": champion, "private": private, "log": log,
-        "matches": recent, "refresh": champion.in_progress,
+        "matches": recent,
+        "live": live.page_context(reverse("champion-live", args=[pk]),
+                                  live.champion_state(champion), champion.in_progress),
     })
 
 

@@ -26,6 +26,7 @@ from stechec.www.contest.public import (
     public_results_or_login,
     tournament_filter,
 )
+from stechec.www.contest.views import live
 from stechec.www.siteconfig import replay_viewer_dir
 
 
@@ -180,7 +181,8 @@ def match_detail(request, pk):
     return render(request, "stechec/match_detail.html", {
         "match": match, "players": players, "outputs": outputs, "replayable": replayable,
         "replay": replay,
-        "refresh": match.in_progress,
+        "live": live.page_context(reverse("match-live", args=[pk]), live.match_state(match),
+                                  match.in_progress),
         "friendly": champion_ratings.is_friendly([p.champion.author_id
                                                   for p in match.players.all()]),
     })

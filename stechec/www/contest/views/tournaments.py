@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from stechec.www.contest import conf, standings, tournaments
@@ -12,6 +13,7 @@ from stechec.www.contest.forms import TournamentForm
 from stechec.www.contest.models import Tournament, TournamentPlayer
 from stechec.www.contest.pagination import paginate
 from stechec.www.contest.public import public_results_or_login
+from stechec.www.contest.views import live
 
 
 @public_results_or_login()
@@ -95,7 +97,9 @@ def tournament_detail(request, pk):
     return render(request, "stechec/tournament_detail.html", {
         "tournament": tournament, "report": report, "maps": report.maps,
         "table": report.table(), "matrix": report.matrix(), "progress": report.progress,
-        "refresh": tournament.status == Tournament.Status.RUNNING,
+        "live": live.page_context(reverse("tournament-live", args=[pk]),
+                                  live.tournament_state(tournament),
+                                  tournament.status == Tournament.Status.RUNNING),
     })
 
 
