@@ -2,7 +2,7 @@
 
 A live page (a champion compiling, a match running, a tournament in progress,
 the cluster status) carries its JSON URL and the state it was rendered from;
-`static/stechec/live.js` polls that URL with backoff (250 ms doubling to 4 s
+`static/stechec/live.js` polls that URL with backoff (250 ms growing by half to 4 s
 while nothing changes, back to 250 ms on a change) and, when the state differs,
 fetches the page again and swaps its content in, without reloading it. Each
 answer is one small query (the status page: the master's status()), so polling

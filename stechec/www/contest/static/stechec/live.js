@@ -1,6 +1,6 @@
 /* Live pages (docs/website.md, "Live pages"): <main data-live-url data-live-state>.
  *
- * Polls the page's small JSON state with backoff: 250 ms, doubling to 4 s while
+ * Polls the page's small JSON state with backoff: 250 ms, growing by half to 4 s while
  * nothing changes, back to 250 ms after a change (a compile goes new, pending,
  * ready within a second). When the state differs from the one the page shows,
  * the page is fetched again and its <main> swapped in: no reload, no flash.
@@ -15,7 +15,7 @@
 
   function later() {
     setTimeout(poll, delay);
-    delay = Math.min(delay * 2, MAX_DELAY_MS);
+    delay = Math.min(delay * 1.5, MAX_DELAY_MS);
   }
 
   function setTexts(texts) {
