@@ -55,6 +55,9 @@ WEBSITE_SCHEMA = {
         # The game's map validator, run with an uploaded map's file (mapcheck.py).
         "map_validator": Key(str, None, nullable=True),
         "map_validator_timeout_secs": Key(float, 10.0, minimum=0.1),
+        # Whether the game plays on maps: the match form asks for one only then
+        # (empty: false for the bundled tictactoe, true for every other game).
+        "uses_maps": Key(bool, None, nullable=True),
         # The player environment offered on the Learn pages, one archive per
         # language folder (empty: the installed one, as the workers' default).
         "player_env": Key(str, None, nullable=True),

@@ -87,8 +87,12 @@ def test_a_player_uploads_plays_and_watches_the_replay(cluster, session, page, t
     wait_until_ready(cluster, bob, opponent)
     page.go_back()
     page.click("text=Start a match with it")
-    assert page.input_value("input[name=champion_1]") == str(champion)
-    page.fill("input[name=champion_2]", str(opponent))
+    assert page.input_value("input[name=champion_1]") == f"alice/alice-good #{champion}"
+    # The opponent by name: bob's latest ready champion, suggested as alice types.
+    page.locator("input[name=champion_2]").press_sequentially("bo")
+    page.locator(f"#champion-choices option[value='bob/bob-random #{opponent}']").wait_for(
+        state="attached")
+    page.fill("input[name=champion_2]", "bob")
     screenshot(page, "05-match-form.png")
     page.click("button:has-text('Start the match')")
     page.wait_for_url(re.compile(r"/matches/\d+/$"))
@@ -101,6 +105,8 @@ def test_a_player_uploads_plays_and_watches_the_replay(cluster, session, page, t
     print(f"match page to done in the browser: {time.monotonic() - launched:.2f} s")
     assert was_not_reloaded(page)
     screenshot(page, "07-match-done.png")
+    assert page.locator("table").first.locator("tbody tr td:nth-child(2)").all_inner_texts() \
+        == [f"alice-good #{champion}", f"bob-random #{opponent}"]
     scores = page.locator("table").first.locator("tbody tr td:nth-child(4)").all_inner_texts()
     assert sorted(int(s) for s in scores) in ([0, 2], [1, 1]), scores
 

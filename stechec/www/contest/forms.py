@@ -7,8 +7,8 @@ from django.core.files import File
 from django.template.defaultfilters import filesizeformat
 
 from stechec.common import archive
-from stechec.www.contest import conf, mapcheck
-from stechec.www.contest.models import Champion, Map, Tournament
+from stechec.www.contest import conf, mapcheck, picker
+from stechec.www.contest.models import Map, Tournament
 
 # An upload whose folder is taken off is rewritten in memory up to this size, then on disk.
 _FLATTENED_IN_MEMORY = 1024 * 1024
@@ -61,13 +61,23 @@ class ChampionUploadForm(forms.Form):
         return File(flattened, name=uploaded.name)
 
 
-class ChampionField(forms.ModelChoiceField):
-    """A ready champion, picked by its number (a select of 20,000 would not do)."""
+class ChampionField(forms.CharField):
+    """A ready champion, named as players know it (picker.find: `bob`, `bob/sly`, `12`)."""
 
-    widget = forms.NumberInput(attrs={"min": 1, "list": "champion-choices"})
-    default_error_messages = {
-        "invalid_choice": "No ready champion has this number.",
-    }
+    def __init__(self, ready, **kwargs):
+        super().__init__(max_length=300, widget=forms.TextInput(attrs={
+            "list": "champion-choices", "autocomplete": "off", "class": "champion-picker",
+            "placeholder": "a player's name, player/champion, or #number"}), **kwargs)
+        self.ready = ready
+
+    def clean(self, value):
+        text = super().clean(value)
+        champion = picker.find(self.ready, text)
+        if champion is None:
+            raise forms.ValidationError(
+                f"No ready champion is {text!r}: give a player's name (their latest ready "
+                f"champion), player/champion, or a champion's number.")
+        return champion
 
 
 class MatchForm(forms.Form):
@@ -77,18 +87,22 @@ class MatchForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        ready = Champion.objects.visible().filter(status=Champion.Status.READY)
-        if conf.website()["own_champions_only"] and not user.is_staff:
-            ready = ready.filter(author=user)
-        for seat in range(conf.contest()["nb_players"]):
+        ready = picker.ready_champions(user)
+        seats = conf.contest()["nb_players"]
+        for seat in range(seats):
             self.fields[f"champion_{seat + 1}"] = ChampionField(
                 ready, label=f"Champion {seat + 1}")
+        if not conf.uses_maps():
+            del self.fields["map"]
         # The map select goes last.
-        self.order_fields([f"champion_{n + 1}" for n in range(conf.contest()["nb_players"])])
+        self.order_fields([f"champion_{n + 1}" for n in range(seats)])
 
     def champions(self):
         return [self.cleaned_data[f"champion_{n + 1}"]
                 for n in range(conf.contest()["nb_players"])]
+
+    def chosen_map(self):
+        return self.cleaned_data.get("map")
 
 
 class MapForm(forms.ModelForm):

@@ -36,6 +36,8 @@ urlpatterns = [
     path("matches/", matches.match_list, name="match-list"),
     path("matches/mine/", matches.match_list, {"mine": True}, name="match-mine"),
     path("matches/new/", matches.match_new, name="match-new"),
+    path("matches/new/champions.json", matches.match_champion_search,
+         name="match-champion-search"),
     path("matches/<int:pk>/", matches.match_detail, name="match-detail"),
     path("matches/<int:pk>/live.json", live.match_live, name="match-live"),
     path("matches/<int:pk>/server-log/", matches.match_server_log, name="match-server-log"),

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from stechec.common import paths
-from stechec.www.contest import conf, files
+from stechec.www.contest import conf, files, picker
 from stechec.www.contest.forms import ChampionUploadForm
 from stechec.www.contest.limits import LimitReached
 from stechec.www.contest.logview import log_html
@@ -64,7 +64,7 @@ def champion_detail(request, pk):
     recent = with_players(with_champion(match_rows(), champion.pk)[:RECENT_MATCHES])
     return render(request, "stechec/champion_detail.html", {
         "champion": champion, "private": private, "log": log,
-        "matches": recent,
+        "matches": recent, "challenge": picker.may_challenge(request.user),
         "live": live.page_context(reverse("champion-live", args=[pk]),
                                   live.champion_state(champion), champion.in_progress),
     })

@@ -1,6 +1,6 @@
 from django.shortcuts import get_object_or_404, render
 
-from stechec.www.contest import charts, ratings
+from stechec.www.contest import charts, picker, ratings
 from stechec.www.contest.models import Champion, MatchPlayer
 from stechec.www.contest.public import public_results_or_login
 
@@ -15,12 +15,13 @@ def leaderboard(request):
     for row in (Champion.objects.visible().filter(status=Champion.Status.READY,
                                                   rated_games__gt=0)
                 .order_by("-rating", "id")
-                .values("pk", "name", "author__username", "rating", "rating_mu",
+                .values("pk", "name", "author_id", "author__username", "rating", "rating_mu",
                         "rating_sigma", "rated_games")):
         best.setdefault(row["author__username"], row)
     rows = sorted(best.values(), key=lambda row: (-row["rating"], row["pk"]))
     return render(request, "stechec/leaderboard.html", {
-        "rows": rows, "sigmas": ratings.DISPLAY_SIGMAS})
+        "rows": rows, "sigmas": ratings.DISPLAY_SIGMAS,
+        "challenge": picker.may_challenge(request.user)})
 
 
 @public_results_or_login()
