@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from stechec.www.contest import conf, standings, tournaments
 from stechec.www.contest.forms import TournamentForm
-from stechec.www.contest.models import Tournament, TournamentPlayer
+from stechec.www.contest.models import Champion, Tournament, TournamentPlayer
 from stechec.www.contest.pagination import paginate
 from stechec.www.contest.public import public_results_or_login
 from stechec.www.contest.views import live
@@ -126,30 +126,47 @@ def tournament_matrix_csv(request, pk):
         report.standings, out, report.names))
 
 
+def _entrants(champion_ids):
+    """The champions of these ids, as the form lists them: by player."""
+    return (Champion.objects.filter(pk__in=champion_ids).select_related("author")
+            .order_by("author__username", "id"))
+
+
 @login_required
 def tournament_new(request):
     _staff_only(request, "create tournaments")
     form = TournamentForm(request.POST or None)
+    # What "Create" would enter, shown before it does: the default's pick (each player's
+    # latest ready champion) or the numbers typed.
+    entrants = None if request.method == "POST" else tournaments.default_champions()
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         champions = data["champions"] or tournaments.default_champions(
             data["deadline"], data["include_staff"])
-        try:
-            tournament = tournaments.create(
-                data["name"], data["format"], champions, [m.pk for m in data["maps"]],
-                nb_players=conf.contest()["nb_players"], rounds=data["rounds"] or 0)
-        except ValueError as e:
-            form.add_error(None, _sentence(e))
+        if "preview" in request.POST:
+            entrants = champions
         else:
-            if data["launch"]:
-                queued = tournaments.launch(tournament)
-                messages.success(request, f"Tournament {tournament.name} launched: {queued} "
-                                          "matches queued.")
+            try:
+                tournament = tournaments.create(
+                    data["name"], data["format"], champions, [m.pk for m in data["maps"]],
+                    nb_players=conf.contest()["nb_players"], rounds=data["rounds"] or 0)
+            except ValueError as e:
+                form.add_error(None, _sentence(e))
             else:
-                messages.success(request, f"Tournament {tournament.name} created with "
-                                          f"{len(champions)} champions.")
-            return redirect("tournament-detail", pk=tournament.pk)
-    return render(request, "stechec/tournament_form.html", {"form": form})
+                return _created(request, tournament, data["launch"], len(champions))
+    return render(request, "stechec/tournament_form.html", {
+        "form": form, "entrants": None if entrants is None else _entrants(entrants)})
+
+
+def _created(request, tournament, launch, nb_champions):
+    if launch:
+        queued = tournaments.launch(tournament)
+        messages.success(request, f"Tournament {tournament.name} launched: {queued} "
+                                  "matches queued.")
+    else:
+        messages.success(request, f"Tournament {tournament.name} created with "
+                                  f"{nb_champions} champions.")
+    return redirect("tournament-detail", pk=tournament.pk)
 
 
 @login_required
