@@ -30,7 +30,10 @@ def every_private_url(champion, match, player, map, tournament_id=1):
         reverse("map-official", args=[map.pk]),
         reverse("tournament-list"), reverse("tournament-detail", args=[tournament_id]),
         reverse("leaderboard"), reverse("champion-rating", args=[champion.pk]),
-        reverse("cluster-status"),
+        reverse("cluster-status"), reverse("cluster-status-live"),
+        reverse("champion-live", args=[champion.pk]), reverse("match-live", args=[match.pk]),
+        reverse("tournament-live", args=[tournament_id]), reverse("match-champion-search"),
+        reverse("password_change"), reverse("accounts-bulk"),
     ]
 
 

@@ -3,6 +3,7 @@ import unicodedata
 
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.models import User
 from django.core.files import File
 from django.template.defaultfilters import filesizeformat
 
@@ -139,16 +140,32 @@ class MapForm(forms.ModelForm):
         return contents
 
 
+def check_username(username):
+    """Django's rules for a user name (letters, digits, @.+-_, 150 at most), and not "."
+    or "..", which Django allows: a user's name is a directory of the shared one."""
+    User.username_validator(username)
+    if not username or len(username) > User._meta.get_field("username").max_length:
+        raise forms.ValidationError("A name has 1 to 150 characters.")
+    if username in (".", ".."):
+        raise forms.ValidationError("This name is reserved.")
+
+
 class RegistrationForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         fields = ["username", "email"]
 
     def clean_username(self):
-        """Django allows "." and "..", but a user's name is a directory of the shared one."""
         username = super().clean_username()
-        if username in (".", ".."):
-            raise forms.ValidationError("This name is reserved.")
+        check_username(username)
         return username
+
+
+class BulkAccountsForm(forms.Form):
+    """Staff's page for accounts in bulk (bulk_accounts)."""
+
+    accounts = forms.FileField(label="Accounts (.csv)", help_text=(
+        "A header line naming the columns username and email, then one account a line."))
+    mail = forms.BooleanField(required=False, label="Mail each new account its password")
 
 
 class TournamentForm(forms.Form):
