@@ -13,7 +13,8 @@ from django.urls import reverse
 
 from stechec.common import config
 from stechec.www import siteconfig
-from tests.www.helpers import text
+from stechec.www.contest.models import Champion, Match, shown_name
+from tests.www.helpers import ready_champion, text
 
 pytestmark = pytest.mark.django_db
 
@@ -25,8 +26,8 @@ def logs_in(username, password):
 
 
 def test_a_player_changes_her_password(alice_client):
-    page = text(alice_client.get(reverse("home")))
-    assert f'href="{reverse("password_change")}"' in page
+    assert f'href="{reverse("account")}"' in text(alice_client.get(reverse("home")))
+    assert f'href="{reverse("password_change")}"' in text(alice_client.get(reverse("account")))
 
     response = alice_client.post(reverse("password_change"), {
         "old_password": "alice-password", "new_password1": "a new long secret 42",
@@ -144,3 +145,38 @@ def test_staff_create_accounts_from_the_page(client, alice, staff, mailoutbox):
     page = text(upload(b"username,email\ncat,cat@example.org\n"))
     assert "Nothing was created: line 2: an account named cat exists already." in page
     assert "The file is not UTF-8 text." in text(upload(b"username,email\n\xff\n"))
+
+
+def test_a_display_name_is_shown_for_the_player_and_cannot_be_another_s(alice_client, alice,
+                                                                        bob, staff):
+    champion = ready_champion(alice, "mine")
+    Champion.objects.filter(pk=champion.pk).update(rated_games=1)
+
+    for taken in ("BOB", "orga"):
+        page = text(alice_client.post(reverse("account"), {"display_name": taken}))
+        assert f"{taken!r} is another player's name." in page
+    response = alice_client.post(reverse("account"), {"display_name": "Alice the Great"})
+    assert response["Location"] == reverse("account")
+
+    for url in (reverse("leaderboard"), reverse("champion-detail", args=[champion.pk])):
+        assert "Alice the Great" in text(alice_client.get(url)), url
+    match = Match.launch([champion, ready_champion(bob)], author=alice)
+    page = text(alice_client.get(reverse("match-detail", args=[match.pk])))
+    assert "<td>Alice the Great</td>" in page and "<td>bob</td>" in page
+    alice_client.force_login(bob)
+    page = text(alice_client.post(reverse("account"), {"display_name": "alice the great"}))
+    assert "another player's name" in page
+    alice_client.force_login(alice)
+    alice_client.post(reverse("account"), {"display_name": ""})
+    assert "Alice the Great" not in text(alice_client.get(reverse("leaderboard")))
+
+
+def test_accounts_in_bulk_may_carry_a_display_name(tmp_path, alice):
+    create_accounts(tmp_path, "username,email,display_name\n"
+                              "dan,dan@example.org,Dan D.\n"
+                              "eve,eve@example.org,\n")
+    assert shown_name(User.objects.get(username="dan")) == "Dan D."
+    assert shown_name(User.objects.get(username="eve")) == "eve"
+    with pytest.raises(CommandError, match="line 2: the display name 'alice': 'alice' is "
+                                           "another player's name"):
+        create_accounts(tmp_path, "username,email,display_name\nfay,f@example.org,alice\n")

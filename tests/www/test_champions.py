@@ -148,7 +148,7 @@ def test_a_body_far_over_the_limit_is_refused_before_it_is_read(alice, site):
     assert response.status_code == 413
     assert "a champion archive may be at most 1000" in text(response)
     # The page is the site's, with the logged-in player's menu.
-    assert '<span class="who">alice</span>' in text(response) and "Log out" in text(response)
+    assert 'title="your account">alice</a>' in text(response) and "Log out" in text(response)
     assert not Champion.objects.exists()
 
 

@@ -5,6 +5,7 @@ from stechec.www.contest.models import (
     Map,
     Match,
     MatchPlayer,
+    PlayerProfile,
     Tournament,
     TournamentMap,
     TournamentPlayer,
@@ -145,3 +146,9 @@ class TournamentAdmin(admin.ModelAdmin):
     def waiting(self, tournament):
         """Whether the next round waits on something (a failed match to rerun, say)."""
         return bool(tournament.waiting_reason)
+
+
+@admin.register(PlayerProfile)
+class PlayerProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "display_name"]
+    search_fields = ["user__username", "display_name"]

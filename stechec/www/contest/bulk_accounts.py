@@ -1,7 +1,8 @@
 """Accounts created in bulk by the organisers, from a CSV file (docs/website.md, "Accounts").
 
-The file has a header line naming its columns, `username` and `email`
-(any order, other columns ignored); each following line is one account.
+The file has a header line naming its columns, `username` and `email`, and
+`display_name` if wanted (any order, other columns ignored); each following
+line is one account.
 Every line is checked before any account is made: a file with a bad line
 creates nothing, and the error names every bad line. Each new account gets
 a generated password, returned once (printed or shown) and, when asked,
@@ -19,9 +20,11 @@ from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 
-from stechec.www.contest.forms import check_username
+from stechec.www.contest.forms import check_display_name, check_username
+from stechec.www.contest.models import PlayerProfile
 
 COLUMNS = ("username", "email")
+DISPLAY_NAME = "display_name"
 # Most accounts one file may create.
 MAX_ACCOUNTS = 5000
 # Characters of a generated password (base64url: about 6 bits each).
@@ -39,7 +42,8 @@ class NewAccount(NamedTuple):
 
 
 def read(text):
-    """The (username, email) rows of a CSV file's text; BadFile naming every bad line."""
+    """The (username, email, display name) rows of a CSV file's text; BadFile naming
+    every bad line."""
     rows = csv.reader(io.StringIO(text))
     header = [name.strip().lower() for name in next(rows, [])]
     missing = [name for name in COLUMNS if name not in header]
@@ -47,6 +51,8 @@ def read(text):
         raise BadFile(f"the first line must name the columns, among them "
                       f"{', '.join(missing)} (it reads: {','.join(header) or 'nothing'})")
     where = [header.index(name) for name in COLUMNS]
+    if DISPLAY_NAME in header:
+        where.append(header.index(DISPLAY_NAME))
     accounts, problems, seen = [], [], {}
     for line, row in enumerate(rows, 2):
         if not any(cell.strip() for cell in row):
@@ -54,16 +60,16 @@ def read(text):
         if len(row) <= max(where):
             problems.append((line, f"{len(row)} columns, the header names {len(header)}"))
             continue
-        username, email = (row[i].strip() for i in where)
-        problem = _problem(username, email)
+        username, email, display_name, *_ = [row[i].strip() for i in where] + [""]
+        problem = _problem(username, email, display_name)
         if username in seen:
             problem = f"{username} is already on line {seen[username]}"
         seen.setdefault(username, line)
         if problem:
             problems.append((line, problem))
         else:
-            accounts.append((username, email))
-    taken = set(User.objects.filter(username__in=[u for u, _ in accounts])
+            accounts.append((username, email, display_name))
+    taken = set(User.objects.filter(username__in=[u for u, _, _ in accounts])
                 .values_list("username", flat=True))
     problems += [(seen[u], f"an account named {u} exists already") for u in taken]
     if problems:
@@ -75,7 +81,7 @@ def read(text):
     return accounts
 
 
-def _problem(username, email):
+def _problem(username, email, display_name):
     try:
         check_username(username)
     except ValidationError as e:
@@ -84,16 +90,22 @@ def _problem(username, email):
         validate_email(email)
     except ValidationError:
         return f"{email!r} is not an email address"
+    try:
+        check_display_name(None, display_name)
+    except ValidationError as e:
+        return f"the display name {display_name!r}: {' '.join(e.messages)}"
     return None
 
 
 def create(accounts):
     """Make the accounts of read()'s rows, all or none; their passwords, in file order."""
     made = [NewAccount(username, email, secrets.token_urlsafe(PASSWORD_CHARS * 3 // 4))
-            for username, email in accounts]
+            for username, email, _ in accounts]
     with transaction.atomic():
-        for account in made:
-            User.objects.create_user(account.username, account.email, account.password)
+        for account, (_, _, display_name) in zip(made, accounts, strict=True):
+            user = User.objects.create_user(account.username, account.email, account.password)
+            if display_name:
+                PlayerProfile.objects.create(user=user, display_name=display_name)
     return made
 
 

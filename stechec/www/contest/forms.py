@@ -160,11 +160,39 @@ class RegistrationForm(UserCreationForm):
         return username
 
 
+def check_display_name(user, name):
+    """A display name is one line, and not another player's name or display name (case
+    aside): a player could otherwise pass for another."""
+    check_one_line_name(name)
+    if not name:
+        return
+    others = User.objects.exclude(pk=user.pk if user else None)
+    if (others.filter(username__iexact=name).exists()
+            or others.filter(profile__display_name__iexact=name).exists()):
+        raise forms.ValidationError(f"{name!r} is another player's name.")
+
+
+class DisplayNameForm(forms.Form):
+    display_name = forms.CharField(max_length=100, required=False, help_text=(
+        "The name other players see on the leaderboard, tournaments and your champions; "
+        "empty: your user name."))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_display_name(self):
+        name = self.cleaned_data["display_name"]
+        check_display_name(self.user, name)
+        return name
+
+
 class BulkAccountsForm(forms.Form):
     """Staff's page for accounts in bulk (bulk_accounts)."""
 
     accounts = forms.FileField(label="Accounts (.csv)", help_text=(
-        "A header line naming the columns username and email, then one account a line."))
+        "A header line naming the columns username and email (and display_name, if "
+        "wanted), then one account a line."))
     mail = forms.BooleanField(required=False, label="Mail each new account its password")
 
 

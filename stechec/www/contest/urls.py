@@ -21,6 +21,7 @@ urlpatterns = [
     path("accounts/login/", accounts.ContestLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/register/", accounts.register, name="register"),
+    path("accounts/", accounts.account, name="account"),
     path("accounts/bulk/", accounts.bulk_create, name="accounts-bulk"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(),
          name="password_change"),

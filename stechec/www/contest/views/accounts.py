@@ -7,7 +7,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from stechec.www.contest import bulk_accounts, conf
-from stechec.www.contest.forms import BulkAccountsForm, RegistrationForm
+from stechec.www.contest.forms import BulkAccountsForm, DisplayNameForm, RegistrationForm
+from stechec.www.contest.models import PlayerProfile
 
 
 def register(request):
@@ -27,6 +28,20 @@ class ContestLoginView(LoginView):
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs),
                 "self_registration": conf.website()["self_registration"]}
+
+
+@login_required
+def account(request):
+    """The player's account: their display name, and the way to their password."""
+    profile = PlayerProfile.objects.filter(user=request.user).first()
+    form = DisplayNameForm(request.POST or None, user=request.user,
+                           initial={"display_name": profile.display_name if profile else ""})
+    if request.method == "POST" and form.is_valid():
+        PlayerProfile.objects.update_or_create(
+            user=request.user, defaults={"display_name": form.cleaned_data["display_name"]})
+        messages.success(request, "Display name saved.")
+        return redirect("account")
+    return render(request, "registration/account.html", {"form": form})
 
 
 @login_required

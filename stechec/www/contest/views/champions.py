@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 def _champion(request, pk):
     """The champion `pk`; a deleted one exists for staff only."""
-    champion = get_object_or_404(Champion.objects.select_related("author"), pk=pk)
+    champion = get_object_or_404(Champion.objects.select_related("author__profile"), pk=pk)
     if champion.deleted and not request.user.is_staff:
         raise Http404("No such champion.")
     return champion

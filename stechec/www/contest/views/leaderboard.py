@@ -16,6 +16,7 @@ def leaderboard(request):
                                                   rated_games__gt=0)
                 .order_by("-rating", "id")
                 .values("pk", "name", "author_id", "author__username", "rating", "rating_mu",
+                        "author__profile__display_name",
                         "rating_sigma", "rated_games")):
         best.setdefault(row["author__username"], row)
     rows = sorted(best.values(), key=lambda row: (-row["rating"], row["pk"]))

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import F, Prefetch
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import engines
@@ -18,7 +18,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from stechec.common import paths
 from stechec.www.contest import champion_ratings, conf, files, limits, picker, ratings
 from stechec.www.contest.forms import MatchForm
-from stechec.www.contest.models import Match, MatchPlayer
+from stechec.www.contest.models import Match, MatchPlayer, shown_name_of
 from stechec.www.contest.pagination import paginate
 from stechec.www.contest.public import (
     PUBLIC_MATCHES,
@@ -167,7 +167,7 @@ def match_champion_search(request):
 
 def _match(pk):
     players = MatchPlayer.objects.select_related("champion").annotate(
-        author_name=F("champion__author__username"))
+        author_name=shown_name_of("champion__author"))
     return get_object_or_404(Match.objects.select_related("author", "map", "tournament")
                              .prefetch_related(Prefetch("players", queryset=players)), pk=pk)
 

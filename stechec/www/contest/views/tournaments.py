@@ -55,7 +55,7 @@ class Report:
     def __init__(self, tournament):
         self.tournament = tournament
         self.players = list(TournamentPlayer.objects.filter(tournament=tournament)
-                            .select_related("champion__author"))
+                            .select_related("champion__author__profile"))
         self.maps = list(tournament.maps.all())
         rows = tournaments.match_rows(tournament)
         champions = sorted(p.champion_id for p in self.players)
