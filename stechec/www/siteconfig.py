@@ -147,6 +147,7 @@ def django_settings(site):
         "DEBUG": www["debug"],
         "ALLOWED_HOSTS": www["allowed_hosts"],
         "INSTALLED_APPS": [
+            "stechec.contest",
             "stechec.www.contest",
             "django.contrib.admin",
             "django.contrib.auth",

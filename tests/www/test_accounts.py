@@ -12,8 +12,8 @@ from django.test import Client
 from django.urls import reverse
 
 from stechec.common import config
+from stechec.contest.models import Champion, Match, shown_name
 from stechec.www import siteconfig
-from stechec.www.contest.models import Champion, Match, shown_name
 from tests.www.helpers import ready_champion, text
 
 pytestmark = pytest.mark.django_db

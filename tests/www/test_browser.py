@@ -6,7 +6,7 @@ import os
 import pytest
 from django.contrib.auth.models import User
 
-from stechec.www.contest.models import Champion
+from stechec.contest.models import Champion
 from tests.www.helpers import (
     STATUS,
     finished_match,

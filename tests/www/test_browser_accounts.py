@@ -7,7 +7,7 @@ import re
 import pytest
 from django.contrib.auth.models import User
 
-from stechec.www.contest.models import Tournament
+from stechec.contest.models import Tournament
 from tests.tournaments.results import finish
 from tests.www.helpers import ready_champion
 from tests.www.test_browser import log_in, screenshot

@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from stechec.common import paths
+from stechec.contest.models import Champion
 from stechec.www.contest import uploads
-from stechec.www.contest.models import Champion
 from tests.www.helpers import (
     champion_file,
     make_tgz,

@@ -5,7 +5,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from stechec.www.contest.models import Champion, Match, Tournament
+from stechec.contest.models import Champion, Match, Tournament
 from tests.www.helpers import STATUS, ready_champion, text
 
 pytestmark = pytest.mark.django_db

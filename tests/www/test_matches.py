@@ -5,8 +5,8 @@ from django.db import transaction
 from django.urls import reverse
 
 from stechec.common import paths
-from stechec.www.contest import ratings
-from stechec.www.contest.models import Champion, Map, Match, MatchPlayer
+from stechec.contest import ratings, transitions
+from stechec.contest.models import Champion, Map, Match, MatchPlayer
 from tests.www.helpers import (
     finished_match,
     match_file,
@@ -298,7 +298,7 @@ def play(match, scores):
     Match.objects.filter(pk=match.pk).update(status=Match.Status.PENDING, attempts=1)
     players = match.players.order_by("id")
     with transaction.atomic():
-        assert Match.apply_result(match.pk, 1, {"status": "done", "players": [
+        assert transitions.apply_match_result(match.pk, 1, {"status": "done", "players": [
             {"matchplayer_id": p.pk, "score": score, "nb_timeout": 0, "exit_status": 0}
             for p, score in zip(players, scores, strict=True)]}, max_tries=3)
 

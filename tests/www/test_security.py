@@ -4,8 +4,8 @@ import pytest
 from django.test import Client
 from django.urls import path, reverse
 
+from stechec.contest.models import Map, Match
 from stechec.www import urls as site_urls
-from stechec.www.contest.models import Map, Match
 from tests.www.helpers import make_tgz, ready_champion, text, upload_file
 
 pytestmark = pytest.mark.django_db

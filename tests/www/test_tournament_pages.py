@@ -9,8 +9,8 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
-from stechec.www.contest import tournaments
-from stechec.www.contest.models import Champion, Map, Match, Tournament
+from stechec.contest import tournaments
+from stechec.contest.models import Champion, Map, Match, Tournament
 from tests.tournaments.results import finish
 from tests.www.helpers import ready_champion, text
 

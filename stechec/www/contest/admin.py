@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
-from stechec.www.contest.models import (
+from stechec.contest import transitions
+from stechec.contest.models import (
     Champion,
     Map,
     Match,
@@ -50,7 +51,7 @@ class ChampionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Recompile the selected champions")
     def recompile(self, request, queryset):
-        count = Champion.requeue_for_compilation(queryset)
+        count = transitions.requeue_champions(queryset)
         self.message_user(request, f"{count} champion(s) queued for compilation (champions "
                                    "still waiting or compiling were left alone).",
                           messages.SUCCESS)
@@ -82,7 +83,7 @@ class MatchAdmin(admin.ModelAdmin):
 
     @admin.action(description="Rerun the selected matches")
     def rerun(self, request, queryset):
-        count = Match.rerun(queryset)
+        count = transitions.rerun_matches(queryset)
         self.message_user(request, f"{count} match(es) queued again (matches still waiting or "
                                    "running were left alone).", messages.SUCCESS)
 

@@ -20,8 +20,8 @@ from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 
+from stechec.contest.models import PlayerProfile
 from stechec.www.contest.forms import check_display_name, check_username
-from stechec.www.contest.models import PlayerProfile
 
 COLUMNS = ("username", "email")
 DISPLAY_NAME = "display_name"

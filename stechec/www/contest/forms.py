@@ -8,8 +8,8 @@ from django.core.files import File
 from django.template.defaultfilters import filesizeformat
 
 from stechec.common import archive
+from stechec.contest.models import Map, Tournament
 from stechec.www.contest import conf, mapcheck, picker
-from stechec.www.contest.models import Map, Tournament
 
 # An upload whose folder is taken off is rewritten in memory up to this size, then on disk.
 _FLATTENED_IN_MEMORY = 1024 * 1024

@@ -10,8 +10,8 @@ import re
 
 from django.db.models import Max, Q
 
+from stechec.contest.models import Champion
 from stechec.www.contest import conf
-from stechec.www.contest.models import Champion
 
 # A number alone, or after a space: "12", "#12", "bob/sly #12" (not the 2 of "bob/bot 2").
 _NUMBER = re.compile(r"#?(\d+)|.*\s#(\d+)")

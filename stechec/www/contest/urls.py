@@ -12,7 +12,7 @@ from stechec.www.contest.views import (
     maps,
     matches,
     status,
-    tournaments,
+    tournament_pages,
 )
 
 urlpatterns = [
@@ -71,17 +71,17 @@ urlpatterns = [
     path("maps/<int:pk>/", maps.map_detail, name="map-detail"),
     path("maps/<int:pk>/official/", maps.map_official, name="map-official"),
 
-    path("tournaments/", tournaments.tournament_list, name="tournament-list"),
-    path("tournaments/new/", tournaments.tournament_new, name="tournament-new"),
-    path("tournaments/<int:pk>/", tournaments.tournament_detail, name="tournament-detail"),
+    path("tournaments/", tournament_pages.tournament_list, name="tournament-list"),
+    path("tournaments/new/", tournament_pages.tournament_new, name="tournament-new"),
+    path("tournaments/<int:pk>/", tournament_pages.tournament_detail, name="tournament-detail"),
     path("tournaments/<int:pk>/live.json", live.tournament_live, name="tournament-live"),
-    path("tournaments/<int:pk>/launch/", tournaments.tournament_launch,
+    path("tournaments/<int:pk>/launch/", tournament_pages.tournament_launch,
          name="tournament-launch"),
-    path("tournaments/<int:pk>/rerun-failed/", tournaments.tournament_rerun_failed,
+    path("tournaments/<int:pk>/rerun-failed/", tournament_pages.tournament_rerun_failed,
          name="tournament-rerun-failed"),
-    path("tournaments/<int:pk>/standings.csv", tournaments.tournament_standings_csv,
+    path("tournaments/<int:pk>/standings.csv", tournament_pages.tournament_standings_csv,
          name="tournament-standings-csv"),
-    path("tournaments/<int:pk>/matrix.csv", tournaments.tournament_matrix_csv,
+    path("tournaments/<int:pk>/matrix.csv", tournament_pages.tournament_matrix_csv,
          name="tournament-matrix-csv"),
 
     path("leaderboard/", leaderboard.leaderboard, name="leaderboard"),

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from stechec.www.contest.models import shown_name
+from stechec.contest.models import shown_name
 
 register = template.Library()
 

@@ -6,9 +6,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 
+from stechec.contest.models import PlayerProfile
 from stechec.www.contest import bulk_accounts, conf
 from stechec.www.contest.forms import BulkAccountsForm, DisplayNameForm, RegistrationForm
-from stechec.www.contest.models import PlayerProfile
 
 
 def register(request):

@@ -9,15 +9,15 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from stechec.common import paths
+from stechec.contest.models import Champion
 from stechec.www.contest import conf, files, picker
 from stechec.www.contest.forms import ChampionUploadForm
 from stechec.www.contest.limits import LimitReached
 from stechec.www.contest.logview import log_html
-from stechec.www.contest.models import Champion
 from stechec.www.contest.pagination import paginate
 from stechec.www.contest.uploads import storage_failure, store_champion
 from stechec.www.contest.views import live
-from stechec.www.contest.views.matches import match_rows, with_champion, with_players
+from stechec.www.contest.views.matches import listed_matches, with_champion, with_players
 
 RECENT_MATCHES = 20
 
@@ -61,7 +61,7 @@ def champion_detail(request, pk):
     if private and not champion.in_progress:
         data = files.read_tail(f"{_outputs(champion)}/{paths.COMPILATION_LOG}")
         log = None if data is None else log_html(data)
-    recent = with_players(with_champion(match_rows(), champion.pk)[:RECENT_MATCHES])
+    recent = with_players(with_champion(listed_matches(), champion.pk)[:RECENT_MATCHES])
     return render(request, "stechec/champion_detail.html", {
         "champion": champion, "private": private, "log": log,
         "matches": recent, "challenge": picker.may_challenge(request.user),

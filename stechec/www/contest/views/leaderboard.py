@@ -1,7 +1,8 @@
 from django.shortcuts import get_object_or_404, render
 
-from stechec.www.contest import charts, picker, ratings
-from stechec.www.contest.models import Champion, MatchPlayer
+from stechec.contest import ratings
+from stechec.contest.models import Champion, MatchPlayer
+from stechec.www.contest import charts, picker
 from stechec.www.contest.public import public_results_or_login
 
 # Points of history the chart shows (the latest ones).

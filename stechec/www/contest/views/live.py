@@ -19,8 +19,8 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
+from stechec.contest.models import Champion, Match, Tournament
 from stechec.www.contest.cluster import MasterUnavailable, master_status
-from stechec.www.contest.models import Champion, Match, Tournament
 from stechec.www.contest.public import public_match_id, public_results_or_login
 
 

@@ -16,9 +16,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from stechec.common import paths
-from stechec.www.contest import champion_ratings, conf, files, limits, picker, ratings
+from stechec.contest import champion_ratings, ratings
+from stechec.contest.models import Match, MatchPlayer, shown_name_of
+from stechec.www.contest import conf, files, limits, picker
 from stechec.www.contest.forms import MatchForm
-from stechec.www.contest.models import Match, MatchPlayer, shown_name_of
 from stechec.www.contest.pagination import paginate
 from stechec.www.contest.public import (
     PUBLIC_MATCHES,
@@ -38,7 +39,7 @@ class PlayerRow(NamedTuple):
     score: int | None
 
 
-def match_rows():
+def listed_matches():
     """Matches with what a list row shows of them; see with_players() for their players."""
     return Match.objects.select_related("author", "map", "tournament").defer(
         "options", "map__contents", "author__password", "author__email",
@@ -86,7 +87,7 @@ def _int_param(request, name):
 
 @public_results_or_login(tournament_filter)
 def match_list(request, mine=False):
-    matches = match_rows()
+    matches = listed_matches()
     filters = {}
     if not request.user.is_authenticated:
         # A visitor reads a tournament's finished matches, and nothing else.

@@ -8,9 +8,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from stechec.www.contest import conf, standings, tournaments
+from stechec.contest import standings, tournaments
+from stechec.contest.models import Champion, Tournament, TournamentPlayer
+from stechec.www.contest import conf
 from stechec.www.contest.forms import TournamentForm
-from stechec.www.contest.models import Champion, Tournament, TournamentPlayer
 from stechec.www.contest.pagination import paginate
 from stechec.www.contest.public import public_results_or_login
 from stechec.www.contest.views import live
@@ -57,7 +58,7 @@ class Report:
         self.players = list(TournamentPlayer.objects.filter(tournament=tournament)
                             .select_related("champion__author__profile"))
         self.maps = list(tournament.maps.all())
-        rows = tournaments.match_rows(tournament)
+        rows = tournaments.seat_rows(tournament)
         champions = sorted(p.champion_id for p in self.players)
         self.standings = tournaments.compute_standings(tournament, champions, rows)
         self.progress = tournaments.progress(tournament, rows, len(champions), len(self.maps))
