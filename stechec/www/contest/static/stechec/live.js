@@ -13,8 +13,9 @@
   if (!main || !window.fetch) return;
   var url = main.dataset.liveUrl, shown = main.dataset.liveState, delay = FIRST_DELAY_MS;
 
+  // A page in a hidden tab is polled at the slowest pace: nobody is looking.
   function later() {
-    setTimeout(poll, delay);
+    setTimeout(poll, document.hidden ? MAX_DELAY_MS : delay);
     delay = Math.min(delay * 1.5, MAX_DELAY_MS);
   }
 
