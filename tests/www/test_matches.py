@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from stechec.common import paths
 from stechec.contest import ratings, transitions
-from stechec.contest.models import Champion, Map, Match, MatchPlayer
+from stechec.contest.models import Champion, Map, Match, MatchPlayer, PlayerProfile
 from tests.www.helpers import (
     finished_match,
     match_file,
@@ -117,6 +117,8 @@ def test_opponents_are_picked_by_name_the_latest_ready_one_by_default(alice_clie
     assert seats_of("alice/mine", " bob/other ") == [mine, other]
     assert seats_of(f"#{mine.pk}", "bob/sly") == [mine, sly]
     assert seats_of(str(mine.pk), f"bob/sly #{sly_old.pk}") == [mine, sly_old]
+    PlayerProfile.objects.create(user=bob, display_name="Robert B.")
+    assert seats_of("alice", "robert b.") == [mine, sly]
 
     for wrong in ("carol", "bob/compiling", "bob/deleted", f"#{deleted.pk}", "bob/nobody",
                   "99999999999999999999999"):
@@ -139,6 +141,11 @@ def test_the_search_suggests_every_player_s_latest_and_matching_champions(alice_
     assert [c["value"] for c in alice_client.get(url, {"q": "cat"}).json()["choices"]] == [
         f"bob/bobcat #{latest.pk}"]
     assert alice_client.get(url, {"q": " "}).json()["choices"] == []
+    # A display name finds its player too.
+    PlayerProfile.objects.create(user=bob, display_name="Robert")
+    choices = alice_client.get(url, {"q": "rob"}).json()["choices"]
+    assert choices[0] == {"value": "bob", "label": f"Robert's latest ready champion: bobcat "
+                                                   f"#{latest.pk}"}
 
 
 def test_the_map_field_is_there_only_for_games_with_maps(alice_client, site):

@@ -1,6 +1,7 @@
 """Naming a champion in the match form: by its player, as players know them.
 
-`bob` is bob's latest ready champion, `bob/sly` his latest ready one named
+`bob` is bob's latest ready champion (bob: a user name, or a display name,
+which no other player's name can equal), `bob/sly` his latest ready one named
 sly; a number (`12`, `#12`), or anything ending in ` #12` (what the
 suggestions fill in, `bob/sly #12`), is that champion (docs/website.md,
 "Starting a match").
@@ -10,7 +11,7 @@ import re
 
 from django.db.models import Max, Q
 
-from stechec.contest.models import Champion
+from stechec.contest.models import Champion, shown_name
 from stechec.www.contest import conf
 
 # A number alone, or after a space: "12", "#12", "bob/sly #12" (not the 2 of "bob/bot 2").
@@ -52,7 +53,11 @@ def find(ready, text):
     named = ready.filter(author__username=username.strip())
     if slash:
         named = named.filter(name=name.strip())
-    return named.select_related("author").order_by("-id").first()
+    latest = named.select_related("author").order_by("-id").first()
+    if latest is None and text:
+        latest = (ready.filter(author__profile__display_name__iexact=text)
+                  .select_related("author").order_by("-id").first())
+    return latest
 
 
 def suggestions(ready, query):
@@ -61,14 +66,16 @@ def suggestions(ready, query):
     query = query.strip()
     if not query:
         return []
-    by_player = ready.filter(author__username__icontains=query).values("author").annotate(
+    player = (Q(author__username__icontains=query)
+              | Q(author__profile__display_name__icontains=query))
+    by_player = ready.filter(player).values("author").annotate(
         latest=Max("id")).order_by("author__username").values_list("latest", flat=True)
-    latest = ready.filter(pk__in=list(by_player[:SUGGESTIONS])).select_related("author") \
-        .order_by("author__username")
+    latest = ready.filter(pk__in=list(by_player[:SUGGESTIONS])) \
+        .select_related("author__profile").order_by("author__username")
     found = [{"value": c.author.username,
-              "label": f"{c.author.username}'s latest ready champion: {c.name} #{c.pk}"}
+              "label": f"{shown_name(c.author)}'s latest ready champion: {c.name} #{c.pk}"}
              for c in latest]
-    named = (ready.filter(Q(name__icontains=query) | Q(author__username__icontains=query))
+    named = (ready.filter(Q(name__icontains=query) | player)
              .select_related("author").order_by("-id")[:SUGGESTIONS - len(found)])
     found += [{"value": label(c), "label": f"uploaded {c.ts:%Y-%m-%d %H:%M}"} for c in named]
     return found
