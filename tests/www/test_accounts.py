@@ -137,7 +137,9 @@ def test_staff_create_accounts_from_the_page(client, alice, staff, mailoutbox):
     client.force_login(staff)
     assert reverse("accounts-bulk") in text(client.get(reverse("home")))
 
-    page = text(upload(b"\xef\xbb\xbfusername,email\ncat,cat@example.org\n", mail="on"))
+    response = upload(b"\xef\xbb\xbfusername,email\ncat,cat@example.org\n", mail="on")
+    assert "no-store" in response["Cache-Control"]
+    page = text(response)
     password = re.search(r'<td>cat</td><td>cat@example.org</td><td class="mono">([^<]+)</td>',
                          page).group(1)
     assert logs_in("cat", password) and "1 mails sent." in page

@@ -5,6 +5,7 @@ from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 
 from stechec.contest.models import PlayerProfile
 from stechec.www.contest import bulk_accounts, conf
@@ -45,8 +46,10 @@ def account(request):
 
 
 @login_required
+@never_cache
 def bulk_create(request):
-    """Staff create accounts from a CSV file; the passwords are shown once."""
+    """Staff create accounts from a CSV file; the passwords are shown once (and the page
+    is never cached, since it holds them)."""
     if not request.user.is_staff:
         raise PermissionDenied("Only organisers create accounts.")
     form = BulkAccountsForm(request.POST or None, request.FILES or None)
