@@ -15,6 +15,8 @@ import itertools
 
 from django.conf import settings
 from django.db import connection, models, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
 from stechec.common import paths
@@ -417,3 +419,29 @@ class AppliedResult(models.Model):
         """Record that `status` was applied to each (task id, attempt) of `tasks`."""
         cls.objects.bulk_create([cls(kind=kind, task_id=task_id, attempt=attempt, status=status)
                                  for task_id, attempt in tasks])
+
+
+class PlayerProfile(models.Model):
+    """What a player shows of themselves besides their user name (issue #18: a display
+    name); the account itself is Django's user. A user without a profile shows the name."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="profile")
+    display_name = models.CharField(max_length=100, blank=True)
+
+    def __str__(self):
+        return f"{self.user} ({self.display_name})"
+
+
+def shown_name_of(path):
+    """shown_name() in a query, for the user at `path` ("champion__author")."""
+    return Coalesce(NullIf(F(f"{path}__profile__display_name"), Value("")),
+                    F(f"{path}__username"))
+
+
+def shown_name(user):
+    """The name pages show for `user`: their display name, else their user name."""
+    try:
+        return user.profile.display_name or user.username
+    except PlayerProfile.DoesNotExist:
+        return user.username

@@ -68,12 +68,18 @@ def manage(tmp_path, sql, *args):
                           capture_output=True, text=True, timeout=300)
 
 
+# The last migration the old-layout dumps were migrated to; later ones are new changes.
+OLD_LAYOUT_MIGRATION = "0007_applied_results"
+
+
 def test_a_database_of_the_old_layout_needs_no_migration(tmp_path, old_database):
-    check = manage(tmp_path, old_database, "migrate", "--check")
+    check = manage(tmp_path, old_database, "migrate", "stechec", OLD_LAYOUT_MIGRATION, "--check")
     assert check.returncode == 0, check.stdout + check.stderr
-    migrate = manage(tmp_path, old_database, "migrate")
+    migrate = manage(tmp_path, old_database, "migrate", "stechec", OLD_LAYOUT_MIGRATION)
     assert migrate.returncode == 0, migrate.stderr
     assert "No migrations to apply." in migrate.stdout
+    # Migrations made since apply to it as to any database.
+    assert manage(tmp_path, old_database, "migrate").returncode == 0
     changes = manage(tmp_path, old_database, "makemigrations", "--check", "--dry-run")
     assert changes.returncode == 0, changes.stdout + changes.stderr
 

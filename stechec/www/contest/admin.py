@@ -6,6 +6,7 @@ from stechec.contest.models import (
     Map,
     Match,
     MatchPlayer,
+    PlayerProfile,
     Tournament,
     TournamentMap,
     TournamentPlayer,
@@ -146,3 +147,9 @@ class TournamentAdmin(admin.ModelAdmin):
     def waiting(self, tournament):
         """Whether the next round waits on something (a failed match to rerun, say)."""
         return bool(tournament.waiting_reason)
+
+
+@admin.register(PlayerProfile)
+class PlayerProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "display_name"]
+    search_fields = ["user__username", "display_name"]
