@@ -6,6 +6,7 @@ import logging
 import gevent
 
 from stechec.common.rpc import RPCError, require
+from stechec.contest import transitions
 from stechec.master_node import queue
 
 logger = logging.getLogger(__name__)
@@ -90,10 +91,10 @@ def _check_result_item(item):
     """One entry of `task_results`: as (kind, id, attempt, result)."""
     require(isinstance(item, dict), "each result must be a struct")
     kind, task_id, attempt, result = (item.get(k) for k in ("kind", "id", "attempt", "result"))
-    require(kind in (queue.COMPILE, queue.MATCH),
-            f"kind must be {queue.COMPILE} or {queue.MATCH}")
+    require(kind in (transitions.COMPILE, transitions.MATCH),
+            f"kind must be {transitions.COMPILE} or {transitions.MATCH}")
     _check_task(task_id, attempt)
-    (_check_compilation if kind == queue.COMPILE else _check_match)(result)
+    (_check_compilation if kind == transitions.COMPILE else _check_match)(result)
     return kind, task_id, attempt, result
 
 
@@ -104,7 +105,7 @@ class MasterService:
         self._dispatcher = dispatcher
         # One function object, so that results arriving together share a batch.
         self._apply_results = functools.partial(
-            queue.apply_results, max_tries=config["worker"]["max_task_tries"],
+            transitions.apply_results, max_tries=config["worker"]["max_task_tries"],
             first_delay=config["worker"]["retry_delay_secs"])
 
     def register(self, server):
@@ -160,13 +161,13 @@ class MasterService:
         _check_worker(worker)
         _check_task(champion_id, attempt)
         _check_compilation(result)
-        return self._apply(worker, [(queue.COMPILE, champion_id, attempt, result)])[0]
+        return self._apply(worker, [(transitions.COMPILE, champion_id, attempt, result)])[0]
 
     def match_done(self, worker, match_id, attempt, result):
         _check_worker(worker)
         _check_task(match_id, attempt)
         _check_match(result)
-        return self._apply(worker, [(queue.MATCH, match_id, attempt, result)])[0]
+        return self._apply(worker, [(transitions.MATCH, match_id, attempt, result)])[0]
 
     def task_results(self, worker, results):
         """Several results in one call: one outcome each (true, false or the refusal)."""
@@ -197,7 +198,7 @@ class MasterService:
         pending = [self._db.submit_batched(self._apply_results, item) for item in items]
         outcomes = []
         for (kind, task_id, attempt, result), outcome in zip(items, pending, strict=True):
-            what = f"{'champion' if kind == queue.COMPILE else 'match'} {task_id} " \
+            what = f"{'champion' if kind == transitions.COMPILE else 'match'} {task_id} " \
                    f"attempt {attempt}"
             try:
                 applied = outcome.get()
@@ -208,7 +209,7 @@ class MasterService:
                 logger.warning("%s: result from %s refused: %s", what, name, e)
                 outcomes.append(refusal)
                 continue
-            if applied is queue.REPEAT:
+            if applied is transitions.REPEAT:
                 logger.info("%s: already applied; the same result again from %s (true again)",
                             what, name)
                 applied = True

@@ -12,8 +12,8 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from stechec.common.rpc import RPCClient
-from stechec.www.contest import champion_ratings, pairing, tournaments
-from stechec.www.contest.models import (
+from stechec.contest import champion_ratings, pairing, tournaments
+from stechec.contest.models import (
     Champion,
     Match,
     MatchPlayer,
@@ -59,7 +59,7 @@ def test_recomputed_ratings_equal_the_ones_the_master_applied(cluster, player):
         Match.objects.get(pk=pk).players.count() for pk in ids[:-1])
     assert len({mu for _, mu, *_ in incremental[0]}) == 10
     with transaction.atomic():
-        assert champion_ratings.recompute() == 80
+        assert champion_ratings.recompute_in_rated_order() == 80
     assert snapshot() == incremental
 
 
@@ -253,5 +253,5 @@ def test_rating_farming_with_ones_own_champions_changes_no_rating(cluster, playe
         "good": 1, "crashing": 0, "rival": 1}
     incremental = snapshot()
     with transaction.atomic():
-        assert champion_ratings.recompute() == 1
+        assert champion_ratings.recompute_in_rated_order() == 1
     assert snapshot() == incremental

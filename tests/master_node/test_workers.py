@@ -2,7 +2,8 @@
 
 import collections
 
-from stechec.master_node.queue import COMPILE, MATCH, Candidate
+from stechec.contest.transitions import COMPILE, MATCH
+from stechec.master_node.queue import QueuedTask
 from stechec.master_node.workers import WorkerRegistry
 
 DEADLINES = {COMPILE: 60.0, MATCH: 60.0}
@@ -16,7 +17,7 @@ def registry(*slots):
 
 
 def compile_task(task_id):
-    return Candidate(COMPILE, task_id, 0, 1, {})
+    return QueuedTask(COMPILE, task_id, 0, 1, {})
 
 
 def test_each_task_goes_to_the_least_loaded_worker():
@@ -32,7 +33,7 @@ def test_each_task_goes_to_the_least_loaded_worker():
 
 def test_a_match_goes_only_where_all_its_slots_are_free():
     workers = registry(2, 3)
-    first, second = workers.place([Candidate(MATCH, 7, 2, 3, {}), Candidate(MATCH, 8, 0, 3, {})],
+    first, second = workers.place([QueuedTask(MATCH, 7, 2, 3, {}), QueuedTask(MATCH, 8, 0, 3, {})],
                                   DEADLINES)
     assert (first.worker.port, first.attempt, first.slots) == (9001, 3, 3)
     assert second is None

@@ -1,8 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from stechec.www.contest import tournaments
-from stechec.www.contest.models import Champion, Map, Match, MatchPlayer, Tournament
+from stechec.contest import tournaments
+from stechec.contest.models import Champion, Map, Match, MatchPlayer, Tournament
 from tests.www.helpers import finished_match, ready_champion, text
 
 pytestmark = pytest.mark.django_db

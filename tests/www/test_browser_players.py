@@ -7,7 +7,7 @@ import tarfile
 import pytest
 from django.contrib.auth.models import User
 
-from stechec.www.contest.models import Champion, Match, Tournament
+from stechec.contest.models import Champion, Match, Tournament
 from tests.www.helpers import finished_match, make_tgz, ready_champion
 from tests.www.test_browser import log_in, screenshot
 from tests.www.test_matches import play

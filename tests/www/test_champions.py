@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from stechec.common import paths
+from stechec.contest.models import Champion
 from stechec.www.contest import uploads
-from stechec.www.contest.models import Champion
 from tests.www.helpers import (
     champion_file,
     make_tgz,
@@ -148,7 +148,7 @@ def test_a_body_far_over_the_limit_is_refused_before_it_is_read(alice, site):
     assert response.status_code == 413
     assert "a champion archive may be at most 1000" in text(response)
     # The page is the site's, with the logged-in player's menu.
-    assert '<span class="who">alice</span>' in text(response) and "Log out" in text(response)
+    assert 'title="your account">alice</a>' in text(response) and "Log out" in text(response)
     assert not Champion.objects.exists()
 
 
@@ -248,20 +248,21 @@ def test_list_pages(alice_client, alice, site):
     assert "champion-0" in third and "Older" not in third and "Newer" in third
 
 
-def test_detail_refreshes_while_waiting_and_shows_the_log_to_its_author(alice_client, alice,
+def test_detail_is_live_while_waiting_and_shows_the_log_to_its_author(alice_client, alice,
                                                                         site):
     champion = ready_champion(alice)
     Champion.objects.filter(pk=champion.pk).update(status=Champion.Status.NEW)
 
     waiting = text(alice_client.get(reverse("champion-detail", args=[champion.pk])))
-    assert 'http-equiv="refresh"' in waiting
+    assert f'data-live-url="/champions/{champion.pk}/live.json"' in waiting
+    assert "stechec/live.js" in waiting and 'http-equiv="refresh"' not in waiting
     assert "waiting for compilation" in waiting
 
     Champion.objects.filter(pk=champion.pk).update(status=Champion.Status.ERROR)
     write_file(champion_file(site, champion, f"attempt-1/{paths.COMPILATION_LOG}"),
                "error: missing ';'\n")
     failed = text(alice_client.get(reverse("champion-detail", args=[champion.pk])))
-    assert 'http-equiv="refresh"' not in failed
+    assert "data-live-url" not in failed and "live.js" not in failed
     assert "error: missing ';'" in failed
 
 

@@ -12,7 +12,7 @@ import psycopg2
 import pytest
 from django.db import connection
 
-from stechec.www.contest.models import Match
+from stechec.contest.models import Match
 from tests.conftest import wait_for
 from tests.www.helpers import ready_champion
 

@@ -3,8 +3,8 @@ import sys
 import pytest
 from django.urls import reverse
 
-from stechec.www.contest.models import Map, Tournament, TournamentPlayer
-from stechec.www.contest.views.tournaments import ranking
+from stechec.contest.models import Map, Tournament, TournamentPlayer
+from stechec.www.contest.views.tournament_pages import ranking
 from tests.www.helpers import ready_champion, text
 
 pytestmark = pytest.mark.django_db

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from stechec.common import config
+from stechec.contest.models import Match, Tournament
 from stechec.www import siteconfig
-from stechec.www.contest.models import Match, Tournament
 from tests.www.helpers import finished_match, ready_champion, text
 from tests.www.test_matches import _outputs, body
 

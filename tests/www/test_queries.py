@@ -6,7 +6,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from stechec.www.contest.models import (
+from stechec.contest.models import (
     Map,
     Match,
     MatchPlayer,

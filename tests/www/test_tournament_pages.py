@@ -9,8 +9,8 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
-from stechec.www.contest import tournaments
-from stechec.www.contest.models import Champion, Map, Match, Tournament
+from stechec.contest import tournaments
+from stechec.contest.models import Champion, Map, Match, Tournament
 from tests.tournaments.results import finish
 from tests.www.helpers import ready_champion, text
 
@@ -51,6 +51,30 @@ def test_staff_create_and_launch_a_round_robin_of_the_latest_champions(staff_cli
                   for m in tournament.matches.all()) == sorted(itertools.permutations(ids, 2))
     page = text(staff_client.get(response["Location"]))
     assert "0 done of 6, 6 waiting or running" in page
+
+
+def entrants_shown(page):
+    """The (player, champion) rows of the form's entrants table."""
+    table = page.split('<table class="entrants">', 1)[1].split("</table>", 1)[0]
+    rows = table.split("<tr>")[2:]
+    return [(row.split("<td>")[1].split("</td>")[0],
+             row.split("<td>")[2].split(">")[1].split("<")[0]) for row in rows]
+
+
+def test_the_form_shows_the_entrants_before_creating(staff_client, players, staff):
+    ready_champion(staff, "orga bot")
+
+    page = text(staff_client.get(reverse("tournament-new")))
+    assert entrants_shown(page) == [("ann", "ann v2"), ("ben", "ben v2"), ("cat", "cat v2")]
+    assert "each player's latest ready champion, staff's left out" in page
+
+    page = text(create(staff_client, preview="1", include_staff="on"))
+    assert entrants_shown(page) == [("ann", "ann v2"), ("ben", "ben v2"), ("cat", "cat v2"),
+                                    ("orga", "orga bot")]
+    v1 = Champion.objects.get(name="ann v1")
+    page = text(create(staff_client, preview="1", champions=f"{v1.pk} {players[1].pk}"))
+    assert entrants_shown(page) == [("ann", "ann v1"), ("ben", "ben v2")]
+    assert not Tournament.objects.exists()
 
 
 def test_created_then_launched_from_its_page(staff_client, players):
@@ -129,6 +153,26 @@ def test_results_points_matrix_csv_and_a_failed_match_rerun(staff_client, player
     assert "6 done of 6" in text(staff_client.get(url))
     points = dict(tournament.players.values_list("champion_id", "score"))
     assert points == {ann.pk: 8, ben.pk: 2, cat.pk: 2}
+
+
+def test_the_matrix_heads_name_the_champions_and_each_format_says_how_it_ranks(
+        alice_client, players):
+    cup = Tournament.objects.create(name="Cup", status="running")
+    bracket = Tournament.objects.create(name="Bracket", status="running",
+                                        format=Tournament.Format.SINGLE_ELIMINATION)
+    for seed, champion in enumerate(players, 1):
+        cup.players.create(champion=champion)
+        bracket.players.create(champion=champion, seed=seed)
+
+    page = text(alice_client.get(reverse("tournament-detail", args=[cup.pk])))
+    heads = page.split('<table class="matrix">', 1)[1].split("</thead>", 1)[0]
+    for champion in players:
+        assert f'title="{champion.author.username}/{champion.name}">' in heads
+        assert f". {champion.name}</th>" in heads
+    assert "equal points are split by the cumulative score" in page
+    page = text(alice_client.get(reverse("tournament-detail", args=[bracket.pk])))
+    assert "on equal score too, the better seed" in page
+    assert "<th>Seed</th>" in page and "Final places go by the round lost" in page
 
 
 def test_a_done_tournament_shows_its_stored_ranks(alice_client, players):

@@ -1,10 +1,12 @@
 from django.contrib import admin, messages
 
-from stechec.www.contest.models import (
+from stechec.contest import transitions
+from stechec.contest.models import (
     Champion,
     Map,
     Match,
     MatchPlayer,
+    PlayerProfile,
     Tournament,
     TournamentMap,
     TournamentPlayer,
@@ -49,7 +51,7 @@ class ChampionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Recompile the selected champions")
     def recompile(self, request, queryset):
-        count = Champion.requeue_for_compilation(queryset)
+        count = transitions.requeue_champions(queryset)
         self.message_user(request, f"{count} champion(s) queued for compilation (champions "
                                    "still waiting or compiling were left alone).",
                           messages.SUCCESS)
@@ -81,7 +83,7 @@ class MatchAdmin(admin.ModelAdmin):
 
     @admin.action(description="Rerun the selected matches")
     def rerun(self, request, queryset):
-        count = Match.rerun(queryset)
+        count = transitions.rerun_matches(queryset)
         self.message_user(request, f"{count} match(es) queued again (matches still waiting or "
                                    "running were left alone).", messages.SUCCESS)
 
@@ -145,3 +147,9 @@ class TournamentAdmin(admin.ModelAdmin):
     def waiting(self, tournament):
         """Whether the next round waits on something (a failed match to rerun, say)."""
         return bool(tournament.waiting_reason)
+
+
+@admin.register(PlayerProfile)
+class PlayerProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "display_name"]
+    search_fields = ["user__username", "display_name"]

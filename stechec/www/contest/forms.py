@@ -3,12 +3,13 @@ import unicodedata
 
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.models import User
 from django.core.files import File
 from django.template.defaultfilters import filesizeformat
 
 from stechec.common import archive
-from stechec.www.contest import conf, mapcheck
-from stechec.www.contest.models import Champion, Map, Tournament
+from stechec.contest.models import Map, Tournament
+from stechec.www.contest import conf, mapcheck, picker
 
 # An upload whose folder is taken off is rewritten in memory up to this size, then on disk.
 _FLATTENED_IN_MEMORY = 1024 * 1024
@@ -61,13 +62,23 @@ class ChampionUploadForm(forms.Form):
         return File(flattened, name=uploaded.name)
 
 
-class ChampionField(forms.ModelChoiceField):
-    """A ready champion, picked by its number (a select of 20,000 would not do)."""
+class ChampionField(forms.CharField):
+    """A ready champion, named as players know it (picker.find: `bob`, `bob/sly`, `12`)."""
 
-    widget = forms.NumberInput(attrs={"min": 1, "list": "champion-choices"})
-    default_error_messages = {
-        "invalid_choice": "No ready champion has this number.",
-    }
+    def __init__(self, ready, **kwargs):
+        super().__init__(max_length=300, widget=forms.TextInput(attrs={
+            "list": "champion-choices", "autocomplete": "off", "class": "champion-picker",
+            "placeholder": "a player's name, player/champion, or #number"}), **kwargs)
+        self.ready = ready
+
+    def clean(self, value):
+        text = super().clean(value)
+        champion = picker.find(self.ready, text)
+        if champion is None:
+            raise forms.ValidationError(
+                f"No ready champion is {text!r}: give a player's name (their latest ready "
+                f"champion), player/champion, or a champion's number.")
+        return champion
 
 
 class MatchForm(forms.Form):
@@ -77,18 +88,22 @@ class MatchForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        ready = Champion.objects.visible().filter(status=Champion.Status.READY)
-        if conf.website()["own_champions_only"] and not user.is_staff:
-            ready = ready.filter(author=user)
-        for seat in range(conf.contest()["nb_players"]):
+        ready = picker.ready_champions(user)
+        seats = conf.contest()["nb_players"]
+        for seat in range(seats):
             self.fields[f"champion_{seat + 1}"] = ChampionField(
                 ready, label=f"Champion {seat + 1}")
+        if not conf.uses_maps():
+            del self.fields["map"]
         # The map select goes last.
-        self.order_fields([f"champion_{n + 1}" for n in range(conf.contest()["nb_players"])])
+        self.order_fields([f"champion_{n + 1}" for n in range(seats)])
 
     def champions(self):
         return [self.cleaned_data[f"champion_{n + 1}"]
                 for n in range(conf.contest()["nb_players"])]
+
+    def chosen_map(self):
+        return self.cleaned_data.get("map")
 
 
 class MapForm(forms.ModelForm):
@@ -125,16 +140,60 @@ class MapForm(forms.ModelForm):
         return contents
 
 
+def check_username(username):
+    """Django's rules for a user name (letters, digits, @.+-_, 150 at most), and not "."
+    or "..", which Django allows: a user's name is a directory of the shared one."""
+    User.username_validator(username)
+    if not username or len(username) > User._meta.get_field("username").max_length:
+        raise forms.ValidationError("A name has 1 to 150 characters.")
+    if username in (".", ".."):
+        raise forms.ValidationError("This name is reserved.")
+
+
 class RegistrationForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         fields = ["username", "email"]
 
     def clean_username(self):
-        """Django allows "." and "..", but a user's name is a directory of the shared one."""
         username = super().clean_username()
-        if username in (".", ".."):
-            raise forms.ValidationError("This name is reserved.")
+        check_username(username)
         return username
+
+
+def check_display_name(user, name):
+    """A display name is one line, and not another player's name or display name (case
+    aside): a player could otherwise pass for another."""
+    check_one_line_name(name)
+    if not name:
+        return
+    others = User.objects.exclude(pk=user.pk if user else None)
+    if (others.filter(username__iexact=name).exists()
+            or others.filter(profile__display_name__iexact=name).exists()):
+        raise forms.ValidationError(f"{name!r} is another player's name.")
+
+
+class DisplayNameForm(forms.Form):
+    display_name = forms.CharField(max_length=100, required=False, help_text=(
+        "The name other players see on the leaderboard, tournaments and your champions; "
+        "empty: your user name."))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_display_name(self):
+        name = self.cleaned_data["display_name"]
+        check_display_name(self.user, name)
+        return name
+
+
+class BulkAccountsForm(forms.Form):
+    """Staff's page for accounts in bulk (bulk_accounts)."""
+
+    accounts = forms.FileField(label="Accounts (.csv)", help_text=(
+        "A header line naming the columns username and email (and display_name, if "
+        "wanted), then one account a line."))
+    mail = forms.BooleanField(required=False, label="Mail each new account its password")
 
 
 class TournamentForm(forms.Form):

@@ -11,8 +11,8 @@ import math
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from stechec.contest.models import Champion, Match
 from stechec.www.contest import conf
-from stechec.www.contest.models import Champion, Match
 
 
 class LimitReached(Exception):

@@ -10,8 +10,8 @@ import functools
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Q
 
+from stechec.contest.models import Match
 from stechec.www.contest import conf
-from stechec.www.contest.models import Match
 
 
 def results_are_public():

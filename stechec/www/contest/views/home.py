@@ -1,7 +1,7 @@
 from django.shortcuts import render
 
-from stechec.www.contest.models import Champion
-from stechec.www.contest.views.matches import match_rows, with_players
+from stechec.contest.models import Champion
+from stechec.www.contest.views.matches import listed_matches, with_players
 
 RECENT = 5
 
@@ -12,5 +12,5 @@ def home(request):
         # The table shows each champion's author.
         context["champions"] = list(Champion.objects.visible().filter(author=request.user)
                                     .select_related("author")[:RECENT])
-        context["matches"] = with_players(match_rows().filter(author=request.user)[:RECENT])
+        context["matches"] = with_players(listed_matches().filter(author=request.user)[:RECENT])
     return render(request, "stechec/home.html", context)

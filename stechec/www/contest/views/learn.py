@@ -5,8 +5,8 @@ visitor: they are what a newcomer reads before having an account."""
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
+from stechec.contest.models import Champion, Match
 from stechec.www.contest import conf, learn
-from stechec.www.contest.models import Champion, Match
 
 
 def learn_index(request):

@@ -7,17 +7,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import F, Prefetch
-from django.http import Http404, HttpResponse
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import engines
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from stechec.common import paths
-from stechec.www.contest import champion_ratings, conf, files, limits, ratings
+from stechec.contest import champion_ratings, ratings
+from stechec.contest.models import Match, MatchPlayer, shown_name_of
+from stechec.www.contest import conf, files, limits, picker
 from stechec.www.contest.forms import MatchForm
-from stechec.www.contest.models import Champion, Match, MatchPlayer
 from stechec.www.contest.pagination import paginate
 from stechec.www.contest.public import (
     PUBLIC_MATCHES,
@@ -26,6 +28,7 @@ from stechec.www.contest.public import (
     public_results_or_login,
     tournament_filter,
 )
+from stechec.www.contest.views import live
 from stechec.www.siteconfig import replay_viewer_dir
 
 
@@ -36,7 +39,7 @@ class PlayerRow(NamedTuple):
     score: int | None
 
 
-def match_rows():
+def listed_matches():
     """Matches with what a list row shows of them; see with_players() for their players."""
     return Match.objects.select_related("author", "map", "tournament").defer(
         "options", "map__contents", "author__password", "author__email",
@@ -69,10 +72,8 @@ def with_champion(matches, champion_id):
                           .values("match_id"))
 
 
-# The match form lists the user's latest ready champions, not all of a prolific author's.
-MY_CHAMPIONS_LISTED = 200
-# Larger ids cannot exist (64-bit keys) and make the database raise.
-MAX_ID = 2**63 - 1
+# The match form suggests the user's latest ready champions before any search.
+MY_CHAMPIONS_LISTED = 50
 
 
 def _int_param(request, name):
@@ -81,12 +82,12 @@ def _int_param(request, name):
         value = int(request.GET[name])
     except (KeyError, ValueError):
         return None
-    return value if 0 < value <= MAX_ID else None
+    return value if 0 < value <= picker.MAX_ID else None
 
 
 @public_results_or_login(tournament_filter)
 def match_list(request, mine=False):
-    matches = match_rows()
+    matches = listed_matches()
     filters = {}
     if not request.user.is_authenticated:
         # A visitor reads a tournament's finished matches, and nothing else.
@@ -113,12 +114,29 @@ def match_list(request, mine=False):
     })
 
 
+def _initial_seats(request, ready, seats):
+    """The form's first values: `?champion=<id>` in the first seat (a champion page's
+    "Start a match with it"), `?opponent=<id>` in the last (a "Challenge" button), and the
+    user's latest ready champion in the first seat when it is not given."""
+    initial = {}
+    wanted = {"champion_1": _int_param(request, "champion"),
+              f"champion_{seats}": _int_param(request, "opponent")}
+    for seat, pk in wanted.items():
+        champion = pk and ready.select_related("author").filter(pk=pk).first()
+        if champion:
+            initial[seat] = picker.label(champion)
+    if "champion_1" not in initial:
+        mine = ready.filter(author=request.user).select_related("author").first()
+        if mine:
+            initial["champion_1"] = picker.label(mine)
+    return initial
+
+
 @login_required
 def match_new(request):
-    initial = {}
-    wanted = _int_param(request, "champion")
-    if wanted is not None:
-        initial["champion_1"] = wanted
+    seats = conf.contest()["nb_players"]
+    ready = picker.ready_champions(request.user)
+    initial = {} if request.method == "POST" else _initial_seats(request, ready, seats)
     form = MatchForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -126,23 +144,31 @@ def match_new(request):
                 limits.lock_user(request.user)
                 limits.check_matches_in_flight(request.user)
                 match = Match.launch(form.champions(), author=request.user,
-                                     map=form.cleaned_data["map"])
+                                     map=form.chosen_map())
         except limits.LimitReached as e:
             form.add_error(None, str(e))
         else:
             messages.success(request, f"Match {match.pk} created; it is waiting for a worker.")
             return redirect("match-detail", pk=match.pk)
-    mine = Champion.objects.visible().filter(author=request.user, status=Champion.Status.READY)
+    mine = ready.filter(author=request.user).select_related("author")
     return render(request, "stechec/match_form.html", {
-        "form": form, "my_champions": mine[:MY_CHAMPIONS_LISTED],
-        "nb_players": conf.contest()["nb_players"],
+        "form": form, "my_champions": [picker.label(c) for c in mine[:MY_CHAMPIONS_LISTED]],
+        "nb_players": seats,
         "own_only": conf.website()["own_champions_only"] and not request.user.is_staff,
     })
 
 
+@login_required
+@never_cache
+def match_champion_search(request):
+    """Suggestions for the match form's champion fields (picker.suggestions)."""
+    return JsonResponse({"choices": picker.suggestions(picker.ready_champions(request.user),
+                                                       request.GET.get("q", "")[:100])})
+
+
 def _match(pk):
     players = MatchPlayer.objects.select_related("champion").annotate(
-        author_name=F("champion__author__username"))
+        author_name=shown_name_of("champion__author"))
     return get_object_or_404(Match.objects.select_related("author", "map", "tournament")
                              .prefetch_related(Prefetch("players", queryset=players)), pk=pk)
 
@@ -180,7 +206,8 @@ def match_detail(request, pk):
     return render(request, "stechec/match_detail.html", {
         "match": match, "players": players, "outputs": outputs, "replayable": replayable,
         "replay": replay,
-        "refresh": match.in_progress,
+        "live": live.page_context(reverse("match-live", args=[pk]), live.match_state(match),
+                                  match.in_progress),
         "friendly": champion_ratings.is_friendly([p.champion.author_id
                                                   for p in match.players.all()]),
     })

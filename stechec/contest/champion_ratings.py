@@ -2,11 +2,11 @@
 
 `ratings.py` holds the rules; this module stores them. A rating is applied
 in exactly one place, the master's transaction that applies a finished
-match's result (`Match.apply_result`), after taking the ratings lock and
+match's result (`transitions.apply_match_result`), after taking the ratings lock and
 locking the match's champions. Each application numbers the match
 (`Match.rated_seq`, the previous largest plus one, under the lock), and
-`recompute` replays matches in that order, so that recomputing gives exactly
-what the master applied one match at a time. See docs/tournaments.md.
+`recompute_in_rated_order` replays matches in that order, so that recomputing
+gives exactly what the master applied one match at a time. See docs/tournaments.md.
 """
 
 import itertools
@@ -15,9 +15,10 @@ from django.db import connection
 from django.db.models import Max
 from django.utils import timezone
 
-from stechec.www.contest import ratings
-from stechec.www.contest.ratings import Rating
-from stechec.www.contest.standings import MatchResult
+from stechec.contest import ratings
+from stechec.contest.models import Champion, Match, MatchPlayer
+from stechec.contest.ratings import Rating
+from stechec.contest.standings import MatchResult
 
 # Key of the PostgreSQL advisory lock held while ratings change.
 RATINGS_LOCK = 0x5743_7261_7469
@@ -43,8 +44,6 @@ def rate_match(match_id, players):
     `players` are its MatchPlayers in seat order, scores set. Run inside the
     transaction that marked the match done, after `lock()`.
     """
-    from stechec.www.contest.models import Champion, Match, MatchPlayer
-
     result = MatchResult(match_id, tuple((p.champion_id, p.score) for p in players))
     if not ratings.is_rated(result):
         return False
@@ -83,15 +82,13 @@ def _set_rating(champion, rating):
     champion.rating = rating.display
 
 
-def recompute():
+def recompute_in_rated_order():
     """Replay every rated match in rated_seq order, from initial ratings; how many were replayed.
 
     Run in one transaction. Champions never rated go back to the initial
     rating; a match rated twice (rerun) counts once, with its final result,
     at its latest place in the order.
     """
-    from stechec.www.contest.models import Champion, Match, MatchPlayer
-
     lock()
     rows = (MatchPlayer.objects.filter(match__rated_seq__isnull=False,
                                        match__status=Match.Status.DONE)
@@ -103,15 +100,15 @@ def recompute():
     last_rated = {}
     history = []
     replayed = 0
-    for seq, match_rows in itertools.groupby(rows, key=lambda row: row[0]):
-        match_rows = list(match_rows)
+    for seq, seats in itertools.groupby(rows, key=lambda row: row[0]):
+        seats = list(seats)
         result = MatchResult(seq, tuple((champion, score) for _, _, _, champion, score, _
-                                        in match_rows))
-        if not ratings.is_rated(result) or is_friendly([row[5] for row in match_rows]):
+                                        in seats))
+        if not ratings.is_rated(result) or is_friendly([seat[5] for seat in seats]):
             continue
         replayed += 1
         state = ratings.update(state, result)
-        for _, finished_at, player_id, champion, _, _ in match_rows:
+        for _, finished_at, player_id, champion, _, _ in seats:
             games[champion] = games.get(champion, 0) + 1
             last_rated[champion] = finished_at
             history.append(MatchPlayer(id=player_id, rating_mu=state[champion].mu,
