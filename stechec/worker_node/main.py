@@ -15,7 +15,7 @@ def main(argv=None):
     import gevent.event
 
     from stechec.common import cli, config, logs
-    from stechec.worker_node import settings
+    from stechec.worker_node import cgroups, settings
     from stechec.worker_node.sandbox import Sandbox, UidsInUse
     from stechec.worker_node.service import WorkerService
     from stechec.worker_node.slots import TaskTable
@@ -32,12 +32,15 @@ def main(argv=None):
     if problem:
         logs.fatal(settings.PROGRAM, f"configuration error: {config_path}: {problem}", 2)
     box = cfg["sandbox"]
+    tree_limits = cgroups.detect()
+    logger.info("%s", tree_limits.describe())
     try:
         sandbox = Sandbox(first_uid=box["first_uid"],
                           uid_count=cfg["worker"]["available_slots"],
                           bubblewrap=box["bubblewrap"], ro_binds=box["ro_binds"],
                           hidden=[config_path],
-                          masked=[cfg["contest"]["directory"], cfg["paths"]["work_directory"]])
+                          masked=[cfg["contest"]["directory"], cfg["paths"]["work_directory"]],
+                          tree_limits=tree_limits)
     except UidsInUse as e:
         logs.fatal(settings.PROGRAM,
                    f"configuration error: {config_path}: sandbox.first_uid: {e}", 2)
@@ -62,6 +65,7 @@ def main(argv=None):
     logger.info("worker %s stopping: killing the running tasks", service.name)
     heartbeat.kill()
     service.stop()
+    tree_limits.close()
 
 
 if __name__ == "__main__":

@@ -11,8 +11,9 @@ import socket
 import pytest
 
 from devtools import hostile_champions
+from stechec.common import verdicts
 from stechec.common import paths
-from tests.conftest import require_root, require_tool
+from tests.conftest import host_tree_limits, require_root, require_tool
 from tests.worker_node.conftest import C_CHAMPION, C_PLAY_LOOP
 
 # Who the "network" champion tries on 127.0.0.1: a listener of the test's.
@@ -59,10 +60,22 @@ def test_hostile_champions_in_a_match(start_worker, master, tmp_path):
     assert (players["good"]["score"], players["good"]["exit_status"]) == (21, 0)
     assert players["fork bomb"]["nb_timeout"] == 3
     assert "fork refused" in reasons["fork bomb"]
-    assert "still running after the game server had finished" in reasons["fork bomb"]
-    assert "malloc: Cannot allocate memory" in reasons["10 GB allocation"]
+    tree = host_tree_limits()
+    if tree.processes:
+        assert "stopped: more processes than its limit (16)" in reasons["fork bomb"]
+        assert players["fork bomb"]["verdict"]["limit"] == "processes"
+    else:
+        assert "still running after the game server had finished" in reasons["fork bomb"]
     assert "out of memory (limit 512 MiB)" in reasons["10 GB allocation"]
-    assert players["10 GB allocation"]["exit_status"] == 1
+    assert verdicts.describe(players["10 GB allocation"]["verdict"]) == \
+        "stopped: used more than 512 MiB of memory"
+    if tree.memory:
+        # Resident memory is limited, not the address space: the allocation succeeds and
+        # the kernel stops the champion as it fills it.
+        assert players["10 GB allocation"]["exit_status"] is None
+    else:
+        assert "malloc: Cannot allocate memory" in reasons["10 GB allocation"]
+        assert players["10 GB allocation"]["exit_status"] == 1
     assert "CPU time limit (1 s) exceeded" in reasons["infinite loop"]
     assert players["sleep forever"]["nb_timeout"] == 3
     assert "still running after the game server had finished" in reasons["sleep forever"]
