@@ -90,3 +90,26 @@ def usage(verdict):
     memory = human_bytes(verdict.get("peak_memory_kib", 0) * 1024)
     return (f"CPU {verdict.get('cpu_ms', 0) / 1000:.2f} s, "
             f"wall {verdict.get('wall_ms', 0) / 1000:.2f} s, peak memory {memory}")
+
+
+# Each field of a verdict and the types it may hold.
+FIELDS = {"ended": (str,), "exit_status": (int, type(None)), "signal": (str,),
+          "limit": (str,), "limit_value": (str,), "cpu_ms": (int,), "wall_ms": (int,),
+          "peak_memory_kib": (int,), "memory_from": (str,)}
+
+
+def problem(verdict):
+    """What is wrong with a verdict received in a result, or None."""
+    if not isinstance(verdict, dict):
+        return "must be a struct"
+    for key, types in FIELDS.items():
+        value = verdict.get(key)
+        if not isinstance(value, types) or isinstance(value, bool):
+            return f"{key!r} must be " + " or ".join(
+                "nil" if t is type(None) else {"str": "a string", "int": "an integer"}[t.__name__]
+                for t in types)
+    if verdict["ended"] not in ENDINGS:
+        return f"'ended' must be one of {', '.join(ENDINGS)}"
+    if verdict["limit"] and verdict["limit"] not in LIMIT_PHRASES:
+        return f"'limit' must be empty or one of {', '.join(LIMIT_PHRASES)}"
+    return None

@@ -11,8 +11,7 @@ import socket
 import pytest
 
 from devtools import hostile_champions
-from stechec.common import verdicts
-from stechec.common import paths
+from stechec.common import paths, verdicts
 from tests.conftest import host_tree_limits, require_root, require_tool
 from tests.worker_node.conftest import C_CHAMPION, C_PLAY_LOOP
 
@@ -72,7 +71,8 @@ def test_hostile_champions_in_a_match(start_worker, master, tmp_path):
     if tree.memory:
         # Resident memory is limited, not the address space: the allocation succeeds and
         # the kernel stops the champion as it fills it.
-        assert players["10 GB allocation"]["exit_status"] is None
+        assert "malloc: Cannot allocate memory" not in reasons["10 GB allocation"]
+        assert players["10 GB allocation"]["verdict"]["memory_from"] == "cgroup"
     else:
         assert "malloc: Cannot allocate memory" in reasons["10 GB allocation"]
         assert players["10 GB allocation"]["exit_status"] == 1

@@ -145,6 +145,8 @@ class Champion(models.Model):
     rated_games = models.PositiveIntegerField(default=0)
     rated_at = models.DateTimeField(null=True, blank=True,
                                     help_text="when its latest rated match was applied")
+    # How its latest applied build ended (stechec.common.verdicts); null when unknown.
+    compile_verdict = models.JSONField(null=True, blank=True)
 
     objects = ChampionQuerySet.as_manager()
 
@@ -235,6 +237,12 @@ class Champion(models.Model):
             for i, pair in zip(indexes, pairs, strict=True):
                 outcomes[i] = pair in applied
             AppliedResult.record(AppliedResult.Kind.CHAMPION, sorted(applied), status)
+        # The builds' verdicts, for the results applied (older workers send none).
+        verdicts = [cls(pk=results[i][0], compile_verdict=results[i][2]["verdict"])
+                    for i, applied in enumerate(outcomes)
+                    if applied is True and "verdict" in results[i][2]]
+        if verdicts:
+            cls.objects.bulk_update(verdicts, ["compile_verdict"])
         return outcomes
 
     @classmethod
@@ -362,6 +370,8 @@ class Match(models.Model):
     # takes the next number): `stechec-manage recompute_ratings` replays
     # matches in this order.
     rated_seq = models.BigIntegerField(null=True, blank=True, unique=True)
+    # How its game server ended in the applied result (stechec.common.verdicts).
+    server_verdict = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -407,10 +417,10 @@ class Match(models.Model):
             ids = list(queryset.filter(status__in=cls.FINISHED).values_list("id", flat=True))
             tournaments.remove_points(cls.objects.filter(id__in=ids))
             MatchPlayer.objects.filter(match_id__in=ids).update(
-                score=None, nb_timeout=0, has_timeout=False, exit_status=None)
+                score=None, nb_timeout=0, has_timeout=False, exit_status=None, verdict=None)
             cls.objects.filter(id__in=ids).update(
                 status=cls.Status.NEW, failure_reason="", started_at=None, finished_at=None,
-                not_before=None, uncounted_attempts=models.F("attempts"))
+                not_before=None, uncounted_attempts=models.F("attempts"), server_verdict=None)
         return len(ids)
 
     @classmethod
@@ -478,7 +488,8 @@ class Match(models.Model):
         champion_ratings.lock()
         if result["status"] == "failed" and result["retryable"]:
             return retry_or_fail(cls, match_id, attempt, result["reason"], max_tries=max_tries,
-                                 first_delay=first_delay)
+                                 first_delay=first_delay,
+                                 server_verdict=result.get("server_verdict"))
         reported = {player["matchplayer_id"]: player for player in result["players"]}
         players = list(MatchPlayer.objects.filter(match_id=match_id))
         current = cls.objects.filter(pk=match_id, status=cls.Status.PENDING, attempts=attempt)
@@ -491,7 +502,8 @@ class Match(models.Model):
                              f"{sorted(p.id for p in players)}")
         fields = ({"status": cls.Status.DONE, "failure_reason": ""} if done
                   else {"status": cls.Status.FAILED, "failure_reason": result["reason"]})
-        if current.update(finished_at=now, **fields) != 1:
+        if current.update(finished_at=now, server_verdict=result.get("server_verdict"),
+                          **fields) != 1:
             return False
         AppliedResult.record(AppliedResult.Kind.MATCH, [(match_id, attempt)], fields["status"])
         changed = [p for p in players if p.id in reported]
@@ -501,8 +513,9 @@ class Match(models.Model):
             player.nb_timeout = outcome["nb_timeout"]
             player.has_timeout = outcome["nb_timeout"] > 0
             player.exit_status = outcome["exit_status"]
+            player.verdict = outcome.get("verdict")
         MatchPlayer.objects.bulk_update(changed, ["score", "nb_timeout", "has_timeout",
-                                                  "exit_status"])
+                                                  "exit_status", "verdict"])
         if done:
             champion_ratings.rate_match(match_id, players)
             tournament_id = cls.objects.filter(pk=match_id).values_list("tournament_id",
@@ -547,6 +560,8 @@ class MatchPlayer(models.Model):
     nb_timeout = models.PositiveIntegerField(default=0)
     has_timeout = models.BooleanField(default=False)
     exit_status = models.IntegerField(null=True, blank=True)
+    # How its client (and the champion it ran) ended (stechec.common.verdicts).
+    verdict = models.JSONField(null=True, blank=True)
     # The champion's rating right after this match was rated (its history).
     rating_mu = models.FloatField(null=True, blank=True)
     rating_sigma = models.FloatField(null=True, blank=True)

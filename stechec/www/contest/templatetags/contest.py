@@ -12,7 +12,21 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from stechec.common import verdicts
+
 register = template.Library()
+
+
+@register.filter
+def verdict_words(verdict):
+    """How a program ended, in a player's words (stechec.common.verdicts)."""
+    return verdicts.describe(verdict)
+
+
+@register.filter
+def verdict_usage(verdict):
+    """What a program used: CPU and wall time, peak memory."""
+    return verdicts.usage(verdict)
 
 
 @register.simple_tag
