@@ -6,7 +6,7 @@ stores them and the site shows them. A verdict is a dict of XML-RPC values:
 
 - `ended`: "exit" (it exited; `exit_status`), "signal" (killed by `signal`,
   a name such as "SIGSEGV"), "limit" (stopped by `limit`: "memory", "cpu",
-  "wall", "processes", "output" or "file_size", whose value was
+  "wall", "processes", "output", "file_size" or "disk", whose value was
   `limit_value`, in words: "1 GiB", "10 s"), "after_server" (killed because
   it was still running after the game server had finished) or "cancel";
 - `cpu_ms`, `wall_ms`: the CPU time of its whole tree and its wall time;
@@ -27,6 +27,7 @@ LIMIT_PHRASES = {
     "processes": "tried to run more than {} processes and threads at once",
     "output": "printed more than {}",
     "file_size": "tried to write a file larger than {}",
+    "disk": "wrote more than {} in its directories",
 }
 ENDINGS = ("exit", "signal", "limit", "after_server", "cancel")
 
@@ -54,6 +55,8 @@ def limit_value(limit, limits):
         return human_bytes(limits["output_bytes"])
     if limit == "file_size":
         return human_bytes(limits["file_bytes"])
+    if limit == "disk":
+        return human_bytes(limits["disk_bytes"])
     raise ValueError(f"unknown limit {limit!r}")
 
 

@@ -20,7 +20,9 @@ its clock. Hence one guard per program, between the worker and the program:
 - Where the worker gave it a cgroup (stechec/worker_node/cgroups.py), the
   program joins it before it is confined, and the guard reads the group's
   counters while it runs: past its CPU time (the whole tree's) or at the
-  first process the kernel killed for memory, the guard stops the tree.
+  first process the kernel killed for memory, the guard stops the tree. It
+  stops it too past `disk_bytes` in the directories it may write (measured
+  every second: the file size rlimit bounds each file, not their number).
 - When the program ends or the pipe closes, the guard kills every process
   left under it, bubblewrap's half-built sandbox included, reaps them all,
   writes its report on REPORT (the second descriptor: the limit that
@@ -43,6 +45,7 @@ import posix
 import resource
 import select
 import sys
+import time
 
 PR_SET_CHILD_SUBREAPER = 36
 MAX_DESCRIPTORS = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
@@ -50,8 +53,12 @@ DEFAULT_PATH = "/bin:/usr/bin"
 # Exit status when the program cannot be started, as a shell says.
 CANNOT_RUN = 127
 IGNORED_BY_PYTHON = (_signal.SIGPIPE, _signal.SIGXFSZ)
-# How often the guard reads the counters of a program's cgroup.
+# How often the guard reads the counters of a program's cgroup, and how often it measures
+# what the program holds in its writable directories.
 WATCH_SECS = 0.2
+DISK_WATCH_SECS = 1.0
+# What a file or directory counts for at least: a million empty files fill a disk too.
+MIN_ENTRY_BYTES = 4096
 
 
 def read_spec(control):
@@ -186,24 +193,55 @@ def exit_like(status):
 
 def wait_for_either(control, program, spec):
     """Until the program ends, the worker's end of `control` closes (no data comes) or a
-    limit of its cgroup is passed; the limit passed ("cpu", "memory") or None."""
+    limit the guard watches is passed: the tree's CPU time and memory (its cgroup's
+    counters), what it holds in its writable directories. The limit passed ("cpu",
+    "memory", "disk") or None."""
     wakeup, wakeup_w = posix.pipe()
     posix.set_blocking(wakeup_w, False)
     _signal.set_wakeup_fd(wakeup_w)
     # Any SIGCHLD, an orphan's as well as the program's, wakes the select up.
     _signal.signal(_signal.SIGCHLD, lambda *_: None)
     counters = spec["group"]["counters"] if spec["group"] else {}
-    watched = "cpu_ns" in counters or "oom_kills" in counters
+    disk_checked = time.monotonic()
     while not posix.waitid(posix.P_PID, program, posix.WEXITED | posix.WNOHANG | posix.WNOWAIT):
-        ready, _, _ = select.select([control, wakeup], [], [], WATCH_SECS if watched else None)
+        ready, _, _ = select.select([control, wakeup], [], [], WATCH_SECS)
         if control in ready:
             return None
         if wakeup in ready:
             posix.read(wakeup, 4096)
-        passed = watched and limit_passed(counters, spec["limits"])
+        passed = limit_passed(counters, spec["limits"])
+        if not passed and time.monotonic() - disk_checked >= DISK_WATCH_SECS:
+            disk_checked = time.monotonic()
+            if disk_usage(spec["writable"], spec["limits"]["disk_bytes"]) > \
+                    spec["limits"]["disk_bytes"]:
+                passed = "disk"
         if passed:
             return passed
     return None
+
+
+def disk_usage(directories, cap):
+    """What `directories` hold, counted up to just past `cap` (no further: a hostile
+    program's millions of files are not all walked)."""
+    total = 0
+    pending = list(directories)
+    while pending and total <= cap:
+        try:
+            entries = posix.scandir(pending.pop())
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                try:
+                    stat = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                total += max(stat.st_blocks * 512, MIN_ENTRY_BYTES)
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                if total > cap:
+                    break
+    return total
 
 
 def limit_passed(counters, limits):

@@ -165,7 +165,7 @@ class Sandbox:
             return
         limits = {"cpu_secs": 10, "wall_secs": 30.0, "memory_bytes": 1 << 30, "processes": 64,
                   "output_bytes": 1 << 20, "log_bytes": 1 << 16, "file_bytes": 1 << 20,
-                  "open_files": 64}
+                  "open_files": 64, "disk_bytes": 1 << 20}
         log = os.path.join(scratch, "probe.log")
         outcome = self.start(["true"], writable=[scratch], owned=[scratch], cwd=scratch,
                              env=_base_env(scratch), limits=limits, log_path=log).wait()
@@ -194,6 +194,7 @@ class Sandbox:
             group = self.tree_limits.group(limits)
             return Run(argv, cwd=cwd, env=env, limits=limits, log_path=log_path,
                        capture_stdout=capture_stdout, via_bwrap=bool(self.bwrap),
+                       writable=writable,
                        uid=None if self.bwrap else uid, gid=self.gid, group=group,
                        on_exit=lambda contained: self._return_uid(uid, contained))
         except BaseException:
@@ -327,7 +328,7 @@ class Run:
     """
 
     def __init__(self, argv, *, cwd, env, limits, log_path, capture_stdout, uid, gid,
-                 via_bwrap, on_exit, group=None):
+                 via_bwrap, on_exit, group=None, writable=()):
         self.limits = limits
         self.group = group
         self._on_exit = on_exit
@@ -350,7 +351,7 @@ class Run:
             os.close(control)
         self.pid = self.proc.pid
         spec = marshal.dumps({"argv": list(argv), "env": dict(env), "limits": dict(limits),
-                              "uid": uid, "gid": gid, "cwd": cwd,
+                              "uid": uid, "gid": gid, "cwd": cwd, "writable": list(writable),
                               "group": group and {"procs": group.procs,
                                                   "counters": group.counters}})
         try:
@@ -500,6 +501,9 @@ class Run:
             return f"file size limit ({human_bytes(limits['file_bytes'])}) exceeded"
         if verdict["limit"] == "memory":
             return f"out of memory (limit {human_bytes(limits['memory_bytes'])})"
+        if verdict["limit"] == "disk":
+            return (f"stopped: more than {human_bytes(limits['disk_bytes'])} written in its "
+                    "directories")
         if verdict["limit"] == "processes":
             return f"stopped: more processes than its limit ({limits['processes']})"
         if verdict["signal"] == "SIGKILL":

@@ -36,7 +36,7 @@ def _limits(**overrides):
     # first, however loaded the machine (1 s of CPU may take tens of seconds then).
     limits = {"cpu_secs": 5, "wall_secs": 600.0, "memory_bytes": 256 * MIB, "processes": 20,
               "output_bytes": 1 * MIB, "log_bytes": 64 * 1024, "file_bytes": 16 * MIB,
-              "open_files": 64}
+              "open_files": 64, "disk_bytes": 64 * MIB}
     limits.update(overrides)
     return limits
 
@@ -456,3 +456,19 @@ while True:
     assert verdicts.describe(outcome.verdict) == \
         "stopped: tried to run more than 20 processes and threads at once"
     assert tree_box.leftovers() == []
+
+
+def test_a_program_filling_its_directory_is_stopped(box):
+    """Files of 1 MiB each, under the file size limit one by one, past disk_bytes in all."""
+    code = """
+import itertools
+block = b"x" * 2**20
+for n in itertools.count():
+    with open(f"file-{n}", "wb") as f:
+        f.write(block)
+"""
+    outcome = box.run(code, disk_bytes=32 * MIB)
+    assert outcome.verdict["limit"] == "disk", (outcome, box.output())
+    assert verdicts.describe(outcome.verdict) == \
+        "stopped: wrote more than 32 MiB in its directories"
+    assert box.leftovers() == []
