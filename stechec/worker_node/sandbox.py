@@ -190,7 +190,8 @@ class Sandbox:
             for directory in owned:
                 self._give(directory, uid)
             if self.bwrap:
-                argv = self._bwrap_argv(writable, cwd, extra_ro) + self._setpriv(uid) + list(argv)
+                argv = (self._bwrap_argv(writable, cwd, extra_ro, limits["disk_bytes"])
+                        + self._setpriv(uid) + list(argv))
             group = self.tree_limits.group(limits)
             return Run(argv, cwd=cwd, env=env, limits=limits, log_path=log_path,
                        capture_stdout=capture_stdout, via_bwrap=bool(self.bwrap),
@@ -240,7 +241,7 @@ class Sandbox:
         return [self.setpriv, f"--reuid={uid}", f"--regid={self.gid}", "--clear-groups",
                 "--no-new-privs", "--"]
 
-    def _bwrap_argv(self, writable, cwd, extra_ro):
+    def _bwrap_argv(self, writable, cwd, extra_ro, tmp_bytes):
         # No user namespace as root: the program's user id must be a real one
         # for the process limit to hold (setpriv switches to it inside).
         argv = [self.bwrap, "--die-with-parent", "--new-session", "--unshare-ipc",
@@ -253,7 +254,10 @@ class Sandbox:
                 argv += ["--symlink", os.readlink(path), path]
             elif os.path.exists(path):
                 argv += ["--ro-bind", path, path]
-        argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+        # The private /tmp is memory: bounded as the directories are (its guard cannot see
+        # it to measure it).
+        argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size",
+                 str(tmp_bytes), "--tmpfs", "/tmp"]
         visible = [os.path.realpath(p) for p in self.ro_binds]
         extra = [p for p in _outermost(os.path.realpath(p) for p in extra_ro)
                  if os.path.exists(p)]
