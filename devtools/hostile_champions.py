@@ -233,9 +233,18 @@ def check_match_outputs(tally, cluster, match_id, name):
         if words.encode() not in logs:
             tally.accepted_bad(f"hostile champion {name}",
                                f"match {match_id}'s logs lack {words!r}: did it run?")
-    for path in escape_targets(cluster):
+    for path in [*escape_targets(cluster), SHM_FILE]:
         if os.path.exists(path):
             tally.accepted_bad(f"hostile champion {name}", f"it wrote {path}")
+
+
+def check_verdict(tally, state, match_id, champion_id, name):
+    """The worker said how the champion's program ended, and the master kept it."""
+    [(verdict,)] = state.query("SELECT verdict FROM stechec_matchplayer WHERE match_id = %s "
+                               "AND champion_id = %s", (match_id, champion_id))
+    if verdict is None:
+        tally.accepted_bad(f"hostile champion {name}",
+                           f"match {match_id} holds no verdict for it")
 
 
 def check_control_bytes(tally, cluster, state, author, champion_id, match_id, status):
@@ -306,6 +315,8 @@ def attack(tally, cluster, state, clients, context, timeout):
             tally.crash(f"hostile champion {name}", f"match {match_id} still "
                         f"{ended[match_id]} after {timeout} s")
         check_match_outputs(tally, cluster, match_id, name)
+        if ended[match_id] == "done":
+            check_verdict(tally, state, match_id, champions[name], name)
     if "control bytes" in matches:
         check_control_bytes(tally, cluster, state, authors["control bytes"],
                             champions["control bytes"], matches["control bytes"],
