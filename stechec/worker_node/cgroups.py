@@ -87,9 +87,9 @@ class TreeLimits:
                 line += f" ({self.why_not})"
         return line
 
-    def group(self, limits):
-        """A new ProgramGroup holding `limits` (memory_bytes, processes), or None without
-        cgroups."""
+    def group(self, limits, extra_processes=0):
+        """A new ProgramGroup holding `limits` (memory_bytes, processes, plus
+        `extra_processes` of the sandbox's own), or None without cgroups."""
         if not self.dirs:
             return None
         self._count += 1
@@ -101,7 +101,7 @@ class TreeLimits:
                 os.mkdir(path)
                 made[controller] = path
             group = ProgramGroup(self.version, made)
-            group.set_limits(limits)
+            group.set_limits(limits, extra_processes)
         except OSError:
             for path in made.values():
                 _rmdir(path)
@@ -129,6 +129,7 @@ class ProgramGroup:
             base = dirs["memory"]
             self.counters = {"cpu_ns": (os.path.join(base, "cpu.stat"), "usage_usec", 1000),
                              "oom_kills": (os.path.join(base, "memory.events"), "oom_kill", 1),
+                             "memory_full": (os.path.join(base, "memory.events"), "max", 1),
                              "pids_refused": (os.path.join(base, "pids.events"), "max", 1)}
             if os.path.exists(os.path.join(base, "memory.peak")):
                 self.counters["memory_peak"] = (os.path.join(base, "memory.peak"), None, 1)
@@ -138,14 +139,16 @@ class ProgramGroup:
                                           "oom_kill", 1)
             self.counters["memory_peak"] = (
                 os.path.join(dirs["memory"], "memory.max_usage_in_bytes"), None, 1)
+            self.counters["memory_full"] = (os.path.join(dirs["memory"], "memory.failcnt"),
+                                            None, 1)
         if "pids" in dirs:
             self.counters["pids_refused"] = (os.path.join(dirs["pids"], "pids.events"), "max", 1)
         if "cpu" in dirs:
             self.counters["cpu_ns"] = (os.path.join(dirs["cpu"], "cpuacct.usage"), None, 1)
 
-    def set_limits(self, limits):
+    def set_limits(self, limits, extra_processes):
         memory = str(limits["memory_bytes"])
-        processes = str(limits["processes"])
+        processes = str(limits["processes"] + extra_processes)
         if self.version == 2:
             base = self.dirs["memory"]
             _write(os.path.join(base, "memory.max"), memory)

@@ -97,7 +97,9 @@ def confine(spec):
     if not (group and "oom_kills" in group["counters"]):
         # Without a memory cgroup, the address space is the only bound on memory.
         resource.setrlimit(resource.RLIMIT_AS, (limits["memory_bytes"],) * 2)
-    resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"],) * 2)
+    if not (group and "pids_refused" in group["counters"]):
+        # A pids cgroup holds the tree instead, and says when it refused a process.
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"],) * 2)
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_bytes"],) * 2)
     resource.setrlimit(resource.RLIMIT_NOFILE, (limits["open_files"],) * 2)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -276,7 +278,8 @@ def read_counter(counter):
 def report(descriptor, spec, stopped_by):
     """What the worker needs besides the exit status, on `descriptor`: the limit the guard
     stopped the program for, the CPU time and peak memory of its tree, how many
-    processes the cgroup refused and how many the kernel killed for memory."""
+    processes the cgroup refused, how many the kernel killed for memory, and how often
+    the group's memory was full."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     counters = spec["group"]["counters"] if spec and spec["group"] else {}
     facts = {"stopped_by": stopped_by,
@@ -286,6 +289,7 @@ def report(descriptor, spec, stopped_by):
                                    if "memory_peak" in counters else usage.ru_maxrss * 1024),
              "memory_from": "cgroup" if "memory_peak" in counters else "rusage",
              "oom_kills": read_counter(counters.get("oom_kills")),
+             "memory_full": read_counter(counters.get("memory_full")),
              "pids_refused": read_counter(counters.get("pids_refused"))}
     try:
         posix.write(descriptor, marshal.dumps(facts))

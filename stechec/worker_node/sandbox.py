@@ -192,7 +192,9 @@ class Sandbox:
             if self.bwrap:
                 argv = (self._bwrap_argv(writable, cwd, extra_ro, limits["disk_bytes"])
                         + self._setpriv(uid) + list(argv))
-            group = self.tree_limits.group(limits)
+            # bubblewrap's two processes (outside and the namespace's first) are in the
+            # group too, not among the program's (nor in its user id's process rlimit).
+            group = self.tree_limits.group(limits, extra_processes=2 if self.bwrap else 0)
             return Run(argv, cwd=cwd, env=env, limits=limits, log_path=log_path,
                        capture_stdout=capture_stdout, via_bwrap=bool(self.bwrap),
                        writable=writable,
@@ -470,6 +472,12 @@ class Run:
         elif limit is None and facts.get("pids_refused") and (
                 self.proc.returncode or self.killed_for):
             limit = "processes"
+        if limit == "cpu" and facts.get("memory_full") and \
+                facts.get("peak_memory_bytes", 0) >= limits["memory_bytes"]:
+            # At its memory limit the kernel reclaims and faults back the program's own
+            # pages (its code too) before it kills one: that burns CPU time, and the CPU
+            # limit may stop the program first. It wanted more memory than it had.
+            limit = "memory"
         if limit:
             ended = "limit"
         elif self.killed_for in ("after-server", "cancel"):

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from stechec.common import paths
-from tests.conftest import require_tool
+from tests.conftest import require_tool, require_tree_limits
 from tests.worker_node.conftest import ROOT
 
 SHARE = ROOT / "share"
@@ -126,4 +126,28 @@ def test_game_installed_under_tmp_runs_in_bubblewrap(start_worker, master, game_
     result = master.result_for("match_done", 3)
     assert result["status"] == "done", result
     assert [p["score"] for p in result["players"]] == [1, 1]
+    worker.wait_idle()
+
+
+def test_the_java_sample_plays_under_256_mib_of_resident_memory(start_worker, master):
+    """A JVM reserves far more address space than it uses: under a memory cgroup the
+    limit is on what it holds, and 256 MiB is plenty."""
+    require_tool("javac", "the Java sample", search_path="/usr/local/bin:/usr/bin:/bin")
+    require_tree_limits("a JVM is held to its resident memory by a cgroup")
+    worker = start_worker(contest={"game": "tictactoe"}, paths={
+        "stechec_server": None, "stechec_client": None, "player_env": None},
+        limits={"client": {"memory_bytes": 256 * 2**20}})
+    for number, name in enumerate(["java-random", "c-good"], start=1):
+        assert worker.compile("alice", number, _sources("tictactoe", name))["status"] == "ready"
+    task = {"match_id": 3, "attempt": 1, "slots": 3, "map": None, "options": "",
+            "players": [{"matchplayer_id": 30 + n, "champion_id": n, "user": "alice"}
+                        for n in (1, 2)]}
+    assert worker.rpc.run_match(task) is True
+    result = master.result_for("match_done", 3)
+    assert result["status"] == "done", result
+    java = result["players"][0]
+    log = (worker.match_dir(3) / paths.player_log_name(31, 1)).read_text(errors="replace")
+    assert (java["nb_timeout"], java["verdict"]["ended"]) == (0, "exit"), (java, log)
+    assert java["verdict"]["memory_from"] == "cgroup"
+    assert 0 < java["verdict"]["peak_memory_kib"] <= 256 * 1024
     worker.wait_idle()
