@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from stechec.common import paths
+from stechec.common import paths, verdicts
 from tests.conftest import require_tool, require_tree_limits
 from tests.worker_node.conftest import ROOT
 
@@ -150,4 +150,24 @@ def test_the_java_sample_plays_under_256_mib_of_resident_memory(start_worker, ma
     assert (java["nb_timeout"], java["verdict"]["ended"]) == (0, "exit"), (java, log)
     assert java["verdict"]["memory_from"] == "cgroup"
     assert 0 < java["verdict"]["peak_memory_kib"] <= 256 * 1024
+    worker.wait_idle()
+
+
+def test_a_crashed_champion_is_reported_as_crashed(start_worker, master):
+    """Its client (the bundled game's) ends as the champion did, as a stechec2 client
+    would: the verdict names the signal, not the client's clean exit."""
+    worker = _refgame_worker(start_worker, "tictactoe")
+    crasher = {"_lang": b"python\n", "champion.py": b"import os, signal, sys\n"
+               b"sys.stdin.readline()\nos.kill(os.getpid(), signal.SIGSEGV)\n"}
+    for number, sources in enumerate([crasher, _sources("tictactoe", "c-good")], start=1):
+        assert worker.compile("alice", number, sources)["status"] == "ready"
+    task = {"match_id": 4, "attempt": 1, "slots": 3, "map": None, "options": "",
+            "players": [{"matchplayer_id": 40 + n, "champion_id": n, "user": "alice"}
+                        for n in (1, 2)]}
+    assert worker.rpc.run_match(task) is True
+    result = master.result_for("match_done", 4)
+    assert result["status"] == "done", result
+    crashed, good = result["players"]
+    assert verdicts.describe(crashed["verdict"]) == "crashed: segmentation fault (SIGSEGV)"
+    assert verdicts.describe(good["verdict"]) == "finished normally"
     worker.wait_idle()
