@@ -76,13 +76,14 @@ class TreeLimits:
         whole = [name for name, held in (("memory (resident)", self.memory),
                                          ("processes", self.processes),
                                          ("CPU time", self.cpu)) if held]
-        fallback = [name for name, held in (("memory (address space)", self.memory),
-                                            ("processes", self.processes),
-                                            ("CPU time", self.cpu)) if not held]
+        fallback = [name for name, held in (
+            ("memory (address space, per process)", self.memory),
+            ("processes (per sandbox user id as root, else per user)", self.processes),
+            ("CPU time (per process)", self.cpu)) if not held]
         line = "sandbox: limits on a program's whole tree: "
         line += (", ".join(whole) + f" through {self.mechanism}") if whole else "none"
         if fallback:
-            line += "; per process (rlimits): " + ", ".join(fallback)
+            line += "; through rlimits instead: " + ", ".join(fallback)
             if self.why_not:
                 line += f" ({self.why_not})"
         return line

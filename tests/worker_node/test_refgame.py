@@ -133,10 +133,12 @@ def test_the_java_sample_plays_under_256_mib_of_resident_memory(start_worker, ma
     """A JVM reserves far more address space than it uses: under a memory cgroup the
     limit is on what it holds, and 256 MiB is plenty."""
     require_tool("javac", "the Java sample", search_path="/usr/local/bin:/usr/bin:/bin")
-    require_tree_limits("a JVM is held to its resident memory by a cgroup")
+    tree_limits = require_tree_limits("a JVM is held to its resident memory by a cgroup")
     worker = start_worker(contest={"game": "tictactoe"}, paths={
         "stechec_server": None, "stechec_client": None, "player_env": None},
         limits={"client": {"memory_bytes": 256 * 2**20}})
+    # The worker said at start which limits hold for whole trees here.
+    assert tree_limits.describe() in worker.log()
     for number, name in enumerate(["java-random", "c-good"], start=1):
         assert worker.compile("alice", number, _sources("tictactoe", name))["status"] == "ready"
     task = {"match_id": 3, "attempt": 1, "slots": 3, "map": None, "options": "",

@@ -22,6 +22,7 @@ import gevent
 import pytest
 
 from stechec.common import verdicts
+from stechec.worker_node import cgroups
 from stechec.worker_node import sandbox as sandboxing
 from stechec.worker_node.settings import SYSTEM_DIRS
 from tests.conftest import require_root, require_tool, require_tree_limits, wait_for
@@ -472,3 +473,16 @@ for n in itertools.count():
     assert verdicts.describe(outcome.verdict) == \
         "stopped: wrote more than 32 MiB in its directories"
     assert box.leftovers() == []
+
+
+def test_the_start_line_says_which_limits_fall_back_to_rlimits():
+    assert cgroups.TreeLimits(why_not="no cgroup mounted").describe() == (
+        "sandbox: limits on a program's whole tree: none; through rlimits instead: memory "
+        "(address space, per process), processes (per sandbox user id as root, else per "
+        "user), CPU time (per process) (no cgroup mounted)")
+    partial = cgroups.TreeLimits(1, {"pids": "/sys/fs/cgroup/pids/x"},
+                                 "no cgroup v1 memory controller")
+    assert partial.describe() == (
+        "sandbox: limits on a program's whole tree: processes through cgroup v1 (pids); "
+        "through rlimits instead: memory (address space, per process), CPU time (per "
+        "process) (no cgroup v1 memory controller)")
