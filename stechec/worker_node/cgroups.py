@@ -97,11 +97,12 @@ class TreeLimits:
         name = f"run-{self._count}"
         made = {}
         try:
-            for controller, parent in self.dirs.items():
-                path = os.path.join(parent, name)
-                os.mkdir(path)
-                made[controller] = path
-            group = ProgramGroup(self.version, made)
+            # v2: one directory serves every controller.
+            for parent in sorted(set(self.dirs.values())):
+                os.mkdir(os.path.join(parent, name))
+                made[parent] = os.path.join(parent, name)
+            group = ProgramGroup(self.version, {controller: made[parent] for controller, parent
+                                                in self.dirs.items()})
             group.set_limits(limits, extra_processes)
         except OSError:
             for path in made.values():

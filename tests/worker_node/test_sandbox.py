@@ -486,3 +486,25 @@ def test_the_start_line_says_which_limits_fall_back_to_rlimits():
         "sandbox: limits on a program's whole tree: processes through cgroup v1 (pids); "
         "through rlimits instead: memory (address space, per process), CPU time (per "
         "process) (no cgroup v1 memory controller)")
+
+
+def test_a_delegated_cgroup_v2_subtree_is_laid_out_as_v2_asks(tmp_path):
+    """This machine's cgroups may be v1: the v2 layout is checked on a stand-in tree of
+    plain files (the kernel's rules, such as no process where controllers are enabled for
+    children, are what the layout follows)."""
+    own = tmp_path / "system.slice" / "worker-node.service"
+    own.mkdir(parents=True)
+    (own / "cgroup.controllers").write_text("cpu memory pids\n")
+    found = cgroups._delegated_v2(str(tmp_path), "/system.slice/worker-node.service")
+    assert found.version == 2 and found.memory and found.processes and found.cpu
+    assert (own / f"stechec-worker-{os.getpid()}" / "cgroup.procs").read_text() == \
+        str(os.getpid())
+    assert (own / "cgroup.subtree_control").read_text() == "+memory +pids"
+    programs = own / "stechec-programs"
+    assert (programs / "cgroup.subtree_control").read_text() == "+memory +pids"
+    group = found.group({"memory_bytes": 256 * MIB, "processes": 20}, extra_processes=2)
+    assert (programs / "run-1" / "memory.max").read_text() == str(256 * MIB)
+    assert (programs / "run-1" / "pids.max").read_text() == "22"
+    assert group.procs == [str(programs / "run-1" / "cgroup.procs")]
+    assert set(group.counters) >= {"cpu_ns", "oom_kills", "memory_full", "pids_refused"}
+    assert cgroups._delegated_v2(str(tmp_path), "/elsewhere").startswith(str(tmp_path))
