@@ -254,6 +254,15 @@ def master_calls(match_id, matchplayer_ids, champion_id):
         "match_done with a NaN exit status": call_body(
             "match_done", WORKER, match_id, 1,
             match_result([player(i, exit_status=float("nan")) for i in matchplayer_ids])),
+        "match_done with a player's verdict a string": call_body(
+            "match_done", WORKER, match_id, 1,
+            match_result([player(i, verdict="crashed") for i in matchplayer_ids])),
+        "match_done with an unknown limit in a verdict": call_body(
+            "match_done", WORKER, match_id, 1,
+            match_result([player(i, verdict={
+                "ended": "limit", "exit_status": None, "signal": "", "limit": "patience",
+                "limit_value": "", "cpu_ms": 0, "wall_ms": 0, "peak_memory_kib": 0,
+                "memory_from": "rusage"}) for i in matchplayer_ids])),
         "status with an argument": call_body("status", 1),
     }
 

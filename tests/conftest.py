@@ -52,6 +52,42 @@ def require_root(why):
         unavailable(f"needs root ({why})")
 
 
+_tree_limits = []
+
+
+def host_tree_limits():
+    """This host's cgroups.TreeLimits, detected once per test run (the worker-node a test
+    starts detects the same): the summary of the run says which the tests exercised."""
+    from stechec.worker_node import cgroups
+    if not _tree_limits:
+        _tree_limits.append(cgroups.detect())
+    return _tree_limits[0]
+
+
+def require_tree_limits(why):
+    """This host's cgroups.TreeLimits (detected once per test run), or skip (fail under CI,
+    which runs as root on hosts with cgroups) saying why they are needed. The run's summary
+    says which mechanism the tests exercised."""
+    limits = host_tree_limits()
+    if limits.version is None:
+        message = f"no cgroup limits whole trees here ({why}): {limits.why_not}"
+        if os.environ.get("STECHEC_REQUIRE_TOOLS") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return limits
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _tree_limits:
+        terminalreporter.write_line(f"whole-tree limits exercised: {_tree_limits[0].mechanism} "
+                                    f"({_tree_limits[0].describe()})")
+
+
+def pytest_sessionfinish():
+    for limits in _tree_limits:
+        limits.close()
+
+
 def wait_for(condition, what, timeout=90):
     """Poll `condition` until it returns something true, and return that.
 

@@ -181,10 +181,10 @@ def rerun_matches(queryset):
         ids = list(queryset.filter(status__in=Match.FINISHED).values_list("id", flat=True))
         tournament_points.remove_points(Match.objects.filter(id__in=ids))
         MatchPlayer.objects.filter(match_id__in=ids).update(
-            score=None, nb_timeout=0, has_timeout=False, exit_status=None)
+            score=None, nb_timeout=0, has_timeout=False, exit_status=None, verdict=None)
         Match.objects.filter(id__in=ids).update(
             status=Match.Status.NEW, failure_reason="", started_at=None, finished_at=None,
-            not_before=None, uncounted_attempts=F("attempts"))
+            not_before=None, uncounted_attempts=F("attempts"), server_verdict=None)
     return len(ids)
 
 
@@ -259,6 +259,12 @@ def apply_compilation_results(results, *, max_tries, first_delay=0.0):
         for i, pair in zip(indexes, pairs, strict=True):
             outcomes[i] = pair in applied
         AppliedResult.record(AppliedResult.Kind.CHAMPION, sorted(applied), status)
+    # The builds' verdicts, for the results applied (older workers send none).
+    verdicts = [Champion(pk=results[i][0], compile_verdict=results[i][2]["verdict"])
+                for i, applied in enumerate(outcomes)
+                if applied is True and "verdict" in results[i][2]]
+    if verdicts:
+        Champion.objects.bulk_update(verdicts, ["compile_verdict"])
     return outcomes
 
 
@@ -289,7 +295,8 @@ def apply_match_result(match_id, attempt, result, *, max_tries, first_delay=0.0)
     now = timezone.now()
     if result["status"] == "failed" and result["retryable"]:
         return retry_or_fail(Match, match_id, attempt, result["reason"], max_tries=max_tries,
-                             first_delay=first_delay)
+                             first_delay=first_delay,
+                             server_verdict=result.get("server_verdict"))
     reported = {player["matchplayer_id"]: player for player in result["players"]}
     players = list(MatchPlayer.objects.filter(match_id=match_id))
     current = Match.objects.filter(pk=match_id, status=Match.Status.PENDING, attempts=attempt)
@@ -302,7 +309,8 @@ def apply_match_result(match_id, attempt, result, *, max_tries, first_delay=0.0)
                          f"{sorted(p.id for p in players)}")
     fields = ({"status": Match.Status.DONE, "failure_reason": ""} if done
               else {"status": Match.Status.FAILED, "failure_reason": result["reason"]})
-    if current.update(finished_at=now, **fields) != 1:
+    if current.update(finished_at=now, server_verdict=result.get("server_verdict"),
+                      **fields) != 1:
         return False
     AppliedResult.record(AppliedResult.Kind.MATCH, [(match_id, attempt)], fields["status"])
     changed = [p for p in players if p.id in reported]
@@ -312,8 +320,9 @@ def apply_match_result(match_id, attempt, result, *, max_tries, first_delay=0.0)
         player.nb_timeout = outcome["nb_timeout"]
         player.has_timeout = outcome["nb_timeout"] > 0
         player.exit_status = outcome["exit_status"]
+        player.verdict = outcome.get("verdict")
     MatchPlayer.objects.bulk_update(changed, ["score", "nb_timeout", "has_timeout",
-                                              "exit_status"])
+                                              "exit_status", "verdict"])
     if done:
         champion_ratings.rate_match(match_id, players)
         tournament_id = Match.objects.filter(pk=match_id).values_list("tournament_id",

@@ -5,6 +5,7 @@ import logging
 
 import gevent
 
+from stechec.common import verdicts
 from stechec.common.rpc import RPCError, require
 from stechec.contest import transitions
 from stechec.master_node import queue
@@ -54,12 +55,20 @@ def _check_log(struct, key, what="result"):
             f"{what} {key!r} must be base64 (the log's bytes) or a string")
 
 
+def _check_verdict(struct, key, what="result"):
+    # Optional: older workers send none.
+    if key in struct:
+        wrong = verdicts.problem(struct[key])
+        require(wrong is None, f"{what} {key!r}: {wrong}")
+
+
 def _check_compilation(result):
     require(isinstance(result, dict), "result must be a struct")
     require(result.get("status") in COMPILE_STATUSES,
             f"result status must be one of {', '.join(COMPILE_STATUSES)}")
     _check_text(result, "language", "reason")
     _check_log(result, "log")
+    _check_verdict(result, "verdict")
 
 
 def _check_match(result):
@@ -68,6 +77,7 @@ def _check_match(result):
             f"result status must be one of {', '.join(MATCH_STATUSES)}")
     _check_text(result, "reason")
     _check_log(result, "server_log")
+    _check_verdict(result, "server_verdict")
     require(isinstance(result.get("retryable"), bool), "result 'retryable' must be a boolean")
     players = result.get("players")
     require(isinstance(players, list), "result 'players' must be an array")
@@ -81,6 +91,7 @@ def _check_match(result):
         require(player.get("exit_status") is None or _is_int(player["exit_status"]),
                 "player exit_status must be an integer or nil")
         _check_log(player, "log", "player")
+        _check_verdict(player, "verdict", "player")
     require(len({p["matchplayer_id"] for p in players}) == len(players),
             "a player appears twice")
     if result["status"] == "done":

@@ -21,7 +21,7 @@ import logging
 import os
 import tarfile
 
-from stechec.common import archive, paths
+from stechec.common import archive, paths, verdicts
 from stechec.worker_node.workspace import off_hub
 
 logger = logging.getLogger(__name__)
@@ -120,13 +120,20 @@ def compile_champion(workspace, task, user, outputs):
             env=workspace.environment(build, {"STECHEC_PLAYER_ENV": cfg_paths["player_env"]}))
         if task.cancelled:
             return None
+        _append(log_path, f"\nThe build {verdicts.describe(outcome.verdict)} "
+                          f"({verdicts.usage(outcome.verdict)}).\n")
         if not outcome.ok:
-            result = _result("error", language, b"", f"compilation failed: {outcome.reason}")
+            result = _result("error", language, b"",
+                             f"the build {verdicts.describe(outcome.verdict)}")
         elif problem := artifact_problem(build, cfg_paths["champion_artifact"]):
             result = _result("error", language, b"", f"make succeeded but {problem}")
         else:
-            return _publish(outputs, log_path, build, _result("ready", language, b"", ""))
-        return _publish(outputs, log_path, None, result)
+            result = _result("ready", language, b"", "")
+        # The build's verdict goes with the result (stechec.common.verdicts); older masters
+        # ignore it.
+        result["verdict"] = outcome.verdict
+        return _publish(outputs, log_path, build if result["status"] == "ready" else None,
+                        result)
 
 
 def artifact_problem(build, name):
@@ -172,9 +179,9 @@ def _publish(outputs, log_path, build, result):
     """Finish the log, publish it with the build (when there is one), and fill the result's
     log tail."""
     if result["status"] == "ready":
-        _append(log_path, "\nCompilation succeeded.\n")
+        _append(log_path, "Compilation succeeded.\n")
     else:
-        _append(log_path, f"\nCompilation failed: {result['reason']}\n")
+        _append(log_path, f"Compilation failed: {result['reason']}.\n")
     with open(log_path, "rb") as f:
         data = f.read()
     off_hub(_write_outputs, outputs, data, build)

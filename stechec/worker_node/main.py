@@ -17,7 +17,7 @@ def main(argv=None):
     import gevent.event
 
     from stechec.common import cli, config, logs
-    from stechec.worker_node import check, settings
+    from stechec.worker_node import cgroups, check, settings
     from stechec.worker_node.service import WorkerService
     from stechec.worker_node.slots import TaskTable
 
@@ -39,19 +39,26 @@ def main(argv=None):
         parser.error(f"argument --players: takes 1 or more, not {args.players}")
     cfg = cli.start_daemon(settings.PROGRAM, args, settings.SCHEMA, debug_key="worker.debug")
     config_path = os.path.abspath(args.config or config.default_path(settings.PROGRAM))
+    tree_limits = cgroups.detect()
+    logger.info("%s", tree_limits.describe())
     if args.check:
         # Its own contest and work directories: the check touches neither the shared
         # directory nor the work directory of a worker serving on this machine.
         directory = check.CheckDirectory()
         try:
             directory.use_in(cfg)
-            workspace = prepare(cfg, config_path)
+            workspace = prepare(cfg, config_path, tree_limits)
         except BaseException:
             directory.remove()
+            tree_limits.close()
             raise
-        sys.exit(check.run(workspace, directory, args.check, players=args.players,
-                           map_path=args.map))
-    workspace = prepare(cfg, config_path)
+        try:
+            status = check.run(workspace, directory, args.check, players=args.players,
+                               map_path=args.map)
+        finally:
+            tree_limits.close()
+        sys.exit(status)
+    workspace = prepare(cfg, config_path, tree_limits)
     service = WorkerService(cfg, workspace, TaskTable(cfg["worker"]["available_slots"]))
     service.shared.check()
     try:
@@ -69,11 +76,13 @@ def main(argv=None):
     logger.info("worker %s stopping: killing the running tasks", service.name)
     heartbeat.kill()
     service.stop()
+    tree_limits.close()
 
 
-def prepare(cfg, config_path):
-    """The paths checked, the sandbox (its user ids claimed, bubblewrap probed) and the
-    emptied work directory: the Workspace tasks run in. Exits with one line on a problem."""
+def prepare(cfg, config_path, tree_limits):
+    """The paths checked, the sandbox (its user ids claimed, bubblewrap probed, programs'
+    whole trees limited by `tree_limits`, cgroups.TreeLimits) and the emptied work
+    directory: the Workspace tasks run in. Exits with one line on a problem."""
     from stechec.common import logs
     from stechec.worker_node import settings
     from stechec.worker_node.sandbox import Sandbox, UidsInUse
@@ -89,7 +98,8 @@ def prepare(cfg, config_path):
                           uid_count=cfg["worker"]["available_slots"],
                           bubblewrap=box["bubblewrap"], ro_binds=box["ro_binds"],
                           hidden=[config_path],
-                          masked=[cfg["contest"]["directory"], cfg["paths"]["work_directory"]])
+                          masked=[cfg["contest"]["directory"], cfg["paths"]["work_directory"]],
+                          tree_limits=tree_limits)
     except UidsInUse as e:
         logs.fatal(settings.PROGRAM,
                    f"configuration error: {config_path}: sandbox.first_uid: {e}", 2)

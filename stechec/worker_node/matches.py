@@ -175,8 +175,10 @@ def _play(workspace, task, spec, work, players, outputs):
                       f"{match_cfg['server_start_secs']:g} s")
         _append(server_log, f"\nstechec worker: {reason}\n")
         logs = off_hub(_publish_match, outputs, work, players)
-        return failed_result(spec, reason, retryable=True, server_exit=outcome.exit_status,
-                             server_log=logs[paths.SERVER_LOG])
+        result = failed_result(spec, reason, retryable=True, server_exit=outcome.exit_status,
+                               server_log=logs[paths.SERVER_LOG])
+        result["server_verdict"] = outcome.verdict
+        return result
     for player in players:
         champion = os.path.join(player.directory, cfg_paths["champion_artifact"])
         argv = [cfg_paths["stechec_client"], "--name", str(player.matchplayer_id), *common,
@@ -247,6 +249,8 @@ def _report(spec, work, players, server_outcome, outputs, *, dumped):
         "retryable": False,
         "server_exit": server_outcome.exit_status,
         "server_log": tail(logs[paths.SERVER_LOG]),
+        # How each program ended (stechec.common.verdicts); older masters ignore these.
+        "server_verdict": server_outcome.verdict,
         "players": [],
     }
     for player in players:
@@ -255,6 +259,7 @@ def _report(spec, work, players, server_outcome, outputs, *, dumped):
             "matchplayer_id": player.matchplayer_id, "champion_id": player.champion_id,
             "score": score, "nb_timeout": nb_timeout,
             "exit_status": player.outcome.exit_status,
+            "verdict": player.outcome.verdict,
             "log": tail(logs[player.log_name]),
         })
     return result
