@@ -12,14 +12,12 @@ from django.db import connection
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from stechec.common import tasks
+from stechec.common.tasks import Kind, Status
 from stechec.www.contest import champion_ratings
 from stechec.www.contest.models import Champion, Map, Match, MatchPlayer, Priority, retry_or_fail
 
-COMPILE = "compile"
-MATCH = "match"
-MODELS = {COMPILE: Champion, MATCH: Match}
-# apply_results' outcome for a result applied before (sent again: its answer was lost).
-REPEAT = "repeat"
+MODELS = {Kind.COMPILE: Champion, Kind.MATCH: Match}
 
 
 class Candidate:
@@ -54,7 +52,7 @@ def fetch_new(limit, client_slots):
     with connection.cursor() as cursor:
         cursor.execute(sql["tasks"], [now, limit, now, limit])
         rows = cursor.fetchall()
-        candidates = [Candidate(COMPILE, pk, attempts, 1, {"champion_id": pk, "user": user})
+        candidates = [Candidate(Kind.COMPILE, pk, attempts, 1, {"champion_id": pk, "user": user})
                       for is_match, pk, attempts, user, _, _, _ in rows if not is_match]
         matches = [row[1:] for row in rows if row[0]]
         if matches:
@@ -69,7 +67,7 @@ def _match_candidates(cursor, sql, matches, client_slots):
     for match_id, matchplayer_id, champion_id, user in cursor.fetchall():
         players.setdefault(match_id, []).append({
             "matchplayer_id": matchplayer_id, "champion_id": champion_id, "user": user})
-    return [Candidate(MATCH, pk, attempts, 1 + len(players.get(pk, [])) * client_slots,
+    return [Candidate(Kind.MATCH, pk, attempts, 1 + len(players.get(pk, [])) * client_slots,
                       {"match_id": pk, "map": contents, "options": options,
                        "players": players.get(pk, [])})
             for pk, attempts, _, options, contents, _ in matches]
@@ -103,7 +101,7 @@ def _queue_sql(vendor):
             f"{champion}.{column(Champion, 'attempts')} AS attempts, {username} AS username "
             f"FROM {champion} JOIN {users} ON "
             f"{users}.{column(user, 'id')} = {champion}.{column(Champion, 'author')} "
-            f"WHERE {champion}.{column(Champion, 'status')} = 'new' "
+            f"WHERE {champion}.{column(Champion, 'status')} = '{Status.NEW}' "
             f"AND {ready(Champion)} "
             f"ORDER BY {champion}.{column(Champion, 'id')} LIMIT %s) "
             f"SELECT 0, id, attempts, username, NULL, NULL, 0 FROM champions UNION ALL "
@@ -111,7 +109,7 @@ def _queue_sql(vendor):
             f"{match}.{column(Match, 'attempts')}, NULL, {match}.{column(Match, 'options')}, "
             f"{game_map}.{column(Map, 'contents')}, {match}.{column(Match, 'priority')} "
             f"FROM {match} LEFT JOIN {game_map} ON {game_map}.{column(Map, 'id')} = "
-            f"{match}.{column(Match, 'map')} WHERE {match}.{column(Match, 'status')} = 'new' "
+            f"{match}.{column(Match, 'map')} WHERE {match}.{column(Match, 'status')} = '{Status.NEW}' "
             f"AND {ready(Match)} "
             f"ORDER BY {match}.{column(Match, 'priority')} DESC, {match}.{column(Match, 'id')} "
             f"LIMIT (%s - (SELECT COUNT(*) FROM champions))) AS matches "
@@ -141,14 +139,14 @@ def mark_pending(kind, placements):
     cases = " ".join(["WHEN %s THEN %s"] * len(placements))
     params = [value for pk, _, name in placements for value in (pk, name)]
     extra = ""
-    if kind == MATCH:
+    if kind == Kind.MATCH:
         extra = ", started_at = %s, finished_at = NULL"
         params.append(timezone.now())
     in_ids = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET status = 'pending', attempts = attempts + 1, "
-                       f"worker = CASE id {cases} END{extra} "
-                       f"WHERE id IN ({in_ids}) AND status = 'new'", params + ids)
+        cursor.execute(f"UPDATE {table} SET status = '{Status.PENDING}', "
+                       f"attempts = attempts + 1, worker = CASE id {cases} END{extra} "
+                       f"WHERE id IN ({in_ids}) AND status = '{Status.NEW}'", params + ids)
         if cursor.rowcount == len(ids):
             return set(ids)
     return marked(kind, placements)
@@ -159,14 +157,14 @@ def marked(kind, placements):
     mark_pending marks them."""
     wanted = set(placements)
     return {pk for pk, attempts, worker in MODELS[kind].objects.filter(
-        pk__in=[pk for pk, _, _ in placements], status="pending").values_list(
+        pk__in=[pk for pk, _, _ in placements], status=Status.PENDING).values_list(
         "pk", "attempts", "worker") if (pk, attempts, worker) in wanted}
 
 
 def give_back(tasks, reason, max_tries, first_delay):
     """Put pending attempts (kind, id, attempt) back to `new` (claimed again after a delay,
     models.retry_delay), `failed` past `max_tries`."""
-    extra = {MATCH: {"started_at": None}, COMPILE: {}}
+    extra = {Kind.MATCH: {"started_at": None}, Kind.COMPILE: {}}
     return [retry_or_fail(MODELS[kind], pk, attempt, reason, max_tries=max_tries,
                           first_delay=first_delay, **extra[kind])
             for kind, pk, attempt in tasks]
@@ -174,57 +172,60 @@ def give_back(tasks, reason, max_tries, first_delay):
 
 def undo_attempt(kind, pk, attempt, reason):
     """A worker refused the task (nothing started): back to `new`, the attempt not counted."""
-    return MODELS[kind].objects.filter(pk=pk, status="pending", attempts=attempt).update(
-        status="new", uncounted_attempts=F("uncounted_attempts") + 1, failure_reason=reason) == 1
+    return MODELS[kind].objects.filter(pk=pk, status=Status.PENDING, attempts=attempt).update(
+        status=Status.NEW, uncounted_attempts=F("uncounted_attempts") + 1, failure_reason=reason) == 1
 
 
 def reset_pending():
     """On start: the previous master's attempts are lost with it; their tasks go back to `new`,
     those attempts not counted (the tasks were not at fault, nor perhaps their workers)."""
-    back = {"status": "new", "failure_reason": "master node restarted",
+    back = {"status": Status.NEW, "failure_reason": "master node restarted",
             "uncounted_attempts": F("uncounted_attempts") + 1}
-    return (Champion.objects.filter(status="pending").update(**back),
-            Match.objects.filter(status="pending").update(started_at=None, **back))
+    return (Champion.objects.filter(status=Status.PENDING).update(**back),
+            Match.objects.filter(status=Status.PENDING).update(started_at=None, **back))
 
 
 def apply_results(items, *, max_tries, first_delay=0.0):
-    """Apply worker results (kind, id, attempt, result): per item True (applied), REPEAT
-    (applied before), False (dropped) or an error."""
-    outcomes = [None] * len(items)
-    if any(item[0] == MATCH for item in items):
+    """Apply worker results (kind, id, attempt, result): a tasks.Answer per item, applied
+    (now or before), dropped or refused."""
+    answers = [None] * len(items)
+    if any(item[0] == Kind.MATCH for item in items):
         # Before any row lock: the order every rating transaction takes them in.
         champion_ratings.lock()
-    compilations = [i for i, item in enumerate(items) if item[0] == COMPILE]
+    compilations = [i for i, item in enumerate(items) if item[0] == Kind.COMPILE]
     if compilations:
         applied = Champion.apply_compilation_results([items[i][1:] for i in compilations],
                                                      max_tries=max_tries,
                                                      first_delay=first_delay)
-        for i, outcome in zip(compilations, applied, strict=True):
-            outcomes[i] = outcome
+        for i, done in zip(compilations, applied, strict=True):
+            answers[i] = tasks.APPLIED if done else tasks.DROPPED
     for i, (kind, pk, attempt, result) in enumerate(items):
-        if kind == MATCH:
+        if kind == Kind.MATCH:
             try:
-                outcomes[i] = Match.apply_result(pk, attempt, result, max_tries=max_tries,
-                                                 first_delay=first_delay)
+                done = Match.apply_result(pk, attempt, result, max_tries=max_tries,
+                                          first_delay=first_delay)
             except ValueError as e:
-                outcomes[i] = e
+                answers[i] = tasks.Answer(tasks.Outcome.REFUSED, str(e))
+            else:
+                answers[i] = tasks.APPLIED if done else tasks.DROPPED
     for i, (kind, pk, attempt, result) in enumerate(items):
-        if outcomes[i] is False and \
+        if answers[i] is tasks.DROPPED and \
                 MODELS[kind].result_applied(pk, attempt, result, max_tries=max_tries):
-            outcomes[i] = REPEAT
-    return outcomes
+            answers[i] = tasks.REPEATED
+    return answers
 
 
 def counts():
     """Queue sizes for `status()`."""
     champions = Champion.objects.aggregate(
-        new=Count("pk", filter=Q(status="new")), pending=Count("pk", filter=Q(status="pending")))
+        new=Count("pk", filter=Q(status=Status.NEW)),
+        pending=Count("pk", filter=Q(status=Status.PENDING)))
     matches = Match.objects.aggregate(
-        player=Count("pk", filter=Q(status="new", priority__gte=Priority.PLAYER)),
-        tournament=Count("pk", filter=Q(status="new", priority__gte=Priority.TOURNAMENT,
+        player=Count("pk", filter=Q(status=Status.NEW, priority__gte=Priority.PLAYER)),
+        tournament=Count("pk", filter=Q(status=Status.NEW, priority__gte=Priority.TOURNAMENT,
                                         priority__lt=Priority.PLAYER)),
-        background=Count("pk", filter=Q(status="new", priority__lt=Priority.TOURNAMENT)),
-        pending=Count("pk", filter=Q(status="pending")))
+        background=Count("pk", filter=Q(status=Status.NEW, priority__lt=Priority.TOURNAMENT)),
+        pending=Count("pk", filter=Q(status=Status.PENDING)))
     return {"champions": champions,
             "matches": {"new": {k: matches[k] for k in ("player", "tournament", "background")},
                         "pending": matches["pending"]}}

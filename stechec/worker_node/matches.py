@@ -25,6 +25,7 @@ import gevent
 import yaml
 
 from stechec.common import archive, paths
+from stechec.common.tasks import MatchResult, MatchResultPlayer, Status
 from stechec.worker_node.compilation import tail
 from stechec.worker_node.workspace import ARCHIVE_BYTES, off_hub
 
@@ -241,22 +242,20 @@ def _report(spec, work, players, server_outcome, outputs, *, dumped):
             problem = "the game server reported no score for player(s) " + \
                 ", ".join(map(str, missing))
     logs = off_hub(_publish_match, outputs, work, players)
-    result = {
-        "status": "failed" if problem else "done",
-        "reason": problem,
-        "retryable": False,
-        "server_exit": server_outcome.exit_status,
-        "server_log": tail(logs[paths.SERVER_LOG]),
-        "players": [],
-    }
+    result = MatchResult(
+        status=Status.FAILED if problem else Status.DONE,
+        reason=problem,
+        retryable=False,
+        server_exit=server_outcome.exit_status,
+        server_log=tail(logs[paths.SERVER_LOG]),
+        players=[],
+    )
     for player in players:
         score, nb_timeout = scores.get(str(player.matchplayer_id), (None, 0))
-        result["players"].append({
-            "matchplayer_id": player.matchplayer_id, "champion_id": player.champion_id,
-            "score": score, "nb_timeout": nb_timeout,
-            "exit_status": player.outcome.exit_status,
-            "log": tail(logs[player.log_name]),
-        })
+        result["players"].append(MatchResultPlayer(
+            matchplayer_id=player.matchplayer_id, champion_id=player.champion_id,
+            score=score, nb_timeout=nb_timeout, exit_status=player.outcome.exit_status,
+            log=tail(logs[player.log_name])))
     return result
 
 
@@ -342,10 +341,10 @@ def _read(path):
 
 
 def failed_result(spec, reason, *, retryable, server_exit=None, server_log=b""):
-    return {
-        "status": "failed", "reason": reason, "retryable": retryable,
-        "server_exit": server_exit, "server_log": tail(server_log),
-        "players": [{"matchplayer_id": p["matchplayer_id"], "champion_id": p["champion_id"],
-                     "score": None, "nb_timeout": 0, "exit_status": None, "log": b""}
-                    for p in spec["players"]],
-    }
+    return MatchResult(
+        status=Status.FAILED, reason=reason, retryable=retryable, server_exit=server_exit,
+        server_log=tail(server_log),
+        players=[MatchResultPlayer(matchplayer_id=p["matchplayer_id"],
+                                   champion_id=p["champion_id"], score=None, nb_timeout=0,
+                                   exit_status=None, log=b"")
+                 for p in spec["players"]])

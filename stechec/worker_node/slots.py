@@ -9,6 +9,7 @@ result arrived.
 
 import logging
 
+from stechec.common import tasks
 from stechec.common.rpc import RPCError
 
 logger = logging.getLogger(__name__)
@@ -25,12 +26,11 @@ class Task:
         self.runs = set()
 
     def __str__(self):
-        name = "champion" if self.kind == "compile" else "match"
-        return f"{name} {self.id} attempt {self.attempt}"
+        return tasks.describe(self.kind, self.id, self.attempt)
 
     @property
     def ref(self):
-        return {"kind": self.kind, "id": self.id, "attempt": self.attempt}
+        return tasks.TaskRef(kind=self.kind, id=self.id, attempt=self.attempt)
 
     def track(self, run):
         """Remember a running program, so that `cancel` can kill it."""

@@ -15,6 +15,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from stechec.common import paths
+from stechec.common.tasks import Status as TaskStatus
 from stechec.www.contest.ratings import INITIAL_MU, INITIAL_SIGMA
 
 logger = logging.getLogger(__name__)
@@ -30,8 +31,8 @@ def retry_state(attempt, uncounted, reason, *, max_tries):
     `max_tries` counted attempts failed."""
     tries = attempt - uncounted
     if tries >= max_tries:
-        return "failed", f"gave up after {tries} attempts; last: {reason}"
-    return "new", reason
+        return TaskStatus.FAILED, f"gave up after {tries} attempts; last: {reason}"
+    return TaskStatus.NEW, reason
 
 
 def retry_delay(tries, first_delay):
@@ -53,18 +54,18 @@ def retry_or_fail(model, pk, attempt, reason, *, max_tries, first_delay=0.0, **f
     a late or repeated call changes nothing; true when it changed the row. A
     task given up is logged as a warning once the transaction commits.
     """
-    current = model.objects.filter(pk=pk, status="pending", attempts=attempt)
+    current = model.objects.filter(pk=pk, status=TaskStatus.PENDING, attempts=attempt)
     uncounted = current.values_list("uncounted_attempts", flat=True).first()
     if uncounted is None:
         return False
     status, failure_reason = retry_state(attempt, uncounted, reason, max_tries=max_tries)
     fields.update(status=status, failure_reason=failure_reason)
-    if status == "new":
+    if status == TaskStatus.NEW:
         fields["not_before"] = timezone.now() + datetime.timedelta(
             seconds=retry_delay(attempt - uncounted, first_delay))
     if current.update(**fields) != 1:
         return False
-    if status == "failed":
+    if status == TaskStatus.FAILED:
         transaction.on_commit(functools.partial(
             logger.warning, "%s %d: %s", model._meta.verbose_name, pk, failure_reason))
     return True
@@ -217,7 +218,7 @@ class Champion(models.Model):
         for i, (champion_id, attempt, result) in enumerate(results):
             if first.setdefault((champion_id, attempt), i) != i:
                 continue
-            if result["status"] == "failed":
+            if result["status"] == TaskStatus.FAILED:
                 outcomes[i] = retry_or_fail(cls, champion_id, attempt, result["reason"],
                                             max_tries=max_tries, first_delay=first_delay)
             else:
@@ -228,7 +229,7 @@ class Champion(models.Model):
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"UPDATE {table} SET status = %s, language = %s, failure_reason = '' "
-                    f"WHERE status = 'pending' AND (id, attempts) IN "
+                    f"WHERE status = '{TaskStatus.PENDING}' AND (id, attempts) IN "
                     f"(VALUES {', '.join(['(%s, %s)'] * len(pairs))}) RETURNING id, attempts",
                     [status, language] + [value for pair in pairs for value in pair])
                 applied = set(cursor.fetchall())
@@ -246,7 +247,7 @@ class Champion(models.Model):
             "status", "failure_reason", "language", "uncounted_attempts").first()
         if row is None:
             return False
-        if result["status"] == "failed":
+        if result["status"] == TaskStatus.FAILED:
             return row[:2] == retry_state(attempt, row[3], result["reason"], max_tries=max_tries)
         return row[:3] == (result["status"], "", result["language"])
 
@@ -476,13 +477,13 @@ class Match(models.Model):
 
         now = timezone.now()
         champion_ratings.lock()
-        if result["status"] == "failed" and result["retryable"]:
+        if result["status"] == TaskStatus.FAILED and result["retryable"]:
             return retry_or_fail(cls, match_id, attempt, result["reason"], max_tries=max_tries,
                                  first_delay=first_delay)
         reported = {player["matchplayer_id"]: player for player in result["players"]}
         players = list(MatchPlayer.objects.filter(match_id=match_id))
         current = cls.objects.filter(pk=match_id, status=cls.Status.PENDING, attempts=attempt)
-        done = result["status"] == "done"
+        done = result["status"] == TaskStatus.DONE
         if (set(reported) != {p.id for p in players} if done
                 else not set(reported) <= {p.id for p in players}):
             if not current.exists():
@@ -520,10 +521,10 @@ class Match(models.Model):
             "status", "failure_reason", "uncounted_attempts").first()
         if row is None:
             return False
-        retried = result["status"] == "failed" and result["retryable"]
+        retried = result["status"] == TaskStatus.FAILED and result["retryable"]
         if retried:
             expected = retry_state(attempt, row[2], result["reason"], max_tries=max_tries)
-        elif result["status"] == "done":
+        elif result["status"] == TaskStatus.DONE:
             expected = (cls.Status.DONE, "")
         else:
             expected = (cls.Status.FAILED, result["reason"])
