@@ -152,15 +152,19 @@ UNDELIVERED = Answer(Outcome.UNDELIVERED)
 
 class Rule(NamedTuple):
     holds: typing.Callable
+    # What is wrong with a value that breaks it.
     says: str
+    # The member's type in docs/rpc.md, `{}` standing for the type the rule narrows.
+    shows: str
 
 
 def at_least(low):
-    return Rule(lambda value: value >= low, f"must be at least {low}")
+    return Rule(lambda value: value >= low, f"must be at least {low}", f"{{}} >= {low}")
 
 
 def one_of(*values):
-    return Rule(lambda value: value in values, f"expected one of {', '.join(values)}")
+    return Rule(lambda value: value in values, f"expected one of {', '.join(values)}",
+                " | ".join(f'"{value}"' for value in values))
 
 
 def _valid_user(name):
@@ -170,10 +174,12 @@ def _valid_user(name):
 # Ids, attempts and slots count from 1.
 Id = Annotated[int, at_least(1)]
 Count = Annotated[int, at_least(0)]
-Port = Annotated[int, Rule(lambda port: 0 < port < 65536, "must be between 1 and 65535")]
-Hostname = Annotated[str, Rule(bool, "must not be empty")]
+Port = Annotated[int, Rule(lambda port: 0 < port < 65536, "must be between 1 and 65535",
+                           "{} (1 to 65535)")]
+Hostname = Annotated[str, Rule(bool, "must not be empty", "{} (not empty)")]
 # A user's name is a directory's name in the shared directory.
-UserName = Annotated[str, Rule(_valid_user, "not a valid user name")]
+UserName = Annotated[str, Rule(_valid_user, "not a valid user name",
+                               "{} (a user name: no '/', not '.' or '..')")]
 # A log's tail: base64 (bytes), what the program wrote; a string from workers older than
 # that, accepted so that workers can be upgraded after the master. Only checked: the site
 # reads logs from the shared directory.
@@ -211,25 +217,28 @@ class CompileTask(TypedDict):
 
 
 class MatchTaskPlayer(TypedDict):
+    """A player of a match: its compiled champion is in champions/<user>/<champion_id>/."""
+
     matchplayer_id: Id
     champion_id: Id
     user: UserName
 
 
 class MatchTask(TypedDict):
-    """`run_match`'s task; players in seat order."""
+    """`run_match`'s task. Players in seat order, at least one, each matchplayer_id once;
+    `slots` at least 1 + players (the master sends 1 + players × client_slots)."""
 
     match_id: Id
     attempt: Id
     slots: Id
-    # The map's contents; left out by no master, but read as none.
+    # The map's contents, nil for none; a task that leaves it out has none.
     map: NotRequired[str | None]
     options: str
     players: list[MatchTaskPlayer]
 
 
 class KindOfTask(TypedDict):
-    """What `run_tasks` adds to each task: its kind."""
+    """What `run_tasks` adds to each CompileTask or MatchTask: its kind."""
 
     kind: Kind
 
@@ -237,6 +246,10 @@ class KindOfTask(TypedDict):
 # The shapes: results, from a worker to the master.
 
 class CompilationResult(TypedDict):
+    """`compilation_result`'s result. `ready`: compiled, artifact in place. `error`: the
+    champion's fault (the reason is in its compilation log). `failed`: the platform's
+    fault, retried up to max_task_tries. `log`: the compilation log's tail."""
+
     status: Annotated[str, one_of(*COMPILATION_STATUSES)]
     language: str
     log: Log
@@ -244,6 +257,9 @@ class CompilationResult(TypedDict):
 
 
 class MatchResultPlayer(TypedDict):
+    """A player's outcome: its score (nil when the match failed), its timeouts, its
+    client's exit status (nil when killed) and its log's tail."""
+
     matchplayer_id: Id
     champion_id: Id
     score: int | None
@@ -253,6 +269,10 @@ class MatchResultPlayer(TypedDict):
 
 
 class MatchResult(TypedDict):
+    """`match_done`'s result. Each matchplayer_id once; a done match scores every player.
+    A match the game itself cannot finish (the server crashed, or was killed at its
+    wall-clock limit) is failed and not retryable."""
+
     status: Annotated[str, one_of(*MATCH_STATUSES)]
     # Why, when failed.
     reason: str
@@ -264,7 +284,8 @@ class MatchResult(TypedDict):
 
 
 class ResultEntry(TypedDict):
-    """One entry of `task_results`: `result` is the kind's result."""
+    """One entry of `task_results`: `result` is a CompilationResult or a MatchResult, as
+    `kind` says."""
 
     kind: Kind
     id: Id
@@ -274,27 +295,30 @@ class ResultEntry(TypedDict):
 
 # The rules between a payload's members, checked once its members are.
 
-def _match_task_rules(task, where):
+def _match_task_rules(task):
     players = task["players"]
-    _require(players, where, "players", "a match needs players")
-    _require(len({p["matchplayer_id"] for p in players}) == len(players), where, "players",
+    _require(players, "players", "a match needs players")
+    _require(len({p["matchplayer_id"] for p in players}) == len(players), "players",
              "matchplayer_id appears twice")
     # One program per slot at least: each runs as a sandbox user id of its own.
-    _require(task["slots"] >= 1 + len(players), where, "slots",
+    _require(task["slots"] >= 1 + len(players), "slots",
              f"a match of {len(players)} players needs at least {1 + len(players)}")
 
 
-def _match_result_rules(result, where):
+def _match_result_rules(result):
     players = result["players"]
-    _require(len({p["matchplayer_id"] for p in players}) == len(players), where, "players",
+    _require(len({p["matchplayer_id"] for p in players}) == len(players), "players",
              "matchplayer_id appears twice")
     if result["status"] == Status.DONE:
-        _require(all(p["score"] is not None for p in players), where, "players",
+        _require(all(p["score"] is not None for p in players), "players",
                  "a done match scores every player")
 
 
-def _result_entry_rules(entry, where):
-    check(Kind(entry["kind"]).result_shape, entry["result"], _path(where, "result"))
+def _result_entry_rules(entry):
+    try:
+        _checker(Kind(entry["kind"]).result_shape)(entry["result"])
+    except _Unfit as e:
+        raise e.inside(".result") from None
 
 
 _RULES = {
@@ -311,38 +335,10 @@ def check(shape, value, where):
     of `shape`: a type, a union, `list[...]`, an enum, a TypedDict (members it does not
     declare are let through: a newer sender's), a NamedTuple (an array of its fields), or
     an `Annotated` one of those with Rules; then the rules between its members."""
-    rules = ()
-    if typing.get_origin(shape) is Annotated:
-        shape, *rules = typing.get_args(shape)
-    if typing.get_origin(shape) in (types.UnionType, typing.Union):
-        options = typing.get_args(shape)
-        fitting = [option for option in options if _is_a(option, value)]
-        if not fitting:
-            raise RPCError(f"{where}: expected {' or '.join(map(_name, options))}")
-        shape = fitting[0]
-    elif not _is_a(shape, value):
-        raise RPCError(f"{where}: expected {_name(shape)}")
-    if typing.get_origin(shape) is list:
-        [item] = typing.get_args(shape)
-        for i, element in enumerate(value):
-            check(item, element, f"{where}[{i}]")
-    elif typing.is_typeddict(shape):
-        for key in sorted(shape.__required_keys__ - value.keys()):
-            raise RPCError(f"{_path(where, key)}: missing")
-        for key, member in _hints(shape).items():
-            if key in value:
-                check(_required(member), value[key], _path(where, key))
-    elif _is_named_tuple(shape):
-        if len(value) != len(shape._fields):
-            raise RPCError(f"{where}: expected {_name(shape)}")
-        hints = _hints(shape)
-        for key, element in zip(shape._fields, value, strict=True):
-            check(hints[key], element, _path(where, key))
-    for rule in rules:
-        if not rule.holds(value):
-            raise RPCError(f"{where}: {rule.says}")
-    if shape in _RULES:
-        _RULES[shape](value, where)
+    try:
+        _checker(shape)(value)
+    except _Unfit as e:
+        raise RPCError(f"{where}{''.join(reversed(e.path))}: {e.what}") from None
 
 
 def check_task(task, where, kind=None):
@@ -356,28 +352,136 @@ def check_task(task, where, kind=None):
     return kind
 
 
-def _is_a(shape, value):
-    """Whether `value` is of the type `shape` (its members not looked at)."""
+class _Unfit(Exception):
+    """A value that does not fit its shape: what is wrong, and where (the path's segments,
+    innermost first, added as the exception leaves each level)."""
+
+    def __init__(self, what, *path):
+        super().__init__(what)
+        self.what = what
+        self.path = list(path)
+
+    def inside(self, segment):
+        self.path.append(segment)
+        return self
+
+
+def _require(condition, key, what):
+    if not condition:
+        raise _Unfit(what, f".{key}")
+
+
+@functools.cache
+def _checker(shape):
+    """A function that raises _Unfit for a value not of `shape` (see `check`), built once
+    per shape: the master checks every result it gets."""
+    rules = ()
     if typing.get_origin(shape) is Annotated:
-        shape = typing.get_args(shape)[0]
-    if shape is None or shape is types.NoneType:
-        return value is None
+        shape, *rules = typing.get_args(shape)
+    fits = _fits(shape)
+    wrong_type = f"expected {_name(shape)}"
+    members = _members(shape, wrong_type)
+    between = _RULES.get(shape)
+    if members is None and not rules and between is None:
+        def checker(value):
+            if not fits(value):
+                raise _Unfit(wrong_type)
+        return checker
+
+    def checker(value):
+        if not fits(value):
+            raise _Unfit(wrong_type)
+        if members is not None:
+            members(value)
+        for rule in rules:
+            if not rule.holds(value):
+                raise _Unfit(rule.says)
+        if between is not None:
+            between(value)
+    return checker
+
+
+def _members(shape, wrong_type):
+    """A function checking the members of a value of the type `shape`, None when they need
+    no check."""
+    if typing.get_origin(shape) in (types.UnionType, typing.Union):
+        options = [(_fits(option), _checker(option)) for option in typing.get_args(shape)]
+        if all(_members(_bare(option), "") is None and _bare(option) is option
+               and option not in _RULES for option in typing.get_args(shape)):
+            return None
+
+        def members(value):
+            next(inner for fits, inner in options if fits(value))(value)
+        return members
     if typing.get_origin(shape) is list:
-        return isinstance(value, list)
-    if typing.is_typeddict(shape) or shape is dict:
-        return isinstance(value, dict)
-    if _is_named_tuple(shape):
-        return isinstance(value, list)
+        item = _checker(typing.get_args(shape)[0])
+
+        def members(value):
+            for i, element in enumerate(value):
+                try:
+                    item(element)
+                except _Unfit as e:
+                    raise e.inside(f"[{i}]") from None
+        return members
+    if not (typing.is_typeddict(shape) or _is_named_tuple(shape)):
+        return None
+    hints = _hints(shape)
+    array = _is_named_tuple(shape)
+    keys = shape._fields if array else tuple(hints)
+    required = () if array else sorted(shape.__required_keys__)
+    inner = [(key, _checker(_required(hints[key]))) for key in keys]
+
+    def members(value):
+        if array:
+            if len(value) != len(keys):
+                raise _Unfit(wrong_type)
+            value = dict(zip(keys, value, strict=True))
+        for key in required:
+            if key not in value:
+                raise _Unfit("missing", f".{key}")
+        for key, check_member in inner:
+            if key in value:
+                try:
+                    check_member(value[key])
+                except _Unfit as e:
+                    raise e.inside(f".{key}") from None
+    return members
+
+
+def _bare(shape):
+    """`shape` without its Annotated rules."""
+    return typing.get_args(shape)[0] if typing.get_origin(shape) is Annotated else shape
+
+
+def _fits(shape):
+    """A test of whether a value is of the type `shape` (its members not looked at)."""
+    shape = _bare(shape)
+    if typing.get_origin(shape) in (types.UnionType, typing.Union):
+        options = [_fits(option) for option in typing.get_args(shape)]
+        if len(options) == 2:
+            first, second = options
+            return lambda value: first(value) or second(value)
+        return lambda value: any(fits(value) for fits in options)
+    if shape is None or shape is types.NoneType:
+        return lambda value: value is None
+    if typing.get_origin(shape) is list or _is_named_tuple(shape):
+        return lambda value: type(value) is list or isinstance(value, list)
+    if typing.is_typeddict(shape):
+        return lambda value: type(value) is dict or isinstance(value, dict)
     if isinstance(shape, type) and issubclass(shape, enum.Enum):
-        return isinstance(value, str) and value in shape._value2member_map_
+        values = shape._value2member_map_
+        return lambda value: isinstance(value, str) and value in values
     if shape is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, shape)
+        return lambda value: type(value) is int or (isinstance(value, int)
+                                                    and not isinstance(value, bool))
+    return lambda value: isinstance(value, shape)
 
 
 def _name(shape):
     if typing.get_origin(shape) is Annotated:
         shape = typing.get_args(shape)[0]
+    if typing.get_origin(shape) in (types.UnionType, typing.Union):
+        return " or ".join(map(_name, typing.get_args(shape)))
     if shape is None or shape is types.NoneType:
         return "nil"
     if shape is list or typing.get_origin(shape) is list:
@@ -405,10 +509,50 @@ def _is_named_tuple(shape):
     return isinstance(shape, type) and issubclass(shape, tuple) and hasattr(shape, "_fields")
 
 
-def _path(where, key):
-    return f"{where}.{key}"
+# docs/rpc.md's "Shapes", written from the declarations above (tests/common/test_tasks.py
+# checks that the document holds them): `python -m stechec.common.tasks` prints them.
+
+SHAPES = (WorkerEntry, TaskRef, CompileTask, MatchTask, MatchTaskPlayer, KindOfTask,
+          CompilationResult, MatchResult, MatchResultPlayer, ResultEntry)
 
 
-def _require(condition, where, key, what):
-    if not condition:
-        raise RPCError(f"{_path(where, key)}: {what}")
+def shapes_text():
+    """Every shape of SHAPES as docs/rpc.md shows it: its docstring, then its members."""
+    blocks = []
+    for shape in SHAPES:
+        lines = [f"# {line.strip()}" for line in (shape.__doc__ or "").splitlines()
+                 if line.strip()]
+        hints = _hints(shape)
+        if _is_named_tuple(shape):
+            members = [f"    {key}: {_shown(hints[key])}," for key in shape._fields]
+            lines += [f"{shape.__name__} = [", *members, "]"]
+        else:
+            members = [f'    "{key}"{"" if key in shape.__required_keys__ else "?"}: '
+                       f"{_shown(_required(member))}," for key, member in hints.items()]
+            lines += [f"{shape.__name__} = {{", *members, "}"]
+        blocks.append("\n".join(lines))
+    return "```\n" + "\n\n".join(blocks) + "\n```\n"
+
+
+def _shown(shape):
+    rules = ()
+    if typing.get_origin(shape) is Annotated:
+        shape, *rules = typing.get_args(shape)
+    if typing.get_origin(shape) in (types.UnionType, typing.Union):
+        text = " | ".join(map(_shown, typing.get_args(shape)))
+    elif typing.get_origin(shape) is list:
+        text = f"[{_shown(typing.get_args(shape)[0])}, ...]"
+    elif typing.is_typeddict(shape) or _is_named_tuple(shape):
+        text = shape.__name__
+    elif isinstance(shape, type) and issubclass(shape, enum.Enum):
+        text = " | ".join(f'"{member}"' for member in shape)
+    else:
+        text = {types.NoneType: "nil", int: "int", str: "str", bool: "bool", bytes: "base64",
+                dict: "struct"}[shape]
+    for rule in rules:
+        text = rule.shows.replace("{}", text)
+    return text
+
+
+if __name__ == "__main__":
+    print(shapes_text(), end="")
