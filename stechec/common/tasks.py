@@ -96,6 +96,8 @@ for _enum in (Kind, Status):
 # What becomes of a result.
 
 class Outcome(enum.Enum):
+    """What became of a result a worker sent."""
+
     APPLIED = "applied"
     # Applied before: the same result again (its worker's answer was lost). The master
     # answers it as applied, changing nothing.

@@ -209,7 +209,7 @@ def apply_results(items, *, max_tries, first_delay=0.0):
             else:
                 answers[i] = tasks.APPLIED if done else tasks.DROPPED
     for i, (kind, pk, attempt, result) in enumerate(items):
-        if answers[i] is tasks.DROPPED and \
+        if answers[i].outcome is tasks.Outcome.DROPPED and \
                 MODELS[kind].result_applied(pk, attempt, result, max_tries=max_tries):
             answers[i] = tasks.REPEATED
     return answers

@@ -112,8 +112,8 @@ class MasterService:
             what = tasks.describe(kind, task_id, attempt)
             answer = waiting.get()
             if answer.outcome is Outcome.REFUSED:
-                answer = tasks.Answer(Outcome.REFUSED, f"{what}: {answer.refusal}")
                 logger.warning("%s: result from %s refused: %s", what, name, answer.refusal)
+                answer = tasks.Answer(Outcome.REFUSED, f"{what}: {answer.refusal}")
             elif answer.outcome is Outcome.REPEATED:
                 logger.info("%s: already applied; the same result again from %s (true again)",
                             what, name)

@@ -182,9 +182,12 @@ class MasterLink:
 
     @staticmethod
     def _read_answer(value):
-        """A single-result method's answer: true or false; anything else read as false, as
-        the master answers a dropped result."""
-        return tasks.APPLIED if value is True else tasks.DROPPED
+        """A single-result method's answer (true or false), read as `task_results`' are; an
+        answer that is none of those is taken as a drop, which leaves nothing unanswered."""
+        try:
+            return tasks.Answer.from_wire(value)
+        except ValueError:
+            return tasks.DROPPED
 
     @staticmethod
     def _answered(report, answer):

@@ -27,6 +27,7 @@ import yaml
 from stechec.common import archive, paths
 from stechec.common.tasks import MatchResult, MatchResultPlayer, Status
 from stechec.worker_node.compilation import tail
+from stechec.worker_node.sandbox import KillReason
 from stechec.worker_node.workspace import ARCHIVE_BYTES, off_hub
 
 logger = logging.getLogger(__name__)
@@ -165,7 +166,7 @@ def _play(workspace, task, spec, work, players, outputs):
     if not _wait_for_socket(server, os.path.join(sockets, SERVER_SOCKET),
                             match_cfg["server_start_secs"]):
         exited = server.proc.poll() is not None
-        server.kill("wall")
+        server.kill(KillReason.WALL)
         outcome = workspace.finish(task, server)
         if task.cancelled:
             return None
@@ -193,7 +194,7 @@ def _play(workspace, task, spec, work, players, outputs):
     server_outcome = workspace.finish(task, server)
     gevent.joinall(waiters, timeout=match_cfg["client_grace_secs"])
     for player in players:
-        player.run.kill("after-server")
+        player.run.kill(KillReason.AFTER_SERVER)
     gevent.joinall(waiters)
     for player, waiter in zip(players, waiters, strict=True):
         player.outcome = waiter.value
@@ -229,7 +230,7 @@ def _report(spec, work, players, server_outcome, outputs, *, dumped):
         scores, problem = {}, f"unreadable server output: {e}"
     else:
         problem = ""
-    if server_outcome.killed_for == "wall":
+    if server_outcome.killed_for is KillReason.WALL:
         problem = f"the game did not finish: the game server was {server_outcome.reason}"
     elif not server_outcome.ok and dumped and b"dump_state" in server_stderr:
         problem = ("the game server aborted because this game cannot write a dump (--dump): "

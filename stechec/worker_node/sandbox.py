@@ -21,6 +21,7 @@ directories of `paths.env`) is shown where it lies, under /tmp too, and
 where it was named when that was through a symbolic link.
 """
 
+import enum
 import fcntl
 import logging
 import marshal
@@ -54,14 +55,27 @@ def human_bytes(n):
     return f"{n} bytes"
 
 
+class KillReason(enum.StrEnum):
+    """Why the worker killed a program."""
+
+    # It ran past its wall-clock limit.
+    WALL = "wall"
+    # It printed more than its output limit.
+    OUTPUT = "output"
+    # Its task was cancelled, or the worker failed running it.
+    CANCEL = "cancel"
+    # A match's client still running once the game server had finished.
+    AFTER_SERVER = "after-server"
+
+
 @dataclass
 class Outcome:
     """How a sandboxed program ended."""
 
     returncode: int | None
     reason: str = ""            # empty when it exited with status 0
-    # Why the worker killed it: "wall", "output", "cancel" or "after-server".
-    killed_for: str | None = None
+    # Why the worker killed it, None when it was not.
+    killed_for: KillReason | None = None
     stdout: bytes = field(default=b"", repr=False)   # when captured apart from the log
 
     @property
@@ -356,7 +370,8 @@ class Run:
             self._readers = [gevent.spawn(self._pump, self.proc.stdout, self._write_log)]
 
     def kill(self, why):
-        """Have the guard kill everything; `why` is kept from the first kill of a live program."""
+        """Have the guard kill everything; `why` (a KillReason) is kept from the first kill
+        of a live program."""
         if self.killed_for is None and self.proc.poll() is None:
             self.killed_for = why
         self._let_go()
@@ -369,7 +384,7 @@ class Run:
     def wait(self):
         remaining = self.limits["wall_secs"] - (time.monotonic() - self.started)
         if not self.proc.wait(timeout=max(remaining, 0)):
-            self.kill("wall")
+            self.kill(KillReason.WALL)
             self.proc.wait()
         self._let_go()
         # The guard leaves nothing behind, unless it was killed itself (by the
@@ -399,7 +414,7 @@ class Run:
             total += len(chunk)
             self._tail = (self._tail + chunk)[-4096:]
             if total > self.limits["output_bytes"]:
-                self.kill("output")
+                self.kill(KillReason.OUTPUT)
                 return
             sink(chunk)
 
@@ -418,13 +433,13 @@ class Run:
 
     def _reason(self):
         limits = self.limits
-        if self.killed_for == "wall":
+        if self.killed_for is KillReason.WALL:
             return f"killed at the wall-clock limit ({limits['wall_secs']:g} s)"
-        if self.killed_for == "output":
+        if self.killed_for is KillReason.OUTPUT:
             return f"killed for printing more than {human_bytes(limits['output_bytes'])}"
-        if self.killed_for == "cancel":
+        if self.killed_for is KillReason.CANCEL:
             return "cancelled"
-        if self.killed_for == "after-server":
+        if self.killed_for is KillReason.AFTER_SERVER:
             return "killed: still running after the game server had finished"
         code = self.proc.returncode
         if code == 0:

@@ -11,6 +11,7 @@ import logging
 
 from stechec.common import tasks
 from stechec.common.rpc import RPCError
+from stechec.worker_node.sandbox import KillReason
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class Task:
     def track(self, run):
         """Remember a running program, so that `cancel` can kill it."""
         if self.cancelled:
-            run.kill("cancel")
+            run.kill(KillReason.CANCEL)
         self.runs.add(run)
 
     def untrack(self, run):
@@ -44,12 +45,12 @@ class Task:
     def cancel(self):
         self.cancelled = True
         for run in list(self.runs):
-            run.kill("cancel")
+            run.kill(KillReason.CANCEL)
 
     def stop_programs(self):
         """Kill and reap every program still running for this task (after a worker error)."""
         for run in list(self.runs):
-            run.kill("cancel")
+            run.kill(KillReason.CANCEL)
             run.wait()
             self.untrack(run)
 
