@@ -43,6 +43,7 @@ REQUIRED_MODULES = {
     "whitenoise": "whitenoise",
     "openskill": "openskill",
     "defusedxml": "defusedxml",
+    "Markdown": "markdown",
 }
 # share/<file> -> P/share/stechec2/<place>, as in the deployment guide.
 SAMPLE_PLACES = {

@@ -126,7 +126,7 @@ class Campaign:
     # The stream
 
     def _first_data(self):
-        from stechec.www.contest.models import Tournament
+        from stechec.contest.models import Tournament
 
         self.tournament = Tournament.objects.create(name="chaos")
         for name in SAMPLES[:2]:
@@ -155,18 +155,18 @@ class Campaign:
             return retry_database(store_champion, user, name, "tools/chaos", upload)
 
     def _ready_champions(self):
-        from stechec.www.contest.models import Champion
+        from stechec.contest.models import Champion
 
         sleepers = {c.id for c in self.sleepers}
         return [c for c in Champion.objects.filter(status=Status.READY) if c.id not in sleepers]
 
     def _in_flight(self):
-        from stechec.www.contest.models import Match
+        from stechec.contest.models import Match
 
         return Match.objects.filter(status__in=(Status.NEW, Status.PENDING)).count()
 
     def _launch(self, champions):
-        from stechec.www.contest.models import Match, Priority
+        from stechec.contest.models import Match, Priority
 
         match = retry_database(Match.launch, champions, tournament=self.tournament,
                                priority=Priority.TOURNAMENT)
@@ -259,7 +259,7 @@ class Campaign:
 
     def drain(self):
         """Wait for every task to finish, within what is left of the time limit."""
-        from stechec.www.contest.models import Champion, Match
+        from stechec.contest.models import Champion, Match
 
         def busy():
             return (Match.objects.exclude(status__in=MATCH_STATUSES).count()
@@ -290,7 +290,7 @@ class Campaign:
             time.sleep(0.5)
 
     def check(self):
-        from stechec.www.contest.models import Champion, Match, MatchPlayer
+        from stechec.contest.models import Champion, Match, MatchPlayer
 
         matches = list(Match.objects.order_by("id"))
         champions = list(Champion.objects.select_related("author").order_by("id"))

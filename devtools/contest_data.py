@@ -24,9 +24,10 @@ def sql_section(connection):
             "password": settings["PASSWORD"], "database": settings["NAME"]}
 
 
-def queue_champion(cluster, author, name, source_dir):
-    """A champion of `author` from the sources in `source_dir`, queued for compilation."""
-    from stechec.www.contest.models import Champion
+def queue_champion(cluster, author, name, source_dir, archive=None):
+    """A champion of `author` from the sources in `source_dir` (or from `archive`, the
+    bytes of a champion.tgz, when given), queued for compilation."""
+    from stechec.contest.models import Champion
 
     champion = Champion.queue_for_compilation(name=name, author=author)
     directory = paths.champion_dir(cluster.shared_dir, cluster.game, author.username,
@@ -34,14 +35,14 @@ def queue_champion(cluster, author, name, source_dir):
     os.makedirs(directory, exist_ok=True)
     temporary = os.path.join(directory, f".{paths.CHAMPION_SOURCES}.tmp")
     with open(temporary, "wb") as f:
-        f.write(source_archive(source_dir).read())
+        f.write(source_archive(source_dir).read() if archive is None else archive)
     os.replace(temporary, os.path.join(directory, paths.CHAMPION_SOURCES))
     return champion
 
 
 def wait_compiled(champions, timeout=120):
     """Wait until every champion is ready; raise naming the first that failed or lingers."""
-    from stechec.www.contest.models import Champion
+    from stechec.contest.models import Champion
 
     ids = [c.id for c in champions]
     deadline = time.monotonic() + timeout

@@ -29,6 +29,9 @@ HOSTILE_TEXTS = ("<script>alert('hostile')</script>", '"><img src=x onerror=aler
 
 # Readers of a page open to every logged-in user.
 LOGGED_IN = "every logged-in user"
+# Readers of a page open to everyone, with or without an account: the public results
+# (website.public_results, true by default and in the campaign's cluster).
+EVERYONE = "everyone"
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -124,6 +127,12 @@ def _fifo(info):
     info.type = tarfile.FIFOTYPE
 
 
+def _mode(mode):
+    def tweak(info):
+        info.mode = mode
+    return tweak
+
+
 def _truncated_header():
     data = champion_archive()
     return gzip.compress(gzip.decompress(data)[:700])
@@ -146,6 +155,8 @@ def bad_archives():
     yield "hard link to /etc/shadow", champion_archive(**{"shadow": _hardlink("/etc/shadow")})
     yield "device node", champion_archive(**{"null": _device})
     yield "fifo", champion_archive(**{"pipe": _fifo})
+    yield "setuid file", champion_archive(**{"tool": _mode(0o4755)})
+    yield "setgid file", champion_archive(**{"tool": _mode(0o2755)})
 
 
 def bad_forms(context):
@@ -159,6 +170,12 @@ def bad_forms(context):
     yield "champion with a 101-character name", "alice", "champions/new/", \
         {"name": "x" * 101}, good
     yield "champion with a NUL in its name", "alice", "champions/new/", {"name": "a\x00b"}, good
+    # A newline in a name once reached the compile script's command line.
+    yield "champion with a newline in its name", "alice", "champions/new/", \
+        {"name": "a\nb"}, good
+    yield "champion with ESC in its name", "alice", "champions/new/", {"name": "a\x1b[2Jb"}, good
+    yield "map with a newline in its name", "alice", "maps/new/", \
+        {"name": "m\nm", "contents": "x"}, None
     yield "champion without sources", "alice", "champions/new/", {"name": "nosrc"}, None
     yield "map without contents", "alice", "maps/new/", {"name": "m", "contents": ""}, None
     yield "map of blanks", "alice", "maps/new/", {"name": "m", "contents": " \n \n"}, None
@@ -289,8 +306,10 @@ def private_urls(context):
                  f"admin/auth/user/{context['alice_id']}/password/"):
         yield path, {"organiser"}
     for path in ("champions/", "champions/mine/", "matches/", f"matches/{match}/", "maps/",
-                 f"champions/{champion}/", "status/", "tournaments/", "matches/new/"):
+                 f"champions/{champion}/", "status/", "matches/new/"):
         yield path, LOGGED_IN
+    for path in ("tournaments/", "leaderboard/", "learn/"):
+        yield path, EVERYONE
 
 
 def attack_private_urls(tally, clients, context):
@@ -300,7 +319,8 @@ def attack_private_urls(tally, clients, context):
             tally.input()
             status, body, location = client.get(path)
             what = f"GET {path} as {client}"
-            may_read = name is not None if readers is LOGGED_IN else name in readers
+            may_read = (readers is EVERYONE or (name is not None if readers is LOGGED_IN
+                                                else name in readers))
             if status is None or status >= 500:
                 tally.crash(what, f"HTTP {status}")
             elif may_read:

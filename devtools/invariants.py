@@ -20,7 +20,7 @@ FINAL_COMPILATION = (Status.READY, Status.ERROR)
 def applied_results():
     """{(kind, id): [(attempt, status), ...]} for every final result the master applied, as
     it recorded them in the database (AppliedResult), in the order it applied them."""
-    from stechec.www.contest.models import AppliedResult
+    from stechec.contest.models import AppliedResult
 
     applied = collections.defaultdict(list)
     for kind, task_id, attempt, status in AppliedResult.objects.order_by("id").values_list(
@@ -84,7 +84,7 @@ def lost(matches, champions, players, root, game):
 
 def tournament_points(matches, players, root, game):
     """`lost` too: tournament standings from the database differ from those from the logs."""
-    from stechec.www.contest.standings import MatchResult, compute
+    from stechec.contest.standings import MatchResult, compute
 
     champions = {p.champion_id for match_players in players.values() for p in match_players}
     from_database, from_logs = [], []

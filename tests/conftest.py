@@ -27,6 +27,15 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.db)
 
 
+def unavailable(message, *, required_by="STECHEC_REQUIRE_TOOLS"):
+    """Skip the test for want of what `message` names, or fail it where the environment
+    variable `required_by` is 1: CI (.ci/run) sets them, so that nothing it must test is
+    skipped there."""
+    if os.environ.get(required_by) == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 def require_tool(name, why, *, search_path=None):
     """The path of executable `name`, or skip (fail under CI) saying why it is needed.
 
@@ -34,19 +43,13 @@ def require_tool(name, why, *, search_path=None):
     """
     path = shutil.which(name, path=search_path)
     if path is None:
-        message = f"{name} is not installed ({why})"
-        if os.environ.get("STECHEC_REQUIRE_TOOLS") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"{name} is not installed ({why})")
     return path
 
 
 def require_root(why):
     if os.geteuid() != 0:
-        message = f"needs root ({why})"
-        if os.environ.get("STECHEC_REQUIRE_TOOLS") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"needs root ({why})")
 
 
 def wait_for(condition, what, timeout=90):

@@ -137,10 +137,10 @@ def test_binaries_samples_and_package_land_under_the_prefix(installed):
     for lang in ("c", "cxx", "python"):
         assert {p.name for p in (share / "player_env" / lang).iterdir()} == {
             "Makefile", f"Makefile-{lang}"}, lang
-    packages = list(prefix.glob("lib/python3.*/site-packages/stechec/www/contest/models.py"))
+    packages = list(prefix.glob("lib/python3.*/site-packages/stechec/contest/models.py"))
     assert len(packages) == 1
     assert (packages[0].parent / "migrations" / "0001_initial.py").exists()
-    prefix_module = packages[0].parents[2] / "_prefix.py"
+    prefix_module = packages[0].parents[1] / "_prefix.py"
     assert str(share) in prefix_module.read_text()
     assert files_under(prefix / "share" / "doc" / "stechec2") == files_under(ROOT / "docs")
 

@@ -19,6 +19,7 @@ unpacks, links are created last, and nothing is written through a link.
 import os
 import posixpath
 import shutil
+import stat
 import tarfile
 import zlib
 
@@ -35,29 +36,32 @@ class ArchiveError(Exception):
     """The archive is refused; the message says why, for the champion's author."""
 
 
-def check(fileobj, *, mode="r:gz", links=False, max_members=DEFAULT_MAX_MEMBERS,
-          max_unpacked_bytes=DEFAULT_MAX_UNPACKED_BYTES):
+def check(fileobj, *, mode="r:gz", links=False, set_id_bits=False,
+          max_members=DEFAULT_MAX_MEMBERS, max_unpacked_bytes=DEFAULT_MAX_UNPACKED_BYTES):
     """Check the archive in `fileobj` (binary, at its start) from its headers; return the
     number of members, or raise ArchiveError. `links`: symbolic links staying inside are
-    accepted."""
-    return _walk(fileobj, mode, links, max_members, max_unpacked_bytes, None)
+    accepted. `set_id_bits`: members with setuid or setgid bits are accepted (a compiled
+    champion's build may leave a setgid directory; unpacking drops the bits anyway); a
+    player's sources holding such a file are refused, as a mistake or an attack."""
+    return _walk(fileobj, mode, links, set_id_bits, max_members, max_unpacked_bytes, None)
 
 
-def extract(source, destination, *, mode="r:gz", links=False, **limits):
+def extract(source, destination, *, mode="r:gz", links=False, set_id_bits=False, **limits):
     """Check the archive (a path, or a binary file object at its start), then unpack it
     into the existing, empty `destination`: a refused archive writes nothing."""
     if isinstance(source, (str, os.PathLike)):
         with open(source, "rb") as f:
-            return extract(f, destination, mode=mode, links=links, **limits)
+            return extract(f, destination, mode=mode, links=links, set_id_bits=set_id_bits,
+                           **limits)
     start = source.tell()
-    check(source, mode=mode, links=links, **limits)
+    check(source, mode=mode, links=links, set_id_bits=set_id_bits, **limits)
     source.seek(start)
     destination = os.fspath(destination)
-    _walk(source, mode, links, limits.get("max_members", DEFAULT_MAX_MEMBERS),
+    _walk(source, mode, links, set_id_bits, limits.get("max_members", DEFAULT_MAX_MEMBERS),
           limits.get("max_unpacked_bytes", DEFAULT_MAX_UNPACKED_BYTES), destination)
 
 
-def _walk(fileobj, mode, links, max_members, max_unpacked_bytes, destination):
+def _walk(fileobj, mode, links, set_id_bits, max_members, max_unpacked_bytes, destination):
     """Read every member, checking it; with a `destination`, write files and directories
     as they come and the links at the end. The checks run again while writing: the file
     may have changed since it was checked."""
@@ -79,7 +83,7 @@ def _walk(fileobj, mode, links, max_members, max_unpacked_bytes, destination):
                 raise ArchiveError(f"corrupt archive ({_reason(e)})") from None
             if member is None:
                 break
-            name = _check_member(member, links)
+            name = _check_member(member, links, set_id_bits)
             count += 1
             if count > max_members:
                 raise ArchiveError(f"too many files (more than {max_members})")
@@ -106,9 +110,16 @@ def _walk(fileobj, mode, links, max_members, max_unpacked_bytes, destination):
     return count
 
 
-def _check_member(member, links):
+def _check_member(member, links, set_id_bits):
     """The member's normalised name, or ArchiveError."""
     name = member.name
+    # A setgid directory is how groups share a folder: harmless, and common.
+    if not set_id_bits and not member.isdir() and member.mode & (stat.S_ISUID | stat.S_ISGID):
+        bits = " and ".join(bit for bit, flag in (("setuid", stat.S_ISUID),
+                                                   ("setgid", stat.S_ISGID))
+                            if member.mode & flag)
+        raise ArchiveError(f"{name!r}: files with the {bits} bit are not accepted "
+                           f"(chmod ug-s, then pack again)")
     if member.islnk() or (member.issym() and not links):
         raise ArchiveError(f"{name!r}: links are not accepted")
     if not (member.isfile() or member.isdir() or member.issym()):
@@ -123,6 +134,41 @@ def _check_member(member, links):
     if clean == "." and not member.isdir():
         raise ArchiveError(f"{name!r}: not a file name")
     return clean
+
+
+def single_folder(fileobj, *, mode="r:gz"):
+    """The one top-level folder that holds every member of the checked archive in
+    `fileobj` (binary, at its start), or None when some member sits at the root.
+
+    Packing the folder instead of its contents (`tar czf champion.tgz mychampion/`)
+    is the usual mistake; the compile would find no source file at the root.
+    """
+    folder = None
+    with tarfile.open(fileobj=fileobj, mode=mode) as tar:
+        for member in tar:
+            name = posixpath.normpath(member.name)
+            if name == ".":
+                continue
+            top, _, rest = name.partition("/")
+            if not rest and not member.isdir():
+                return None
+            if folder not in (None, top):
+                return None
+            folder = top
+    return folder
+
+
+def strip_folder(fileobj, folder, out, *, mode="r:gz"):
+    """Write to the binary file `out` the checked archive in `fileobj` with `folder/`
+    taken off every member's name: its contents at the root (see `single_folder`)."""
+    with tarfile.open(fileobj=fileobj, mode=mode) as tar, \
+            tarfile.open(fileobj=out, mode="w:gz", format=tarfile.PAX_FORMAT) as flat:
+        for member in tar:
+            name = posixpath.normpath(member.name)
+            if name in (".", folder):
+                continue
+            member.name = name[len(folder) + 1:]
+            flat.addfile(member, tar.extractfile(member) if member.isfile() else None)
 
 
 def _check_link(name, target, all_links):

@@ -13,12 +13,16 @@ from stechec.local.processes import ProcessFailed
 def set_up(cluster):
     """Configuration, database and first-run data; False (having said why) if it failed."""
     cluster.write_configs()
+    runtime = (f"the stechec2 engine in {cluster.engine.prefix}" if cluster.engine
+               else "the bundled runtime")
     print(f"run-local: configuration in {cluster.var_dir}, shared directory "
-          f"{cluster.shared_dir}", flush=True)
+          f"{cluster.shared_dir}; {cluster.game} on {runtime}", flush=True)
     try:
         cluster.manage("migrate", "--no-input", "-v", "0")
+        engine = [cluster.engine.prefix] if cluster.engine else []
         subprocess.run([sys.executable, "-m", "stechec.local.seed",
-                        cluster.path("accounts.json")], env=cluster.environment(), check=True)
+                        cluster.path("accounts.json"), *engine], env=cluster.environment(),
+                       check=True)
     except subprocess.CalledProcessError as e:
         print(f"run-local: setting up the database failed ({e})", file=sys.stderr)
         return False
@@ -62,7 +66,8 @@ def main():
             args.var, game=args.game, sql=args.postgres, workers=args.workers,
             slots=args.slots, site_port=args.port, master_port=args.master_port,
             worker_ports=[args.master_port + 1 + i for i in range(args.workers)],
-            first_uid=args.first_uid)
+            first_uid=args.first_uid, engine=args.engine_game,
+            worker_settings={} if args.dump is None else {"match": {"dump": args.dump}})
         taken = cluster.taken_port()
         if taken:
             port, program = taken

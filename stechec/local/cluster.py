@@ -89,16 +89,20 @@ class LocalCluster:
     `slots` size the worker nodes; ports default to free ones. Each worker's
     sandbox user ids are the first free range from `first_uid` on
     (stechec.local.uids), kept from other local clusters until `stop()`.
-    `worker_settings` adds sections to every worker's configuration (say
-    {"match": {"time_ms": 3000}}), a section's keys over the defaults here.
+    `engine` (a stechec.local.engine.EngineGame) runs the game on the upstream
+    engine rather than on the bundled runtime. `worker_settings` adds sections
+    to every worker's configuration (say {"match": {"time_ms": 3000}}), a
+    section's keys over the defaults here and the engine's.
     """
 
     def __init__(self, var_dir, *, game="tictactoe", nb_players=2, sql=None, workers=2,
                  slots=None, site_port=None, master_port=None, worker_ports=None,
                  heartbeat_secs=1.0, worker_timeout_secs=5.0, worker_hosts=None,
-                 master_listen="127.0.0.1", first_uid=62000, worker_settings=None):
+                 master_listen="127.0.0.1", first_uid=62000, worker_settings=None,
+                 engine=None):
         self.var_dir = os.path.abspath(var_dir)
-        self.game = game
+        self.game = engine.game if engine else game
+        self.engine = engine
         self.nb_players = nb_players
         self.sql = sql or {"engine": "sqlite",
                            "database": os.path.join(self.var_dir, "stechec.sqlite3")}
@@ -192,7 +196,8 @@ class LocalCluster:
                 "contest": {"directory": self.shared_dir, "game": self.game},
                 "sandbox": {"first_uid": self.first_uids[index]},
             }
-            for section, keys in self.worker_settings.items():
+            sections = self.engine.worker_sections() if self.engine else {}
+            for section, keys in [*sections.items(), *self.worker_settings.items()]:
                 document[section] = {**document.get(section, {}), **keys}
             self._write(f"worker-node-{index + 1}.yml", document)
 

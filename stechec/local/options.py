@@ -10,7 +10,11 @@ import argparse
 import os
 import urllib.parse
 
+from stechec.local.engine import EngineGame
+
 MAX_PORT = 65535
+# The games of the bundled reference runtime (stechec.refgame).
+BUNDLED_GAMES = ("tictactoe", "goldrush")
 
 
 def postgres_section(url):
@@ -42,13 +46,24 @@ def whole_number(minimum, maximum=None):
 def parser():
     parser = argparse.ArgumentParser(
         prog="run-local", description="Set up and run the whole Stechec2 cluster on this "
-        "machine: website, master node and worker nodes, with the bundled reference game. "
-        "Ctrl-C (or SIGTERM) stops everything it started; if it is killed outright, "
-        "its programs stop with it.")
+        "machine: website, master node and worker nodes, with the bundled reference game "
+        "or a game of the upstream engine (--engine). Ctrl-C (or SIGTERM) stops everything "
+        "it started; if it is killed outright, its programs stop with it.")
     parser.add_argument("--var", default="var", help="where its state lives (default: ./var)")
     parser.add_argument("--postgres", metavar="URL", type=postgres_section,
                         help="use this PostgreSQL database instead of SQLite in --var")
-    parser.add_argument("--game", default="tictactoe", choices=("tictactoe", "goldrush"))
+    parser.add_argument("--engine", metavar="PREFIX",
+                        help="run the game on the upstream stechec2 engine installed under "
+                        "PREFIX by its own waf (./waf.py configure --prefix=PREFIX "
+                        "--libdir=PREFIX/lib --with-games=GAME), not on the bundled one; "
+                        "keep a --var of its own")
+    parser.add_argument("--game", default="tictactoe",
+                        help="the contest's game (tictactoe): with the bundled runtime, "
+                        f"{' or '.join(BUNDLED_GAMES)}; with --engine, a game installed "
+                        "under PREFIX")
+    parser.add_argument("--dump", action=argparse.BooleanOptionalAction,
+                        help="whether the game server writes a dump (match.dump); by "
+                        "default yes, except for the engine's tictactoe, which cannot")
     port = whole_number(1, MAX_PORT)
     parser.add_argument("--port", type=port, default=8000, help="the website's port (8000)")
     parser.add_argument("--master-port", type=port, default=8067,
@@ -69,6 +84,16 @@ def parser():
 def parse(argv=None):
     arguments = parser()
     args = arguments.parse_args(argv)
+    args.engine_game = None
+    if args.engine is not None:
+        args.engine_game = EngineGame(args.engine, args.game, args.dump)
+        problem = args.engine_game.problem()
+        if problem:
+            arguments.error(f"argument --engine: {problem}")
+    elif args.game not in BUNDLED_GAMES:
+        arguments.error(f"argument --game: the bundled runtime plays "
+                        f"{' or '.join(BUNDLED_GAMES)}, not {args.game!r} (--engine runs "
+                        "another game)")
     if args.master_port + args.workers > MAX_PORT:
         arguments.error(f"--master-port {args.master_port} leaves no port for worker "
                         f"{MAX_PORT - args.master_port + 1} (each worker takes the next port)")

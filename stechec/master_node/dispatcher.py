@@ -23,6 +23,7 @@ from gevent.pool import Pool
 
 from stechec.common.rpc import APPLICATION_ERROR, METHOD_NOT_FOUND
 from stechec.common.tasks import Kind
+from stechec.contest import transitions
 from stechec.master_node import queue
 
 logger = logging.getLogger(__name__)
@@ -137,7 +138,7 @@ class Dispatcher:
         claimed = list(recovered)
         for kind, assignments in placed.items():
             if assignments:
-                marked = queue.mark_pending(
+                marked = transitions.mark_pending(
                     kind, [(a.id, a.attempt, a.worker.name) for a in assignments])
                 claimed += [a for a in assignments if a.id in marked]
                 for assignment in assignments:
@@ -154,7 +155,7 @@ class Dispatcher:
         for kind in Kind:
             placed = [a for a in self._unconfirmed if a.kind == kind]
             if placed:
-                kept = queue.marked(kind, [(a.id, a.attempt, a.worker.name) for a in placed])
+                kept = transitions.marked(kind, [(a.id, a.attempt, a.worker.name) for a in placed])
                 recovered += [a for a in placed if a.id in kept]
         for assignment in self._unconfirmed:
             if assignment not in recovered:
@@ -181,7 +182,7 @@ class Dispatcher:
         except Exception as e:
             self._unreachable(worker, e, f"{assignment}: ")
             return
-        self._answered(assignment, accepted)
+        self._handle_acceptance(assignment, accepted)
 
     def _send_batch(self, worker, assignments):
         """All of `worker`'s tasks from one batch, in one `run_tasks` call."""
@@ -212,7 +213,7 @@ class Dispatcher:
                               f"{len(tasks)} tasks", "")
             return
         for assignment, taken in zip(assignments, accepted, strict=True):
-            self._answered(assignment, taken)
+            self._handle_acceptance(assignment, taken)
 
     def _unreachable(self, worker, error, what):
         logger.warning("%sworker %s unreachable (%s); dropping the worker", what, worker.name,
@@ -221,7 +222,8 @@ class Dispatcher:
             lost = self._registry.drop(worker)
             self.give_back(lost, f"worker {worker.name} unreachable: {error}")
 
-    def _answered(self, assignment, accepted):
+    def _handle_acceptance(self, assignment, accepted):
+        """The worker accepted the task (it runs), or refused it for want of room."""
         worker = assignment.worker
         if accepted:
             logger.debug("%s: sent to %s", assignment, worker.name)
@@ -229,8 +231,8 @@ class Dispatcher:
         logger.info("%s: refused by %s (no room); back to the queue", assignment, worker.name)
         worker.full = True
         if self._registry.release(assignment):
-            self._db.call(queue.undo_attempt, assignment.kind, assignment.id, assignment.attempt,
-                          f"refused by worker {worker.name}")
+            self._db.call(transitions.undo_attempt, assignment.kind, assignment.id,
+                          assignment.attempt, f"refused by worker {worker.name}")
             self.wake()
 
     def give_back(self, assignments, reason):
@@ -240,7 +242,7 @@ class Dispatcher:
         for assignment in assignments:
             logger.warning("%s: %s; back to the queue", assignment, reason)
         tasks = [(a.kind, a.id, a.attempt) for a in assignments if a.marked]
-        self._db.call(queue.give_back, tasks, reason, self._worker_config["max_task_tries"],
+        self._db.call(transitions.give_back, tasks, reason, self._worker_config["max_task_tries"],
                       self._worker_config["retry_delay_secs"])
         self.wake()
 

@@ -3,7 +3,8 @@
 gevent's patching comes first, before anything opens a socket or imports
 Django or psycopg2; then psycogreen's wait callback, so that every
 PostgreSQL query yields to the hub instead of blocking it; then Django,
-configured from master-node.yml alone.
+configured from master-node.yml alone, with the contest's models
+(stechec.contest) and not the website.
 """
 
 from gevent import monkey
@@ -32,7 +33,7 @@ def configure_django(config):
     settings.configure(
         DATABASES={"default": django_database(config["sql"])},
         INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth",
-                        "stechec.www.contest"],
+                        "stechec.contest"],
         DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
         USE_TZ=True,
         TIME_ZONE="UTC",
@@ -45,13 +46,13 @@ def run(config):
     from django.db import DatabaseError
 
     from stechec.common.rpc import RPCServer
-    from stechec.master_node import queue
+    from stechec.contest import transitions
     from stechec.master_node.database import Database
     from stechec.master_node.dispatcher import Dispatcher
     from stechec.master_node.janitor import Janitor
-    from stechec.master_node.ladder import Ladder
+    from stechec.master_node.ladder_runner import LadderRunner
     from stechec.master_node.service import MasterService
-    from stechec.master_node.tournaments import TournamentRunner
+    from stechec.master_node.tournament_runner import TournamentRunner
     from stechec.master_node.watcher import QueueWatcher
     from stechec.master_node.workers import WorkerRegistry
 
@@ -59,7 +60,7 @@ def run(config):
     sqlite = config["sql"]["engine"] == "sqlite"
     database = Database(1 if sqlite else config["dispatch"]["connections"])
     try:
-        champions, matches = database.call(queue.reset_pending)
+        champions, matches = database.call(transitions.reset_pending)
     except DatabaseError as e:
         logger.error("database %s is not usable: %s (did `stechec-manage migrate` run?)",
                      config["sql"]["database"], error_line(e))
@@ -82,7 +83,7 @@ def run(config):
                  gevent.spawn(Janitor(registry, dispatcher, config).run),
                  gevent.spawn(TournamentRunner(database, dispatcher, config).run)]
     if config["ladder"]["enabled"]:
-        greenlets.append(gevent.spawn(Ladder(database, dispatcher, config).run))
+        greenlets.append(gevent.spawn(LadderRunner(database, dispatcher, config).run))
     if not sqlite:
         greenlets.append(gevent.spawn(QueueWatcher(config["sql"], dispatcher).run))
     signalled = AsyncResult()

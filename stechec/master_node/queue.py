@@ -1,26 +1,20 @@
-"""The task queue, which is the database: what the master reads and writes there.
+"""The task queue, which is the database: what the master reads there.
 
-Every function here runs on a database greenlet inside one transaction (see
-database.py). Writes are conditional on the row's state (`new`, or `pending`
-with a given attempt number), so that running one twice changes nothing.
+`fetch_new` reads the `new` tasks to place on workers and `counts` the
+queue's sizes; every status change (claiming a task, giving it back,
+applying its result) is stechec.contest.transitions'. Each runs on a
+database greenlet inside one transaction (see database.py).
 """
 
-import functools
-
-from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from stechec.common import tasks
-from stechec.common.tasks import Kind, Status
-from stechec.www.contest import champion_ratings
-from stechec.www.contest.models import Champion, Map, Match, MatchPlayer, Priority, retry_or_fail
-
-MODELS = {Kind.COMPILE: Champion, Kind.MATCH: Match}
+from stechec.common.tasks import Kind
+from stechec.contest.models import Champion, Match, Priority
 
 
-class Candidate:
+class QueuedTask:
     """A `new` task read from the queue, not placed on a worker yet."""
 
     def __init__(self, kind, task_id, attempts, slots, payload):
@@ -37,195 +31,81 @@ class Candidate:
         return self.kind, self.id
 
 
+# fetch_new's first statement; parameters: new, now, limit, new, now, limit. Columns: is a
+# match, id, attempts, user, options, map, priority. The matches fill what room the
+# compilations leave.
+NEW_TASKS_SQL = (
+    "WITH champions AS (SELECT stechec_champion.id AS id, "
+    "stechec_champion.attempts AS attempts, auth_user.username AS username "
+    "FROM stechec_champion JOIN auth_user ON auth_user.id = stechec_champion.author_id "
+    "WHERE stechec_champion.status = %s AND (stechec_champion.not_before IS NULL "
+    "OR stechec_champion.not_before <= %s) ORDER BY stechec_champion.id LIMIT %s) "
+    "SELECT 0, id, attempts, username, NULL, NULL, 0 FROM champions UNION ALL "
+    "SELECT * FROM (SELECT 1, stechec_match.id, stechec_match.attempts, NULL, "
+    "stechec_match.options, stechec_map.contents, stechec_match.priority "
+    "FROM stechec_match LEFT JOIN stechec_map ON stechec_map.id = stechec_match.map_id "
+    "WHERE stechec_match.status = %s AND (stechec_match.not_before IS NULL "
+    "OR stechec_match.not_before <= %s) "
+    "ORDER BY stechec_match.priority DESC, stechec_match.id "
+    "LIMIT (%s - (SELECT COUNT(*) FROM champions))) AS matches "
+    "ORDER BY 1, 7 DESC, 2")
+# fetch_new's second statement; {ids}: one %s per match. Columns: match id, matchplayer id,
+# champion id, user.
+NEW_MATCH_PLAYERS_SQL = (
+    "SELECT stechec_matchplayer.match_id, stechec_matchplayer.id, "
+    "stechec_matchplayer.champion_id, auth_user.username FROM stechec_matchplayer "
+    "JOIN stechec_champion ON stechec_champion.id = stechec_matchplayer.champion_id "
+    "JOIN auth_user ON auth_user.id = stechec_champion.author_id "
+    "WHERE stechec_matchplayer.match_id IN ({ids}) ORDER BY stechec_matchplayer.id")
+
+
 def fetch_new(limit, client_slots):
     """Up to `limit` new tasks: compilations first (a player waits on them), then matches
     by priority, then age; none still waiting out its retry delay (`not_before`).
 
-    Plain SQL (from the models' own table and column names), both queues in
-    one query and the matches' players in a second only when there are
-    matches: the ORM took a millisecond of the master's time per claim to
-    build its queries, more than the database took to answer them, and each
-    round trip to the database delays the claim.
+    Plain SQL, both queues in one statement and the matches' players in a
+    second only when there are matches: the ORM took a millisecond of the
+    master's time per claim to build its queries, more than the database took
+    to answer them, and each round trip to the database delays the claim.
     """
-    sql = _queue_sql(connection.vendor)
     now = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(sql["tasks"], [now, limit, now, limit])
+        cursor.execute(NEW_TASKS_SQL, [Champion.Status.NEW, now, limit,
+                                       Match.Status.NEW, now, limit])
         rows = cursor.fetchall()
-        candidates = [Candidate(Kind.COMPILE, pk, attempts, 1, {"champion_id": pk, "user": user})
-                      for is_match, pk, attempts, user, _, _, _ in rows if not is_match]
+        tasks = [QueuedTask(Kind.COMPILE, pk, attempts, 1, {"champion_id": pk, "user": user})
+                 for is_match, pk, attempts, user, _, _, _ in rows if not is_match]
         matches = [row[1:] for row in rows if row[0]]
         if matches:
-            candidates += _match_candidates(cursor, sql, matches, client_slots)
-    return candidates
+            tasks += _queued_matches(cursor, matches, client_slots)
+    return tasks
 
 
-def _match_candidates(cursor, sql, matches, client_slots):
+def _queued_matches(cursor, matches, client_slots):
     ids = [m[0] for m in matches]
-    cursor.execute(sql["players"].format(ids=", ".join(["%s"] * len(ids))), ids)
+    cursor.execute(NEW_MATCH_PLAYERS_SQL.format(ids=", ".join(["%s"] * len(ids))), ids)
     players = {}
     for match_id, matchplayer_id, champion_id, user in cursor.fetchall():
         players.setdefault(match_id, []).append({
             "matchplayer_id": matchplayer_id, "champion_id": champion_id, "user": user})
-    return [Candidate(Kind.MATCH, pk, attempts, 1 + len(players.get(pk, [])) * client_slots,
-                      {"match_id": pk, "map": contents, "options": options,
-                       "players": players.get(pk, [])})
+    return [QueuedTask(Kind.MATCH, pk, attempts, 1 + len(players.get(pk, [])) * client_slots,
+                       {"match_id": pk, "map": contents, "options": options,
+                        "players": players.get(pk, [])})
             for pk, attempts, _, options, contents, _ in matches]
-
-
-@functools.cache
-def _queue_sql(vendor):
-    """fetch_new's queries for one database `vendor`, written from the models' metadata."""
-    quote = connection.ops.quote_name
-
-    def table(model):
-        return quote(model._meta.db_table)
-
-    def column(model, field):
-        return quote(model._meta.get_field(field).column)
-
-    def ready(model):
-        """Not waiting out a retry delay (%s: now)."""
-        not_before = f"{table(model)}.{column(model, 'not_before')}"
-        return f"({not_before} IS NULL OR {not_before} <= %s)"
-
-    user = get_user_model()
-    champion, match, player, game_map = (table(m) for m in (Champion, Match, MatchPlayer, Map))
-    users = table(user)
-    username = f"{users}.{column(user, 'username')}"
-    # Columns: is a match, id, attempts, user, options, map, priority. The
-    # matches fill what room the compilations leave.
-    return {
-        "tasks":
-            f"WITH champions AS (SELECT {champion}.{column(Champion, 'id')} AS id, "
-            f"{champion}.{column(Champion, 'attempts')} AS attempts, {username} AS username "
-            f"FROM {champion} JOIN {users} ON "
-            f"{users}.{column(user, 'id')} = {champion}.{column(Champion, 'author')} "
-            f"WHERE {champion}.{column(Champion, 'status')} = '{Status.NEW}' "
-            f"AND {ready(Champion)} "
-            f"ORDER BY {champion}.{column(Champion, 'id')} LIMIT %s) "
-            f"SELECT 0, id, attempts, username, NULL, NULL, 0 FROM champions UNION ALL "
-            f"SELECT * FROM (SELECT 1, {match}.{column(Match, 'id')}, "
-            f"{match}.{column(Match, 'attempts')}, NULL, {match}.{column(Match, 'options')}, "
-            f"{game_map}.{column(Map, 'contents')}, {match}.{column(Match, 'priority')} "
-            f"FROM {match} LEFT JOIN {game_map} ON {game_map}.{column(Map, 'id')} = "
-            f"{match}.{column(Match, 'map')} WHERE {match}.{column(Match, 'status')} = '{Status.NEW}' "
-            f"AND {ready(Match)} "
-            f"ORDER BY {match}.{column(Match, 'priority')} DESC, {match}.{column(Match, 'id')} "
-            f"LIMIT (%s - (SELECT COUNT(*) FROM champions))) AS matches "
-            f"ORDER BY 1, 7 DESC, 2",
-        "players":
-            f"SELECT {player}.{column(MatchPlayer, 'match')}, {player}."
-            f"{column(MatchPlayer, 'id')}, {player}.{column(MatchPlayer, 'champion')}, "
-            f"{username} FROM {player} JOIN {champion} ON {champion}.{column(Champion, 'id')} "
-            f"= {player}.{column(MatchPlayer, 'champion')} JOIN {users} ON "
-            f"{users}.{column(user, 'id')} = {champion}.{column(Champion, 'author')} "
-            f"WHERE {player}.{column(MatchPlayer, 'match')} IN ({{ids}}) "
-            f"ORDER BY {player}.{column(MatchPlayer, 'id')}",
-    }
-
-
-def mark_pending(kind, placements):
-    """Move placed `new` tasks to `pending`, each with its next attempt number and its worker.
-
-    `placements` is a list of (id, attempt, worker name); returns the ids
-    moved, which are all of them unless a row stopped being `new` since it
-    was read. One statement for the batch, written out by hand: the ORM's
-    per-row CASE costs more than the rest of dispatching.
-    """
-    model = MODELS[kind]
-    table = connection.ops.quote_name(model._meta.db_table)
-    ids = [pk for pk, _, _ in placements]
-    cases = " ".join(["WHEN %s THEN %s"] * len(placements))
-    params = [value for pk, _, name in placements for value in (pk, name)]
-    extra = ""
-    if kind == Kind.MATCH:
-        extra = ", started_at = %s, finished_at = NULL"
-        params.append(timezone.now())
-    in_ids = ", ".join(["%s"] * len(ids))
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET status = '{Status.PENDING}', "
-                       f"attempts = attempts + 1, worker = CASE id {cases} END{extra} "
-                       f"WHERE id IN ({in_ids}) AND status = '{Status.NEW}'", params + ids)
-        if cursor.rowcount == len(ids):
-            return set(ids)
-    return marked(kind, placements)
-
-
-def marked(kind, placements):
-    """The ids of `placements` (id, attempt, worker name) that are `pending` as
-    mark_pending marks them."""
-    wanted = set(placements)
-    return {pk for pk, attempts, worker in MODELS[kind].objects.filter(
-        pk__in=[pk for pk, _, _ in placements], status=Status.PENDING).values_list(
-        "pk", "attempts", "worker") if (pk, attempts, worker) in wanted}
-
-
-def give_back(tasks, reason, max_tries, first_delay):
-    """Put pending attempts (kind, id, attempt) back to `new` (claimed again after a delay,
-    models.retry_delay), `failed` past `max_tries`."""
-    extra = {Kind.MATCH: {"started_at": None}, Kind.COMPILE: {}}
-    return [retry_or_fail(MODELS[kind], pk, attempt, reason, max_tries=max_tries,
-                          first_delay=first_delay, **extra[kind])
-            for kind, pk, attempt in tasks]
-
-
-def undo_attempt(kind, pk, attempt, reason):
-    """A worker refused the task (nothing started): back to `new`, the attempt not counted."""
-    return MODELS[kind].objects.filter(pk=pk, status=Status.PENDING, attempts=attempt).update(
-        status=Status.NEW, uncounted_attempts=F("uncounted_attempts") + 1, failure_reason=reason) == 1
-
-
-def reset_pending():
-    """On start: the previous master's attempts are lost with it; their tasks go back to `new`,
-    those attempts not counted (the tasks were not at fault, nor perhaps their workers)."""
-    back = {"status": Status.NEW, "failure_reason": "master node restarted",
-            "uncounted_attempts": F("uncounted_attempts") + 1}
-    return (Champion.objects.filter(status=Status.PENDING).update(**back),
-            Match.objects.filter(status=Status.PENDING).update(started_at=None, **back))
-
-
-def apply_results(items, *, max_tries, first_delay=0.0):
-    """Apply worker results (kind, id, attempt, result): a tasks.Answer per item, applied
-    (now or before), dropped or refused."""
-    answers = [None] * len(items)
-    if any(item[0] == Kind.MATCH for item in items):
-        # Before any row lock: the order every rating transaction takes them in.
-        champion_ratings.lock()
-    compilations = [i for i, item in enumerate(items) if item[0] == Kind.COMPILE]
-    if compilations:
-        applied = Champion.apply_compilation_results([items[i][1:] for i in compilations],
-                                                     max_tries=max_tries,
-                                                     first_delay=first_delay)
-        for i, done in zip(compilations, applied, strict=True):
-            answers[i] = tasks.APPLIED if done else tasks.DROPPED
-    for i, (kind, pk, attempt, result) in enumerate(items):
-        if kind == Kind.MATCH:
-            try:
-                done = Match.apply_result(pk, attempt, result, max_tries=max_tries,
-                                          first_delay=first_delay)
-            except ValueError as e:
-                answers[i] = tasks.Answer(tasks.Outcome.REFUSED, str(e))
-            else:
-                answers[i] = tasks.APPLIED if done else tasks.DROPPED
-    for i, (kind, pk, attempt, result) in enumerate(items):
-        if answers[i].outcome is tasks.Outcome.DROPPED and \
-                MODELS[kind].result_applied(pk, attempt, result, max_tries=max_tries):
-            answers[i] = tasks.REPEATED
-    return answers
 
 
 def counts():
     """Queue sizes for `status()`."""
     champions = Champion.objects.aggregate(
-        new=Count("pk", filter=Q(status=Status.NEW)),
-        pending=Count("pk", filter=Q(status=Status.PENDING)))
+        new=Count("pk", filter=Q(status=Champion.Status.NEW)),
+        pending=Count("pk", filter=Q(status=Champion.Status.PENDING)))
+    new = Q(status=Match.Status.NEW)
     matches = Match.objects.aggregate(
-        player=Count("pk", filter=Q(status=Status.NEW, priority__gte=Priority.PLAYER)),
-        tournament=Count("pk", filter=Q(status=Status.NEW, priority__gte=Priority.TOURNAMENT,
-                                        priority__lt=Priority.PLAYER)),
-        background=Count("pk", filter=Q(status=Status.NEW, priority__lt=Priority.TOURNAMENT)),
-        pending=Count("pk", filter=Q(status=Status.PENDING)))
+        player=Count("pk", filter=new & Q(priority__gte=Priority.PLAYER)),
+        tournament=Count("pk", filter=new & Q(priority__gte=Priority.TOURNAMENT,
+                                              priority__lt=Priority.PLAYER)),
+        background=Count("pk", filter=new & Q(priority__lt=Priority.TOURNAMENT)),
+        pending=Count("pk", filter=Q(status=Match.Status.PENDING)))
     return {"champions": champions,
             "matches": {"new": {k: matches[k] for k in ("player", "tournament", "background")},
                         "pending": matches["pending"]}}

@@ -8,6 +8,7 @@ import gevent
 from stechec.common import tasks
 from stechec.common.rpc import RPCError
 from stechec.common.tasks import Kind, Outcome, check
+from stechec.contest import transitions
 from stechec.master_node import queue
 
 logger = logging.getLogger(__name__)
@@ -20,7 +21,7 @@ class MasterService:
         self._dispatcher = dispatcher
         # One function object, so that results arriving together share a batch.
         self._apply_results = functools.partial(
-            queue.apply_results, max_tries=config["worker"]["max_task_tries"],
+            transitions.apply_results, max_tries=config["worker"]["max_task_tries"],
             first_delay=config["worker"]["retry_delay_secs"])
 
     def register(self, server):

@@ -18,7 +18,7 @@ from stechec.common.rpc import RPCClient, server_url
 logger = logging.getLogger(__name__)
 
 # How many of the latest results `result_arrived` remembers.
-MAX_ANSWERED = 10000
+MAX_ARRIVED_RESULTS = 10000
 
 
 class Assignment:
@@ -32,7 +32,7 @@ class Assignment:
         self.worker = worker
         self.deadline = deadline
         self.attempt = attempt
-        # Set once the database has the attempt (see queue.mark_pending).
+        # Set once the database has the attempt (see transitions.mark_pending).
         self.marked = False
 
     @property
@@ -91,7 +91,7 @@ class WorkerRegistry:
         self.assignments = {}
         # The latest attempts whose results arrived, (kind, id, attempt), oldest
         # first: a worker still lists one while it waits for the answer.
-        self._answered = collections.OrderedDict()
+        self._arrived_results = collections.OrderedDict()
 
     def heartbeat(self, hostname, port, max_slots, problem=""):
         """The worker that sent a heartbeat, registered if new; and whether it has new room."""
@@ -177,14 +177,14 @@ class WorkerRegistry:
         if assignment is None or not assignment.marked or assignment.attempt != attempt:
             return None
         self.release(assignment)
-        self._answered[kind, task_id, attempt] = True
-        if len(self._answered) > MAX_ANSWERED:
-            self._answered.popitem(last=False)
+        self._arrived_results[kind, task_id, attempt] = True
+        if len(self._arrived_results) > MAX_ARRIVED_RESULTS:
+            self._arrived_results.popitem(last=False)
         return assignment
 
     def result_arrived(self, ref):
         """Whether the result of task ref `ref` came in (lately)."""
-        return (ref["kind"], ref["id"], ref["attempt"]) in self._answered
+        return (ref["kind"], ref["id"], ref["attempt"]) in self._arrived_results
 
     def drop(self, worker):
         """Forget `worker`; the assignments it had, released."""

@@ -133,7 +133,7 @@ def _unpack(champion, directory, cached):
 
 
 def _extract(fileobj, mode, directory):
-    archive.extract(fileobj, directory, mode=mode, links=True,
+    archive.extract(fileobj, directory, mode=mode, links=True, set_id_bits=True,
                     max_members=COMPILED_MAX_MEMBERS, max_unpacked_bytes=COMPILED_MAX_BYTES)
 
 

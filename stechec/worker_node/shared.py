@@ -5,7 +5,7 @@ mount went away) leaves `contest.directory` an empty local directory: every
 task would fail in milliseconds, for the platform's reasons, and use up its
 tries. So the worker takes tasks only while `contest.directory` holds the
 game's directory, `<contest.directory>/<contest.game>/`, which the site
-creates when it starts (stechec.www.contest.apps) and where it writes every
+creates when it starts (stechec.www.contest.health) and where it writes every
 upload. It looks at start, before each heartbeat, and again before a task
 while it found it missing; the heartbeat tells the master why the worker
 takes no task, and the master places nothing there meanwhile.

@@ -10,6 +10,12 @@ from stechec.common import archive, config
 from stechec.common.config import Key
 from stechec.common.database import SQL_SCHEMA, django_database
 
+MAIL_BACKENDS = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+}
+
 WEBSITE_SCHEMA = {
     "website": {
         "secret_key": Key(str, secret=True),
@@ -35,8 +41,24 @@ WEBSITE_SCHEMA = {
         "own_champions_only": Key(bool, False),
         "page_size": Key(int, 50, minimum=1),
         "time_zone": Key(str, "UTC"),
+        # The leaderboard, tournaments and finished tournament matches with their
+        # replays, for visitors without an account (docs/website.md).
+        "public_results": Key(bool, True),
     },
     "sql": SQL_SCHEMA,
+    # The mails the site sends (password resets, new accounts' passwords), through
+    # Django's email backends: console (the site's log), file (one file per mail in
+    # file_path) or smtp.
+    "mail": {
+        "backend": Key(str, "console", choices=list(MAIL_BACKENDS)),
+        "file_path": Key(str, None, nullable=True),
+        "sender": Key(str, "stechec@localhost"),
+        "host": Key(str, "localhost"),
+        "port": Key(int, 25, minimum=1),
+        "user": Key(str, ""),
+        "password": Key(str, ""),
+        "use_tls": Key(bool, False),
+    },
     "master": {
         "host": Key(str, "localhost"),
         "port": Key(int, 8067),
@@ -52,6 +74,20 @@ WEBSITE_SCHEMA = {
         # The game's map validator, run with an uploaded map's file (mapcheck.py).
         "map_validator": Key(str, None, nullable=True),
         "map_validator_timeout_secs": Key(float, 10.0, minimum=0.1),
+        # Whether the game plays on maps: the match form asks for one only then
+        # (empty: false for the bundled tictactoe, true for every other game).
+        "uses_maps": Key(bool, None, nullable=True),
+        # The player environment offered on the Learn pages, one archive per
+        # language folder (empty: the installed one, as the workers' default).
+        "player_env": Key(str, None, nullable=True),
+        # The game's own documentation, Markdown or HTML files shown on the
+        # Learn pages (empty: the bundled game's, share/game_docs/<game>, if any).
+        "game_docs": Key(str, None, nullable=True),
+        # What the Learn pages tell players of the limits their champions run
+        # under: keep them equal to the workers' match.time_ms and limits.client.
+        "time_per_turn_ms": Key(int, 1000, minimum=1),
+        "champion_memory_bytes": Key(int, 1024 ** 3, minimum=1),
+        "champion_cpu_secs": Key(int, 600, minimum=1),
     },
 }
 
@@ -86,6 +122,15 @@ def check_files(site, path):
     if not os.path.isfile(os.path.join(directory, page)):
         raise config.ConfigError(f"{path}: website.replay_page: there is no file {page!r} in "
                                  f"{directory}")
+    contest = site["contest"]
+    for key in ("player_env", "game_docs"):
+        if contest[key] and not os.path.isdir(contest[key]):
+            raise config.ConfigError(f"{path}: contest.{key}: {contest[key]} is not a "
+                                     "directory")
+    mail = site["mail"]
+    if mail["backend"] == "file" and not mail["file_path"]:
+        raise config.ConfigError(f"{path}: mail.file_path: the file backend needs the "
+                                 "directory the mails are written to")
     validator = site["contest"]["map_validator"]
     if validator and not (os.path.isfile(validator) and os.access(validator, os.X_OK)):
         raise config.ConfigError(f"{path}: contest.map_validator: {validator} is not an "
@@ -102,6 +147,7 @@ def django_settings(site):
         "DEBUG": www["debug"],
         "ALLOWED_HOSTS": www["allowed_hosts"],
         "INSTALLED_APPS": [
+            "stechec.contest",
             "stechec.www.contest",
             "django.contrib.admin",
             "django.contrib.auth",
@@ -132,6 +178,7 @@ def django_settings(site):
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "stechec.www.contest.public.context",
             ]},
         }],
         "WSGI_APPLICATION": "stechec.www.wsgi.application",
@@ -154,10 +201,20 @@ def django_settings(site):
         "LOGOUT_REDIRECT_URL": "home",
         "DATA_UPLOAD_MAX_MEMORY_SIZE": www["upload_max_bytes"] + 1024 * 1024,
         "FILE_UPLOAD_MAX_MEMORY_SIZE": www["upload_max_bytes"] + 1024 * 1024,
+        "EMAIL_BACKEND": MAIL_BACKENDS[site["mail"]["backend"]],
+        "EMAIL_FILE_PATH": site["mail"]["file_path"],
+        "DEFAULT_FROM_EMAIL": site["mail"]["sender"],
+        "EMAIL_HOST": site["mail"]["host"],
+        "EMAIL_PORT": site["mail"]["port"],
+        "EMAIL_HOST_USER": site["mail"]["user"],
+        "EMAIL_HOST_PASSWORD": site["mail"]["password"],
+        "EMAIL_USE_TLS": site["mail"]["use_tls"],
         "LOGGING": {
             "version": 1,
             "disable_existing_loggers": False,
             "handlers": {"console": {"class": "logging.StreamHandler"}},
             "root": {"handlers": ["console"], "level": "INFO"},
+            "filters": {"refusals": {"()": "stechec.www.logfilters.RefusalsInOneLine"}},
+            "loggers": {"django.request": {"filters": ["refusals"]}},
         },
     }

@@ -41,7 +41,7 @@ def load_bench_www():
     ({"id": 1, "nmae": "typo"}, "bench-www: stechec_champion has no column nmae"),
 ])
 def test_a_fill_that_does_not_match_the_schema_stops_naming_the_column(row, message):
-    from stechec.www.contest.models import Champion
+    from stechec.contest.models import Champion
 
     with pytest.raises(SystemExit) as stopped:
         load_bench_www().copy(cursor=None, model=Champion, rows=[row])

@@ -8,8 +8,10 @@ import pytest
 from django.contrib.auth.models import User
 
 from devtools import invariants
-from stechec.common import paths
-from stechec.www.contest.models import AppliedResult, Champion, Match, MatchPlayer
+from stechec.common import paths, tasks
+from stechec.common.tasks import Kind
+from stechec.contest import transitions
+from stechec.contest.models import AppliedResult, Champion, Match, MatchPlayer
 
 SERVER_LOG = ("INFO: game over\n\n--- server output ---\n---\nplayer: 11\nscore: 2\n"
               "nb_timeout: 0\n---\nplayer: 12\nscore: 0\nnb_timeout: 3\n")
@@ -64,12 +66,13 @@ def test_a_result_applied_twice_is_doubled():
                                          attempts=1) for i in range(2)]
     match = Match.objects.create(status="pending", attempts=1)
     players = [MatchPlayer.objects.create(match=match, champion=c) for c in champions]
-    applied = Champion.apply_compilation_results(
-        [(c.id, 1, {"status": "ready", "language": "c"}) for c in champions], max_tries=3)
-    assert applied == [True, True]
     outcomes = [{"matchplayer_id": p.id, "score": 1, "nb_timeout": 0, "exit_status": 0}
                 for p in players]
-    assert Match.apply_result(match.id, 1, {"status": "done", "players": outcomes}, max_tries=3)
+    applied = transitions.apply_results(
+        [(Kind.COMPILE, c.id, 1, {"status": "ready", "language": "c"}) for c in champions]
+        + [(Kind.MATCH, match.id, 1, {"status": "done", "players": outcomes})],
+        max_tries=3)
+    assert applied == [tasks.APPLIED] * 3
     assert invariants.applied_results() == {
         ("champion", champions[0].id): [(1, "ready")], ("champion", champions[1].id): [(1, "ready")],
         ("match", match.id): [(1, "done")]}

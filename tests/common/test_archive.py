@@ -31,6 +31,11 @@ def regular(name, data=b"int main() { return 0; }\n"):
     return tarfile.TarInfo(name), data
 
 
+def with_mode(member, mode):
+    member[0].mode = mode
+    return member
+
+
 def directory(name):
     return special(name, tarfile.DIRTYPE, mode=0o755)
 
@@ -95,6 +100,13 @@ def test_a_truncated_archive_is_refused(tmp_path):
     ([special("pipe", tarfile.FIFOTYPE)],
      "'pipe': only regular files and directories are accepted"),
     ([directory("empty-dir")], "the archive holds no file"),
+    ([with_mode(regular("tool"), 0o4755)],
+     "'tool': files with the setuid bit are not accepted (chmod ug-s, then pack again)"),
+    ([with_mode(regular("src/tool"), 0o2755)],
+     "'src/tool': files with the setgid bit are not accepted (chmod ug-s, then pack again)"),
+    ([with_mode(regular("tool"), 0o6755)],
+     "'tool': files with the setuid and setgid bit are not accepted (chmod ug-s, then pack "
+     "again)"),
 ])
 def test_hostile_members_are_refused_with_their_name(tmp_path, members, reason):
     path = make_tgz(tmp_path / "champion.tgz", members)
@@ -132,7 +144,8 @@ def test_unpacked_files_get_sane_modes_and_the_unpackers_ownership(tmp_path):
     writable[0].mode, writable[0].mtime = 0o666, 1_000_000_000
     path = make_tgz(tmp_path / "champion.tgz", [setuid, writable])
     (tmp_path / "out").mkdir()
-    archive.extract(path, tmp_path / "out")
+    # A compiled archive's bits are accepted (sources with them are refused), then dropped.
+    archive.extract(path, tmp_path / "out", set_id_bits=True)
     tool = (tmp_path / "out" / "setuid-tool").stat()
     source = (tmp_path / "out" / "writable.c").stat()
     assert tool.st_mode & 0o7777 == 0o755, "no setuid, no write for others"
@@ -238,3 +251,38 @@ def test_other_pythons_unpack_with_the_same_guarantees(tmp_path, python):
     }
     assert (out / "good.tgz" / "main.c").read_text().startswith("int main")
     assert not (tmp_path / "escape.c").exists()
+
+
+def test_a_setgid_directory_is_accepted(tmp_path):
+    # How groups share a folder: nothing to refuse.
+    path = make_tgz(tmp_path / "champion.tgz", [special("src", tarfile.DIRTYPE, mode=0o2775),
+                                                regular("src/main.c")])
+    with open(path, "rb") as f:
+        assert archive.check(f) == 2
+
+
+def test_the_folder_holding_every_member_is_found_and_taken_off(tmp_path):
+    path = make_tgz(tmp_path / "champion.tgz", [
+        directory("./mine"), regular("./mine/main.c", b"int x;"), directory("mine/lib"),
+        regular("mine/lib/util.c", b"int y;"), regular("mine/_lang", b"c\n")])
+    with open(path, "rb") as f:
+        assert archive.single_folder(f) == "mine"
+        f.seek(0)
+        flat = io.BytesIO()
+        archive.strip_folder(f, "mine", flat)
+    flat.seek(0)
+    with tarfile.open(fileobj=flat, mode="r:gz") as tar:
+        assert [(m.name, m.isdir()) for m in tar] == [
+            ("main.c", False), ("lib", True), ("lib/util.c", False), ("_lang", False)]
+        assert tar.extractfile("lib/util.c").read() == b"int y;"
+
+
+@pytest.mark.parametrize("members", [
+    [regular("main.c"), regular("mine/util.c")],
+    [regular("one/main.c"), regular("two/util.c")],
+    [regular("main.c")],
+])
+def test_an_archive_with_a_file_at_the_root_or_two_folders_is_kept(tmp_path, members):
+    path = make_tgz(tmp_path / "champion.tgz", members)
+    with open(path, "rb") as f:
+        assert archive.single_folder(f) is None

@@ -7,7 +7,7 @@ import pytest
 from stechec.common import rpc, tasks, xmlrpc_codec
 from stechec.common.rpc import RPCError
 from stechec.common.tasks import Kind, Outcome, Status, check
-from stechec.www.contest.models import Champion, Match
+from stechec.contest.models import Champion, Match
 
 RPC_DOC = Path(__file__).resolve().parents[2] / "docs" / "rpc.md"
 

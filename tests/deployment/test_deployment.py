@@ -24,7 +24,7 @@ import time
 import psycopg2
 import pytest
 
-from tests.conftest import require_root, require_tool
+from tests.conftest import require_root, require_tool, unavailable
 from tests.deployment.operator_steps import INSTALLS, STEPS, Deployment, step_of
 from tests.deployment.readme import deployment_commands
 from tests.e2e.client import PlayerSession, form_errors, match_seats, status_of
@@ -53,10 +53,8 @@ def postgres_or_skip():
     try:
         psycopg2.connect(dbname="postgres", connect_timeout=5, **PG).close()
     except psycopg2.OperationalError as e:
-        message = f"PostgreSQL at {PG['host']}:{PG['port']} cannot be reached: {e}"
-        if os.environ.get("STECHEC_REQUIRE_POSTGRES") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"PostgreSQL at {PG['host']}:{PG['port']} cannot be reached: {e}",
+                    required_by="STECHEC_REQUIRE_POSTGRES")
     return PG
 
 

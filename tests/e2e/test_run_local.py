@@ -274,4 +274,15 @@ def test_help_and_a_wrong_option_answer_without_building_the_venv(tmp_path):
     assert wrong.returncode == 2
     assert wrong.stderr.splitlines()[-1] == (
         "run-local: error: argument --workers: takes 0 or more, not -1")
+    no_engine = run_local("--engine", str(tmp_path / "none"))
+    assert no_engine.returncode == 2
+    assert no_engine.stderr.splitlines()[-1] == (
+        f"run-local: error: argument --engine: {tmp_path / 'none'} is not a directory")
+    no_game = run_local("--engine", str(tmp_path), "--game", "chess")
+    assert no_game.stderr.splitlines()[-1].startswith(
+        f"run-local: error: argument --engine: {tmp_path} has no bin/stechec2-server")
+    unbundled = run_local("--game", "chess")
+    assert unbundled.stderr.splitlines()[-1] == (
+        "run-local: error: argument --game: the bundled runtime plays tictactoe or goldrush, "
+        "not 'chess' (--engine runs another game)")
     assert not (clone / ".venv").exists()

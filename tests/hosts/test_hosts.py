@@ -12,8 +12,8 @@ from devtools.contest_data import queue_champion, wait_compiled
 from devtools.invariants import log_scores
 from stechec.common import paths
 from stechec.common.rpc import RPCClient
+from stechec.contest.models import Match, MatchPlayer
 from stechec.local.seed import samples_dir
-from stechec.www.contest.models import Match, MatchPlayer
 from tests.conftest import wait_for
 
 SLOW_CHAMPION = os.path.join(os.path.dirname(os.path.abspath(__file__)), "slow_champion")

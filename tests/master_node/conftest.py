@@ -16,7 +16,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 
-from stechec.www.contest.models import Champion, Match
+from stechec.contest.models import Champion, Match
 from tests.conftest import wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -5,7 +5,7 @@ import xmlrpc.client
 import pytest
 
 from stechec.common.rpc import RPCClient
-from stechec.www.contest.models import Champion, Match, MatchPlayer
+from stechec.contest.models import Champion, Match, MatchPlayer
 
 from .conftest import SECRET, all_finished, new_champions, new_matches, wait_for
 from .test_rpc import assert_untouched, match_result

@@ -5,7 +5,7 @@ import collections
 import pytest
 from django.db import connection
 
-from stechec.www.contest.models import Champion, Match, MatchPlayer
+from stechec.contest.models import Champion, Match, MatchPlayer
 
 from .conftest import all_finished, new_champions, new_matches, wait_for
 from .pg_relay import PostgresRelay

@@ -1,6 +1,6 @@
 from django.db import connection
 
-from stechec.www.contest.models import Champion, Match, MatchPlayer, Priority
+from stechec.contest.models import Champion, Match, MatchPlayer, Priority
 
 from .conftest import all_finished, new_champions, new_matches, wait_for
 

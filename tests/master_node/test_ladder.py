@@ -2,7 +2,7 @@
 
 from django.contrib.auth.models import User
 
-from stechec.www.contest.models import Champion, Match, MatchPlayer, Priority
+from stechec.contest.models import Champion, Match, MatchPlayer, Priority
 
 from .conftest import wait_for
 

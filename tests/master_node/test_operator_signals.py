@@ -14,8 +14,9 @@ import yaml
 from django.utils import timezone
 
 from stechec.common.rpc import RPCClient
+from stechec.contest.models import Champion
+from stechec.contest.transitions import retry_or_fail
 from stechec.worker_node.master import REFUSED_REPEAT_SECS
-from stechec.www.contest.models import Champion, retry_or_fail
 
 from .conftest import ROOT, SECRET, new_champions, wait_for
 

@@ -12,8 +12,8 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from stechec.common.rpc import RPCClient
-from stechec.www.contest import champion_ratings, pairing, tournaments
-from stechec.www.contest.models import (
+from stechec.contest import champion_ratings, pairing, tournaments
+from stechec.contest.models import (
     Champion,
     Match,
     MatchPlayer,
@@ -59,7 +59,7 @@ def test_recomputed_ratings_equal_the_ones_the_master_applied(cluster, player):
         Match.objects.get(pk=pk).players.count() for pk in ids[:-1])
     assert len({mu for _, mu, *_ in incremental[0]}) == 10
     with transaction.atomic():
-        assert champion_ratings.recompute() == 80
+        assert champion_ratings.recompute_in_rated_order() == 80
     assert snapshot() == incremental
 
 
@@ -227,3 +227,31 @@ def test_two_tournaments_progress_together(cluster):
     second.refresh_from_db()
     # The bracket moved on while the Swiss tournament was still playing.
     assert second.matches.get(round=1).ts < first.finished_at
+
+
+def test_rating_farming_with_ones_own_champions_changes_no_rating(cluster, player):
+    # Issue #18: 20 wins of a player's champion over her own crashing champion took it
+    # to the top of the leaderboard. Only matches between different players are rated.
+    alice, bob = User.objects.create_user("farmer"), User.objects.create_user("rival")
+    good, crashing = (Champion.objects.create(name=name, status=Champion.Status.READY,
+                                              author=alice) for name in ("good", "crashing"))
+    rival = Champion.objects.create(name="rival", status=Champion.Status.READY, author=bob)
+    friendlies = [Match.launch([crashing, good], author=alice) for _ in range(20)]
+    before = snapshot()
+    cluster.start_master()
+    cluster.start_workers("sim", count=2, slots=4)
+    wait_for(lambda: all_finished(Match, [m.id for m in friendlies], "done"),
+             "every friendly done")
+
+    assert snapshot() == before, "no rating, no rated game, no history changed"
+    assert not Match.objects.filter(pk__in=[m.id for m in friendlies],
+                                    rated_seq__isnull=False).exists()
+    rated = Match.launch([rival, good], author=bob)
+    wait_for(lambda: all_finished(Match, [rated.id], "done"), "the rated match done")
+    assert Match.objects.get(pk=rated.pk).rated_seq == 1
+    assert {c.name: c.rated_games for c in Champion.objects.all()} == {
+        "good": 1, "crashing": 0, "rival": 1}
+    incremental = snapshot()
+    with transaction.atomic():
+        assert champion_ratings.recompute_in_rated_order() == 1
+    assert snapshot() == incremental

@@ -5,7 +5,8 @@ import collections
 import pytest
 
 from stechec.common.rpc import RPCClient
-from stechec.www.contest.models import Champion, Match, MatchPlayer, retry_or_fail
+from stechec.contest import transitions
+from stechec.contest.models import Champion, Match, MatchPlayer
 
 from .conftest import SECRET, all_finished, new_champions, new_matches, wait_for
 
@@ -104,12 +105,12 @@ def test_a_requeued_task_gets_all_its_tries_again(player, kind):
     [task] = new_champions(player, 1) if kind == "compile" else new_matches(player, 1)
     model.objects.filter(pk=task.pk).update(status="failed", attempts=3,
                                             failure_reason="gave up after 3 attempts")
-    requeue = Champion.requeue_for_compilation if kind == "compile" else Match.rerun
+    requeue = transitions.requeue_champions if kind == "compile" else transitions.rerun_matches
     assert requeue(model.objects.filter(pk=task.pk)) == 1
     # The master claims attempt 4, and loses it with its worker.
     model.objects.filter(pk=task.pk).update(status="pending", attempts=4)
 
-    assert retry_or_fail(model, task.pk, 4, "worker lost", max_tries=3)
+    assert transitions.retry_or_fail(model, task.pk, 4, "worker lost", max_tries=3)
     task.refresh_from_db()
     assert (task.status, task.failure_reason) == ("new", "worker lost")
 

@@ -8,7 +8,7 @@ import xmlrpc.client
 import pytest
 
 from stechec.common.rpc import RPCClient, sign
-from stechec.www.contest.models import Champion, Match, MatchPlayer
+from stechec.contest.models import Champion, Match, MatchPlayer
 
 from .conftest import SECRET, new_champions, new_matches, wait_for
 

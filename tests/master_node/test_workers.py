@@ -3,7 +3,7 @@
 import collections
 
 from stechec.common.tasks import Kind
-from stechec.master_node.queue import Candidate
+from stechec.master_node.queue import QueuedTask
 from stechec.master_node.workers import WorkerRegistry
 
 DEADLINES = {Kind.COMPILE: 60.0, Kind.MATCH: 60.0}
@@ -17,7 +17,7 @@ def registry(*slots):
 
 
 def compile_task(task_id):
-    return Candidate(Kind.COMPILE, task_id, 0, 1, {})
+    return QueuedTask(Kind.COMPILE, task_id, 0, 1, {})
 
 
 def test_each_task_goes_to_the_least_loaded_worker():
@@ -33,7 +33,7 @@ def test_each_task_goes_to_the_least_loaded_worker():
 
 def test_a_match_goes_only_where_all_its_slots_are_free():
     workers = registry(2, 3)
-    first, second = workers.place([Candidate(Kind.MATCH, 7, 2, 3, {}), Candidate(Kind.MATCH, 8, 0, 3, {})],
+    first, second = workers.place([QueuedTask(Kind.MATCH, 7, 2, 3, {}), QueuedTask(Kind.MATCH, 8, 0, 3, {})],
                                   DEADLINES)
     assert (first.worker.port, first.attempt, first.slots) == (9001, 3, 3)
     assert second is None

@@ -4,25 +4,29 @@ directly with the engine's own programs (the yardstick the worker's must equal).
 
 The engine is an installed prefix, by default `../shared/stechec2-engine` beside
 the checkout (`STECHEC2_ENGINE` names another). Where it is absent these tests
-skip, and fail under CI (`CI=true` or `STECHEC_REQUIRE_TOOLS=1`).
+skip, and fail under CI (`STECHEC_REQUIRE_TOOLS=1`, which .ci/run sets).
 """
 
 import io
 import os
-import shutil
 import subprocess
 import tarfile
 from pathlib import Path
 
 import pytest
 
+from stechec.common import share
+from stechec.local.engine import SAMPLES_DIR, EngineGame, make_tar, sample_language
 from stechec.worker_node.matches import parse_scores
-from tests.worker_node.conftest import ROOT, master, start_worker  # noqa: F401
+from tests.conftest import unavailable
+from tests.worker_node.conftest import ROOT, check_worker, master, start_worker  # noqa: F401
 
 ENGINE_VARIABLE = "STECHEC2_ENGINE"
 ENGINE = Path(os.environ.get(ENGINE_VARIABLE) or ROOT.parent / "shared" / "stechec2-engine")
 GAME = "tictactoe"
+# The champions the tests alone use (crashing, looping), then the samples run-local seeds.
 CHAMPIONS = Path(__file__).resolve().parent / "champions"
+SAMPLES = Path(share.share_dir()) / SAMPLES_DIR / GAME
 # Where the system's programs are: a Python champion is built with the system's
 # python3-config, as the worker's sandbox finds it, not with that of the
 # Python running the tests (pyenv's, say).
@@ -43,9 +47,7 @@ class Engine:
 
     def worker_paths(self):
         """The `paths` section of a worker configured on this engine."""
-        return {"stechec_server": str(self.server), "stechec_client": str(self.client),
-                "rules": str(self.rules), "player_env": str(self.player_env),
-                "champion_artifact": "champion.so", "env": {"LD_LIBRARY_PATH": str(self.lib)}}
+        return EngineGame(self.prefix, GAME).worker_sections()["paths"]
 
     def environment(self, **extra):
         return dict(PATH=SYSTEM_PATH, LD_LIBRARY_PATH=str(self.lib), HOME="/nonexistent",
@@ -55,33 +57,21 @@ class Engine:
 @pytest.fixture(scope="session")
 def engine():
     if not ENGINE.joinpath("bin", "stechec2-server").is_file():
-        message = (f"the stechec2 engine is not installed at {ENGINE} "
-                   f"(set {ENGINE_VARIABLE} to its prefix)")
-        if os.environ.get("CI") == "true" or os.environ.get("STECHEC_REQUIRE_TOOLS") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"the stechec2 engine is not installed at {ENGINE} "
+                    f"(set {ENGINE_VARIABLE} to its prefix)")
     return Engine(ENGINE)
 
 
-def language(champion):
-    """A champion of champions/ is named <language>-<what it does>."""
-    return champion.split("-", 1)[0]
-
-
-def pack(engine, workdir, champion, *, stub=False):
-    """`champion` (a folder of champions/) packed as a player does: its files in a copy
-    of the player environment's language folder, then `make tar`; the archive's bytes.
-    `stub`: the generated champion, untouched (`champion` names the language)."""
-    lang = champion if stub else language(champion)
-    folder = Path(workdir) / f"player-{champion}{'-stub' if stub else ''}"
-    shutil.copytree(engine.player_env / lang, folder)
-    if not stub:
-        for source in (CHAMPIONS / champion).iterdir():
-            shutil.copy(source, folder)
-    made = subprocess.run(["make", "tar"], cwd=folder, capture_output=True, text=True,
-                          timeout=60, env=engine.environment())
-    assert made.returncode == 0, made.stdout + made.stderr
-    return (folder / "champion.tgz").read_bytes()
+def pack(engine, champion, *, stub=False):
+    """`champion` (a folder of champions/ or of the samples, named <language>-<what it
+    does>) packed as a player does: its files in a copy of the player environment's
+    language folder, then `make tar`; the archive's bytes. `stub`: the generated
+    champion, untouched (`champion` names the language)."""
+    if stub:
+        return make_tar(engine.player_env, champion, env=engine.environment())
+    sources = CHAMPIONS / champion if (CHAMPIONS / champion).is_dir() else SAMPLES / champion
+    return make_tar(engine.player_env, sample_language(champion), sources,
+                    env=engine.environment())
 
 
 def upload(worker, user, champion_id, archive):

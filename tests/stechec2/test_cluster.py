@@ -40,7 +40,7 @@ def test_champions_uploaded_through_the_site_play_as_the_engine_does(engine, eng
                                                                      tmp_path):
     alice = PlayerSession(engine_cluster.url)
     alice.log_in("alice", password_of("alice"))
-    archives = {name: pack(engine, tmp_path, name) for name in ("c-first", "cxx-last",
+    archives = {name: pack(engine, name) for name in ("c-first", "cxx-last",
                                                                  "python-center")}
     ids = {name: upload(alice, name, archive) for name, archive in archives.items()}
     wait_until_ready(engine_cluster, alice, ids.values())

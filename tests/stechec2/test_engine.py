@@ -13,12 +13,13 @@ import pytest
 import yaml
 
 from stechec.common import paths, share
+from stechec.local.engine import sample_language as language
 from tests.conftest import require_tool
 from tests.stechec2.conftest import (
+    GAME,
     Engine,
     direct_match,
     engine_worker,
-    language,
     match_task,
     pack,
     scores_of,
@@ -47,7 +48,7 @@ def play(worker, master, match_id, champion_ids):
 
 def test_champions_compile_and_play_as_the_engine_does(start_worker, master, engine,
                                                        tmp_path):
-    archives = {name: pack(engine, tmp_path, name) for name in PLAYING}
+    archives = {name: pack(engine, name) for name in PLAYING}
     worker = engine_worker(start_worker, engine)
     ids = compile_all(worker, archives)
     # Built with the system's python3-config (the sandbox's PATH), whatever Python
@@ -69,7 +70,7 @@ def test_champions_compile_and_play_as_the_engine_does(start_worker, master, eng
 
 def test_generated_stub_champions_compile_and_never_finish(start_worker, master, engine,
                                                            tmp_path):
-    stubs = {lang: pack(engine, tmp_path, lang, stub=True) for lang in ("c", "cxx", "python")}
+    stubs = {lang: pack(engine, lang, stub=True) for lang in ("c", "cxx", "python")}
     worker = engine_worker(start_worker, engine, limits={"server": {"wall_secs": 8}})
     ids = compile_all(worker, stubs)
     result = play(worker, master, 1, [ids["c"], ids["python"]])
@@ -82,7 +83,7 @@ def test_generated_stub_champions_compile_and_never_finish(start_worker, master,
 
 def test_crashing_and_looping_champions_lose_their_turns(start_worker, master, engine,
                                                          tmp_path):
-    archives = {name: pack(engine, tmp_path, name) for name in ["c-first", "c-crash", "c-loop"]}
+    archives = {name: pack(engine, name) for name in ["c-first", "c-crash", "c-loop"]}
     worker = engine_worker(start_worker, engine)
     ids = compile_all(worker, archives)
     for match_id, (faulty, signal_name) in enumerate([("c-crash", "SIGSEGV"),
@@ -102,7 +103,7 @@ def test_crashing_and_looping_champions_lose_their_turns(start_worker, master, e
 def test_dump_on_a_game_that_cannot_dump_names_the_key(start_worker, master, engine,
                                                        tmp_path):
     worker = engine_worker(start_worker, engine, match={"dump": True})
-    ids = compile_all(worker, {"c-first": pack(engine, tmp_path, "c-first")})
+    ids = compile_all(worker, {"c-first": pack(engine, "c-first")})
     result = play(worker, master, 1, [ids["c-first"], ids["c-first"]])
     assert result["status"] == "failed", result
     assert result["reason"] == ("the game server aborted because this game cannot write a "
@@ -137,10 +138,33 @@ def test_the_shipped_sample_runs_matches_once_its_prefix_is_set(start_worker, ma
     del config["contest"]["directory"], config["sandbox"]["first_uid"]
     worker = start_worker(**config)
     assert "bubblewrap works" in worker.log()
-    archives = {name: pack(engine_under_tmp, tmp_path, name) for name in PLAYING[:2]}
+    archives = {name: pack(engine_under_tmp, name) for name in PLAYING[:2]}
     ids = compile_all(worker, archives)
     result = play(worker, master, 1, [ids["c-first"], ids["cxx-last"]])
     assert (result["status"], result["server_exit"]) == ("done", 0), result
     assert scores_of(result) == direct_match(engine_under_tmp, tmp_path / "direct",
                                              list(archives.values()))
     worker.wait_idle()
+
+
+def test_worker_node_check_passes_a_playing_champion_and_says_why_others_fail(check_worker,
+                                                                              engine):
+    on_engine = {"contest": {"game": GAME}, "paths": engine.worker_paths()}
+    run, _ = check_worker(pack(engine, "python-center"), **on_engine, match={"dump": False})
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    assert "compilation (python): ready" in lines and "match: done" in lines
+    assert lines[-1].startswith("worker-node --check: OK")
+
+    run, _ = check_worker(pack(engine, "c", stub=True), **on_engine, match={"dump": False},
+                          limits={"server": {"wall_secs": 8}})
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert run.stdout.splitlines()[-1].startswith(
+        "worker-node --check: FAILED: the game did not finish: the game server was killed at "
+        "the wall-clock limit (8 s); player 1 did not play to the end"), run.stdout
+
+    run, _ = check_worker(pack(engine, "c-first"), **on_engine, match={"dump": True})
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert run.stdout.splitlines()[-1].startswith(
+        "worker-node --check: FAILED: the game server aborted because this game cannot write "
+        "a dump (--dump): set match.dump to false")

@@ -1,8 +1,12 @@
-"""Finishing matches in tests the way the master does: `Match.apply_result` in a transaction."""
+"""Finishing matches in tests the way the master does: `transitions.apply_results` in a
+transaction."""
 
 from django.db import transaction
 
-from stechec.www.contest.models import Match
+from stechec.common import tasks
+from stechec.common.tasks import Kind
+from stechec.contest import transitions
+from stechec.contest.models import Match
 
 
 def finish(match, scores=None, *, failed=False):
@@ -18,4 +22,5 @@ def finish(match, scores=None, *, failed=False):
             {"matchplayer_id": p.id, "score": score, "nb_timeout": 0, "exit_status": 0}
             for p, score in zip(players, scores, strict=True)]}
     with transaction.atomic():
-        assert Match.apply_result(match.pk, 1, result, max_tries=3)
+        assert transitions.apply_results([(Kind.MATCH, match.pk, 1, result)],
+                                         max_tries=3) == [tasks.APPLIED]

@@ -8,8 +8,8 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from stechec.www.contest import tournaments
-from stechec.www.contest.models import (
+from stechec.contest import tournaments, transitions
+from stechec.contest.models import (
     Champion,
     Map,
     Match,
@@ -81,7 +81,7 @@ def test_the_deadline_staff_and_hand_picked_champions(entrants):
     (["--format", "swiss"], "a Swiss tournament needs at least 1 round"),
     (["--rounds", "3"], "only Swiss tournaments have a number of rounds"),
     (["--champions", "1", "1"], "is entered twice"),
-    (["--champions", "999", "998"], "champion 99"),
+    (["--champions", "999", "998"], "champions 999 and 998 are not ready champions"),
     (["--maps", "404"], "map 404 does not exist"),
     (["--deadline", "next tuesday"], "is not a date and time"),
 ])
@@ -122,7 +122,7 @@ def test_recompute_ratings_gives_what_results_applied_and_counts_reruns_once(ent
     assert "30 matches replayed" in capsys.readouterr().out
     assert state() == applied
     # A rerun is rated again on its new result, at the end of the order.
-    Match.rerun(Match.objects.filter(pk=matches[4].pk))
+    transitions.rerun_matches(Match.objects.filter(pk=matches[4].pk))
     finish(matches[4], [9] + [0] * (matches[4].players.count() - 1))
     assert Match.objects.get(pk=matches[4].pk).rated_seq == 31
     call_command("recompute_ratings")

@@ -4,11 +4,11 @@ import random
 
 import pytest
 
-from stechec.www.contest.ladder import Candidate, choose_matches
+from stechec.contest.ladder_choice import LadderChampion, choose_matches
 
 
 def field(nb, games=5, spacing=10.0):
-    return [Candidate(id=i, rating=spacing * i, games=games, waiting_since=100.0 + i)
+    return [LadderChampion(id=i, rating=spacing * i, games=games, waiting_since=100.0 + i)
             for i in range(1, nb + 1)]
 
 
@@ -26,7 +26,7 @@ def test_never_more_than_the_quota_in_flight():
             in_flight.remove(match)
             for champion in match:
                 old = candidates[champion]
-                candidates[champion] = Candidate(champion, old.rating, old.games + 1, step)
+                candidates[champion] = LadderChampion(champion, old.rating, old.games + 1, step)
     assert choose_matches(field(20), [(1, 2)] * 6, quota=6, nb_players=2, seed=0) == []
     assert choose_matches(field(20), [], quota=0, nb_players=2, seed=0) == []
 
@@ -40,9 +40,9 @@ def test_busy_champions_wait_and_player_matches_come_first():
 
 def test_the_fewest_games_first_then_the_longest_wait():
     candidates = field(10)
-    candidates[6] = Candidate(7, 70.0, games=0, waiting_since=999.0)   # new champion
-    candidates[2] = Candidate(3, 30.0, games=1, waiting_since=500.0)
-    candidates[8] = Candidate(9, 90.0, games=1, waiting_since=400.0)
+    candidates[6] = LadderChampion(7, 70.0, games=0, waiting_since=999.0)   # new champion
+    candidates[2] = LadderChampion(3, 30.0, games=1, waiting_since=500.0)
+    candidates[8] = LadderChampion(9, 90.0, games=1, waiting_since=400.0)
     for seed in range(20):
         matches = choose_matches(candidates, [], quota=3, nb_players=2, seed=seed, window=1)
         assert [7 in matches[0].champions, 9 in matches[1].champions,
@@ -51,7 +51,7 @@ def test_the_fewest_games_first_then_the_longest_wait():
 
 def test_opponents_are_close_in_rating_with_some_randomness():
     candidates = field(30)
-    candidates[0] = Candidate(1, 150.0, games=0, waiting_since=0.0)   # rated between 15 and 16
+    candidates[0] = LadderChampion(1, 150.0, games=0, waiting_since=0.0)   # rated between 15 and 16
     opponents = set()
     for seed in range(40):
         first = choose_matches(candidates, [], quota=1, nb_players=2, seed=seed)[0]

@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from stechec.www.contest import pairing
-from stechec.www.contest.pairing import Pairing
-from stechec.www.contest.standings import MatchResult
+from stechec.contest import pairing
+from stechec.contest.pairing import Pairing
+from stechec.contest.standings import MatchResult
 
 
 @pytest.mark.parametrize(("nb_champions", "nb_players", "maps"), [

@@ -4,9 +4,9 @@ import random
 
 import pytest
 
-from stechec.www.contest import ratings
-from stechec.www.contest.ratings import Rating
-from stechec.www.contest.standings import MatchResult
+from stechec.contest import ratings
+from stechec.contest.ratings import Rating
+from stechec.contest.standings import MatchResult
 
 
 def test_a_new_champion_shows_zero():
@@ -57,7 +57,7 @@ def test_recompute_equals_incremental_updates_exactly():
     # The replay gets the matches shuffled, some twice: it orders them by id, each once.
     replayed = history + rng.sample(history, 100)
     rng.shuffle(replayed)
-    assert ratings.recompute(replayed) == incremental
+    assert ratings.replay_in_match_order(replayed) == incremental
     assert len(incremental) == 25
 
 
@@ -69,5 +69,13 @@ def test_ratings_find_the_stronger_champions():
         a, b = rng.sample(sorted(strength), 2)
         history.append(MatchResult(match_id, ((a, strength[a] + rng.randint(0, 2)),
                                               (b, strength[b] + rng.randint(0, 2)))))
-    final = ratings.recompute(history)
+    final = ratings.replay_in_match_order(history)
     assert sorted(final, key=lambda champion: final[champion].display) == sorted(strength)
+
+
+def test_the_models_initial_rating_is_the_rules():
+    """models.py writes OpenSkill's initial rating as numbers (it imports no rule module)."""
+    from stechec.contest import models
+
+    assert (models.INITIAL_RATING_MU, models.INITIAL_RATING_SIGMA) == (ratings.INITIAL_MU,
+                                                                       ratings.INITIAL_SIGMA)

@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from stechec.www.contest.standings import (
+from stechec.contest.standings import (
     MatchResult,
     compute,
     results_from_rows,

@@ -13,6 +13,7 @@ import io
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -316,3 +317,27 @@ import sys
 for line in sys.stdin:
     print(5, flush=True)
 """
+
+
+@pytest.fixture
+def check_worker(tmp_path, master):
+    """check_worker(archive, **overrides) -> `worker-node --check` of `archive` (bytes) run
+    to its end with a worker configuration (WorkerProcess's, with `overrides`): the
+    completed process (text output), and the configuration's WorkerProcess. What a failed
+    check keeps is removed at the end of the test."""
+    kept = []
+
+    def check(archive, *extra, **overrides):
+        worker = WorkerProcess(tmp_path, master, overrides, name=f"-check{len(kept)}")
+        path = tmp_path / f"checked-{len(kept)}.tgz"
+        path.write_bytes(archive)
+        run = subprocess.run(
+            [sys.executable, "-m", "stechec.worker_node.main", "-c", str(worker.config_path),
+             "--check", str(path), *extra], cwd=ROOT, capture_output=True, text=True,
+            timeout=600, env=dict(os.environ, STECHEC_SYSLOG_SOCKET=str(tmp_path / "no-syslog")))
+        kept.extend(re.findall(r"\(logs kept in (/\S+)\)$", run.stdout, re.M))
+        kept.append(str(worker.work))
+        return run, worker
+    yield check
+    for directory in kept:
+        shutil.rmtree(directory, ignore_errors=True)

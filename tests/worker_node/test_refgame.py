@@ -127,3 +127,19 @@ def test_game_installed_under_tmp_runs_in_bubblewrap(start_worker, master, game_
     assert result["status"] == "done", result
     assert [p["score"] for p in result["players"]] == [1, 1]
     worker.wait_idle()
+
+
+def test_programs_exits_are_seen_with_the_heartbeat_an_hour_away(start_worker, master):
+    # Nothing but the programs' ends wakes the worker here (no heartbeat, no RPC call
+    # while the tasks run): a worker that saw a program's exit only when its loop woke for
+    # something else would wait for its wall-clock limit and fail this test.
+    worker = start_worker(master={"heartbeat_secs": 3600}, contest={"game": "tictactoe"},
+                          paths={"stechec_server": None, "stechec_client": None,
+                                 "player_env": None})
+    result = worker.compile("alice", 1, _sources("tictactoe", "c-good"))
+    assert result["status"] == "ready", result
+    task = {"match_id": 1, "attempt": 1, "slots": 3, "map": None, "options": "",
+            "players": [{"matchplayer_id": 11, "champion_id": 1, "user": "alice"},
+                        {"matchplayer_id": 12, "champion_id": 1, "user": "alice"}]}
+    assert worker.rpc.run_match(task) is True
+    assert master.result_for("match_done", 1)["status"] == "done"

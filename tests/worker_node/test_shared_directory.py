@@ -6,7 +6,7 @@ import shutil
 from django.contrib.auth.models import User
 
 from stechec.common.rpc import RPCClient
-from stechec.www.contest.models import Champion
+from stechec.contest.models import Champion
 from tests.master_node.conftest import SECRET
 from tests.worker_node.conftest import C_CHAMPION, GAME, WorkerProcess, wait_for
 from tests.worker_node.test_with_master import cluster  # noqa: F401 (the fixture)

@@ -7,7 +7,7 @@ from django.db import connection, transaction
 
 from devtools import hostile_champions
 from stechec.common import paths
-from stechec.www.contest.models import Champion, Match, MatchPlayer
+from stechec.contest.models import Champion, Match, MatchPlayer
 from tests.master_node.conftest import SECRET, MasterProcess
 from tests.worker_node.conftest import (
     C_CHAMPION,

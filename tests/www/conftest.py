@@ -73,3 +73,23 @@ def fake_master(site):
     for process in processes:
         process.kill()
         process.wait(timeout=30)
+
+
+@pytest.fixture
+def browser_page(live_server, monkeypatch):
+    """A headless Chromium page for the browser journeys (test_browser*.py)."""
+    from django.db import connections
+
+    from tests.browser import chromium_page
+    from tests.www.test_browser import ARTIFACTS
+
+    # (After live_server, so that the browser closes before the server stops.)
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    with chromium_page(monkeypatch) as page:
+        try:
+            yield page
+        finally:
+            # While Playwright's loop runs, the test's ORM calls get a database
+            # connection of their own (Django's connections are per context);
+            # close it here, or PostgreSQL cannot drop the test database.
+            connections.close_all()

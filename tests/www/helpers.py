@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from devtools.archives import tgz
 from stechec.common import paths
-from stechec.www.contest.models import Champion, Match
+from stechec.contest.models import Champion, Match
 
 
 def text(response):

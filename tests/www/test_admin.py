@@ -1,8 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from stechec.www.contest import tournaments
-from stechec.www.contest.models import Champion, Map, Match, MatchPlayer, Tournament
+from stechec.contest import tournaments
+from stechec.contest.models import Champion, Map, Match, MatchPlayer, Tournament
 from tests.www.helpers import finished_match, ready_champion, text
 
 pytestmark = pytest.mark.django_db
@@ -87,22 +87,32 @@ def changelist(client, model, **query):
 
 def test_champions_list_their_ratings_which_only_the_master_writes(admin_client, alice):
     champion = ready_champion(alice, "rated")
-    Champion.objects.filter(pk=champion.pk).update(rating=12.5, rating_mu=30.0,
-                                                   rating_sigma=5.0, rated_games=7)
+    Champion.objects.filter(pk=champion.pk).update(rating=12.512345678, rating_mu=30.0,
+                                                   rating_sigma=5.0049, rated_games=7)
     page, headers, _ = changelist(admin_client, "champion")
     assert {"rating", "rated games"} <= headers
-    assert '<td class="field-rating">12.5</td>' in page
+    # Rounded: a rating's 17 digits mean nothing to a reader.
+    assert '<td class="field-rating">12.51</td>' in page
     assert '<td class="field-rated_games">7</td>' in page
 
     url = reverse("admin:stechec_champion_change", args=[champion.pk])
     page = text(admin_client.get(url))
-    assert 'name="name"' in page and 'name="rating_mu"' not in page and "30.0" in page
+    assert 'name="name"' in page and 'name="rating_mu"' not in page
+    assert "30.00" in page and "5.00" in page and "5.0049" not in page
     response = admin_client.post(url, {"name": "renamed", "author": alice.pk,
                                        "status": "ready", "language": "python",
                                        "attempts": 0, "rating_mu": 99, "rated_games": 0})
     assert response.status_code == 302
     champion.refresh_from_db()
     assert (champion.name, champion.rating_mu, champion.rated_games) == ("renamed", 30.0, 7)
+
+
+def test_match_players_show_their_ratings_rounded(admin_client, alice):
+    match = finished_match(alice, [ready_champion(alice)])
+    match.players.update(rating_mu=27.123456789, rating_sigma=7.98765)
+    page, _, _ = changelist(admin_client, "matchplayer")
+    assert '<td class="field-rating_mu">27.12</td>' in page
+    assert '<td class="field-rating_sigma">7.99</td>' in page
 
 
 def test_matches_filter_on_ladder_and_tournament(admin_client, alice):

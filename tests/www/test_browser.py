@@ -5,10 +5,8 @@ import os
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connections
 
-from stechec.www.contest.models import Champion
-from tests.browser import chromium_page
+from stechec.contest.models import Champion
 from tests.www.helpers import (
     STATUS,
     finished_match,
@@ -22,20 +20,6 @@ from tests.www.helpers import (
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTIFACTS = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "test-artifacts")
-
-
-@pytest.fixture
-def browser_page(live_server, monkeypatch):
-    # (After live_server, so that the browser closes before the server stops.)
-    os.makedirs(ARTIFACTS, exist_ok=True)
-    with chromium_page(monkeypatch) as page:
-        try:
-            yield page
-        finally:
-            # While Playwright's loop runs, the test's ORM calls get a database
-            # connection of their own (Django's connections are per context);
-            # close it here, or PostgreSQL cannot drop the test database.
-            connections.close_all()
 
 
 def screenshot(page, name):
@@ -79,12 +63,14 @@ def test_log_in_upload_a_champion_and_watch_its_status(browser_page, live_server
     assert "waiting for compilation" in page.inner_text("#champion-status")
     assert page.is_visible("text=Download the sources")
     screenshot(page, "champion-waiting.png")
+    page.evaluate("window.stechecNotReloaded = true")
 
-    # A worker compiles it; the page refreshes itself and shows the new status.
+    # A worker compiles it; the page updates itself, without a reload, to the new status.
     Champion.objects.filter(pk=champion.pk).update(status=Champion.Status.READY,
                                                    language="python")
     page.wait_for_function(
         "document.querySelector('#champion-status').innerText.includes('ready')")
+    assert page.evaluate("window.stechecNotReloaded === true")
     assert "python" in page.content()
     screenshot(page, "champion-ready.png")
 
@@ -114,6 +100,44 @@ def test_step_through_a_tictactoe_replay(browser_page, live_server, site):
     screenshot(page, "match-replay.png")
     viewer.locator("button:has-text('Previous')").click()
     assert viewer.locator("#replay-caption").inner_text() == "noughts (O) to play."
+
+
+def test_the_replay_plays_by_itself_follows_the_keys_and_links_to_a_turn(browser_page,
+                                                                         live_server, site):
+    page = browser_page
+    alice = User.objects.create_user("alice", password="alice-password")
+    match = finished_match(alice, [ready_champion(alice, "crosses"),
+                                   ready_champion(alice, "noughts")])
+    first, second = match.players.all()
+    write_file(match_file(site, match, "dump.json.gz"), tictactoe_dump([first.pk, second.pk]))
+    log_in(page, live_server, "alice", "alice-password")
+    url = f"{live_server.url}/matches/{match.pk}/"
+
+    # A link to turn 1 opens the replay there, in the match page's frame.
+    page.goto(url + "#turn=1")
+    viewer = page.frame_locator("#replay-viewer")
+    turn = viewer.locator("#replay-turn")
+    turn.wait_for()
+    assert turn.inner_text() == "state 2 / 3 (turn 1)"
+
+    # The arrow keys step, and the match page's address follows.
+    viewer.locator("#replay-board").click()
+    page.keyboard.press("ArrowRight")
+    assert turn.inner_text() == "state 3 / 3 (turn 2)"
+    assert page.url == url + "#turn=2"
+    page.keyboard.press("Home")
+    assert turn.inner_text() == "state 1 / 3 (turn 0)"
+    assert viewer.locator("#replay-link").get_attribute("href") == \
+        f"/matches/{match.pk}/#turn=0"
+
+    # Play: it steps by itself to the end at the chosen speed, then stops.
+    viewer.locator("#replay-speed").select_option("250")
+    viewer.locator("#replay-play").click()
+    viewer.locator("#replay-caption:has-text('wins.')").wait_for()
+    assert turn.inner_text() == "state 3 / 3 (turn 2)"
+    viewer.locator("#replay-play:has-text('Play')").wait_for()
+    assert page.url == url + "#turn=2"
+    screenshot(page, "match-replay-played.png")
 
 
 def test_the_viewer_says_when_a_dump_is_not_one_it_shows(browser_page, live_server, site):

@@ -1,14 +1,16 @@
 import os
 import pwd
+import re
 import tarfile
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from stechec.common import paths
+from stechec.contest.models import Champion
 from stechec.www.contest import uploads
-from stechec.www.contest.models import Champion
 from tests.www.helpers import (
     champion_file,
     make_tgz,
@@ -39,6 +41,60 @@ def test_upload_stores_the_archive_and_queues_the_champion(alice_client, site):
         assert f.read() == data
     # Nothing but the archive: no temporary file left behind.
     assert os.listdir(os.path.dirname(champion_file(site, champion, "x"))) == ["champion.tgz"]
+
+
+def test_an_archive_of_one_folder_is_taken_as_if_its_files_were_at_the_root(alice_client,
+                                                                             site):
+    # The usual mistake: `tar czf champion.tgz mychampion/`.
+    data = make_tgz({"mychampion/prologin.c": b"int main;\n", "mychampion/lib/u.c": b"int u;\n"})
+
+    response = alice_client.post(reverse("champion-new"), {"name": "mine", "sources":
+                                                           upload_file(data)}, follow=True)
+
+    champion = Champion.objects.get()
+    assert "Its files were all in the folder mychampion/" in text(response)
+    with tarfile.open(champion_file(site, champion, paths.CHAMPION_SOURCES)) as tar:
+        assert {m.name: tar.extractfile(m).read() for m in tar if m.isfile()} == {
+            "prologin.c": b"int main;\n", "lib/u.c": b"int u;\n"}
+
+
+def test_an_archive_with_files_at_the_root_is_stored_as_uploaded(alice_client, site):
+    data = make_tgz({"prologin.c": b"int main;\n", "lib/u.c": b"int u;\n"})
+
+    response = alice_client.post(reverse("champion-new"), {"name": "mine", "sources":
+                                                           upload_file(data)}, follow=True)
+
+    assert "taken as if" not in text(response)
+    with open(champion_file(site, Champion.objects.get(), paths.CHAMPION_SOURCES), "rb") as f:
+        assert f.read() == data
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("two\nlines", "The name holds a newline ('\\n' at character 4)"),
+    ("bell\x07", "The name holds a control character ('\\x07' at character 5)"),
+    ("tab\there", "a control character ('\\t' at character 4)"),
+    ("sep\u2028x", "a control character ('\\u2028' at character 4)"),
+])
+def test_a_name_with_a_newline_or_control_character_is_refused(alice_client, site, name,
+                                                               message):
+    response = upload(alice_client, make_tgz(), name)
+
+    assert response.status_code == 200
+    assert message in text(response)
+    assert "a name is one line of printable characters" in text(response)
+    assert not Champion.objects.exists()
+
+
+def _setuid(info):
+    info.mode = 0o4755
+    info.size = 0
+
+
+def test_a_setuid_file_is_refused(alice_client, site):
+    response = upload(alice_client, make_tgz({"main.c": b"int x;\n", "tool": _setuid}))
+
+    assert "'tool': files with the setuid bit are not accepted" in text(response)
+    assert not Champion.objects.exists()
 
 
 def _symlink(info):
@@ -91,6 +147,8 @@ def test_a_body_far_over_the_limit_is_refused_before_it_is_read(alice, site):
 
     assert response.status_code == 413
     assert "a champion archive may be at most 1000" in text(response)
+    # The page is the site's, with the logged-in player's menu.
+    assert 'title="your account">alice</a>' in text(response) and "Log out" in text(response)
     assert not Champion.objects.exists()
 
 
@@ -104,6 +162,12 @@ def test_uploads_per_minute_are_limited_with_a_clear_message(alice_client, site)
     assert response.status_code == 200
     assert "the limit is 2 a minute" in text(response)
     assert Champion.objects.count() == 2
+    # When the first of the two is a minute old: ceil(60 s minus the time since it).
+    first = Champion.objects.order_by("ts").first().ts
+    waited = (timezone.now() - first).total_seconds()
+    seconds = int(re.search(r"You may upload again in (\d+) s \(at \d\d:\d\d:\d\d\)",
+                            text(response))[1])
+    assert 60 - waited - 1 <= seconds <= 60
 
 
 def test_seeded_champions_do_not_count_towards_the_upload_rate(alice_client, alice, site):
@@ -184,20 +248,21 @@ def test_list_pages(alice_client, alice, site):
     assert "champion-0" in third and "Older" not in third and "Newer" in third
 
 
-def test_detail_refreshes_while_waiting_and_shows_the_log_to_its_author(alice_client, alice,
+def test_detail_is_live_while_waiting_and_shows_the_log_to_its_author(alice_client, alice,
                                                                         site):
     champion = ready_champion(alice)
     Champion.objects.filter(pk=champion.pk).update(status=Champion.Status.NEW)
 
     waiting = text(alice_client.get(reverse("champion-detail", args=[champion.pk])))
-    assert 'http-equiv="refresh"' in waiting
+    assert f'data-live-url="/champions/{champion.pk}/live.json"' in waiting
+    assert "stechec/live.js" in waiting and 'http-equiv="refresh"' not in waiting
     assert "waiting for compilation" in waiting
 
     Champion.objects.filter(pk=champion.pk).update(status=Champion.Status.ERROR)
     write_file(champion_file(site, champion, f"attempt-1/{paths.COMPILATION_LOG}"),
                "error: missing ';'\n")
     failed = text(alice_client.get(reverse("champion-detail", args=[champion.pk])))
-    assert 'http-equiv="refresh"' not in failed
+    assert "data-live-url" not in failed and "live.js" not in failed
     assert "error: missing ';'" in failed
 
 

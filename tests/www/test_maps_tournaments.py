@@ -3,8 +3,8 @@ import sys
 import pytest
 from django.urls import reverse
 
-from stechec.www.contest.models import Map, Tournament, TournamentPlayer
-from stechec.www.contest.views.tournaments import ranking
+from stechec.contest.models import Map, Tournament, TournamentPlayer
+from stechec.www.contest.views.tournament_pages import ranking
 from tests.www.helpers import ready_champion, text
 
 pytestmark = pytest.mark.django_db
@@ -61,6 +61,13 @@ if "bad" in text:
     program.chmod(0o755)
     site["contest"]["map_validator"] = str(program)
     return program
+
+
+def test_a_map_name_with_a_control_character_is_refused(alice_client):
+    response = alice_client.post(reverse("map-new"), {"name": "m\x1b[31m", "contents": "x\n"})
+
+    assert "The name holds a control character ('\\x1b' at character 2)" in text(response)
+    assert not Map.objects.exists()
 
 
 def test_the_games_validator_refuses_a_map_with_its_message(alice_client, validator):

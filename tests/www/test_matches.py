@@ -1,10 +1,12 @@
 import gzip
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 
 from stechec.common import paths
-from stechec.www.contest.models import Champion, Map, Match, MatchPlayer
+from stechec.contest import ratings, transitions
+from stechec.contest.models import Champion, Map, Match, MatchPlayer, PlayerProfile
 from tests.www.helpers import (
     finished_match,
     match_file,
@@ -25,7 +27,8 @@ def create(client, *champions, map=None):
 
 
 def test_creating_a_match_puts_it_in_the_queue_with_players_in_seat_order(alice_client, alice,
-                                                                           bob):
+                                                                           bob, site):
+    site["contest"]["uses_maps"] = True
     mine = ready_champion(alice, "mine")
     theirs = ready_champion(bob, "theirs")
     board = Map.objects.create(author=bob, name="board", contents="...")
@@ -46,7 +49,7 @@ def test_only_ready_visible_champions_may_play(alice_client, alice):
 
     for other in (compiling, deleted):
         response = create(alice_client, ready, other)
-        assert "No ready champion has this number." in text(response)
+        assert f"No ready champion is '{other.pk}'" in text(response)
     assert not Match.objects.exists()
 
 
@@ -56,7 +59,8 @@ def test_own_champions_only_switch(alice_client, alice, bob, site):
     site["website"]["own_champions_only"] = True
 
     response = create(alice_client, mine, theirs)
-    assert "No ready champion has this number." in text(response)
+    assert f"No ready champion is '{theirs.pk}'" in text(response)
+    assert "Challenge" not in text(alice_client.get(reverse("leaderboard")))
 
     site["website"]["own_champions_only"] = False
     assert create(alice_client, mine, theirs).status_code == 302
@@ -76,10 +80,93 @@ def test_matches_in_flight_are_limited_with_a_clear_message(alice_client, alice,
     assert create(alice_client, champion, champion).status_code == 302
 
 
-def test_the_form_is_prefilled_from_a_champion_page(alice_client, alice):
-    champion = ready_champion(alice, "prefilled")
-    page = text(alice_client.get(reverse("match-new") + f"?champion={champion.pk}"))
-    assert f'name="champion_1" value="{champion.pk}"' in page
+def test_the_form_is_prefilled_from_a_champion_page_and_a_challenge(alice_client, alice, bob):
+    older, latest = ready_champion(alice, "older"), ready_champion(alice, "latest")
+    theirs = ready_champion(bob, "theirs")
+
+    page = text(alice_client.get(reverse("match-new") + f"?champion={older.pk}"))
+    assert f'name="champion_1" value="alice/older #{older.pk}"' in page
+    # A challenge: their champion last, my latest ready one first.
+    page = text(alice_client.get(reverse("match-new") + f"?opponent={theirs.pk}"))
+    assert f'name="champion_1" value="alice/latest #{latest.pk}"' in page
+    assert f'name="champion_2" value="bob/theirs #{theirs.pk}"' in page
+
+
+def post_seats(client, *seats):
+    return client.post(reverse("match-new"),
+                       {f"champion_{n + 1}": seat for n, seat in enumerate(seats)})
+
+
+def test_opponents_are_picked_by_name_the_latest_ready_one_by_default(alice_client, alice,
+                                                                      bob):
+    mine = ready_champion(alice, "mine")
+    sly_old = ready_champion(bob, "sly")
+    other = ready_champion(bob, "other")
+    sly = ready_champion(bob, "sly")
+    compiling = ready_champion(bob, "compiling")
+    Champion.objects.filter(pk=compiling.pk).update(status=Champion.Status.PENDING)
+    deleted = ready_champion(bob, "deleted", deleted=True)
+
+    def seats_of(*names):
+        response = post_seats(alice_client, *names)
+        assert response.status_code == 302, text(response)
+        match = Match.objects.order_by("-id").first()
+        return [p.champion for p in match.players.all()]
+
+    assert seats_of("alice", "bob") == [mine, sly]
+    assert seats_of("alice/mine", " bob/other ") == [mine, other]
+    assert seats_of(f"#{mine.pk}", "bob/sly") == [mine, sly]
+    assert seats_of(str(mine.pk), f"bob/sly #{sly_old.pk}") == [mine, sly_old]
+    PlayerProfile.objects.create(user=bob, display_name="Robert B.")
+    assert seats_of("alice", "robert b.") == [mine, sly]
+
+    for wrong in ("carol", "bob/compiling", "bob/deleted", f"#{deleted.pk}", "bob/nobody",
+                  "99999999999999999999999"):
+        page = text(post_seats(alice_client, "alice", wrong))
+        assert f"No ready champion is '{wrong}': give a player's name" in page, wrong
+
+
+def test_the_search_suggests_every_player_s_latest_and_matching_champions(alice_client,
+                                                                         alice, bob):
+    sly = ready_champion(bob, "sly")
+    latest = ready_champion(bob, "bobcat")
+    ready_champion(alice, "alice-bot")
+    url = reverse("match-champion-search")
+
+    choices = alice_client.get(url, {"q": "bob"}).json()["choices"]
+    assert choices[0] == {"value": "bob", "label": f"bob's latest ready champion: bobcat "
+                                                   f"#{latest.pk}"}
+    assert [c["value"] for c in choices[1:]] == [f"bob/bobcat #{latest.pk}",
+                                                 f"bob/sly #{sly.pk}"]
+    assert [c["value"] for c in alice_client.get(url, {"q": "cat"}).json()["choices"]] == [
+        f"bob/bobcat #{latest.pk}"]
+    assert alice_client.get(url, {"q": " "}).json()["choices"] == []
+    # A display name finds its player too.
+    PlayerProfile.objects.create(user=bob, display_name="Robert")
+    choices = alice_client.get(url, {"q": "rob"}).json()["choices"]
+    assert choices[0] == {"value": "bob", "label": f"Robert's latest ready champion: bobcat "
+                                                   f"#{latest.pk}"}
+
+
+def test_the_map_field_is_there_only_for_games_with_maps(alice_client, site):
+    site["contest"]["uses_maps"] = None
+    assert 'name="map"' not in text(alice_client.get(reverse("match-new")))
+    site["contest"]["game"] = "goldrush"
+    assert 'name="map"' in text(alice_client.get(reverse("match-new")))
+    site["contest"]["uses_maps"] = False
+    assert 'name="map"' not in text(alice_client.get(reverse("match-new")))
+
+
+def test_challenge_buttons_on_the_leaderboard_and_champion_pages(alice_client, alice, bob):
+    mine, theirs = ready_champion(alice, "mine"), ready_champion(bob, "theirs")
+    Champion.objects.update(rated_games=1)
+
+    board = text(alice_client.get(reverse("leaderboard")))
+    assert board.count("Challenge</a>") == 1
+    assert f"?opponent={theirs.pk}" in board
+    assert "Challenge it" in text(alice_client.get(reverse("champion-detail", args=[theirs.pk])))
+    own = text(alice_client.get(reverse("champion-detail", args=[mine.pk])))
+    assert "Challenge it" not in own and "Start a match with it" in own
 
 
 def test_lists_filter_by_champion_and_author(alice_client, alice, bob):
@@ -114,17 +201,17 @@ def test_filters_survive_paging(alice_client, alice, site):
     assert "?author=a%26b+c&page=2" in page
 
 
-def test_detail_refreshes_until_finished_and_says_why_it_failed(alice_client, alice):
+def test_detail_is_live_until_finished_and_says_why_it_failed(alice_client, alice):
     champion = ready_champion(alice)
     match = Match.launch([champion, champion], author=alice)
     url = reverse("match-detail", args=[match.pk])
 
-    assert 'http-equiv="refresh"' in text(alice_client.get(url))
+    assert f'data-live-url="/matches/{match.pk}/live.json"' in text(alice_client.get(url))
 
     Match.objects.filter(pk=match.pk).update(status=Match.Status.FAILED,
                                              failure_reason="server killed after 400 s")
     page = text(alice_client.get(url))
-    assert 'http-equiv="refresh"' not in page
+    assert "data-live-url" not in page
     assert "server killed after 400 s" in page
 
 
@@ -211,3 +298,51 @@ def test_outputs_are_the_newest_published_attempts(alice_client, alice, bob, sit
                          (".attempt-3.staging", "half written")):
         write_file(match_file(site, match, f"{entry}/{paths.SERVER_LOG}"), f"{words}\n")
     assert body(alice_client.get(server_log)) == b"applied\n"
+
+
+def play(match, scores):
+    """Apply a worker's result for `match` as the master does: scores in seat order."""
+    Match.objects.filter(pk=match.pk).update(status=Match.Status.PENDING, attempts=1)
+    players = match.players.order_by("id")
+    with transaction.atomic():
+        assert transitions.apply_match_result(match.pk, 1, {"status": "done", "players": [
+            {"matchplayer_id": p.pk, "score": score, "nb_timeout": 0, "exit_status": 0}
+            for p, score in zip(players, scores, strict=True)]}, max_tries=3)
+
+
+def test_a_match_page_shows_the_rating_change_it_caused(alice_client, alice, bob):
+    mine, theirs = ready_champion(alice, "mine"), ready_champion(bob, "theirs")
+    first = Match.launch([mine, theirs], author=alice)
+    play(first, [2, 0])
+    second = Match.launch([mine, theirs], author=alice)
+    play(second, [2, 0])
+    after_first = MatchPlayer.objects.get(match=first, champion=mine)
+    after_second = MatchPlayer.objects.get(match=second, champion=mine)
+    initial = ratings.Rating()
+
+    page = text(alice_client.get(reverse("match-detail", args=[second.pk])))
+
+    assert "yes: it moved its champions' ratings" in page
+    before = ratings.Rating(after_first.rating_mu, after_first.rating_sigma)
+    after = ratings.Rating(after_second.rating_mu, after_second.rating_sigma)
+    assert (f"{before.display:.2f} → {after.display:.2f} "
+            f"<strong>({after.display - before.display:+.2f})</strong>") in page
+    assert (f"{before.mu:.2f} ± {before.sigma:.2f} → {after.mu:.2f} ± {after.sigma:.2f}"
+            in page)
+    # The first match starts from the initial rating: a high uncertainty, a third of the mean.
+    page = text(alice_client.get(reverse("match-detail", args=[first.pk])))
+    assert f"{initial.mu:.2f} ± {initial.sigma:.2f} → " in page
+    assert initial.sigma == pytest.approx(initial.mu / 3)
+
+
+def test_a_match_between_ones_own_champions_is_a_friendly(alice_client, alice):
+    good, crashing = ready_champion(alice, "good"), ready_champion(alice, "crashing")
+    friendly = Match.launch([good, crashing], author=alice)
+    play(friendly, [2, 0])
+
+    page = text(alice_client.get(reverse("match-detail", args=[friendly.pk])))
+    assert ('<span class="friendly">Friendly</span>: two of its champions are one player\'s, '
+            'so it changes no rating') in page
+    assert "Rating change" not in page
+    assert ">friendly</span>" in text(alice_client.get(reverse("match-list")))
+    assert Champion.objects.get(pk=good.pk).rated_games == 0

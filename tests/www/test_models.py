@@ -1,7 +1,7 @@
 import pytest
 from django.contrib.auth.models import User
 
-from stechec.www.contest.models import Champion, Match, MatchPlayer
+from stechec.contest.models import Champion, Match, MatchPlayer
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 
 from stechec.common.database import NOTIFY_CHANNEL
-from stechec.www.contest.models import Champion
+from stechec.contest.models import Champion
 from tests.www.helpers import make_tgz, ready_champion, upload_file
 
 pytestmark = pytest.mark.django_db(transaction=True)

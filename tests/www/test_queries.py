@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from stechec.www.contest.models import Map, Match, MatchPlayer, Tournament, TournamentPlayer
+from stechec.contest.models import Map, Match, MatchPlayer, Tournament, TournamentPlayer
 from tests.www.helpers import ready_champion
 
 pytestmark = pytest.mark.django_db

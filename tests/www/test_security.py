@@ -4,8 +4,8 @@ import pytest
 from django.test import Client
 from django.urls import path, reverse
 
+from stechec.contest.models import Map, Match
 from stechec.www import urls as site_urls
-from stechec.www.contest.models import Map, Match
 from tests.www.helpers import make_tgz, ready_champion, text, upload_file
 
 pytestmark = pytest.mark.django_db
@@ -29,11 +29,18 @@ def every_private_url(champion, match, player, map, tournament_id=1):
         reverse("map-list"), reverse("map-new"), reverse("map-detail", args=[map.pk]),
         reverse("map-official", args=[map.pk]),
         reverse("tournament-list"), reverse("tournament-detail", args=[tournament_id]),
-        reverse("cluster-status"),
+        reverse("leaderboard"), reverse("champion-rating", args=[champion.pk]),
+        reverse("cluster-status"), reverse("cluster-status-live"),
+        reverse("champion-live", args=[champion.pk]), reverse("match-live", args=[match.pk]),
+        reverse("tournament-live", args=[tournament_id]), reverse("match-champion-search"),
+        reverse("password_change"), reverse("accounts-bulk"),
     ]
 
 
-def test_every_page_but_home_and_login_needs_a_log_in(client, alice):
+def test_without_public_results_every_page_but_home_and_login_needs_a_log_in(client, alice,
+                                                                             site):
+    # With public results (the default), tests/www/test_public.py says what a visitor reads.
+    site["website"]["public_results"] = False
     champion = ready_champion(alice)
     match = Match.launch([champion, champion], author=alice)
     board = Map.objects.create(author=alice, name="m", contents="x")
@@ -96,13 +103,32 @@ def test_unknown_pages_get_the_sites_404(alice_client):
     assert alice_client.get(reverse("champion-detail", args=[999])).status_code == 404
 
 
+def test_a_404_message_ends_with_one_full_stop(client):
+    page = text(client.get(reverse("register")))
+    assert "<p>Accounts are created by the organisers.</p>" in page
+    assert ".." not in page
+
+
+def test_a_403_is_logged_in_one_line_not_a_traceback(client, alice, bob, caplog):
+    client.force_login(bob)
+    champion = ready_champion(alice)
+
+    assert client.get(reverse("champion-log", args=[champion.pk])).status_code == 403
+
+    logged = [r for r in caplog.records if r.name == "django.request"]
+    assert [r.getMessage() for r in logged] == [
+        f"Forbidden (Permission denied): /champions/{champion.pk}/log/"]
+    assert logged[0].exc_info is None and logged[0].exc_text is None
+
+
 HUGE = "9" * 30
 
 
 @pytest.mark.parametrize("url", [
     f"/champions/{HUGE}/", f"/champions/?page={HUGE}", f"/champions/?page=-{HUGE}",
     f"/matches/{HUGE}/", f"/matches/?champion={HUGE}", f"/matches/?tournament={HUGE}",
-    f"/matches/?author={HUGE}", f"/matches/new/?champion={HUGE}", f"/maps/{HUGE}/",
+    f"/matches/?author={HUGE}", f"/matches/new/?champion={HUGE}",
+    f"/matches/new/?opponent={HUGE}", f"/matches/new/champions.json?q={HUGE}", f"/maps/{HUGE}/",
     f"/tournaments/{HUGE}/",
 ])
 def test_absurd_numbers_in_urls_are_not_found_not_a_crash(alice, url):
@@ -116,7 +142,7 @@ def test_absurd_champion_numbers_in_a_match_form_are_refused(alice):
     client.force_login(alice)
     response = client.post(reverse("match-new"), {"champion_1": HUGE, "champion_2": "-1"})
     assert response.status_code == 200
-    assert text(response).count("No ready champion has this number.") == 2
+    assert text(response).count("No ready champion is ") == 2
 
 
 def crash(request):

@@ -1,10 +1,12 @@
 from django.contrib import admin, messages
 
-from stechec.www.contest.models import (
+from stechec.contest import transitions
+from stechec.contest.models import (
     Champion,
     Map,
     Match,
     MatchPlayer,
+    PlayerProfile,
     Tournament,
     TournamentMap,
     TournamentPlayer,
@@ -13,7 +15,21 @@ from stechec.www.contest.models import (
 # Ratings are written only by the master as it applies results, and by
 # `stechec-manage recompute_ratings`: an edit by hand would leave them out of
 # step with the match history they are replayed from.
-RATING_FIELDS = ["rating", "rating_mu", "rating_sigma", "rated_games", "rated_at"]
+ROUNDED_RATINGS = ["rating", "rating_mu", "rating_sigma"]
+
+
+def rounded(field):
+    """An admin column or read-only field showing the float `field` to two decimals: 17
+    digits of a rating mean nothing to a reader."""
+    @admin.display(description=field.replace("_", " "), ordering=field)
+    def show(obj):
+        value = getattr(obj, field)
+        return "–" if value is None else f"{value:.2f}"
+    show.__name__ = field
+    return show
+
+
+RATING_FIELDS = [rounded(field) for field in ROUNDED_RATINGS] + ["rated_games", "rated_at"]
 # The master's count of attempts that are not tries, and the time before
 # which it does not retry a task; the recompile and rerun actions reset them.
 # Shown, not edited.
@@ -22,10 +38,11 @@ TASK_FIELDS = ["uncounted_attempts", "not_before"]
 
 @admin.register(Champion)
 class ChampionAdmin(admin.ModelAdmin):
-    list_display = ["id", "name", "author", "status", "language", "rating", "rated_games",
-                    "attempts", "worker", "deleted", "seeded", "ts"]
+    list_display = ["id", "name", "author", "status", "language", rounded("rating"),
+                    "rated_games", "attempts", "worker", "deleted", "seeded", "ts"]
     list_filter = ["status", "deleted", "seeded", "language"]
     readonly_fields = RATING_FIELDS + TASK_FIELDS
+    exclude = ROUNDED_RATINGS
     search_fields = ["name", "author__username"]
     list_select_related = ["author"]
     raw_id_fields = ["author"]
@@ -34,16 +51,20 @@ class ChampionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Recompile the selected champions")
     def recompile(self, request, queryset):
-        count = Champion.requeue_for_compilation(queryset)
+        count = transitions.requeue_champions(queryset)
         self.message_user(request, f"{count} champion(s) queued for compilation (champions "
                                    "still waiting or compiling were left alone).",
                           messages.SUCCESS)
 
 
+MATCH_PLAYER_RATINGS = [rounded("rating_mu"), rounded("rating_sigma")]
+
+
 class MatchPlayerInline(admin.TabularInline):
     model = MatchPlayer
     raw_id_fields = ["champion"]
-    readonly_fields = ["rating_mu", "rating_sigma"]
+    readonly_fields = MATCH_PLAYER_RATINGS
+    exclude = ["rating_mu", "rating_sigma"]
     extra = 0
 
 
@@ -62,7 +83,7 @@ class MatchAdmin(admin.ModelAdmin):
 
     @admin.action(description="Rerun the selected matches")
     def rerun(self, request, queryset):
-        count = Match.rerun(queryset)
+        count = transitions.rerun_matches(queryset)
         self.message_user(request, f"{count} match(es) queued again (matches still waiting or "
                                    "running were left alone).", messages.SUCCESS)
 
@@ -70,8 +91,9 @@ class MatchAdmin(admin.ModelAdmin):
 @admin.register(MatchPlayer)
 class MatchPlayerAdmin(admin.ModelAdmin):
     list_display = ["id", "match", "champion", "score", "nb_timeout", "has_timeout",
-                    "exit_status", "rating_mu", "rating_sigma"]
-    readonly_fields = ["rating_mu", "rating_sigma"]
+                    "exit_status", *MATCH_PLAYER_RATINGS]
+    readonly_fields = MATCH_PLAYER_RATINGS
+    exclude = ["rating_mu", "rating_sigma"]
     list_select_related = ["match", "champion"]
     raw_id_fields = ["match", "champion"]
     show_full_result_count = False
@@ -125,3 +147,9 @@ class TournamentAdmin(admin.ModelAdmin):
     def waiting(self, tournament):
         """Whether the next round waits on something (a failed match to rerun, say)."""
         return bool(tournament.waiting_reason)
+
+
+@admin.register(PlayerProfile)
+class PlayerProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "display_name"]
+    search_fields = ["user__username", "display_name"]

@@ -1,12 +1,12 @@
 from django.apps import AppConfig
 
 
-class ContestConfig(AppConfig):
+class ContestSiteConfig(AppConfig):
+    """The website's app: views, forms, templates, admin. The models are stechec.contest's."""
+
     name = "stechec.www.contest"
-    # As in the original: tables are stechec_champion, stechec_match, ...
-    label = "stechec"
-    verbose_name = "Contest"
-    default_auto_field = "django.db.models.BigAutoField"
+    label = "contest_site"
+    verbose_name = "Contest website"
 
     def ready(self):
         # Registers the system checks on the database (stechec-manage check).

@@ -1,17 +1,39 @@
+import tempfile
+import unicodedata
+
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.models import User
+from django.core.files import File
 from django.template.defaultfilters import filesizeformat
 
 from stechec.common import archive
-from stechec.www.contest import conf, mapcheck
-from stechec.www.contest.models import Champion, Map, Tournament
+from stechec.contest.models import Map, Tournament
+from stechec.www.contest import conf, mapcheck, picker
+
+# An upload whose folder is taken off is rewritten in memory up to this size, then on disk.
+_FLATTENED_IN_MEMORY = 1024 * 1024
+
+
+def check_one_line_name(value):
+    """A name is one line of printable text: it is shown in pages and logs, and one with
+    a newline once reached the compile script's command line."""
+    for position, character in enumerate(value, 1):
+        # Cc: control characters (newline, tab, ESC...); Zl, Zp: line and paragraph separators.
+        if unicodedata.category(character) in ("Cc", "Zl", "Zp"):
+            what = "a newline" if character in "\n\r" else "a control character"
+            raise forms.ValidationError(
+                f"The name holds {what} ({character!r} at character {position}); a name is "
+                f"one line of printable characters.")
 
 
 class ChampionUploadForm(forms.Form):
-    name = forms.CharField(max_length=100)
+    name = forms.CharField(max_length=100, validators=[check_one_line_name])
     sources = forms.FileField(label="Sources (.tgz)",
                               help_text="A gzip-compressed tar archive of your champion's sources.")
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    # The folder taken off the archive's names, when all its files were in one (clean_sources).
+    stripped_folder = None
 
     def clean_sources(self):
         """Refuse the archive before anything is stored, with the worker's own checks."""
@@ -27,16 +49,36 @@ class ChampionUploadForm(forms.Form):
                           max_unpacked_bytes=website["archive_max_unpacked_bytes"])
         except archive.ArchiveError as e:
             raise forms.ValidationError(f"Archive refused: {e}.") from None
-        return uploaded
+        uploaded.seek(0)
+        folder = archive.single_folder(uploaded)
+        if folder is None:
+            return uploaded
+        # Every file inside one folder: taken as if packed from inside it.
+        flattened = tempfile.SpooledTemporaryFile(max_size=_FLATTENED_IN_MEMORY)
+        uploaded.seek(0)
+        archive.strip_folder(uploaded, folder, flattened)
+        flattened.seek(0)
+        self.stripped_folder = folder
+        return File(flattened, name=uploaded.name)
 
 
-class ChampionField(forms.ModelChoiceField):
-    """A ready champion, picked by its number (a select of 20,000 would not do)."""
+class ChampionField(forms.CharField):
+    """A ready champion, named as players know it (picker.find: `bob`, `bob/sly`, `12`)."""
 
-    widget = forms.NumberInput(attrs={"min": 1, "list": "champion-choices"})
-    default_error_messages = {
-        "invalid_choice": "No ready champion has this number.",
-    }
+    def __init__(self, ready, **kwargs):
+        super().__init__(max_length=300, widget=forms.TextInput(attrs={
+            "list": "champion-choices", "autocomplete": "off", "class": "champion-picker",
+            "placeholder": "a player's name, player/champion, or #number"}), **kwargs)
+        self.ready = ready
+
+    def clean(self, value):
+        text = super().clean(value)
+        champion = picker.find(self.ready, text)
+        if champion is None:
+            raise forms.ValidationError(
+                f"No ready champion is {text!r}: give a player's name (their latest ready "
+                f"champion), player/champion, or a champion's number.")
+        return champion
 
 
 class MatchForm(forms.Form):
@@ -46,18 +88,22 @@ class MatchForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        ready = Champion.objects.visible().filter(status=Champion.Status.READY)
-        if conf.website()["own_champions_only"] and not user.is_staff:
-            ready = ready.filter(author=user)
-        for seat in range(conf.contest()["nb_players"]):
+        ready = picker.ready_champions(user)
+        seats = conf.contest()["nb_players"]
+        for seat in range(seats):
             self.fields[f"champion_{seat + 1}"] = ChampionField(
                 ready, label=f"Champion {seat + 1}")
+        if not conf.uses_maps():
+            del self.fields["map"]
         # The map select goes last.
-        self.order_fields([f"champion_{n + 1}" for n in range(conf.contest()["nb_players"])])
+        self.order_fields([f"champion_{n + 1}" for n in range(seats)])
 
     def champions(self):
         return [self.cleaned_data[f"champion_{n + 1}"]
                 for n in range(conf.contest()["nb_players"])]
+
+    def chosen_map(self):
+        return self.cleaned_data.get("map")
 
 
 class MapForm(forms.ModelForm):
@@ -68,6 +114,11 @@ class MapForm(forms.ModelForm):
     class Meta:
         model = Map
         fields = ["name", "contents"]
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        check_one_line_name(name)
+        return name
 
     def clean_contents(self):
         contents = self.cleaned_data["contents"].replace("\r\n", "\n")
@@ -89,16 +140,60 @@ class MapForm(forms.ModelForm):
         return contents
 
 
+def check_username(username):
+    """Django's rules for a user name (letters, digits, @.+-_, 150 at most), and not "."
+    or "..", which Django allows: a user's name is a directory of the shared one."""
+    User.username_validator(username)
+    if not username or len(username) > User._meta.get_field("username").max_length:
+        raise forms.ValidationError("A name has 1 to 150 characters.")
+    if username in (".", ".."):
+        raise forms.ValidationError("This name is reserved.")
+
+
 class RegistrationForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         fields = ["username", "email"]
 
     def clean_username(self):
-        """Django allows "." and "..", but a user's name is a directory of the shared one."""
         username = super().clean_username()
-        if username in (".", ".."):
-            raise forms.ValidationError("This name is reserved.")
+        check_username(username)
         return username
+
+
+def check_display_name(user, name):
+    """A display name is one line, and not another player's name or display name (case
+    aside): a player could otherwise pass for another."""
+    check_one_line_name(name)
+    if not name:
+        return
+    others = User.objects.exclude(pk=user.pk if user else None)
+    if (others.filter(username__iexact=name).exists()
+            or others.filter(profile__display_name__iexact=name).exists()):
+        raise forms.ValidationError(f"{name!r} is another player's name.")
+
+
+class DisplayNameForm(forms.Form):
+    display_name = forms.CharField(max_length=100, required=False, help_text=(
+        "The name other players see on the leaderboard, tournaments and your champions; "
+        "empty: your user name."))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_display_name(self):
+        name = self.cleaned_data["display_name"]
+        check_display_name(self.user, name)
+        return name
+
+
+class BulkAccountsForm(forms.Form):
+    """Staff's page for accounts in bulk (bulk_accounts)."""
+
+    accounts = forms.FileField(label="Accounts (.csv)", help_text=(
+        "A header line naming the columns username and email (and display_name, if "
+        "wanted), then one account a line."))
+    mail = forms.BooleanField(required=False, label="Mail each new account its password")
 
 
 class TournamentForm(forms.Form):
@@ -123,9 +218,11 @@ class TournamentForm(forms.Form):
                                            .values_list("pk", flat=True))
 
     def clean_champions(self):
-        text = self.cleaned_data["champions"].replace(",", " ").split()
-        try:
-            return [int(word) for word in text]
-        except ValueError:
-            raise forms.ValidationError("Champions are given by their numbers, e.g. 12 15 "
-                                        "18.") from None
+        words = self.cleaned_data["champions"].replace(",", " ").split()
+        not_numbers = [word for word in words if not word.isdecimal()]
+        if not_numbers:
+            listed = ", ".join(repr(word) for word in not_numbers)
+            raise forms.ValidationError(f"Champions are given by their numbers, e.g. 12 15 18: "
+                                        f"{listed} {'is' if len(not_numbers) == 1 else 'are'} "
+                                        f"not a number.")
+        return [int(word) for word in words]

@@ -6,12 +6,13 @@ row (`lock_user`), so that two requests at once cannot both slip under.
 """
 
 import datetime
+import math
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from stechec.contest.models import Champion, Match
 from stechec.www.contest import conf
-from stechec.www.contest.models import Champion, Match
 
 
 class LimitReached(Exception):
@@ -26,12 +27,19 @@ def lock_user(user):
 
 def check_upload_rate(user):
     limit = conf.website()["uploads_per_minute"]
-    since = timezone.now() - datetime.timedelta(minutes=1)
+    window = datetime.timedelta(minutes=1)
+    now = timezone.now()
     # What the player uploaded: champions seeded for them do not count.
-    recent = Champion.objects.filter(author=user, seeded=False, ts__gte=since).count()
-    if recent >= limit:
-        raise LimitReached(f"You uploaded {recent} champions in the last minute; the limit is "
-                           f"{limit} a minute. Please wait a moment and try again.")
+    recent = list(Champion.objects.filter(author=user, seeded=False, ts__gte=now - window)
+                  .order_by("ts").values_list("ts", flat=True))
+    if len(recent) >= limit:
+        # Once this upload is a minute old, fewer than `limit` remain in the window.
+        again = recent[len(recent) - limit] + window
+        seconds = max(1, math.ceil((again - now).total_seconds()))
+        local = timezone.localtime(again)
+        raise LimitReached(f"You uploaded {len(recent)} champions in the last minute; the "
+                           f"limit is {limit} a minute. You may upload again in {seconds} s "
+                           f"(at {local:%H:%M:%S}).")
 
 
 def check_matches_in_flight(user):

@@ -7,9 +7,11 @@ this; without nginx (gunicorn alone, or whitenoise-only deployments) this
 middleware, placed before the CSRF one, does.
 """
 
+from django.contrib import auth
 from django.http import HttpResponseBadRequest
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
+from django.utils.functional import SimpleLazyObject
 
 from stechec.www.contest import conf
 
@@ -28,6 +30,8 @@ class RequestSizeLimitMiddleware:
         except ValueError:
             length = 0
         if length > limit:
+            # Authentication runs after this middleware: the page's menu needs the user.
+            request.user = SimpleLazyObject(lambda: auth.get_user(request))
             return render(request, "413.html", {
                 "limit": filesizeformat(conf.website()["upload_max_bytes"])}, status=413)
         return self.get_response(request)

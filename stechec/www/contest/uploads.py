@@ -17,8 +17,8 @@ import tempfile
 from django.db import transaction
 
 from stechec.common import paths
+from stechec.contest.models import Champion
 from stechec.www.contest import conf, limits
-from stechec.www.contest.models import Champion
 
 logger = logging.getLogger(__name__)
 

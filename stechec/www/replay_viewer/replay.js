@@ -2,7 +2,9 @@
 // gives (data-dump-url) and shows a tictactoe board turn by turn. The dump is
 // {"game": "tictactoe", "players": [...], "states": [{"turn", "board", "last_move",
 // "to_play", "winner"}]} (docs/refgame.md); anything else gets a message and the
-// download link.
+// download link. It plays by itself at a chosen speed, follows the arrow keys, and
+// the address names the turn shown (#turn=12, the match page's address too when
+// the viewer is in its frame), so that a link opens the replay at that turn.
 (function () {
   "use strict";
   const root = document.getElementById("replay");
@@ -12,7 +14,11 @@
   const controls = document.getElementById("replay-controls");
   const turn = document.getElementById("replay-turn");
   const caption = document.getElementById("replay-caption");
+  const playButton = document.getElementById("replay-play");
+  const speed = document.getElementById("replay-speed");
+  const turnLink = document.getElementById("replay-link");
   const marks = ["X", "O"];
+  const TURN_IN_HASH = /^#turn=(\d+)$/;
 
   function say(text) {
     message.textContent = text + " ";
@@ -67,6 +73,31 @@
     }
   }
 
+  // The page holding the viewer: the match page when framed by it (same origin), so
+  // that its address names the turn too; the viewer's own page otherwise.
+  function addressed() {
+    try {
+      if (window.top !== window && window.top.location.origin === location.origin) {
+        return window.top;
+      }
+    } catch (e) { /* another origin frames the viewer: keep to our own address */ }
+    return window;
+  }
+
+  function turnOf(states, index) {
+    const turn = states[index].turn;
+    return Number.isInteger(turn) ? turn : index;
+  }
+
+  // The state the address names (#turn=12), or null.
+  function indexInAddress(states) {
+    const wanted = TURN_IN_HASH.exec(addressed().location.hash);
+    if (!wanted) return null;
+    const turn = Number(wanted[1]);
+    const index = states.findIndex(function (state, i) { return turnOf(states, i) === turn; });
+    return index >= 0 ? index : Math.min(turn, states.length - 1);
+  }
+
   function play(dump) {
     const states = tictactoeStates(dump);
     if (states === null) {
@@ -77,20 +108,72 @@
     const seats = (Array.isArray(dump.players) ? dump.players : []).map(function (id) {
       return players[String(id)] || String(id);
     });
+    const page = addressed();
     let index = 0;
+    let timer = null;
+
+    function go(to) {
+      index = Math.max(0, Math.min(states.length - 1, to));
+      show(states, seats, index);
+      const hash = "#turn=" + turnOf(states, index);
+      turnLink.href = page.location.pathname + page.location.search + hash;
+      if (page.location.hash !== hash) {
+        page.history.replaceState(page.history.state, "", hash);
+      }
+      if (index === states.length - 1) pause();
+    }
+
+    function pause() {
+      clearInterval(timer);
+      timer = null;
+      playButton.textContent = "▶ Play";
+      playButton.setAttribute("aria-pressed", "false");
+    }
+
+    function resume() {
+      if (index === states.length - 1) go(0);
+      clearInterval(timer);
+      timer = setInterval(function () { go(index + 1); }, Number(speed.value));
+      playButton.textContent = "⏸ Pause";
+      playButton.setAttribute("aria-pressed", "true");
+    }
+
+    const steps = {
+      first: function () { return 0; },
+      prev: function () { return index - 1; },
+      next: function () { return index + 1; },
+      last: function () { return states.length - 1; },
+    };
+    const keys = {ArrowLeft: "prev", ArrowRight: "next", Home: "first", End: "last"};
+
     message.hidden = true;
     controls.hidden = false;
+    document.getElementById("replay-keys").hidden = false;
     controls.querySelectorAll("[data-step]").forEach(function (button) {
       button.addEventListener("click", function () {
-        const step = button.dataset.step;
-        if (step === "first") index = 0;
-        else if (step === "prev") index = Math.max(0, index - 1);
-        else if (step === "next") index = Math.min(states.length - 1, index + 1);
-        else index = states.length - 1;
-        show(states, seats, index);
+        pause();
+        go(steps[button.dataset.step]());
       });
     });
-    show(states, seats, index);
+    playButton.addEventListener("click", function () { if (timer) pause(); else resume(); });
+    speed.addEventListener("change", function () { if (timer) resume(); });
+    document.addEventListener("keydown", function (event) {
+      if (event.altKey || event.ctrlKey || event.metaKey || event.target === speed) return;
+      if (event.key in keys) {
+        pause();
+        go(steps[keys[event.key]]());
+      } else if (event.key === " ") {
+        if (timer) pause(); else resume();
+      } else {
+        return;
+      }
+      event.preventDefault();
+    });
+    page.addEventListener("hashchange", function () {
+      const wanted = indexInAddress(states);
+      if (wanted !== null && wanted !== index) go(wanted);
+    });
+    go(indexInAddress(states) ?? 0);
   }
 
   fetch(root.dataset.dumpUrl, {credentials: "same-origin"})

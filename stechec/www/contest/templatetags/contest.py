@@ -12,7 +12,15 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from stechec.contest.models import shown_name
+
 register = template.Library()
+
+
+@register.filter
+def player_name(user):
+    """The name a page shows for a user: their display name, else their user name."""
+    return shown_name(user) if user is not None else "–"
 
 
 @register.simple_tag

@@ -9,14 +9,15 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from stechec.common import paths
-from stechec.www.contest import conf, files
+from stechec.contest.models import Champion
+from stechec.www.contest import conf, files, picker
 from stechec.www.contest.forms import ChampionUploadForm
 from stechec.www.contest.limits import LimitReached
 from stechec.www.contest.logview import log_html
-from stechec.www.contest.models import Champion
 from stechec.www.contest.pagination import paginate
 from stechec.www.contest.uploads import storage_failure, store_champion
-from stechec.www.contest.views.matches import match_rows, with_champion, with_players
+from stechec.www.contest.views import live
+from stechec.www.contest.views.matches import listed_matches, with_champion, with_players
 
 RECENT_MATCHES = 20
 
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 def _champion(request, pk):
     """The champion `pk`; a deleted one exists for staff only."""
-    champion = get_object_or_404(Champion.objects.select_related("author"), pk=pk)
+    champion = get_object_or_404(Champion.objects.select_related("author__profile"), pk=pk)
     if champion.deleted and not request.user.is_staff:
         raise Http404("No such champion.")
     return champion
@@ -60,10 +61,12 @@ def champion_detail(request, pk):
     if private and not champion.in_progress:
         data = files.read_tail(f"{_outputs(champion)}/{paths.COMPILATION_LOG}")
         log = None if data is None else log_html(data)
-    recent = with_players(with_champion(match_rows(), champion.pk)[:RECENT_MATCHES])
+    recent = with_players(with_champion(listed_matches(), champion.pk)[:RECENT_MATCHES])
     return render(request, "stechec/champion_detail.html", {
         "champion": champion, "private": private, "log": log,
-        "matches": recent, "refresh": champion.in_progress,
+        "matches": recent, "challenge": picker.may_challenge(request.user),
+        "live": live.page_context(reverse("champion-live", args=[pk]),
+                                  live.champion_state(champion), champion.in_progress),
     })
 
 
@@ -84,8 +87,11 @@ def champion_new(request):
                                  "the organisers can see why in the site's log. Please try "
                                  "again later.")
         else:
+            folder = form.stripped_folder
+            unpacked = (f" Its files were all in the folder {folder}/: they were taken as if "
+                        f"at the top of the archive." if folder else "")
             messages.success(request, f"Champion {champion.name} uploaded; it is waiting for "
-                                      "compilation.")
+                                      f"compilation.{unpacked}")
             return redirect("champion-detail", pk=champion.pk)
     return render(request, "stechec/champion_form.html", {"form": form,
                                                           "limits": conf.website()})

@@ -1,7 +1,7 @@
 from django.shortcuts import render
 
-from stechec.www.contest.models import Champion
-from stechec.www.contest.views.matches import match_rows, with_players
+from stechec.contest.models import Champion
+from stechec.www.contest.views.matches import listed_matches, with_players
 
 RECENT = 5
 
@@ -11,5 +11,5 @@ def home(request):
     if request.user.is_authenticated:
         context["champions"] = list(Champion.objects.visible().filter(author=request.user)
                                     [:RECENT])
-        context["matches"] = with_players(match_rows().filter(author=request.user)[:RECENT])
+        context["matches"] = with_players(listed_matches().filter(author=request.user)[:RECENT])
     return render(request, "stechec/home.html", context)

@@ -1,29 +1,32 @@
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 
-from stechec.www.contest import charts, ratings
-from stechec.www.contest.models import Champion, MatchPlayer
+from stechec.contest import ratings
+from stechec.contest.models import Champion, MatchPlayer
+from stechec.www.contest import charts, picker
+from stechec.www.contest.public import public_results_or_login
 
 # Points of history the chart shows (the latest ones).
 CHART_POINTS = 500
 
 
-@login_required
+@public_results_or_login()
 def leaderboard(request):
     """Each player's best rated champion, best first (docs/tournaments.md, "Ratings")."""
     best = {}
     for row in (Champion.objects.visible().filter(status=Champion.Status.READY,
                                                   rated_games__gt=0)
                 .order_by("-rating", "id")
-                .values("pk", "name", "author__username", "rating", "rating_mu",
+                .values("pk", "name", "author_id", "author__username", "rating", "rating_mu",
+                        "author__profile__display_name",
                         "rating_sigma", "rated_games")):
         best.setdefault(row["author__username"], row)
     rows = sorted(best.values(), key=lambda row: (-row["rating"], row["pk"]))
     return render(request, "stechec/leaderboard.html", {
-        "rows": rows, "sigmas": ratings.DISPLAY_SIGMAS})
+        "rows": rows, "sigmas": ratings.DISPLAY_SIGMAS,
+        "challenge": picker.may_challenge(request.user)})
 
 
-@login_required
+@public_results_or_login()
 def champion_rating(request, pk):
     champion = get_object_or_404(Champion.objects.select_related("author"), pk=pk)
     history = list(MatchPlayer.objects.filter(champion=champion, rating_mu__isnull=False)

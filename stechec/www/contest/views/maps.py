@@ -4,8 +4,8 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from stechec.contest.models import Map
 from stechec.www.contest.forms import MapForm
-from stechec.www.contest.models import Map
 from stechec.www.contest.pagination import paginate
 
 

@@ -7,18 +7,28 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import F, Prefetch
-from django.http import Http404, HttpResponse
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import engines
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from stechec.common import paths
-from stechec.www.contest import conf, files, limits
+from stechec.contest import champion_ratings, ratings
+from stechec.contest.models import Match, MatchPlayer, shown_name_of
+from stechec.www.contest import conf, files, limits, picker
 from stechec.www.contest.forms import MatchForm
-from stechec.www.contest.models import Champion, Match, MatchPlayer
 from stechec.www.contest.pagination import paginate
+from stechec.www.contest.public import (
+    PUBLIC_MATCHES,
+    is_public_match,
+    public_match_id,
+    public_results_or_login,
+    tournament_filter,
+)
+from stechec.www.contest.views import live
 from stechec.www.siteconfig import replay_viewer_dir
 
 
@@ -29,7 +39,7 @@ class PlayerRow(NamedTuple):
     score: int | None
 
 
-def match_rows():
+def listed_matches():
     """Matches with what a list row shows of them; see with_players() for their players."""
     return Match.objects.select_related("author", "map", "tournament").defer(
         "options", "map__contents", "author__password", "author__email",
@@ -50,6 +60,9 @@ def with_players(matches):
         "match_id", "champion_id", "champion__name", "champion__author__username", "score")
     for match_id, *row in players:
         by_id[match_id].player_rows.append(PlayerRow(*row))
+    for match in matches:
+        match.friendly = champion_ratings.is_friendly([row.author_name
+                                                       for row in match.player_rows])
     return matches
 
 
@@ -59,10 +72,8 @@ def with_champion(matches, champion_id):
                           .values("match_id"))
 
 
-# The match form lists the user's latest ready champions, not all of a prolific author's.
-MY_CHAMPIONS_LISTED = 200
-# Larger ids cannot exist (64-bit keys) and make the database raise.
-MAX_ID = 2**63 - 1
+# The match form suggests the user's latest ready champions before any search.
+MY_CHAMPIONS_LISTED = 50
 
 
 def _int_param(request, name):
@@ -71,13 +82,16 @@ def _int_param(request, name):
         value = int(request.GET[name])
     except (KeyError, ValueError):
         return None
-    return value if 0 < value <= MAX_ID else None
+    return value if 0 < value <= picker.MAX_ID else None
 
 
-@login_required
+@public_results_or_login(tournament_filter)
 def match_list(request, mine=False):
-    matches = match_rows()
+    matches = listed_matches()
     filters = {}
+    if not request.user.is_authenticated:
+        # A visitor reads a tournament's finished matches, and nothing else.
+        matches = matches.filter(PUBLIC_MATCHES)
     if mine:
         matches = matches.filter(author=request.user)
     champion_id = _int_param(request, "champion")
@@ -100,12 +114,29 @@ def match_list(request, mine=False):
     })
 
 
+def _initial_seats(request, ready, seats):
+    """The form's first values: `?champion=<id>` in the first seat (a champion page's
+    "Start a match with it"), `?opponent=<id>` in the last (a "Challenge" button), and the
+    user's latest ready champion in the first seat when it is not given."""
+    initial = {}
+    wanted = {"champion_1": _int_param(request, "champion"),
+              f"champion_{seats}": _int_param(request, "opponent")}
+    for seat, pk in wanted.items():
+        champion = pk and ready.select_related("author").filter(pk=pk).first()
+        if champion:
+            initial[seat] = picker.label(champion)
+    if "champion_1" not in initial:
+        mine = ready.filter(author=request.user).select_related("author").first()
+        if mine:
+            initial["champion_1"] = picker.label(mine)
+    return initial
+
+
 @login_required
 def match_new(request):
-    initial = {}
-    wanted = _int_param(request, "champion")
-    if wanted is not None:
-        initial["champion_1"] = wanted
+    seats = conf.contest()["nb_players"]
+    ready = picker.ready_champions(request.user)
+    initial = {} if request.method == "POST" else _initial_seats(request, ready, seats)
     form = MatchForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -113,23 +144,31 @@ def match_new(request):
                 limits.lock_user(request.user)
                 limits.check_matches_in_flight(request.user)
                 match = Match.launch(form.champions(), author=request.user,
-                                     map=form.cleaned_data["map"])
+                                     map=form.chosen_map())
         except limits.LimitReached as e:
             form.add_error(None, str(e))
         else:
             messages.success(request, f"Match {match.pk} created; it is waiting for a worker.")
             return redirect("match-detail", pk=match.pk)
-    mine = Champion.objects.visible().filter(author=request.user, status=Champion.Status.READY)
+    mine = ready.filter(author=request.user).select_related("author")
     return render(request, "stechec/match_form.html", {
-        "form": form, "my_champions": mine[:MY_CHAMPIONS_LISTED],
-        "nb_players": conf.contest()["nb_players"],
+        "form": form, "my_champions": [picker.label(c) for c in mine[:MY_CHAMPIONS_LISTED]],
+        "nb_players": seats,
         "own_only": conf.website()["own_champions_only"] and not request.user.is_staff,
     })
 
 
+@login_required
+@never_cache
+def match_champion_search(request):
+    """Suggestions for the match form's champion fields (picker.suggestions)."""
+    return JsonResponse({"choices": picker.suggestions(picker.ready_champions(request.user),
+                                                       request.GET.get("q", "")[:100])})
+
+
 def _match(pk):
     players = MatchPlayer.objects.select_related("champion").annotate(
-        author_name=F("champion__author__username"))
+        author_name=shown_name_of("champion__author"))
     return get_object_or_404(Match.objects.select_related("author", "map", "tournament")
                              .prefetch_related(Prefetch("players", queryset=players)), pk=pk)
 
@@ -139,38 +178,70 @@ def _outputs(match):
     return match.outputs_directory(root, game)
 
 
-def _match_with_outputs(request, pk):
+def _match_with_outputs(request, pk, *, public=False):
+    """The match, when the user may read its outputs; `public`: these outputs (its dump
+    and replay) are also anyone's while the match is public (a finished tournament match,
+    public results)."""
     match = _match(pk)
-    if not match.can_read_outputs(request.user):
+    if not (public and is_public_match(match)) and not match.can_read_outputs(request.user):
         raise PermissionDenied("Only the match's author, its players' authors and the "
                                "organisers can see this.")
     return match
 
 
-@login_required
+@public_results_or_login(public_match_id)
 def match_detail(request, pk):
     match = _match(pk)
     user = request.user
     outputs = match.can_read_outputs(user)
-    players = [{"player": p, "log": p.can_read_log(user)} for p in match.players.all()]
+    replayable = outputs or is_public_match(match)
+    players = [{"player": p, "log": p.can_read_log(user), "rating": _rating_change(match, p)}
+               for p in match.players.all()]
     # The game's replay viewer reads the dump itself: the page never opens it.
     replay = {}
-    if outputs and match.status == Match.Status.DONE:
+    if replayable and match.status == Match.Status.DONE:
         replay = ({"viewer_url": reverse("match-viewer", args=[match.pk])}
                   if os.path.isfile(f"{_outputs(match)}/{paths.DUMP}")
                   else {"message": "This match has no dump."})
     return render(request, "stechec/match_detail.html", {
-        "match": match, "players": players, "outputs": outputs, "replay": replay,
-        "refresh": match.in_progress,
+        "match": match, "players": players, "outputs": outputs, "replayable": replayable,
+        "replay": replay,
+        "live": live.page_context(reverse("match-live", args=[pk]), live.match_state(match),
+                                  match.in_progress),
+        "friendly": champion_ratings.is_friendly([p.champion.author_id
+                                                  for p in match.players.all()]),
     })
 
 
-@login_required
+class RatingChange(NamedTuple):
+    before: ratings.Rating
+    after: ratings.Rating
+
+    @property
+    def shown_change(self):
+        """The displayed rating's change, signed: "+1.25", "-0.50"."""
+        return f"{self.after.display - self.before.display:+.2f}"
+
+
+def _rating_change(match, player):
+    """The rating this match gave `player`'s champion and the one it had before (its
+    previous rated match's, or the initial rating), or None when the match was not rated."""
+    if match.rated_seq is None or player.rating_mu is None:
+        return None
+    before = (MatchPlayer.objects.filter(champion_id=player.champion_id,
+                                         match__rated_seq__lt=match.rated_seq,
+                                         rating_mu__isnull=False)
+              .order_by("-match__rated_seq").values_list("rating_mu", "rating_sigma").first())
+    return RatingChange(ratings.Rating(*before) if before else ratings.Rating(),
+                        ratings.Rating(player.rating_mu, player.rating_sigma))
+
+
+@public_results_or_login(public_match_id)
 @xframe_options_sameorigin
 def match_viewer(request, pk):
     """The game's replay viewer page (website.replay_page, a template), given the URL of
     this match's dump; the match page embeds it."""
-    match = _match_with_outputs(request, pk)
+    match = _match_with_outputs(request, pk, public=True)
     www = conf.website()
     with open(os.path.join(replay_viewer_dir(www), www["replay_page"]), encoding="utf-8") as f:
         page = engines["django"].from_string(f.read())
@@ -226,23 +297,23 @@ def match_player_log_download(request, pk, player_pk):
     return files.download(f"{_outputs(match)}/{name}", name, files.LOG_TYPE)
 
 
-@login_required
+@public_results_or_login(public_match_id)
 def match_dump(request, pk):
-    match = _match_with_outputs(request, pk)
+    match = _match_with_outputs(request, pk, public=True)
     return files.download(f"{_outputs(match)}/{paths.DUMP}", f"match-{match.pk}-dump.json.gz",
                           "application/gzip")
 
 
-@login_required
+@public_results_or_login(public_match_id)
 def match_dump_json(request, pk):
     """The dump decompressed, for replay viewers: streamed, gzip-encoded when the
     browser takes it (it decompresses it itself)."""
-    match = _match_with_outputs(request, pk)
+    match = _match_with_outputs(request, pk, public=True)
     return files.gunzipped(request, f"{_outputs(match)}/{paths.DUMP}",
                            f"match-{match.pk}-dump.json", "application/json")
 
 
-@login_required
+@public_results_or_login(public_match_id)
 def match_replay(request, pk):
-    match = _match_with_outputs(request, pk)
+    match = _match_with_outputs(request, pk, public=True)
     return files.download(f"{_outputs(match)}/{paths.REPLAY}", f"match-{match.pk}-replay")

@@ -1,13 +1,9 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from stechec.www.contest.cluster import MasterUnavailable, master_status
+from stechec.www.contest.views import live
 
 
 @login_required
 def cluster_status(request):
-    try:
-        context = {"status": master_status()}
-    except MasterUnavailable as e:
-        context = {"error": str(e)}
-    return render(request, "stechec/status.html", context)
+    return render(request, "stechec/status.html", live.status_page_context())

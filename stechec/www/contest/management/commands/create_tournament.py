@@ -4,8 +4,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import get_current_timezone, is_naive, make_aware
 
-from stechec.www.contest import conf, pairing, tournaments
-from stechec.www.contest.models import Map, Tournament
+from stechec.contest import pairing, tournaments
+from stechec.contest.models import Map, Tournament
+from stechec.www.contest import conf
 
 
 class Command(BaseCommand):

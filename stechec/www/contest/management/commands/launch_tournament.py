@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from stechec.www.contest import tournaments
-from stechec.www.contest.models import Tournament
+from stechec.contest import tournaments
+from stechec.contest.models import Tournament
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from stechec.www.contest import champion_ratings
+from stechec.contest import champion_ratings
 
 
 class Command(BaseCommand):
@@ -12,5 +12,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         with transaction.atomic():
-            replayed = champion_ratings.recompute()
+            replayed = champion_ratings.recompute_in_rated_order()
         self.stdout.write(f"{replayed} matches replayed")

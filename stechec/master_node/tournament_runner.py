@@ -12,7 +12,7 @@ import logging
 
 import gevent
 
-from stechec.www.contest import tournaments
+from stechec.contest import tournaments
 
 logger = logging.getLogger(__name__)
 

@@ -2,11 +2,11 @@
 
 `ratings.py` holds the rules; this module stores them. A rating is applied
 in exactly one place, the master's transaction that applies a finished
-match's result (`Match.apply_result`), after taking the ratings lock and
+match's result (`transitions.apply_match_result`), after taking the ratings lock and
 locking the match's champions. Each application numbers the match
 (`Match.rated_seq`, the previous largest plus one, under the lock), and
-`recompute` replays matches in that order, so that recomputing gives exactly
-what the master applied one match at a time. See docs/tournaments.md.
+`recompute_in_rated_order` replays matches in that order, so that recomputing
+gives exactly what the master applied one match at a time. See docs/tournaments.md.
 """
 
 import itertools
@@ -15,9 +15,10 @@ from django.db import connection
 from django.db.models import Max
 from django.utils import timezone
 
-from stechec.www.contest import ratings
-from stechec.www.contest.ratings import Rating
-from stechec.www.contest.standings import MatchResult
+from stechec.contest import ratings
+from stechec.contest.models import Champion, Match, MatchPlayer
+from stechec.contest.ratings import Rating
+from stechec.contest.standings import MatchResult
 
 # Key of the PostgreSQL advisory lock held while ratings change.
 RATINGS_LOCK = 0x5743_7261_7469
@@ -43,13 +44,13 @@ def rate_match(match_id, players):
     `players` are its MatchPlayers in seat order, scores set. Run inside the
     transaction that marked the match done, after `lock()`.
     """
-    from stechec.www.contest.models import Champion, Match, MatchPlayer
-
     result = MatchResult(match_id, tuple((p.champion_id, p.score) for p in players))
     if not ratings.is_rated(result):
         return False
     champions = list(Champion.objects.select_for_update()
                      .filter(pk__in=result.champions).order_by("id"))
+    if is_friendly([c.author_id for c in champions]):
+        return False
     after = ratings.update({c.id: Rating(c.rating_mu, c.rating_sigma) for c in champions},
                            result)
     now = timezone.now()
@@ -68,40 +69,46 @@ def rate_match(match_id, players):
     return True
 
 
+def is_friendly(author_ids):
+    """Whether a match between champions of these authors is a friendly, never rated:
+    two of its champions are one player's. Beating one's own champions proves nothing,
+    and would let a player farm rating points (issue #18)."""
+    return len(set(author_ids)) < len(author_ids)
+
+
 def _set_rating(champion, rating):
     champion.rating_mu = rating.mu
     champion.rating_sigma = rating.sigma
     champion.rating = rating.display
 
 
-def recompute():
+def recompute_in_rated_order():
     """Replay every rated match in rated_seq order, from initial ratings; how many were replayed.
 
     Run in one transaction. Champions never rated go back to the initial
     rating; a match rated twice (rerun) counts once, with its final result,
     at its latest place in the order.
     """
-    from stechec.www.contest.models import Champion, Match, MatchPlayer
-
     lock()
     rows = (MatchPlayer.objects.filter(match__rated_seq__isnull=False,
                                        match__status=Match.Status.DONE)
             .order_by("match__rated_seq", "id")
-            .values_list("match__rated_seq", "match__finished_at", "id", "champion_id", "score"))
+            .values_list("match__rated_seq", "match__finished_at", "id", "champion_id", "score",
+                         "champion__author_id"))
     state = {}
     games = {}
     last_rated = {}
     history = []
     replayed = 0
-    for seq, match_rows in itertools.groupby(rows, key=lambda row: row[0]):
-        match_rows = list(match_rows)
-        result = MatchResult(seq, tuple((champion, score) for _, _, _, champion, score
-                                        in match_rows))
-        if not ratings.is_rated(result):
+    for seq, seats in itertools.groupby(rows, key=lambda row: row[0]):
+        seats = list(seats)
+        result = MatchResult(seq, tuple((champion, score) for _, _, _, champion, score, _
+                                        in seats))
+        if not ratings.is_rated(result) or is_friendly([seat[5] for seat in seats]):
             continue
         replayed += 1
         state = ratings.update(state, result)
-        for _, finished_at, player_id, champion, _ in match_rows:
+        for _, finished_at, player_id, champion, _, _ in seats:
             games[champion] = games.get(champion, 0) + 1
             last_rated[champion] = finished_at
             history.append(MatchPlayer(id=player_id, rating_mu=state[champion].mu,

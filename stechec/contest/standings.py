@@ -59,11 +59,11 @@ def results_from_rows(rows):
     ordered by match id then match player id returns.
     """
     results = []
-    for match_id, match_rows in itertools.groupby(rows, key=lambda row: row[0]):
-        match_rows = list(match_rows)
+    for match_id, seats in itertools.groupby(rows, key=lambda row: row[0]):
+        seats = list(seats)
         results.append(MatchResult(match_id, tuple((champion, score)
-                                                   for _, _, champion, score in match_rows),
-                                   bool(match_rows[0][1])))
+                                                   for _, _, champion, score in seats),
+                                   bool(seats[0][1])))
     return results
 
 

@@ -2,9 +2,10 @@
 
 `pairing.py` and `standings.py` hold the rules; this module applies them to
 the models. The site and `stechec-manage` create and launch tournaments; the
-master adds each match's points as it applies the result (`add_points`) and
-starts the next round, or closes the tournament, once nothing of the current
-round is waiting or running (`advance`). See docs/tournaments.md.
+master adds each match's points as it applies the result
+(tournament_points.add_points) and starts the next round, or closes the
+tournament, once nothing of the current round is waiting or running
+(`advance`). See docs/tournaments.md.
 """
 
 import logging
@@ -14,8 +15,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from stechec.www.contest import pairing, standings
-from stechec.www.contest.models import (
+from stechec.contest import pairing, standings, transitions
+from stechec.contest.models import (
     Champion,
     Map,
     Match,
@@ -59,12 +60,13 @@ def create(name, format, champion_ids, map_ids, *, nb_players, rounds=0):
                 .values_list("pk", flat=True))
     missing = [pk for pk in champion_ids if pk not in ready]
     if missing:
-        raise ValueError(f"champion {missing[0]} is not a ready champion")
+        raise ValueError(pairing.every_one("champion", missing, "is not a ready champion",
+                                           "are not ready champions"))
     map_ids = sorted(set(map_ids))
     known = set(Map.objects.filter(pk__in=map_ids).values_list("pk", flat=True))
     unknown = [pk for pk in map_ids if pk not in known]
     if unknown:
-        raise ValueError(f"map {unknown[0]} does not exist")
+        raise ValueError(pairing.every_one("map", unknown, "does not exist", "do not exist"))
     if format == pairing.ROUND_ROBIN:
         size = pairing.round_robin_size(len(champion_ids), nb_players, len(map_ids))
         if size > MAX_MATCHES:
@@ -134,43 +136,10 @@ def _create_swiss_round(tournament, champions, rounds, maps):
     return _create_round(tournament, round_.pairings, len(rounds))
 
 
-def add_points(tournament_id, players):
-    """Add a finished match's points to its champions' tournament scores.
-
-    For the master, in the transaction that applies the result: the result
-    is applied once, so the points are too.
-    """
-    _move_points(tournament_id, players, 1)
-
-
-def remove_points(matches):
-    """Take back the points of done tournament matches about to be rerun."""
-    for tournament_id, players in _players_by_match(matches):
-        _move_points(tournament_id, players, -1)
-
-
-def _move_points(tournament_id, players, sign):
-    """Add (`sign` 1) or take back (-1) the points of a match between `players`."""
-    result = standings.MatchResult(0, tuple((p.champion_id, p.score) for p in players))
-    for champion, points in result.points().items():
-        if points:
-            TournamentPlayer.objects.filter(tournament_id=tournament_id, champion_id=champion)\
-                .update(score=F("score") + sign * points)
-
-
-def _players_by_match(matches):
-    done = matches.filter(status=Match.Status.DONE, tournament__isnull=False)
-    by_match = {}
-    for player in MatchPlayer.objects.filter(match__in=done).select_related("match")\
-            .order_by("match_id", "id"):
-        by_match.setdefault(player.match_id, (player.match.tournament_id, []))[1].append(player)
-    return by_match.values()
-
-
 def rerun_failed(tournament):
     """Queue the tournament's failed matches again; how many. A finished tournament resumes."""
     with transaction.atomic():
-        count = Match.rerun(tournament.matches.filter(status=Match.Status.FAILED))
+        count = transitions.rerun_matches(tournament.matches.filter(status=Match.Status.FAILED))
         if count:
             Tournament.objects.filter(pk=tournament.pk).update(
                 status=Tournament.Status.RUNNING, finished_at=None)
@@ -279,8 +248,8 @@ def finish(tournament, ranks=None):
     logger.info("tournament %d: done, %d matches failed", tournament.pk, len(table.failed))
 
 
-def match_rows(tournament):
-    """Every player of every match of the tournament, in one query.
+def seat_rows(tournament):
+    """Every seat of every match of the tournament, in one query.
 
     Rows (match id, match status, round, champion id, score), by match id
     then seat: what `rounds`, `compute_standings` and `progress` read.
@@ -294,7 +263,7 @@ def match_rows(tournament):
 def load_rounds(tournament, rows=None):
     """The finished matches' results per round (round robin: one round), in match id order."""
     rounds = []
-    finished = [row for row in (match_rows(tournament) if rows is None else rows)
+    finished = [row for row in (seat_rows(tournament) if rows is None else rows)
                 if row[1] in Match.FINISHED]
     round_of = {match_id: round_number or 0 for match_id, _, round_number, _, _ in finished}
     for result in standings.results_from_rows(
@@ -310,7 +279,7 @@ def load_rounds(tournament, rows=None):
 def compute_standings(tournament, champions=None, rows=None):
     """The standings from the matches finished so far (Swiss byes counted)."""
     champions = _champion_ids(tournament) if champions is None else champions
-    rows = match_rows(tournament) if rows is None else rows
+    rows = seat_rows(tournament) if rows is None else rows
     byes = None
     if tournament.format == pairing.SWISS:
         seated = {}
@@ -350,7 +319,7 @@ def expected_matches(tournament, nb_champions, nb_maps):
 
 
 def progress(tournament, rows, nb_champions, nb_maps):
-    """Done, failed and waiting matches, and an estimate of the time left, from `match_rows`."""
+    """Done, failed and waiting matches, and an estimate of the time left, from `seat_rows`."""
     statuses = {match_id: status for match_id, status, *_ in rows}
     done = sum(1 for status in statuses.values() if status == Match.Status.DONE)
     failed = sum(1 for status in statuses.values() if status == Match.Status.FAILED)

@@ -9,11 +9,11 @@ ties, e.g. with ranks 1, 1, 3 the third gains as much as the two winners;
 openskill.py issue #155.) Pages show the conservative score `mu - DISPLAY_SIGMAS * sigma`, which
 starts at 0 and rises as a champion both wins and proves it.
 
-Updates are sequential Bayesian steps, so the order matters: `recompute`
-replays finished matches by match id, and is bit for bit what applying
-`update` to the same matches one by one in that order gives. The database
-orders matches by the order the master rated them instead (`Match.rated_seq`,
-see champion_ratings.py).
+Updates are sequential Bayesian steps, so the order matters:
+`replay_in_match_order` replays finished matches by match id, and is bit for
+bit what applying `update` to the same matches one by one in that order
+gives. The database replays them in the order the master rated them instead
+(`Match.rated_seq`, champion_ratings.recompute_in_rated_order).
 """
 
 from collections.abc import Iterable, Mapping
@@ -76,7 +76,7 @@ def update(ratings: Mapping[int, Rating], result: MatchResult) -> dict[int, Rati
     return new
 
 
-def recompute(history: Iterable[MatchResult]) -> dict[int, Rating]:
+def replay_in_match_order(history: Iterable[MatchResult]) -> dict[int, Rating]:
     """Every champion's rating, replaying `history` from scratch by match id.
 
     Each match counts once; failed matches and champions playing themselves

@@ -67,11 +67,21 @@ def check_format(format, nb_players):
                          f"this game has {nb_players} players per match: use round robin")
 
 
+def every_one(noun, numbers, singular, plural):
+    """A refusal naming every bad number, not the first: "champion 3 is ...", "champions
+    3, 5 and 8 are ..."."""
+    if len(numbers) == 1:
+        return f"{noun} {numbers[0]} {singular}"
+    listed = ", ".join(str(number) for number in numbers[:-1])
+    return f"{noun}s {listed} and {numbers[-1]} {plural}"
+
+
 def check_champions(champions, minimum):
     champions = list(champions)
     duplicates = sorted(c for c, count in Counter(champions).items() if count > 1)
     if duplicates:
-        raise ValueError(f"champion {duplicates[0]} is entered twice")
+        raise ValueError(every_one("champion", duplicates, "is entered twice",
+                                   "are entered twice"))
     if len(champions) < minimum:
         raise ValueError(f"a tournament with {minimum} players per match needs at least "
                          f"{minimum} champions, not {len(champions)}")

@@ -5,15 +5,19 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from stechec.www.contest import conf, standings, tournaments
+from stechec.contest import standings, tournaments
+from stechec.contest.models import Champion, Tournament, TournamentPlayer
+from stechec.www.contest import conf
 from stechec.www.contest.forms import TournamentForm
-from stechec.www.contest.models import Tournament, TournamentPlayer
 from stechec.www.contest.pagination import paginate
+from stechec.www.contest.public import public_results_or_login
+from stechec.www.contest.views import live
 
 
-@login_required
+@public_results_or_login()
 def tournament_list(request):
     return render(request, "stechec/tournament_list.html",
                   {"page": paginate(request, Tournament.objects.all())})
@@ -52,9 +56,9 @@ class Report:
     def __init__(self, tournament):
         self.tournament = tournament
         self.players = list(TournamentPlayer.objects.filter(tournament=tournament)
-                            .select_related("champion__author"))
+                            .select_related("champion__author__profile"))
         self.maps = list(tournament.maps.all())
-        rows = tournaments.match_rows(tournament)
+        rows = tournaments.seat_rows(tournament)
         champions = sorted(p.champion_id for p in self.players)
         self.standings = tournaments.compute_standings(tournament, champions, rows)
         self.progress = tournaments.progress(tournament, rows, len(champions), len(self.maps))
@@ -87,14 +91,16 @@ class Report:
                 for champion in order]
 
 
-@login_required
+@public_results_or_login()
 def tournament_detail(request, pk):
     tournament = get_object_or_404(Tournament, pk=pk)
     report = Report(tournament)
     return render(request, "stechec/tournament_detail.html", {
         "tournament": tournament, "report": report, "maps": report.maps,
         "table": report.table(), "matrix": report.matrix(), "progress": report.progress,
-        "refresh": tournament.status == Tournament.Status.RUNNING,
+        "live": live.page_context(reverse("tournament-live", args=[pk]),
+                                  live.tournament_state(tournament),
+                                  tournament.status == Tournament.Status.RUNNING),
     })
 
 
@@ -107,44 +113,61 @@ def _csv_response(tournament, suffix, write):
     return response
 
 
-@login_required
+@public_results_or_login()
 def tournament_standings_csv(request, pk):
     report = Report(get_object_or_404(Tournament, pk=pk))
     return _csv_response(report.tournament, "standings", lambda out: standings.write_csv(
         report.standings, out, report.names))
 
 
-@login_required
+@public_results_or_login()
 def tournament_matrix_csv(request, pk):
     report = Report(get_object_or_404(Tournament, pk=pk))
     return _csv_response(report.tournament, "matrix", lambda out: standings.write_matrix_csv(
         report.standings, out, report.names))
 
 
+def _entrants(champion_ids):
+    """The champions of these ids, as the form lists them: by player."""
+    return (Champion.objects.filter(pk__in=champion_ids).select_related("author")
+            .order_by("author__username", "id"))
+
+
 @login_required
 def tournament_new(request):
     _staff_only(request, "create tournaments")
     form = TournamentForm(request.POST or None)
+    # What "Create" would enter, shown before it does: the default's pick (each player's
+    # latest ready champion) or the numbers typed.
+    entrants = None if request.method == "POST" else tournaments.default_champions()
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         champions = data["champions"] or tournaments.default_champions(
             data["deadline"], data["include_staff"])
-        try:
-            tournament = tournaments.create(
-                data["name"], data["format"], champions, [m.pk for m in data["maps"]],
-                nb_players=conf.contest()["nb_players"], rounds=data["rounds"] or 0)
-        except ValueError as e:
-            form.add_error(None, _sentence(e))
+        if "preview" in request.POST:
+            entrants = champions
         else:
-            if data["launch"]:
-                queued = tournaments.launch(tournament)
-                messages.success(request, f"Tournament {tournament.name} launched: {queued} "
-                                          "matches queued.")
+            try:
+                tournament = tournaments.create(
+                    data["name"], data["format"], champions, [m.pk for m in data["maps"]],
+                    nb_players=conf.contest()["nb_players"], rounds=data["rounds"] or 0)
+            except ValueError as e:
+                form.add_error(None, _sentence(e))
             else:
-                messages.success(request, f"Tournament {tournament.name} created with "
-                                          f"{len(champions)} champions.")
-            return redirect("tournament-detail", pk=tournament.pk)
-    return render(request, "stechec/tournament_form.html", {"form": form})
+                return _created(request, tournament, data["launch"], len(champions))
+    return render(request, "stechec/tournament_form.html", {
+        "form": form, "entrants": None if entrants is None else _entrants(entrants)})
+
+
+def _created(request, tournament, launch, nb_champions):
+    if launch:
+        queued = tournaments.launch(tournament)
+        messages.success(request, f"Tournament {tournament.name} launched: {queued} "
+                                  "matches queued.")
+    else:
+        messages.success(request, f"Tournament {tournament.name} created with "
+                                  f"{nb_champions} champions.")
+    return redirect("tournament-detail", pk=tournament.pk)
 
 
 @login_required

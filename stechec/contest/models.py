@@ -2,74 +2,30 @@
 
 The database is the only task queue: the site commits `new` champions and
 matches, the master moves them to `pending` (numbering each attempt) and then
-to a final status. See docs/architecture.md ("Task life cycle") and
-docs/master-node.md ("Task life cycle, as the master applies it").
+to a final status, through `transitions.py` alone. See docs/architecture.md
+("Task life cycle") and docs/master-node.md ("Task life cycle, as the master
+applies it").
+
+The models import no other module of the contest: the rules and services
+(transitions, tournaments, ratings, the ladder) import them, never the
+other way round.
 """
 
-import datetime
-import functools
-import logging
+import itertools
 
 from django.conf import settings
 from django.db import connection, models, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
 from stechec.common import paths
-from stechec.common.tasks import Status as TaskStatus
-from stechec.www.contest.ratings import INITIAL_MU, INITIAL_SIGMA
 
-logger = logging.getLogger(__name__)
-
-
-# The longest a task given back waits before it is claimed again.
-MAX_RETRY_DELAY_SECS = 300.0
-
-
-def retry_state(attempt, uncounted, reason, *, max_tries):
-    """(status, failure_reason) of a task whose attempt `attempt` failed for the platform's
-    reasons, `uncounted` of its attempts not counting: back to `new`, or `failed` once
-    `max_tries` counted attempts failed."""
-    tries = attempt - uncounted
-    if tries >= max_tries:
-        return TaskStatus.FAILED, f"gave up after {tries} attempts; last: {reason}"
-    return TaskStatus.NEW, reason
-
-
-def retry_delay(tries, first_delay):
-    """Seconds a task waits in the queue after its `tries`-th counted try failed: the first
-    retry `first_delay`, each next one twice as long, at most MAX_RETRY_DELAY_SECS.
-
-    A cause that outlasts a few seconds (a worker whose share went away, a
-    database restarting) then meets fewer of the task's tries."""
-    return min(first_delay * 2 ** (tries - 1), MAX_RETRY_DELAY_SECS)
-
-
-def retry_or_fail(model, pk, attempt, reason, *, max_tries, first_delay=0.0, **fields):
-    """Put attempt `attempt` of a pending task back to `new`, or `failed` past `max_tries`.
-
-    For the master node: the attempt failed for the platform's reasons (a
-    worker lost, a deadline passed, a failure the worker calls retryable).
-    Back in the queue, it is not claimed again before its `not_before`
-    (retry_delay). Conditional on the attempt still being the current one, so
-    a late or repeated call changes nothing; true when it changed the row. A
-    task given up is logged as a warning once the transaction commits.
-    """
-    current = model.objects.filter(pk=pk, status=TaskStatus.PENDING, attempts=attempt)
-    uncounted = current.values_list("uncounted_attempts", flat=True).first()
-    if uncounted is None:
-        return False
-    status, failure_reason = retry_state(attempt, uncounted, reason, max_tries=max_tries)
-    fields.update(status=status, failure_reason=failure_reason)
-    if status == TaskStatus.NEW:
-        fields["not_before"] = timezone.now() + datetime.timedelta(
-            seconds=retry_delay(attempt - uncounted, first_delay))
-    if current.update(**fields) != 1:
-        return False
-    if status == TaskStatus.FAILED:
-        transaction.on_commit(functools.partial(
-            logger.warning, "%s %d: %s", model._meta.verbose_name, pk, failure_reason))
-    return True
-
+# OpenSkill's initial rating, which ratings.INITIAL_MU and INITIAL_SIGMA
+# are (tests/tournaments/test_ratings.py checks they agree): written here as
+# numbers, the models importing no rule module.
+INITIAL_RATING_MU = 25.0
+INITIAL_RATING_SIGMA = 25.0 / 3
 
 # Rows per statement when creating many (within SQLite's limit on query parameters).
 BULK_SIZE = 500
@@ -135,12 +91,12 @@ class Champion(models.Model):
                               help_text="host:port of the worker of the latest attempt")
     failure_reason = models.TextField(blank=True)
     # A task given back after a platform failure is not claimed before then
-    # (retry_or_fail); null when it may be claimed at once.
+    # (transitions.retry_or_fail); null when it may be claimed at once.
     not_before = models.DateTimeField(null=True, blank=True)
     # Its rating (docs/tournaments.md), written only by the master as it
     # applies results, and by `stechec-manage recompute_ratings`.
-    rating_mu = models.FloatField(default=INITIAL_MU)
-    rating_sigma = models.FloatField(default=INITIAL_SIGMA)
+    rating_mu = models.FloatField(default=INITIAL_RATING_MU)
+    rating_sigma = models.FloatField(default=INITIAL_RATING_SIGMA)
     # The conservative score shown on pages (mu - 3 sigma), kept for ordering.
     rating = models.FloatField(default=0.0)
     rated_games = models.PositiveIntegerField(default=0)
@@ -177,14 +133,6 @@ class Champion(models.Model):
         master: migration 0003)."""
         return cls.objects.create(status=cls.Status.NEW, **fields)
 
-    @classmethod
-    def requeue_for_compilation(cls, queryset):
-        """Put finished champions back to `new`, with all their tries again; returns how
-        many were requeued."""
-        return queryset.filter(status__in=cls.FINISHED).update(
-            status=cls.Status.NEW, failure_reason="", not_before=None,
-            uncounted_attempts=models.F("attempts"))
-
     @property
     def in_progress(self):
         return self.status in (self.Status.NEW, self.Status.PENDING)
@@ -197,59 +145,6 @@ class Champion(models.Model):
         """Hide the champion; its matches and files stay for their history."""
         self.deleted = True
         self.save(update_fields=["deleted"])
-
-    @classmethod
-    def apply_compilation_results(cls, results, *, max_tries, first_delay=0.0):
-        """Record workers' `compilation_result`s (docs/rpc.md) for the master node.
-
-        `results` is a list of (champion_id, attempt, result). Each is applied
-        only while its attempt is the champion's current pending one, so a
-        stale, repeated or concurrent duplicate result changes nothing (of the
-        same result listed twice, the first is applied). Returns one boolean
-        per result: applied or not. Run it inside the caller's transaction.
-
-        One conditional UPDATE ... RETURNING per outcome (status and language)
-        serves the whole list, written out by hand: the ORM needs a locking
-        read first, and building its statements cost the master more than the
-        database took to run them.
-        """
-        outcomes = [False] * len(results)
-        groups, first = {}, {}
-        for i, (champion_id, attempt, result) in enumerate(results):
-            if first.setdefault((champion_id, attempt), i) != i:
-                continue
-            if result["status"] == TaskStatus.FAILED:
-                outcomes[i] = retry_or_fail(cls, champion_id, attempt, result["reason"],
-                                            max_tries=max_tries, first_delay=first_delay)
-            else:
-                groups.setdefault((result["status"], result["language"]), []).append(i)
-        table = connection.ops.quote_name(cls._meta.db_table)
-        for (status, language), indexes in groups.items():
-            pairs = [results[i][:2] for i in indexes]
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"UPDATE {table} SET status = %s, language = %s, failure_reason = '' "
-                    f"WHERE status = '{TaskStatus.PENDING}' AND (id, attempts) IN "
-                    f"(VALUES {', '.join(['(%s, %s)'] * len(pairs))}) RETURNING id, attempts",
-                    [status, language] + [value for pair in pairs for value in pair])
-                applied = set(cursor.fetchall())
-            for i, pair in zip(indexes, pairs, strict=True):
-                outcomes[i] = pair in applied
-            AppliedResult.record(AppliedResult.Kind.CHAMPION, sorted(applied), status)
-        return outcomes
-
-    @classmethod
-    def result_applied(cls, champion_id, attempt, result, *, max_tries):
-        """Whether this `compilation_result` is the one already applied: the champion is as
-        applying it made it, and no attempt came since. The master then answers a worker
-        that sends it again (its acknowledgement was lost) true, applying nothing."""
-        row = cls.objects.filter(pk=champion_id, attempts=attempt).values_list(
-            "status", "failure_reason", "language", "uncounted_attempts").first()
-        if row is None:
-            return False
-        if result["status"] == TaskStatus.FAILED:
-            return row[:2] == retry_state(attempt, row[3], result["reason"], max_tries=max_tries)
-        return row[:3] == (result["status"], "", result["language"])
 
 
 class Map(models.Model):
@@ -394,27 +289,6 @@ class Match(models.Model):
         return any(p.champion.author_id == user.id for p in self.players.all())
 
     @classmethod
-    def rerun(cls, queryset):
-        """Put finished matches back to `new` with their results cleared and all their
-        tries again; returns how many.
-
-        A done tournament match gives back its points (the new result brings
-        its own). Its rating effect stays: the master rates it again on its
-        new result, and `stechec-manage recompute_ratings` counts it once.
-        """
-        from stechec.www.contest import tournaments
-
-        with transaction.atomic():
-            ids = list(queryset.filter(status__in=cls.FINISHED).values_list("id", flat=True))
-            tournaments.remove_points(cls.objects.filter(id__in=ids))
-            MatchPlayer.objects.filter(match_id__in=ids).update(
-                score=None, nb_timeout=0, has_timeout=False, exit_status=None)
-            cls.objects.filter(id__in=ids).update(
-                status=cls.Status.NEW, failure_reason="", started_at=None, finished_at=None,
-                not_before=None, uncounted_attempts=models.F("attempts"))
-        return len(ids)
-
-    @classmethod
     def launch(cls, champions, *, author=None, map=None, priority=Priority.PLAYER,
                tournament=None, options=""):
         """Create a match and its players atomically (the commit wakes the master).
@@ -422,6 +296,7 @@ class Match(models.Model):
         Champions sit in the given order (the seat order).
         """
         with transaction.atomic():
+            _share_lock_champions(champion.pk for champion in champions)
             match = cls.objects.create(author=author, map=map, priority=priority,
                                        tournament=tournament, options=options,
                                        status=cls.Status.CREATING)
@@ -439,6 +314,7 @@ class Match(models.Model):
         id (pairing.Pairing); `fields` are the matches' other fields.
         """
         with transaction.atomic():
+            _share_lock_champions(itertools.chain.from_iterable(p.champions for p in pairings))
             matches = cls.objects.bulk_create(
                 [cls(status=cls.Status.CREATING, map_id=p.map, **fields) for p in pairings],
                 batch_size=BULK_SIZE)
@@ -462,82 +338,26 @@ class Match(models.Model):
         applied one once the match is finished."""
         return paths.published(self.directory(root, game))
 
-    @classmethod
-    def apply_result(cls, match_id, attempt, result, *, max_tries, first_delay=0.0):
-        """Record a worker's `match_done` (docs/rpc.md) for the master node.
 
-        Status and scores change together, and only while `attempt` is the
-        match's current pending attempt: a stale, repeated or concurrent
-        duplicate result changes nothing. Returns true when applied; raises
-        ValueError when the players are not the match's. A done match also
-        moves its champions' ratings and, in a tournament, adds their points
-        (docs/tournaments.md). Run it inside the caller's transaction.
-        """
-        from stechec.www.contest import champion_ratings, tournaments
+def _share_lock_champions(ids):
+    """Take the key-share locks on champions that inserting their match players takes anyway,
+    but in id order.
 
-        now = timezone.now()
-        champion_ratings.lock()
-        if result["status"] == TaskStatus.FAILED and result["retryable"]:
-            return retry_or_fail(cls, match_id, attempt, result["reason"], max_tries=max_tries,
-                                 first_delay=first_delay)
-        reported = {player["matchplayer_id"]: player for player in result["players"]}
-        players = list(MatchPlayer.objects.filter(match_id=match_id))
-        current = cls.objects.filter(pk=match_id, status=cls.Status.PENDING, attempts=attempt)
-        done = result["status"] == TaskStatus.DONE
-        if (set(reported) != {p.id for p in players} if done
-                else not set(reported) <= {p.id for p in players}):
-            if not current.exists():
-                return False
-            raise ValueError(f"players {sorted(reported)} are not the match's "
-                             f"{sorted(p.id for p in players)}")
-        fields = ({"status": cls.Status.DONE, "failure_reason": ""} if done
-                  else {"status": cls.Status.FAILED, "failure_reason": result["reason"]})
-        if current.update(finished_at=now, **fields) != 1:
-            return False
-        AppliedResult.record(AppliedResult.Kind.MATCH, [(match_id, attempt)], fields["status"])
-        changed = [p for p in players if p.id in reported]
-        for player in changed:
-            outcome = reported[player.id]
-            player.score = outcome["score"]
-            player.nb_timeout = outcome["nb_timeout"]
-            player.has_timeout = outcome["nb_timeout"] > 0
-            player.exit_status = outcome["exit_status"]
-        MatchPlayer.objects.bulk_update(changed, ["score", "nb_timeout", "has_timeout",
-                                                  "exit_status"])
-        if done:
-            champion_ratings.rate_match(match_id, players)
-            tournament_id = cls.objects.filter(pk=match_id).values_list("tournament_id",
-                                                                        flat=True).get()
-            if tournament_id is not None:
-                tournaments.add_points(tournament_id, players)
-        return True
+    The players' foreign-key checks lock the champions in seat order, and the master locks a
+    finished match's champions for update in id order (champion_ratings.rate_match): two
+    orders, so a match created while another with the same champions is rated could deadlock
+    (PostgreSQL aborts one of them). Taking them in id order first makes one order. SQLite has
+    one writer at a time and no row locks.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(SHARE_LOCK_CHAMPIONS, [sorted(set(ids))])
 
-    @classmethod
-    def result_applied(cls, match_id, attempt, result, *, max_tries):
-        """Whether this `match_done` is the one already applied: the match (status, reason,
-        every reported player's outcome) is as applying it made it, and no attempt came
-        since. The master then answers a worker that sends it again true, applying nothing."""
-        row = cls.objects.filter(pk=match_id, attempts=attempt).values_list(
-            "status", "failure_reason", "uncounted_attempts").first()
-        if row is None:
-            return False
-        retried = result["status"] == TaskStatus.FAILED and result["retryable"]
-        if retried:
-            expected = retry_state(attempt, row[2], result["reason"], max_tries=max_tries)
-        elif result["status"] == TaskStatus.DONE:
-            expected = (cls.Status.DONE, "")
-        else:
-            expected = (cls.Status.FAILED, result["reason"])
-        if row[:2] != expected:
-            return False
-        if retried:
-            # Putting a match back in the queue writes no player's outcome.
-            return True
-        stored = {pk: outcome for pk, *outcome in MatchPlayer.objects.filter(
-            match_id=match_id).values_list("id", "score", "nb_timeout", "exit_status")}
-        return all(stored.get(p["matchplayer_id"]) == [p["score"], p["nb_timeout"],
-                                                         p["exit_status"]]
-                   for p in result["players"])
+
+SHARE_LOCK_CHAMPIONS = """
+    SELECT id FROM stechec_champion WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE
+"""
 
 
 class MatchPlayer(models.Model):
@@ -599,3 +419,29 @@ class AppliedResult(models.Model):
         """Record that `status` was applied to each (task id, attempt) of `tasks`."""
         cls.objects.bulk_create([cls(kind=kind, task_id=task_id, attempt=attempt, status=status)
                                  for task_id, attempt in tasks])
+
+
+class PlayerProfile(models.Model):
+    """What a player shows of themselves besides their user name (issue #18: a display
+    name); the account itself is Django's user. A user without a profile shows the name."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="profile")
+    display_name = models.CharField(max_length=100, blank=True)
+
+    def __str__(self):
+        return f"{self.user} ({self.display_name})"
+
+
+def shown_name_of(path):
+    """shown_name() in a query, for the user at `path` ("champion__author")."""
+    return Coalesce(NullIf(F(f"{path}__profile__display_name"), Value("")),
+                    F(f"{path}__username"))
+
+
+def shown_name(user):
+    """The name pages show for `user`: their display name, else their user name."""
+    try:
+        return user.profile.display_name or user.username
+    except PlayerProfile.DoesNotExist:
+        return user.username

@@ -1,8 +1,8 @@
-"""The continuous ladder: which ranked matches to start next, at background priority.
+"""The continuous ladder's choice: which ranked matches to start next, at background priority.
 
-Plain Python over champion ids, ratings and counts, so that the master's
-loop stays thin and the choice is tested without a database. See
-docs/tournaments.md ("Ladder").
+Plain Python over champion ids, ratings and counts, so that its database
+side (ladder.py) stays thin and the choice is tested without a database.
+See docs/tournaments.md ("Ladder").
 
 Each new match is built around the champion that needs a game most: the
 fewest games played (a new champion plays its placement games before anyone
@@ -15,14 +15,14 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .pairing import Pairing
+from stechec.contest.pairing import Pairing
 
 # Opponents are drawn among this many champions closest in rating.
 OPPONENT_WINDOW = 4
 
 
 @dataclass(frozen=True)
-class Candidate:
+class LadderChampion:
     """A champion the ladder may schedule.
 
     `rating` is what opponents are matched on: the rating's mean (mu), the
@@ -39,7 +39,7 @@ class Candidate:
     waiting_since: float
 
 
-def choose_matches(candidates: Iterable[Candidate], in_flight: Iterable[Sequence[int]], *,
+def choose_matches(champions: Iterable[LadderChampion], in_flight: Iterable[Sequence[int]], *,
                    quota: int, nb_players: int, seed, maps: Sequence[int | None] = (),
                    player_matches_waiting: int = 0,
                    window: int = OPPONENT_WINDOW) -> list[Pairing]:
@@ -61,7 +61,7 @@ def choose_matches(candidates: Iterable[Candidate], in_flight: Iterable[Sequence
     if free <= 0 or player_matches_waiting:
         return []
     busy = {champion for match in in_flight for champion in match}
-    available = sorted((c for c in candidates if c.id not in busy),
+    available = sorted((c for c in champions if c.id not in busy),
                        key=lambda c: (c.games, c.waiting_since, c.id))
     rng = random.Random(f"ladder/{seed}")
     maps = list(maps) or [None]
