@@ -217,7 +217,7 @@ while True:
         gevent.sleep(0.05)
     # Every process it made sleeps until killed: they are all there.
     assert 0 < len(box.leftovers()) <= 20
-    bomb.kill("cancel")
+    bomb.kill(sandboxing.KillReason.CANCEL)
     assert waiter.get().reason == "cancelled"
     assert box.leftovers() == []
 
