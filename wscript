@@ -44,6 +44,9 @@ REQUIRED_MODULES = {
     "openskill": "openskill",
     "defusedxml": "defusedxml",
     "Markdown": "markdown",
+    "djangorestframework": "rest_framework",
+    "drf-spectacular": "drf_spectacular",
+    "drf-spectacular-sidecar": "drf_spectacular_sidecar",
 }
 # share/<file> -> P/share/stechec2/<place>, as in the deployment guide.
 SAMPLE_PLACES = {

@@ -2,7 +2,7 @@ from django.shortcuts import get_object_or_404, render
 
 from stechec.contest import ratings
 from stechec.contest.models import Champion, MatchPlayer
-from stechec.www.contest import charts, picker
+from stechec.www.contest import charts, picker, rules
 from stechec.www.contest.public import public_results_or_login
 
 # Points of history the chart shows (the latest ones).
@@ -12,15 +12,7 @@ CHART_POINTS = 500
 @public_results_or_login()
 def leaderboard(request):
     """Each player's best rated champion, best first (docs/tournaments.md, "Ratings")."""
-    best = {}
-    for row in (Champion.objects.visible().filter(status=Champion.Status.READY,
-                                                  rated_games__gt=0)
-                .order_by("-rating", "id")
-                .values("pk", "name", "author_id", "author__username", "rating", "rating_mu",
-                        "author__profile__display_name",
-                        "rating_sigma", "rated_games")):
-        best.setdefault(row["author__username"], row)
-    rows = sorted(best.values(), key=lambda row: (-row["rating"], row["pk"]))
+    rows = rules.leaderboard_rows()
     return render(request, "stechec/leaderboard.html", {
         "rows": rows, "sigmas": ratings.DISPLAY_SIGMAS,
         "challenge": picker.may_challenge(request.user)})

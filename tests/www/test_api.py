@@ -1,0 +1,174 @@
+"""The players' API: tokens, what each endpoint answers, public results, the schema."""
+
+import json
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.validation import validate_schema
+
+from stechec.common import paths
+from stechec.contest.models import ApiToken, Champion, Match, Tournament
+from stechec.www.api import tokens
+from tests.www.api_helpers import token_client
+from tests.www.helpers import (
+    champion_file,
+    finished_match,
+    make_tgz,
+    ready_champion,
+    text,
+    upload_file,
+    write_file,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def bearer(token):
+    return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def test_a_token_is_stored_hashed_and_works_until_revoked(alice):
+    row, token = tokens.create(alice, "laptop", ["read"])
+
+    assert token.startswith("stc_") and token not in json.dumps(
+        list(ApiToken.objects.values()), default=str)
+    assert row.digest == tokens.digest(token) and row.last_used is None
+    assert bearer(token).get(reverse("api-champions")).status_code == 200
+    row.refresh_from_db()
+    assert row.last_used is not None
+
+    assert tokens.revoke(alice, row.pk)
+    answer = bearer(token).get(reverse("api-champions"))
+    assert answer.status_code == 401
+    assert answer.json()["detail"] == "This token is unknown or was revoked."
+
+
+def test_a_token_does_only_what_its_scopes_allow(alice, staff, site):
+    read_only = token_client(alice, ["read"])
+    answer = read_only.post(reverse("api-champions"), {"name": "x",
+                                                       "sources": upload_file(make_tgz())})
+    assert answer.status_code == 403
+    assert answer.json()["detail"] == "This token lacks the submit scope."
+    assert not Champion.objects.exists()
+
+    with pytest.raises(tokens.BadToken, match="Only organisers' accounts"):
+        tokens.create(alice, "sneaky", ["read", "staff"])
+    with pytest.raises(tokens.BadToken, match="scopes are some of read, submit, staff; got reed"):
+        tokens.create(alice, "typo", ["reed"])
+    assert token_client(alice).get(reverse("api-cluster")).status_code == 403
+    # Staff without the staff scope: the token bounds what the account may do.
+    answer = token_client(staff, ["read"]).get(reverse("api-cluster"))
+    assert answer.json()["detail"] == "This token lacks the staff scope."
+
+
+def test_the_browsers_session_works_too(alice_client, alice):
+    ready_champion(alice, "mine")
+    answer = alice_client.get(reverse("api-champions") + "?mine=1")
+    assert [c["name"] for c in answer.json()["results"]] == ["mine"]
+
+
+def test_upload_then_detail_with_compile_log_sources_and_delete(alice, site):
+    api = token_client(alice)
+    archive = make_tgz()
+    created = api.post(reverse("api-champions"), {"name": "first", "comment": "hi",
+                                                  "sources": upload_file(archive)})
+    assert created.status_code == 201
+    champion = Champion.objects.get()
+    assert (created.json()["id"], created.json()["status"]) == (champion.pk, "new")
+
+    Champion.objects.filter(pk=champion.pk).update(status=Champion.Status.ERROR)
+    write_file(paths.published(champion_file(site, champion, "")) + "/"
+               + paths.COMPILATION_LOG, "main.c:1: error\n")
+    detail = api.get(reverse("api-champion", args=[champion.pk])).json()
+    assert (detail["status"], detail["compile_log"]) == ("error", "main.c:1: error\n")
+    sources = api.get(reverse("api-champion-sources", args=[champion.pk]))
+    assert b"".join(sources.streaming_content) == archive
+
+    assert api.delete(reverse("api-champion", args=[champion.pk])).status_code == 204
+    assert Champion.objects.get().deleted
+    assert api.get(reverse("api-champions")).json()["results"] == []
+
+
+def test_a_match_by_champion_number_and_by_player_name(alice, bob, site):
+    mine = ready_champion(alice, "mine")
+    ready_champion(bob, "old")
+    latest = ready_champion(bob, "latest")
+    api = token_client(alice)
+
+    answer = api.post(reverse("api-matches"), json.dumps({"champions": [mine.pk, "bob"]}),
+                      content_type="application/json")
+
+    assert answer.status_code == 201, answer.content
+    match = Match.objects.get()
+    assert [p["champion"] for p in answer.json()["players"]] == [mine.pk, latest.pk]
+    assert (match.author, match.status) == (alice, "new")
+    mine_listed = api.get(reverse("api-matches") + "?mine=1").json()["results"]
+    assert [m["id"] for m in mine_listed] == [match.pk]
+    assert api.get(reverse("api-matches") + f"?champion={latest.pk}").json()["count"] == 1
+    assert api.get(reverse("api-matches") + "?champion=x").status_code == 400
+
+    wrong = api.post(reverse("api-matches"), json.dumps({"champions": [mine.pk]}),
+                     content_type="application/json")
+    assert wrong.json() == {"champions": "A match has 2 champions, one a seat."}
+
+
+def test_public_results_hold_for_the_api(alice, bob, site):
+    tournament_match = finished_match(alice, [ready_champion(alice), ready_champion(bob)])
+    friendly = finished_match(alice, [ready_champion(alice), ready_champion(bob)])
+    Match.objects.filter(pk=tournament_match.pk).update(
+        tournament=Tournament.objects.create(name="cup"))
+    visitor = Client()
+
+    site["website"]["public_results"] = False
+    for name in ("api-leaderboard", "api-tournaments", "api-matches", "api-champions"):
+        assert visitor.get(reverse(name)).status_code == 401, name
+
+    site["website"]["public_results"] = True
+    assert visitor.get(reverse("api-leaderboard")).status_code == 200
+    listed = visitor.get(reverse("api-matches")).json()["results"]
+    assert [m["id"] for m in listed] == [tournament_match.pk]
+    assert visitor.get(reverse("api-match", args=[friendly.pk])).status_code == 401
+    assert visitor.get(reverse("api-match", args=[tournament_match.pk])).status_code == 200
+    # Sources and logs stay with their authors whatever the setting.
+    assert visitor.get(reverse("api-champions")).status_code == 401
+    assert visitor.get(reverse("api-match-log", args=[tournament_match.pk])).status_code == 401
+
+
+def test_the_schema_is_valid_openapi_3():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    validate_schema(schema)
+    assert schema["openapi"].startswith("3.")
+    assert "/api/v1/champions/" in schema["paths"]
+
+
+def test_the_schema_and_docs_are_served_from_the_site_alone():
+    visitor = Client()
+    assert visitor.get(reverse("api-schema")).status_code == 200
+    docs = visitor.get(reverse("api-docs"))
+    assert docs.status_code == 200
+    page = docs.content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in page
+    assert "cdn" not in page.lower() and "https://" not in page
+
+
+def test_tokens_are_created_shown_once_listed_and_revoked_on_the_account_page(alice_client,
+                                                                             alice):
+    page = alice_client.post(reverse("token-new"), {"name": "laptop", "scopes": ["read"]})
+    token = re.search(r'<code class="new-token">(stc_[^<]+)</code>', page.content.decode())[1]
+    assert "no-cache" in page["Cache-Control"]
+    assert bearer(token).get(reverse("api-champions")).status_code == 200
+
+    listed = text(alice_client.get(reverse("account")))
+    assert "laptop" in listed and token not in listed and token[:8] in listed
+
+    refused = text(alice_client.post(reverse("token-new"), {"name": "x",
+                                                           "scopes": ["staff"]}))
+    assert "Select a valid choice. staff is not one of the available choices." in refused
+    assert ApiToken.objects.count() == 1
+
+    row = ApiToken.objects.get()
+    assert alice_client.post(reverse("token-revoke", args=[row.pk])).status_code == 302
+    assert bearer(token).get(reverse("api-champions")).status_code == 401
