@@ -172,3 +172,28 @@ def test_tokens_are_created_shown_once_listed_and_revoked_on_the_account_page(al
     row = ApiToken.objects.get()
     assert alice_client.post(reverse("token-revoke", args=[row.pk])).status_code == 302
     assert bearer(token).get(reverse("api-champions")).status_code == 401
+
+
+def test_staff_create_and_launch_tournaments(staff, alice, bob, site):
+    champions = [ready_champion(alice).pk, ready_champion(bob).pk]
+    api = token_client(staff, ["read", "staff"])
+
+    created = api.post(reverse("api-tournaments"), json.dumps({
+        "name": "cup", "format": "round_robin", "champions": champions, "launch": False}),
+        content_type="application/json")
+
+    assert created.status_code == 201, created.content
+    tournament = Tournament.objects.get()
+    assert (created.json()["status"], tournament.status) == ("created", "created")
+    launched = api.post(reverse("api-tournament-launch", args=[tournament.pk]))
+    assert launched.json()["status"] == "running"
+    assert Match.objects.filter(tournament=tournament).count() > 0
+    again = api.post(reverse("api-tournament-launch", args=[tournament.pk]))
+    assert again.status_code == 400 and "already" in again.json()["detail"]
+
+    standings = api.get(reverse("api-tournament-standings", args=[tournament.pk])).json()
+    assert sorted(row["champion"] for row in standings) == sorted(champions)
+    # A player's submit scope does not reach the organisers' actions.
+    refused = token_client(alice).post(reverse("api-tournaments"), json.dumps({
+        "name": "mine", "format": "round_robin"}), content_type="application/json")
+    assert refused.status_code == 403

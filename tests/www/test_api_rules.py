@@ -7,9 +7,10 @@ Each case makes the situation once, then asks the site (a logged-in browser) and
 import json
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
-from stechec.contest.models import Champion, Match
+from stechec.contest.models import Champion, Match, Tournament
 from tests.www.api_helpers import token_client
 from tests.www.helpers import finished_match, make_tgz, ready_champion, text, upload_file
 
@@ -145,3 +146,30 @@ def test_other_players_match_outputs_are_refused_by_both(alice_client, alice, bo
                      reverse("match-player-log-download", args=[match.pk, player.pk]),
                      reverse("api-match-player-log", args=[match.pk, player.pk]), 403,
                      "Only the champion's author can see its log.")
+
+
+def test_creating_a_tournament_is_for_staff_on_both(alice_client, alice, bob):
+    page = alice_client.post(reverse("tournament-new"), {"name": "mine",
+                                                         "format": "round_robin"})
+    answer = token_client(alice).post(
+        reverse("api-tournaments"), json.dumps({"name": "mine", "format": "round_robin"}),
+        content_type="application/json")
+    assert (page.status_code, answer.status_code) == (403, 403)
+    assert "Only organisers" in text(page) and "Only organisers" in answer.json()["detail"]
+    assert not Tournament.objects.exists()
+
+
+def test_a_refused_tournament_says_why_on_both(staff):
+    site = Client()
+    site.force_login(staff)
+    entered = [ready_champion(staff).pk]
+    page = site.post(reverse("tournament-new"), {"name": "cup", "format": "round_robin",
+                                                 "champions": str(entered[0])})
+    answer = token_client(staff, ["staff"]).post(
+        reverse("api-tournaments"), json.dumps({"name": "cup", "format": "round_robin",
+                                                "champions": entered}),
+        content_type="application/json")
+    assert answer.status_code == 400
+    reason = answer.json()["detail"]
+    assert reason[:1].upper() + reason[1:] in text(page)
+    assert not Tournament.objects.exists()

@@ -84,6 +84,21 @@ class TournamentSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "format", "status", "ts"]
 
 
+class TournamentCreateSerializer(serializers.Serializer):
+    """For the schema: a tournament to create (the site's TournamentForm checks it)."""
+
+    name = serializers.CharField(max_length=100)
+    format = serializers.ChoiceField(choices=Tournament.Format.choices)
+    rounds = serializers.IntegerField(required=False, help_text="Swiss only.")
+    champions = serializers.ListField(
+        child=serializers.IntegerField(), required=False,
+        help_text="Champion numbers; none: each player's latest ready champion.")
+    deadline = serializers.DateTimeField(required=False)
+    include_staff = serializers.BooleanField(required=False)
+    maps = serializers.ListField(child=serializers.IntegerField(), required=False)
+    launch = serializers.BooleanField(default=True)
+
+
 class StandingSerializer(serializers.Serializer):
     rank = serializers.IntegerField()
     champion = serializers.IntegerField()

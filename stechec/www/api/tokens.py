@@ -79,16 +79,18 @@ class TokenAuthentication(authentication.BaseAuthentication):
 
 
 class HasScope(permissions.BasePermission):
-    """What an endpoint needs: its view's `scope` for unsafe methods (`submit` unless
-    said), `read` for safe ones; views with `public_read` are open to visitors while
-    results are public (website.public_results)."""
+    """What an endpoint needs: its view's `scope` for every method if it has one, else
+    `read` for safe methods and its `write_scope` (`submit` unless said) for the others;
+    views with `public_read` are open to visitors while results are public
+    (website.public_results)."""
 
     message = "This token's scopes do not allow this."
 
     def has_permission(self, request, view):
         safe = request.method in permissions.SAFE_METHODS
         needed = getattr(view, "scope", None) or (
-            ApiToken.Scope.READ if safe else ApiToken.Scope.SUBMIT)
+            ApiToken.Scope.READ if safe
+            else getattr(view, "write_scope", ApiToken.Scope.SUBMIT))
         if not request.user.is_authenticated:
             return bool(safe and getattr(view, "public_read", False) and results_are_public()
                         and needed == ApiToken.Scope.READ)

@@ -21,6 +21,8 @@ v1 = [
     path("maps/<int:pk>/", views.MapDetail.as_view(), name="api-map"),
     path("tournaments/", views.TournamentList.as_view(), name="api-tournaments"),
     path("tournaments/<int:pk>/", views.TournamentDetail.as_view(), name="api-tournament"),
+    path("tournaments/<int:pk>/launch/", views.TournamentLaunch.as_view(),
+         name="api-tournament-launch"),
     path("tournaments/<int:pk>/standings/", views.TournamentStandings.as_view(),
          name="api-tournament-standings"),
     path("leaderboard/", views.Leaderboard.as_view(), name="api-leaderboard"),

@@ -5,6 +5,7 @@ as JSON: 400 with the form's errors, 403, 404, 429 with Retry-After."""
 import logging
 
 from django.db.models import Prefetch
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -14,10 +15,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from stechec.common import paths
+from stechec.contest import tournaments
 from stechec.contest.models import ApiToken, Champion, Map, Match, MatchPlayer, Tournament
 from stechec.www.api import serializers
 from stechec.www.contest import cluster, conf, files, limits, rules
-from stechec.www.contest.forms import ChampionUploadForm, MatchForm
+from stechec.www.contest.forms import ChampionUploadForm, MatchForm, TournamentForm
 from stechec.www.contest.public import PUBLIC_MATCHES, is_public_match
 from stechec.www.contest.uploads import storage_failure, store_champion
 from stechec.www.contest.views.tournament_pages import Report
@@ -275,7 +277,60 @@ class MapDetail(generics.RetrieveAPIView):
 class TournamentList(generics.ListAPIView):
     serializer_class = serializers.TournamentSerializer
     queryset = Tournament.objects.all()
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
     public_read = True
+    write_scope = ApiToken.Scope.STAFF
+
+    @extend_schema(request=serializers.TournamentCreateSerializer,
+                   responses={201: serializers.TournamentSerializer})
+    def post(self, request):
+        """Create a tournament (staff), launched unless `launch` is false: the site's
+        tournament form checks it."""
+        data = request.data.dict() if hasattr(request.data, "dict") else dict(request.data)
+        if isinstance(data.get("champions"), list):
+            data["champions"] = " ".join(str(c) for c in data["champions"])
+        data.setdefault("launch", True)
+        if isinstance(data.get("maps"), list):
+            data["maps"] = [str(m) for m in data["maps"]]
+        form = TournamentForm(_form_data(data))
+        if not form.is_valid():
+            _form_refused(form)
+        try:
+            tournament = rules.create_tournament(form.cleaned_data,
+                                                 rules.tournament_entrants(form.cleaned_data))
+            if form.cleaned_data["launch"]:
+                tournaments.launch(tournament)
+        except ValueError as e:
+            raise ValidationError({"detail": str(e)}) from None
+        tournament.refresh_from_db()
+        return Response(serializers.TournamentSerializer(tournament).data,
+                        status=status.HTTP_201_CREATED)
+
+
+def _form_data(data):
+    """A JSON object as a Django form's data: lists stay lists, booleans as a checkbox
+    sends them (absent when false)."""
+    form_data = QueryDict(mutable=True)
+    for key, value in data.items():
+        if value is False or value is None:
+            continue
+        form_data.setlist(key, value if isinstance(value, list) else [str(value)])
+    return form_data
+
+
+class TournamentLaunch(APIView):
+    scope = ApiToken.Scope.STAFF
+
+    @extend_schema(request=None, responses={200: serializers.TournamentSerializer})
+    def post(self, request, pk):
+        """Launch a created tournament (staff): queue its matches."""
+        tournament = get_object_or_404(Tournament, pk=pk)
+        try:
+            tournaments.launch(tournament)
+        except ValueError as e:
+            raise ValidationError({"detail": str(e)}) from None
+        tournament.refresh_from_db()
+        return Response(serializers.TournamentSerializer(tournament).data)
 
 
 class TournamentDetail(generics.RetrieveAPIView):

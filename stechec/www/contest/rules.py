@@ -12,8 +12,9 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from stechec.contest import tournaments
 from stechec.contest.models import Champion, Match, MatchPlayer, shown_name_of
-from stechec.www.contest import limits
+from stechec.www.contest import conf, limits
 from stechec.www.contest.public import is_public_match
 
 
@@ -92,3 +93,18 @@ def leaderboard_rows():
                         "rating_sigma", "rated_games")):
         best.setdefault(row["author__username"], row)
     return sorted(best.values(), key=lambda row: (-row["rating"], row["pk"]))
+
+
+def tournament_entrants(data):
+    """The champions a TournamentForm's cleaned `data` enters: the numbers given, or each
+    player's latest ready champion (before its deadline, staff's if asked)."""
+    return data["champions"] or tournaments.default_champions(data["deadline"],
+                                                              data["include_staff"])
+
+
+def create_tournament(data, champions):
+    """A tournament from a TournamentForm's cleaned `data`; raise ValueError (the core's
+    refusal: a champion not ready, too few of them...)."""
+    return tournaments.create(data["name"], data["format"], champions,
+                              [m.pk for m in data["maps"]],
+                              nb_players=conf.contest()["nb_players"], rounds=data["rounds"] or 0)
