@@ -28,6 +28,7 @@ LAUNCHERS = {
     "stechec-manage": "stechec.www.manage",
     "stechec-website": "stechec.www.serve",
     "stechec-samples": "stechec.common.samples",
+    "stechec": "stechec.cli.main",
     "stechec2-refgame-server": "stechec.refgame.server",
     "stechec2-refgame-client": "stechec.refgame.client",
 }
@@ -47,6 +48,8 @@ REQUIRED_MODULES = {
     "djangorestframework": "rest_framework",
     "drf-spectacular": "drf_spectacular",
     "drf-spectacular-sidecar": "drf_spectacular_sidecar",
+    "click": "click",
+    "rich": "rich",
 }
 # share/<file> -> P/share/stechec2/<place>, as in the deployment guide.
 SAMPLE_PLACES = {
