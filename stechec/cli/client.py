@@ -1,6 +1,7 @@
 """The API over HTTP with the standard library alone (urllib): JSON in and out, multipart
 for uploads, files streamed to disk."""
 
+import base64
 import json
 import os
 import secrets
@@ -24,9 +25,13 @@ class ApiError(click.ClickException):
 
 
 class Client:
-    def __init__(self, url, token):
+    """The API as one user: `token` theirs, or `basic` (user name, password) for the one
+    endpoint that takes them (making a token)."""
+
+    def __init__(self, url, token=None, *, basic=None):
         self.url = url.rstrip("/")
         self.token = token
+        self.basic = basic
 
     def _request(self, method, path, *, params=None, body=None, content_type=None):
         url = f"{self.url}/api/v1/{path}"
@@ -34,7 +39,11 @@ class Client:
             url += "?" + urllib.parse.urlencode({k: v for k, v in params.items()
                                                  if v is not None})
         request = urllib.request.Request(url, data=body, method=method)
-        request.add_header("Authorization", f"Bearer {self.token}")
+        if self.basic:
+            pair = base64.b64encode(":".join(self.basic).encode()).decode()
+            request.add_header("Authorization", f"Basic {pair}")
+        else:
+            request.add_header("Authorization", f"Bearer {self.token}")
         request.add_header("Accept", "application/json")
         if content_type:
             request.add_header("Content-Type", content_type)

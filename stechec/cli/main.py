@@ -2,6 +2,7 @@
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -81,11 +82,20 @@ def main():
 @click.argument("url")
 @click.option("--token", envvar="STECHEC_TOKEN",
               help="A personal API token (made on your account page); asked if not given.")
-def login(url, token):
+@click.option("--username", help="Make a token with your user name and password (asked) "
+              "rather than pasting one.")
+def login(url, token, username):
     """Remember the site at URL and your API token (in your config directory, mode 0600)."""
     if not url.startswith(("http://", "https://")):
         raise click.BadParameter(f"{url!r} is not an http:// or https:// address.",
                                  param_hint="URL")
+    if username:
+        password = click.prompt(f"Password of {username}", hide_input=True)
+        made = Client(url, basic=(username, password)).post("tokens/", {
+            "name": f"stechec on {socket.gethostname()}"[:100],
+            "scopes": ["read", "submit"]})
+        token = made["token"]
+        click.echo(f"Token {made['name']!r} made (revoke it on your account page).")
     token = token or click.prompt("API token (from your account page on the site)",
                                   hide_input=True)
     client = Client(url, token.strip())

@@ -1,5 +1,6 @@
 """The players' API: tokens, what each endpoint answers, public results, the schema."""
 
+import base64
 import json
 import re
 
@@ -212,3 +213,19 @@ def test_staff_create_and_launch_tournaments(staff, alice, bob, site):
     refused = token_client(alice).post(reverse("api-tournaments"), json.dumps({
         "name": "mine", "format": "round_robin"}), content_type="application/json")
     assert refused.status_code == 403
+
+
+def test_a_token_from_a_password_but_not_from_a_token(alice):
+    made = Client().post(reverse("api-tokens"), json.dumps({"name": "cli", "scopes": ["read"]}),
+                         content_type="application/json",
+                         HTTP_AUTHORIZATION="Basic " + base64.b64encode(
+                             b"alice:alice-password").decode())
+    assert made.status_code == 201
+    assert tokens.digest(made.json()["token"]) == ApiToken.objects.get().digest
+
+    # A read token cannot make itself a submit one.
+    widened = token_client(alice, ["read"]).post(
+        reverse("api-tokens"), json.dumps({"name": "more", "scopes": ["read", "submit"]}),
+        content_type="application/json")
+    assert widened.status_code == 401
+    assert ApiToken.objects.filter(name="more").count() == 0

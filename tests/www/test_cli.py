@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from stechec.common import paths
-from stechec.contest.models import Champion, Match
+from stechec.contest.models import ApiToken, Champion, Match
 from stechec.www.api import tokens
 from tests.www.helpers import (
     champion_file,
@@ -71,6 +71,26 @@ def test_login_keeps_the_token_for_the_user_alone(live_server, alice, config_hom
     assert done.returncode == 0 and str(saved) in done.stdout
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
     assert json.loads(saved.read_text()) == {"url": live_server.url, "token": token}
+
+
+def test_login_with_a_password_makes_a_token(live_server, alice, config_home):
+    wrong = subprocess.run(command(config_home, "login", live_server.url, "--username",
+                                   "alice"), input="not-her-password\n",
+                           env=environment(config_home), capture_output=True, text=True,
+                           timeout=TIMEOUT_SECS)
+    assert wrong.returncode == 1 and "[HTTP 401]" in wrong.stderr
+    assert not ApiToken.objects.exists()
+
+    done = subprocess.run(command(config_home, "login", live_server.url, "--username",
+                                  "alice"), input="alice-password\n",
+                          env=environment(config_home), capture_output=True, text=True,
+                          timeout=TIMEOUT_SECS)
+
+    assert done.returncode == 0, done.stderr
+    row = ApiToken.objects.get()
+    assert (row.user, row.scope_set) == (alice, {"read", "submit"})
+    saved = json.loads((config_home / "stechec" / "config.json").read_text())
+    assert tokens.digest(saved["token"]) == row.digest
 
 
 def test_a_command_before_login_says_what_to_do(config_home, db):

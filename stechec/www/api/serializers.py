@@ -2,7 +2,15 @@
 
 from rest_framework import serializers
 
-from stechec.contest.models import Champion, Map, Match, MatchPlayer, Tournament, shown_name
+from stechec.contest.models import (
+    ApiToken,
+    Champion,
+    Map,
+    Match,
+    MatchPlayer,
+    Tournament,
+    shown_name,
+)
 
 
 class ChampionSerializer(serializers.ModelSerializer):
@@ -119,3 +127,12 @@ class LeaderboardRowSerializer(serializers.Serializer):
     rating_mu = serializers.FloatField()
     rating_sigma = serializers.FloatField()
     rated_games = serializers.IntegerField()
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=ApiToken.Scope.choices))
+
+
+class NewTokenSerializer(TokenRequestSerializer):
+    token = serializers.CharField(help_text="Shown this once: only its hash is kept.")

@@ -26,6 +26,7 @@ v1 = [
     path("tournaments/<int:pk>/standings/", views.TournamentStandings.as_view(),
          name="api-tournament-standings"),
     path("leaderboard/", views.Leaderboard.as_view(), name="api-leaderboard"),
+    path("tokens/", views.TokenCreate.as_view(), name="api-tokens"),
     path("cluster/", views.ClusterStatus.as_view(), name="api-cluster"),
 ]
 

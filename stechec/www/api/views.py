@@ -9,8 +9,10 @@ from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
+from rest_framework.authentication import BasicAuthentication
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,6 +20,7 @@ from stechec.common import paths
 from stechec.contest import tournaments
 from stechec.contest.models import ApiToken, Champion, Map, Match, MatchPlayer, Tournament
 from stechec.www.api import serializers
+from stechec.www.api import tokens as api_tokens
 from stechec.www.contest import cluster, conf, files, limits, rules
 from stechec.www.contest.forms import ChampionUploadForm, MatchForm, TournamentForm
 from stechec.www.contest.public import PUBLIC_MATCHES, is_public_match
@@ -373,3 +376,24 @@ class ClusterStatus(APIView):
             return Response(cluster.master_status())
         except cluster.MasterUnavailable as e:
             raise Unavailable(str(e)) from None
+
+
+class TokenCreate(APIView):
+    """A new personal token from one's user name and password (HTTP Basic), for
+    `stechec login --username`; the account page makes them too. Neither a token nor a
+    session may make one: a token cannot widen its own scopes."""
+
+    authentication_classes = [BasicAuthentication]
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]
+
+    @extend_schema(request=serializers.TokenRequestSerializer,
+                   responses={201: serializers.NewTokenSerializer})
+    def post(self, request):
+        try:
+            row, token = api_tokens.create(request.user, str(request.data.get("name", "")),
+                                           request.data.get("scopes") or [])
+        except (api_tokens.BadToken, TypeError) as e:
+            raise ValidationError({"detail": str(e)}) from None
+        return Response({"name": row.name, "scopes": sorted(row.scope_set), "token": token},
+                        status=status.HTTP_201_CREATED)
