@@ -209,6 +209,12 @@ def test_staff_create_and_launch_tournaments(staff, alice, bob, site):
 
     standings = api.get(reverse("api-tournament-standings", args=[tournament.pk])).json()
     assert sorted(row["champion"] for row in standings) == sorted(champions)
+    matrix = api.get(reverse("api-tournament-matrix", args=[tournament.pk])).json()
+    assert [row["champion"] for row in matrix] == [row["champion"] for row in standings]
+    assert [row["points"][n] for n, row in enumerate(matrix)] == [None, None]
+    Match.objects.filter(tournament=tournament).update(status=Match.Status.FAILED)
+    rerun = api.post(reverse("api-tournament-rerun-failed", args=[tournament.pk]))
+    assert rerun.json() == {"queued": Match.objects.filter(tournament=tournament).count()}
     # A player's submit scope does not reach the organisers' actions.
     refused = token_client(alice).post(reverse("api-tournaments"), json.dumps({
         "name": "mine", "format": "round_robin"}), content_type="application/json")
@@ -229,3 +235,16 @@ def test_a_token_from_a_password_but_not_from_a_token(alice):
         content_type="application/json")
     assert widened.status_code == 401
     assert ApiToken.objects.filter(name="more").count() == 0
+
+
+def test_a_champions_rating_history_oldest_first(alice, bob):
+    mine = ready_champion(alice)
+    first = finished_match(alice, [mine, ready_champion(bob)], rated_seq=1)
+    second = finished_match(alice, [mine, ready_champion(bob)], rated_seq=2)
+    for match, mu in ((first, 27.0), (second, 29.0)):
+        match.players.filter(champion=mine).update(rating_mu=mu, rating_sigma=6.0)
+
+    history = token_client(alice).get(reverse("api-champion-rating", args=[mine.pk])).json()
+
+    assert [(point["match"], point["mu"], point["rating"]) for point in history] == [
+        (first.pk, 27.0, 9.0), (second.pk, 29.0, 11.0)]

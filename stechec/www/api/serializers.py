@@ -136,3 +136,20 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class NewTokenSerializer(TokenRequestSerializer):
     token = serializers.CharField(help_text="Shown this once: only its hash is kept.")
+
+
+class MatrixRowSerializer(serializers.Serializer):
+    champion = serializers.IntegerField()
+    name = serializers.CharField()
+    points = serializers.ListField(child=serializers.IntegerField(allow_null=True))
+
+
+class RerunSerializer(serializers.Serializer):
+    queued = serializers.IntegerField()
+
+
+class RatingPointSerializer(serializers.Serializer):
+    match = serializers.IntegerField()
+    mu = serializers.FloatField()
+    sigma = serializers.FloatField()
+    rating = serializers.FloatField(help_text="The displayed rating (mu - 3 sigma).")

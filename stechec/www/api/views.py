@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from stechec.common import paths
-from stechec.contest import tournaments
+from stechec.contest import ratings, tournaments
 from stechec.contest.models import ApiToken, Champion, Map, Match, MatchPlayer, Tournament
 from stechec.www.api import serializers
 from stechec.www.api import tokens as api_tokens
@@ -321,6 +321,29 @@ def _form_data(data):
     return form_data
 
 
+class TournamentMatrix(APIView):
+    public_read = True
+
+    @extend_schema(responses=serializers.MatrixRowSerializer(many=True))
+    def get(self, request, pk):
+        """Head to head, in rank order: the points each champion took from each other one
+        (null where they never met, or on the diagonal)."""
+        report = Report(get_object_or_404(Tournament, pk=pk))
+        return Response([{"champion": player.champion_id,
+                          "name": report.names[player.champion_id], "points": cells}
+                         for player, cells in report.matrix()])
+
+
+class TournamentRerunFailed(APIView):
+    scope = ApiToken.Scope.STAFF
+
+    @extend_schema(request=None, responses={200: serializers.RerunSerializer})
+    def post(self, request, pk):
+        """Queue the tournament's failed matches again (staff)."""
+        tournament = get_object_or_404(Tournament, pk=pk)
+        return Response({"queued": tournaments.rerun_failed(tournament)})
+
+
 class TournamentLaunch(APIView):
     scope = ApiToken.Scope.STAFF
 
@@ -364,6 +387,19 @@ class Leaderboard(APIView):
         """Each player's best rated champion, best first."""
         return Response(serializers.LeaderboardRowSerializer(rules.leaderboard_rows(),
                                                              many=True).data)
+
+
+class ChampionRatingHistory(APIView):
+    public_read = True
+
+    @extend_schema(responses=serializers.RatingPointSerializer(many=True))
+    def get(self, request, pk):
+        """The champion's rating after each of its rated matches, oldest first (the
+        latest ones, as its rating page's chart)."""
+        champion = get_object_or_404(Champion, pk=pk)
+        return Response([{"match": match_id, "mu": mu, "sigma": sigma,
+                          "rating": ratings.Rating(mu, sigma).display}
+                         for match_id, mu, sigma in rules.rating_history(champion)])
 
 
 class ClusterStatus(APIView):

@@ -108,3 +108,17 @@ def create_tournament(data, champions):
     return tournaments.create(data["name"], data["format"], champions,
                               [m.pk for m in data["maps"]],
                               nb_players=conf.contest()["nb_players"], rounds=data["rounds"] or 0)
+
+
+# The rated matches a champion's rating history shows (the latest ones).
+RATING_HISTORY_POINTS = 500
+
+
+def rating_history(champion, points=RATING_HISTORY_POINTS):
+    """(match id, mu, sigma) after each of `champion`'s latest `points` rated matches,
+    oldest first."""
+    history = list(MatchPlayer.objects.filter(champion=champion, rating_mu__isnull=False)
+                   .order_by("-match__rated_seq")
+                   .values_list("match_id", "rating_mu", "rating_sigma")[:points])
+    history.reverse()
+    return history

@@ -1,12 +1,9 @@
 from django.shortcuts import get_object_or_404, render
 
 from stechec.contest import ratings
-from stechec.contest.models import Champion, MatchPlayer
+from stechec.contest.models import Champion
 from stechec.www.contest import charts, picker, rules
 from stechec.www.contest.public import public_results_or_login
-
-# Points of history the chart shows (the latest ones).
-CHART_POINTS = 500
 
 
 @public_results_or_login()
@@ -21,10 +18,7 @@ def leaderboard(request):
 @public_results_or_login()
 def champion_rating(request, pk):
     champion = get_object_or_404(Champion.objects.select_related("author"), pk=pk)
-    history = list(MatchPlayer.objects.filter(champion=champion, rating_mu__isnull=False)
-                   .order_by("-match__rated_seq")
-                   .values_list("match_id", "rating_mu", "rating_sigma")[:CHART_POINTS])
-    history.reverse()
+    history = rules.rating_history(champion)
     start = ratings.Rating()
     mus = [start.mu] + [mu for _, mu, _ in history]
     shown = [start.display] + [ratings.Rating(mu, sigma).display for _, mu, sigma in history]
