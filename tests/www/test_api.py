@@ -248,3 +248,12 @@ def test_a_champions_rating_history_oldest_first(alice, bob):
 
     assert [(point["match"], point["mu"], point["rating"]) for point in history] == [
         (first.pk, 27.0, 9.0), (second.pk, 29.0, 11.0)]
+
+
+def test_a_match_without_an_author_is_listed_and_shown(alice, bob):
+    # The ladder's and tournaments' matches have no author.
+    match = finished_match(None, [ready_champion(alice), ready_champion(bob)], ladder=True)
+    api = token_client(alice)
+    listed = api.get(reverse("api-matches")).json()["results"]
+    assert [(m["id"], m["author"], len(m["players"])) for m in listed] == [(match.pk, None, 2)]
+    assert api.get(reverse("api-match", args=[match.pk])).json()["author"] is None

@@ -68,6 +68,26 @@ class MatchSerializer(serializers.ModelSerializer):
                   "started_at", "finished_at", "players"]
 
 
+class MatchRowPlayerSerializer(serializers.Serializer):
+    champion = serializers.IntegerField(source="champion_id")
+    champion_name = serializers.CharField()
+    author = serializers.CharField(source="author_name")
+    score = serializers.IntegerField(allow_null=True)
+
+
+class MatchRowSerializer(serializers.ModelSerializer):
+    """A match in a list: its players as the site's list reads them (views.matches
+    .with_players); its detail has more of them."""
+
+    author = serializers.CharField(source="author.username", allow_null=True)
+    players = MatchRowPlayerSerializer(source="player_rows", many=True)
+
+    class Meta:
+        model = Match
+        fields = ["id", "status", "author", "map", "tournament", "round", "ladder", "ts",
+                  "started_at", "finished_at", "players"]
+
+
 class LaunchSerializer(serializers.Serializer):
     """For the schema: a match to launch, its champions in seat order."""
 

@@ -4,7 +4,6 @@ as JSON: 400 with the form's errors, 403, 404, 429 with Retry-After."""
 
 import logging
 
-from django.db.models import Prefetch
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -18,13 +17,14 @@ from rest_framework.views import APIView
 
 from stechec.common import paths
 from stechec.contest import ratings, tournaments
-from stechec.contest.models import ApiToken, Champion, Map, Match, MatchPlayer, Tournament
+from stechec.contest.models import ApiToken, Champion, Map, Match, Tournament
 from stechec.www.api import serializers
 from stechec.www.api import tokens as api_tokens
 from stechec.www.contest import cluster, conf, files, limits, rules
 from stechec.www.contest.forms import ChampionUploadForm, MatchForm, TournamentForm
 from stechec.www.contest.public import PUBLIC_MATCHES, is_public_match
 from stechec.www.contest.uploads import storage_failure, store_champion
+from stechec.www.contest.views.matches import listed_matches, with_champion, with_players
 from stechec.www.contest.views.tournament_pages import Report
 
 logger = logging.getLogger(__name__)
@@ -150,14 +150,8 @@ class ChampionLog(APIView):
                               paths.COMPILATION_LOG, files.LOG_TYPE)
 
 
-def _matches():
-    players = MatchPlayer.objects.select_related("champion__author").order_by("id")
-    return Match.objects.select_related("author").defer("options").prefetch_related(
-        Prefetch("players", queryset=players))
-
-
 class MatchList(generics.ListAPIView):
-    serializer_class = serializers.MatchSerializer
+    serializer_class = serializers.MatchRowSerializer
     parser_classes = [JSONParser, FormParser, MultiPartParser]
     public_read = True
 
@@ -171,7 +165,7 @@ class MatchList(generics.ListAPIView):
 
     def get_queryset(self):
         request = self.request
-        matches = _matches()
+        matches = listed_matches()
         if not request.user.is_authenticated:
             # A visitor reads tournaments' finished matches, as on the site.
             matches = matches.filter(PUBLIC_MATCHES)
@@ -179,8 +173,7 @@ class MatchList(generics.ListAPIView):
             matches = matches.filter(author=request.user)
         champion = _positive_int(request, "champion")
         if champion is not None:
-            matches = matches.filter(id__in=MatchPlayer.objects.filter(champion_id=champion)
-                                     .values("match_id"))
+            matches = with_champion(matches, champion)
         if request.query_params.get("author"):
             matches = matches.filter(author__username=request.query_params["author"])
         tournament = _positive_int(request, "tournament")
@@ -189,6 +182,10 @@ class MatchList(generics.ListAPIView):
         if request.query_params.get("status"):
             matches = matches.filter(status=request.query_params["status"])
         return matches
+
+    def paginate_queryset(self, queryset):
+        # Players read as the site's list reads them: one query, no model per player.
+        return with_players(super().paginate_queryset(queryset))
 
     @extend_schema(request=serializers.LaunchSerializer,
                    responses={201: serializers.MatchSerializer})
