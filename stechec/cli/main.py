@@ -213,44 +213,62 @@ def logs(match_id, player):
 
 
 @main.command()
-@click.argument("match_id", metavar="MATCH", type=int)
-@click.argument("directory", type=click.Path(file_okay=False))
+@click.argument("targets", metavar="[MATCH] DIRECTORY", nargs=-1, required=True)
+@click.option("--tournament", type=int, help="Every finished match of this tournament "
+              "rather than one match.")
 @click.option("--replay", is_flag=True)
 @click.option("--dump", is_flag=True)
 @click.option("--logs", "with_logs", is_flag=True, help="The server's log and the logs of "
               "your champions.")
-def download(match_id, directory, replay, dump, with_logs):
-    """Save a match's outputs in DIRECTORY (all of them when none is named); files already
-    there are kept (the download resumes)."""
+def download(targets, tournament, replay, dump, with_logs):
+    """Save a match's outputs (or a tournament's matches') in DIRECTORY, all of them when
+    none is named; files already there are kept, so a second run resumes."""
+    if tournament is None and (len(targets) != 2 or not targets[0].isdecimal()):
+        raise click.UsageError("Give a match's number and a directory, or --tournament T "
+                               "and a directory.")
+    if tournament is not None and len(targets) != 1:
+        raise click.UsageError("With --tournament, give only the directory.")
+    directory = targets[-1]
+    match_id = int(targets[0]) if tournament is None else None
     client = _client()
-    everything = not (replay or dump or with_logs)
+    kinds = {"replay": replay, "dump": dump, "logs": with_logs}
+    if not any(kinds.values()):
+        kinds = dict.fromkeys(kinds, True)
+    ids = ([match_id] if tournament is None else
+           [m["id"] for m in client.every("matches/", tournament=tournament, status="done")])
+    os.makedirs(directory, exist_ok=True)
+    failed = False
+    for match in ids:
+        for path, name in _outputs(client, match, kinds):
+            destination = os.path.join(directory, name)
+            if os.path.exists(destination):
+                click.echo(f"{destination}: already there")
+                continue
+            try:
+                client.download(path, destination)
+            except ApiError as e:
+                click.echo(f"{name}: {e.message}", err=True)
+                failed = True
+            else:
+                click.echo(destination)
+    if failed:
+        sys.exit(1)
+
+
+def _outputs(client, match_id, kinds):
+    """(API path, file name) of the outputs of `match_id` that `kinds` names."""
     wanted = []
-    if replay or everything:
+    if kinds["replay"]:
         wanted.append((f"matches/{match_id}/replay/", f"match-{match_id}-replay"))
-    if dump or everything:
+    if kinds["dump"]:
         wanted.append((f"matches/{match_id}/dump/", f"match-{match_id}-dump.json.gz"))
-    if with_logs or everything:
+    if kinds["logs"]:
         wanted.append((f"matches/{match_id}/log/", f"match-{match_id}-server.log"))
         for player in client.get(f"matches/{match_id}/")["players"]:
             if player["log_readable"]:
                 wanted.append((f"matches/{match_id}/players/{player['id']}/log/",
                                f"match-{match_id}-player-{player['id']}.log"))
-    os.makedirs(directory, exist_ok=True)
-    failed = False
-    for path, name in wanted:
-        destination = os.path.join(directory, name)
-        if os.path.exists(destination):
-            click.echo(f"{destination}: already there")
-            continue
-        try:
-            client.download(path, destination)
-        except ApiError as e:
-            click.echo(f"{name}: {e.message}", err=True)
-            failed = True
-        else:
-            click.echo(destination)
-    if failed:
-        sys.exit(1)
+    return wanted
 
 
 @main.command()
@@ -260,3 +278,44 @@ def leaderboard(as_json):
     rows = _client().get("leaderboard/")
     _show([{"rank": n, **row} for n, row in enumerate(rows, 1)],
           ["rank", "author", "name", "champion", "rating", "rated_games"], as_json)
+
+
+@main.group()
+def tournament():
+    """Tournaments: standings for anyone; create and launch for organisers (a token
+    with the staff scope)."""
+
+
+@tournament.command("create")
+@click.argument("name")
+@click.option("--format", "tournament_format", default="round_robin", show_default=True,
+              help="round_robin, swiss or single_elimination.")
+@click.option("--champion", "champions", type=int, multiple=True,
+              help="A champion's number (repeat it); none: each player's latest ready one.")
+@click.option("--map", "maps", type=int, multiple=True, help="A map's number (repeat it).")
+@click.option("--rounds", type=int, default=0, help="Swiss only: how many rounds.")
+@click.option("--launch/--no-launch", default=True, show_default=True)
+def tournament_create(name, tournament_format, champions, maps, rounds, launch):
+    """Create the tournament NAME (and launch it, unless --no-launch)."""
+    created = _client().post("tournaments/", {
+        "name": name, "format": tournament_format, "champions": list(champions),
+        "maps": list(maps), "rounds": rounds, "launch": launch})
+    click.echo(f"Tournament {created['id']} ({created['name']}): {created['status']}.")
+
+
+@tournament.command("launch")
+@click.argument("tournament_id", metavar="TOURNAMENT", type=int)
+def tournament_launch(tournament_id):
+    """Launch a created tournament: its matches are queued."""
+    launched = _client().post(f"tournaments/{tournament_id}/launch/", {})
+    click.echo(f"Tournament {launched['id']} ({launched['name']}): {launched['status']}.")
+
+
+@tournament.command("standings")
+@click.argument("tournament_id", metavar="TOURNAMENT", type=int)
+@click.option("--json", "as_json", is_flag=True)
+def tournament_standings(tournament_id, as_json):
+    """A tournament's standings, best first."""
+    rows = _client().get(f"tournaments/{tournament_id}/standings/")
+    _show(rows, ["rank", "name", "points", "score", "played", "wins", "draws", "losses"],
+          as_json)

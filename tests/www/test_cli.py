@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from stechec.common import paths
-from stechec.contest.models import ApiToken, Champion, Match
+from stechec.contest.models import ApiToken, Champion, Match, Tournament
 from stechec.www.api import tokens
 from tests.www.helpers import (
     champion_file,
@@ -210,3 +210,42 @@ def test_the_command_line_imports_nothing_of_django():
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'django'))")],
         capture_output=True, text=True, check=True)
     assert done.stdout == "[]\n"
+
+
+def test_staff_create_launch_and_read_a_tournament(live_server, staff, alice, bob,
+                                                    config_home):
+    champions = [ready_champion(alice).pk, ready_champion(bob).pk]
+    _, token = tokens.create(staff, "cli", ["read", "staff"])
+    assert stechec(config_home, "login", live_server.url, "--token", token).returncode == 0
+
+    created = stechec(config_home, "tournament", "create", "cup", "--no-launch",
+                      *[f"--champion={pk}" for pk in champions])
+    assert created.returncode == 0, created.stderr
+    tournament = Tournament.objects.get()
+    assert created.stdout == f"Tournament {tournament.pk} (cup): created.\n"
+    launched = stechec(config_home, "tournament", "launch", tournament.pk)
+    assert launched.stdout == f"Tournament {tournament.pk} (cup): running.\n"
+    again = stechec(config_home, "tournament", "launch", tournament.pk)
+    assert again.returncode == 1 and "[HTTP 400]" in again.stderr
+
+    standings = json.loads(stechec(config_home, "tournament", "standings", tournament.pk,
+                                   "--json").stdout)
+    assert sorted(row["champion"] for row in standings) == sorted(champions)
+
+
+def test_a_tournaments_finished_matches_in_bulk(logged_in, alice, bob, site, tmp_path):
+    cup = Tournament.objects.create(name="cup")
+    mine, theirs = ready_champion(alice), ready_champion(bob)
+    done = [finished_match(None, [mine, theirs], tournament=cup) for _ in range(2)]
+    Match.launch([mine, theirs], tournament=cup)  # still waiting: nothing to fetch
+    for match in done:
+        write_file(f"{paths.published(match_file(site, match, ''))}/{paths.REPLAY}",
+                   f"replay of {match.pk}")
+
+    target = tmp_path / "cup"
+    fetched = stechec(logged_in, "download", "--tournament", cup.pk, "--replay", target)
+
+    assert fetched.returncode == 0, fetched.stderr
+    assert sorted(os.listdir(target)) == sorted(f"match-{m.pk}-replay" for m in done)
+    assert stechec(logged_in, "download", "--tournament", cup.pk, "1",
+                   target).returncode == 2
