@@ -439,6 +439,40 @@ class PlayerProfile(models.Model):
         return f"{self.user} ({self.display_name})"
 
 
+class ApiToken(models.Model):
+    """A player's personal token for the API (stechec.www.api.tokens, docs/api.md).
+
+    Only its SHA-256 is kept: the token itself is shown once, when created. A
+    token is random (256 bits), so a plain hash cannot be reversed by guessing.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", "read"
+        SUBMIT = "submit", "upload champions and launch matches"
+        STAFF = "staff", "organisers' actions"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    digest = models.CharField(max_length=64, unique=True)
+    # The token's first characters, so that its owner can tell tokens apart.
+    prefix = models.CharField(max_length=16)
+    # Space-separated Scope values.
+    scopes = models.CharField(max_length=100)
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.name} ({self.user})"
+
+    @property
+    def scope_set(self):
+        return frozenset(self.scopes.split())
+
+
 def shown_name_of(path):
     """shown_name() in a query, for the user at `path` ("champion__author")."""
     return Coalesce(NullIf(F(f"{path}__profile__display_name"), Value("")),

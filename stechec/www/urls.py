@@ -3,5 +3,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("stechec.www.api.urls")),
     path("", include("stechec.www.contest.urls")),
 ]

@@ -8,7 +8,7 @@ from django.core.files import File
 from django.template.defaultfilters import filesizeformat
 
 from stechec.common import archive
-from stechec.contest.models import Map, Tournament
+from stechec.contest.models import ApiToken, Map, Tournament
 from stechec.www.contest import conf, mapcheck, picker
 
 # An upload whose folder is taken off is rewritten in memory up to this size, then on disk.
@@ -194,6 +194,21 @@ class DisplayNameForm(forms.Form):
         name = self.cleaned_data["display_name"]
         check_display_name(self.user, name)
         return name
+
+
+class ApiTokenForm(forms.Form):
+    """A new personal API token (stechec.www.api.tokens checks the scopes again)."""
+
+    name = forms.CharField(max_length=100, validators=[check_one_line_name],
+                           help_text="To tell your tokens apart, e.g. the machine it is on.")
+    scopes = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple,
+                                       initial=["read", "submit"])
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["scopes"].choices = [
+            (scope.value, f"{scope.value}: {scope.label}") for scope in ApiToken.Scope
+            if scope != ApiToken.Scope.STAFF or user.is_staff]
 
 
 class BulkAccountsForm(forms.Form):

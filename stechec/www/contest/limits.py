@@ -16,7 +16,12 @@ from stechec.www.contest import conf
 
 
 class LimitReached(Exception):
-    """A per-user limit refuses the request; the message is for the user."""
+    """A per-user limit refuses the request; the message is for the user, and
+    `retry_after` (seconds, or None when it depends on other events) says when to retry."""
+
+    def __init__(self, message, retry_after=None):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def lock_user(user):
@@ -39,7 +44,7 @@ def check_upload_rate(user):
         local = timezone.localtime(again)
         raise LimitReached(f"You uploaded {len(recent)} champions in the last minute; the "
                            f"limit is {limit} a minute. You may upload again in {seconds} s "
-                           f"(at {local:%H:%M:%S}).")
+                           f"(at {local:%H:%M:%S}).", retry_after=seconds)
 
 
 def check_matches_in_flight(user):

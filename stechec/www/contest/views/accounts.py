@@ -6,10 +6,17 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
-from stechec.contest.models import PlayerProfile
+from stechec.contest.models import ApiToken, PlayerProfile
+from stechec.www.api import tokens
 from stechec.www.contest import bulk_accounts, conf
-from stechec.www.contest.forms import BulkAccountsForm, DisplayNameForm, RegistrationForm
+from stechec.www.contest.forms import (
+    ApiTokenForm,
+    BulkAccountsForm,
+    DisplayNameForm,
+    RegistrationForm,
+)
 
 
 def register(request):
@@ -34,15 +41,53 @@ class ContestLoginView(LoginView):
 @login_required
 def account(request):
     """The player's account: their display name, and the way to their password."""
-    profile = PlayerProfile.objects.filter(user=request.user).first()
-    form = DisplayNameForm(request.POST or None, user=request.user,
-                           initial={"display_name": profile.display_name if profile else ""})
+    form = _display_name_form(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         PlayerProfile.objects.update_or_create(
             user=request.user, defaults={"display_name": form.cleaned_data["display_name"]})
         messages.success(request, "Display name saved.")
         return redirect("account")
-    return render(request, "registration/account.html", {"form": form})
+    return _account_page(request, form, ApiTokenForm(user=request.user))
+
+
+def _display_name_form(user, data=None):
+    profile = PlayerProfile.objects.filter(user=user).first()
+    return DisplayNameForm(data, user=user,
+                           initial={"display_name": profile.display_name if profile else ""})
+
+
+def _account_page(request, form, token_form, new_token=None):
+    return render(request, "registration/account.html", {
+        "form": form, "token_form": token_form, "new_token": new_token,
+        "tokens": ApiToken.objects.filter(user=request.user)})
+
+
+@login_required
+@require_POST
+@never_cache
+def token_new(request):
+    """Create a personal API token; the page shows it this once (never cached, as it holds
+    it): only its hash is kept."""
+    token_form = ApiTokenForm(request.POST, user=request.user)
+    new_token = None
+    if token_form.is_valid():
+        try:
+            _, new_token = tokens.create(request.user, token_form.cleaned_data["name"],
+                                         token_form.cleaned_data["scopes"])
+        except tokens.BadToken as e:
+            token_form.add_error(None, str(e))
+        else:
+            token_form = ApiTokenForm(user=request.user)
+    return _account_page(request, _display_name_form(request.user), token_form, new_token)
+
+
+@login_required
+@require_POST
+def token_revoke(request, pk):
+    if not tokens.revoke(request.user, pk):
+        raise Http404("No such token of yours.")
+    messages.success(request, "Token revoked: programs using it are refused from now on.")
+    return redirect("account")
 
 
 @login_required

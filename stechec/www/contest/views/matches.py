@@ -5,11 +5,8 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import Prefetch
-from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.template import engines
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -17,8 +14,8 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from stechec.common import paths
 from stechec.contest import champion_ratings, ratings
-from stechec.contest.models import Match, MatchPlayer, shown_name_of
-from stechec.www.contest import conf, files, limits, picker
+from stechec.contest.models import Match, MatchPlayer
+from stechec.www.contest import conf, files, limits, picker, rules
 from stechec.www.contest.forms import MatchForm
 from stechec.www.contest.pagination import paginate
 from stechec.www.contest.public import (
@@ -140,11 +137,7 @@ def match_new(request):
     form = MatchForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                limits.lock_user(request.user)
-                limits.check_matches_in_flight(request.user)
-                match = Match.launch(form.champions(), author=request.user,
-                                     map=form.chosen_map())
+            match = rules.launch_match(request.user, form.champions(), form.chosen_map())
         except limits.LimitReached as e:
             form.add_error(None, str(e))
         else:
@@ -166,32 +159,14 @@ def match_champion_search(request):
                                                        request.GET.get("q", "")[:100])})
 
 
-def _match(pk):
-    players = MatchPlayer.objects.select_related("champion").annotate(
-        author_name=shown_name_of("champion__author"))
-    return get_object_or_404(Match.objects.select_related("author", "map", "tournament")
-                             .prefetch_related(Prefetch("players", queryset=players)), pk=pk)
-
-
 def _outputs(match):
     root, game = conf.shared_root()
     return match.outputs_directory(root, game)
 
 
-def _match_with_outputs(request, pk, *, public=False):
-    """The match, when the user may read its outputs; `public`: these outputs (its dump
-    and replay) are also anyone's while the match is public (a finished tournament match,
-    public results)."""
-    match = _match(pk)
-    if not (public and is_public_match(match)) and not match.can_read_outputs(request.user):
-        raise PermissionDenied("Only the match's author, its players' authors and the "
-                               "organisers can see this.")
-    return match
-
-
 @public_results_or_login(public_match_id)
 def match_detail(request, pk):
-    match = _match(pk)
+    match = rules.match(pk)
     user = request.user
     outputs = match.can_read_outputs(user)
     replayable = outputs or is_public_match(match)
@@ -241,7 +216,7 @@ def _rating_change(match, player):
 def match_viewer(request, pk):
     """The game's replay viewer page (website.replay_page, a template), given the URL of
     this match's dump; the match page embeds it."""
-    match = _match_with_outputs(request, pk, public=True)
+    match = rules.match_with_outputs(request.user, pk, public=True)
     www = conf.website()
     with open(os.path.join(replay_viewer_dir(www), www["replay_page"]), encoding="utf-8") as f:
         page = engines["django"].from_string(f.read())
@@ -257,7 +232,7 @@ def match_viewer(request, pk):
 
 @login_required
 def match_server_log(request, pk):
-    match = _match_with_outputs(request, pk)
+    match = rules.match_with_outputs(request.user, pk)
     return files.log_page(request, f"{_outputs(match)}/{paths.SERVER_LOG}",
                           f"Server log of match {pk}", reverse("match-detail", args=[pk]),
                           reverse("match-server-log-download", args=[pk]))
@@ -265,25 +240,14 @@ def match_server_log(request, pk):
 
 @login_required
 def match_server_log_download(request, pk):
-    match = _match_with_outputs(request, pk)
+    match = rules.match_with_outputs(request.user, pk)
     return files.download(f"{_outputs(match)}/{paths.SERVER_LOG}", paths.SERVER_LOG,
                           files.LOG_TYPE)
 
 
-def _player_with_log(request, pk, player_pk):
-    """The match `pk` and its player `player_pk`, whose log the user may read."""
-    match = _match(pk)
-    player = next((p for p in match.players.all() if p.pk == player_pk), None)
-    if player is None:
-        raise Http404("No such player in this match.")
-    if not player.can_read_log(request.user):
-        raise PermissionDenied("Only the champion's author can see its log.")
-    return match, player
-
-
 @login_required
 def match_player_log(request, pk, player_pk):
-    match, player = _player_with_log(request, pk, player_pk)
+    match, player = rules.player_with_log(request.user, pk, player_pk)
     return files.log_page(request, f"{_outputs(match)}/{player.log_name()}",
                           f"Log of {player.champion.name} in match {pk}",
                           reverse("match-detail", args=[pk]),
@@ -292,14 +256,14 @@ def match_player_log(request, pk, player_pk):
 
 @login_required
 def match_player_log_download(request, pk, player_pk):
-    match, player = _player_with_log(request, pk, player_pk)
+    match, player = rules.player_with_log(request.user, pk, player_pk)
     name = player.log_name()
     return files.download(f"{_outputs(match)}/{name}", name, files.LOG_TYPE)
 
 
 @public_results_or_login(public_match_id)
 def match_dump(request, pk):
-    match = _match_with_outputs(request, pk, public=True)
+    match = rules.match_with_outputs(request.user, pk, public=True)
     return files.download(f"{_outputs(match)}/{paths.DUMP}", f"match-{match.pk}-dump.json.gz",
                           "application/gzip")
 
@@ -308,12 +272,12 @@ def match_dump(request, pk):
 def match_dump_json(request, pk):
     """The dump decompressed, for replay viewers: streamed, gzip-encoded when the
     browser takes it (it decompresses it itself)."""
-    match = _match_with_outputs(request, pk, public=True)
+    match = rules.match_with_outputs(request.user, pk, public=True)
     return files.gunzipped(request, f"{_outputs(match)}/{paths.DUMP}",
                            f"match-{match.pk}-dump.json", "application/json")
 
 
 @public_results_or_login(public_match_id)
 def match_replay(request, pk):
-    match = _match_with_outputs(request, pk, public=True)
+    match = rules.match_with_outputs(request.user, pk, public=True)
     return files.download(f"{_outputs(match)}/{paths.REPLAY}", f"match-{match.pk}-replay")

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from stechec.contest import standings, tournaments
 from stechec.contest.models import Champion, Tournament, TournamentPlayer
-from stechec.www.contest import conf
+from stechec.www.contest import rules
 from stechec.www.contest.forms import TournamentForm
 from stechec.www.contest.pagination import paginate
 from stechec.www.contest.public import public_results_or_login
@@ -142,15 +142,12 @@ def tournament_new(request):
     entrants = None if request.method == "POST" else tournaments.default_champions()
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        champions = data["champions"] or tournaments.default_champions(
-            data["deadline"], data["include_staff"])
+        champions = rules.tournament_entrants(data)
         if "preview" in request.POST:
             entrants = champions
         else:
             try:
-                tournament = tournaments.create(
-                    data["name"], data["format"], champions, [m.pk for m in data["maps"]],
-                    nb_players=conf.contest()["nb_players"], rounds=data["rounds"] or 0)
+                tournament = rules.create_tournament(data, champions)
             except ValueError as e:
                 form.add_error(None, _sentence(e))
             else:
