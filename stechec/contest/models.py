@@ -440,7 +440,7 @@ class PlayerProfile(models.Model):
 
 
 class ApiToken(models.Model):
-    """A player's personal token for the API (stechec.www.api.tokens, docs/api.md).
+    """A player's personal token for the API (docs/api.md: how the site makes and checks them).
 
     Only its SHA-256 is kept: the token itself is shown once, when created. A
     token is random (256 bits), so a plain hash cannot be reversed by guessing.
