@@ -1,0 +1,90 @@
+"""Every text of the site goes through Django's translation machinery, and
+the French catalogue translates all of it."""
+
+import pathlib
+import re
+import shutil
+import subprocess
+
+import pytest
+
+WWW = pathlib.Path(__file__).resolve().parents[2] / "stechec" / "www"
+TEMPLATES = sorted(WWW.glob("templates/**/*.html")) + [WWW / "replay_viewer" / "replay.html"]
+PO = WWW / "locale" / "fr" / "LC_MESSAGES" / "django.po"
+MO = PO.with_suffix(".mo")
+
+# Words that are the same in every language: the site's name, and the
+# extension of a file name made of variables ({{ game }}-{{ language }}.tgz).
+ALLOWED_WORDS = {"Stechec2", "tgz"}
+
+_TRANSLATED = re.compile(
+    r"{%\s*blocktrans(?:late)?\b.*?{%\s*endblocktrans(?:late)?\s*%}"
+    r"|{%\s*comment\s*%}.*?{%\s*endcomment\s*%}"
+    r"|{#.*?#}"
+    r"|<(script|style|code|pre)\b[^>]*>.*?</\1>", re.S)
+# Attributes a person reads: their values must be translated like the text.
+_READ_ATTRIBUTE = re.compile(r'\b(?:title|placeholder|aria-label|alt)="([^"]*)"')
+_TAG = re.compile(r"{%.*?%}|{{.*?}}|<[^>]*>", re.S)
+
+
+def untranslated_words(source):
+    """The words of a template's source that a person would read and that no
+    {% translate %} or {% blocktranslate %} carries."""
+    text = _TRANSLATED.sub(" ", source)
+    attributes = [value for value in _READ_ATTRIBUTE.findall(text)]
+    text = _TAG.sub(" ", text)
+    words = []
+    for chunk in [text, *attributes]:
+        chunk = _TAG.sub(" ", chunk)
+        words += [w for w in re.findall(r"[^\W\d_][\w'’.-]*", chunk) if w not in ALLOWED_WORDS]
+    return words
+
+
+def test_the_checker_finds_a_bare_sentence_and_an_attribute():
+    assert untranslated_words('<p>Hello {{ user }}</p><a title="your account">x</a>') == \
+        ["Hello", "x", "your", "account"]
+    assert untranslated_words(
+        '{% load i18n %}<p>{% translate "Hello" %} {{ user }}</p>'
+        '{% blocktranslate %}Hi {{ x }}{% endblocktranslate %}<code>make tar</code>'
+        '<a title="{% translate \'yours\' %}">Stechec2</a>{# why #}') == []
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: str(p.relative_to(WWW)))
+def test_every_template_text_is_marked_for_translation(template):
+    assert untranslated_words(template.read_text()) == []
+
+
+def _entries(po_text):
+    """(flags, msgid, msgstr) of each entry of a .po file but its header."""
+    entries = []
+    for block in re.split(r"\n\s*\n", po_text.strip()):
+        flags = " ".join(line for line in block.splitlines() if line.startswith("#,"))
+        strings = {}
+        key = None
+        for line in block.splitlines():
+            match = re.match(r'(msgid|msgid_plural|msgstr(?:\[\d\])?|msgctxt) "(.*)"$', line)
+            if match:
+                key = match.group(1)
+                strings[key] = match.group(2)
+            elif line.startswith('"') and key:
+                strings[key] += line[1:-1]
+        if strings.get("msgid"):
+            translations = [v for k, v in strings.items() if k.startswith("msgstr")]
+            entries.append((flags, strings["msgid"], translations))
+    return entries
+
+
+def test_the_french_catalogue_is_complete():
+    entries = _entries(PO.read_text())
+    assert len(entries) > 100
+    assert [msgid for flags, msgid, _ in entries if "fuzzy" in flags] == []
+    assert [msgid for _, msgid, translations in entries if not all(translations)] == []
+
+
+def test_the_compiled_catalogue_is_the_po_file(tmp_path):
+    if not shutil.which("msgfmt"):
+        pytest.skip("GNU gettext's msgfmt is not installed")
+    compiled = tmp_path / "django.mo"
+    subprocess.run(["msgfmt", "--check", "-o", str(compiled), str(PO)], check=True)
+    assert compiled.read_bytes() == MO.read_bytes(), \
+        "django.mo is not django.po compiled: run msgfmt -o django.mo django.po in its folder"
