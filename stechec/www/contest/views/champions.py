@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from stechec.common import paths
@@ -28,14 +29,14 @@ def _champion(request, pk):
     """The champion `pk`; a deleted one exists for staff only."""
     champion = get_object_or_404(Champion.objects.select_related("author__profile"), pk=pk)
     if champion.deleted and not request.user.is_staff:
-        raise Http404("No such champion.")
+        raise Http404(_("No such champion."))
     return champion
 
 
 def _private_champion(request, pk):
     champion = _champion(request, pk)
     if not champion.can_read_private(request.user):
-        raise PermissionDenied("Only the champion's author can see this.")
+        raise PermissionDenied(_("Only the champion's author can see this."))
     return champion
 
 
@@ -83,15 +84,18 @@ def champion_new(request):
         except OSError as e:
             logger.error("upload by %s: cannot store the archive: %s", request.user.username,
                          storage_failure(e), exc_info=True)
-            form.add_error(None, "The site could not store your archive (nothing was kept); "
-                                 "the organisers can see why in the site's log. Please try "
-                                 "again later.")
+            form.add_error(None, _("The site could not store your archive (nothing was kept); "
+                                   "the organisers can see why in the site's log. Please try "
+                                   "again later."))
         else:
             folder = form.stripped_folder
-            unpacked = (f" Its files were all in the folder {folder}/: they were taken as if "
-                        f"at the top of the archive." if folder else "")
-            messages.success(request, f"Champion {champion.name} uploaded; it is waiting for "
-                                      f"compilation.{unpacked}")
+            uploaded = (_("Champion %(name)s uploaded; it is waiting for compilation.")
+                        % {"name": champion.name})
+            if folder:
+                uploaded += " " + (_("Its files were all in the folder %(folder)s/: they were "
+                                     "taken as if at the top of the archive.")
+                                   % {"folder": folder})
+            messages.success(request, uploaded)
             return redirect("champion-detail", pk=champion.pk)
     return render(request, "stechec/champion_form.html", {"form": form,
                                                           "limits": conf.website()})
@@ -101,7 +105,7 @@ def champion_new(request):
 def champion_log(request, pk):
     champion = _private_champion(request, pk)
     return files.log_page(request, f"{_outputs(champion)}/{paths.COMPILATION_LOG}",
-                          f"Compilation log of {champion.name}",
+                          _("Compilation log of %(name)s") % {"name": champion.name},
                           reverse("champion-detail", args=[pk]),
                           reverse("champion-log-download", args=[pk]))
 
@@ -126,7 +130,7 @@ def champion_sources(request, pk):
 def champion_delete(request, pk):
     champion = _champion(request, pk)
     if champion.author_id != request.user.id:
-        raise PermissionDenied("Only the champion's author can delete it.")
+        raise PermissionDenied(_("Only the champion's author can delete it."))
     champion.soft_delete()
-    messages.success(request, f"Champion {champion.name} deleted.")
+    messages.success(request, _("Champion %(name)s deleted.") % {"name": champion.name})
     return redirect("champion-mine")

@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import engines
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
@@ -148,7 +149,8 @@ def match_new(request):
         except limits.LimitReached as e:
             form.add_error(None, str(e))
         else:
-            messages.success(request, f"Match {match.pk} created; it is waiting for a worker.")
+            messages.success(request, _("Match %(number)s created; it is waiting for a worker.")
+                             % {"number": match.pk})
             return redirect("match-detail", pk=match.pk)
     mine = ready.filter(author=request.user).select_related("author")
     return render(request, "stechec/match_form.html", {
@@ -184,8 +186,8 @@ def _match_with_outputs(request, pk, *, public=False):
     public results)."""
     match = _match(pk)
     if not (public and is_public_match(match)) and not match.can_read_outputs(request.user):
-        raise PermissionDenied("Only the match's author, its players' authors and the "
-                               "organisers can see this.")
+        raise PermissionDenied(_("Only the match's author, its players' authors and the "
+                                 "organisers can see this."))
     return match
 
 
@@ -202,7 +204,7 @@ def match_detail(request, pk):
     if replayable and match.status == Match.Status.DONE:
         replay = ({"viewer_url": reverse("match-viewer", args=[match.pk])}
                   if os.path.isfile(f"{_outputs(match)}/{paths.DUMP}")
-                  else {"message": "This match has no dump."})
+                  else {"message": _("This match has no dump.")})
     return render(request, "stechec/match_detail.html", {
         "match": match, "players": players, "outputs": outputs, "replayable": replayable,
         "replay": replay,
@@ -259,7 +261,7 @@ def match_viewer(request, pk):
 def match_server_log(request, pk):
     match = _match_with_outputs(request, pk)
     return files.log_page(request, f"{_outputs(match)}/{paths.SERVER_LOG}",
-                          f"Server log of match {pk}", reverse("match-detail", args=[pk]),
+                          _("Server log of match %(number)s") % {"number": pk}, reverse("match-detail", args=[pk]),
                           reverse("match-server-log-download", args=[pk]))
 
 
@@ -275,9 +277,9 @@ def _player_with_log(request, pk, player_pk):
     match = _match(pk)
     player = next((p for p in match.players.all() if p.pk == player_pk), None)
     if player is None:
-        raise Http404("No such player in this match.")
+        raise Http404(_("No such player in this match."))
     if not player.can_read_log(request.user):
-        raise PermissionDenied("Only the champion's author can see its log.")
+        raise PermissionDenied(_("Only the champion's author can see its log."))
     return match, player
 
 
@@ -285,7 +287,8 @@ def _player_with_log(request, pk, player_pk):
 def match_player_log(request, pk, player_pk):
     match, player = _player_with_log(request, pk, player_pk)
     return files.log_page(request, f"{_outputs(match)}/{player.log_name()}",
-                          f"Log of {player.champion.name} in match {pk}",
+                          _("Log of %(name)s in match %(number)s")
+                          % {"name": player.champion.name, "number": pk},
                           reverse("match-detail", args=[pk]),
                           reverse("match-player-log-download", args=[pk, player_pk]))
 
