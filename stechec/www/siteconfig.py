@@ -190,6 +190,7 @@ def django_settings(site):
         "LANGUAGE_CODE": "en",
         "LANGUAGES": [("en", "English"), ("fr", "Français")],
         "LOCALE_PATHS": [os.path.join(here, "locale")],
+        "FORMAT_MODULE_PATH": "stechec.www.formats",
         "TIME_ZONE": www["time_zone"],
         "USE_I18N": True,
         "USE_TZ": True,

@@ -1,12 +1,19 @@
 """Every text of the site goes through Django's translation machinery, and
 the French catalogue translates all of it."""
 
+import datetime
 import pathlib
 import re
 import shutil
 import subprocess
 
 import pytest
+from django.contrib.auth.models import User
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.www.helpers import ready_champion, text
 
 WWW = pathlib.Path(__file__).resolve().parents[2] / "stechec" / "www"
 TEMPLATES = sorted(WWW.glob("templates/**/*.html")) + [WWW / "replay_viewer" / "replay.html"]
@@ -88,3 +95,65 @@ def test_the_compiled_catalogue_is_the_po_file(tmp_path):
     subprocess.run(["msgfmt", "--check", "-o", str(compiled), str(PO)], check=True)
     assert compiled.read_bytes() == MO.read_bytes(), \
         "django.mo is not django.po compiled: run msgfmt -o django.mo django.po in its folder"
+
+
+# The site in French: the browser's language, the switch, numbers, dates and mails.
+
+FRENCH = {"HTTP_ACCEPT_LANGUAGE": "fr-FR,fr;q=0.9,en;q=0.5"}
+
+
+@pytest.mark.django_db
+def test_the_site_speaks_the_browsers_language(client):
+    french = text(client.get("/", **FRENCH))
+    assert '<html lang="fr">' in french
+    assert "Écrivez un champion, envoyez-le, et regardez-le se battre." in french
+    # The switch offers the other language, named in itself.
+    assert 'name="language" value="en"' in french and ">English</button>" in french
+
+    english = text(client.get("/"))
+    assert '<html lang="en">' in english
+    assert "Write a champion, upload it, and watch it fight." in english
+    assert ">Français</button>" in english
+
+
+@pytest.mark.django_db
+def test_the_switch_overrides_the_browser(client):
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/learn/"}, **FRENCH)
+    assert response.status_code == 302 and response["Location"] == "/learn/"
+    assert "Learn to write a champion" in text(client.get("/learn/", **FRENCH))
+    client.post("/i18n/setlang/", {"language": "fr", "next": "/"})
+    assert "Apprendre à écrire un champion" in text(client.get("/learn/"))
+
+
+@pytest.mark.django_db
+def test_numbers_dates_messages_and_status_labels_in_french(client):
+    alice = User.objects.create_user("alice", password="alice-password")
+    champion = ready_champion(alice, rating_mu=25.5, rating_sigma=8.25)
+    champion.ts = datetime.datetime(2026, 5, 1, 18, 30, 5, tzinfo=datetime.UTC)
+    champion.save()
+    client.force_login(alice)
+
+    with timezone.override("UTC"):
+        page = text(client.get(f"/champions/{champion.pk}/", **FRENCH))
+    assert "(moyenne 25,50 ± 8,25, pas encore coté" in page
+    assert "1 mai 2026 18:30:05" in page
+    assert ">prêt</span>" in page
+
+    response = client.post(f"/champions/{champion.pk}/delete/", **FRENCH)
+    page = text(client.get(response["Location"], **FRENCH))
+    assert "Champion champ supprimé." in page
+
+
+@pytest.mark.django_db
+def test_a_form_error_and_the_reset_mail_in_french(client, settings):
+    User.objects.create_user("alice", email="alice@example.org", password="alice-password")
+    client.force_login(User.objects.get(username="alice"))
+    page = text(client.post("/maps/new/", {"name": "empty", "contents": "  \n"}, **FRENCH))
+    assert "La carte est vide." in page
+    client.logout()
+
+    client.post(reverse("password_reset"), {"email": "alice@example.org"}, **FRENCH)
+    [message] = mail.outbox
+    assert message.subject == "Stechec2\xa0: choisissez un nouveau mot de passe"
+    assert message.body.startswith("Bonjour alice,\n\nQuelqu’un (vous, nous l’espérons)")
+    assert "ignorez ce message\xa0: votre mot de passe reste inchangé." in message.body
