@@ -4,7 +4,6 @@ the French catalogue translates all of it."""
 import datetime
 import pathlib
 import re
-import shutil
 import subprocess
 
 import pytest
@@ -13,6 +12,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.conftest import require_tool
 from tests.www.helpers import ready_champion, text
 
 WWW = pathlib.Path(__file__).resolve().parents[2] / "stechec" / "www"
@@ -89,10 +89,9 @@ def test_the_french_catalogue_is_complete():
 
 
 def test_the_compiled_catalogue_is_the_po_file(tmp_path):
-    if not shutil.which("msgfmt"):
-        pytest.skip("GNU gettext's msgfmt is not installed")
+    msgfmt = require_tool("msgfmt", "GNU gettext's msgfmt compiles the catalogue")
     compiled = tmp_path / "django.mo"
-    subprocess.run(["msgfmt", "--check", "-o", str(compiled), str(PO)], check=True)
+    subprocess.run([msgfmt, "--check", "-o", str(compiled), str(PO)], check=True)
     assert compiled.read_bytes() == MO.read_bytes(), \
         "django.mo is not django.po compiled: run msgfmt -o django.mo django.po in its folder"
 
