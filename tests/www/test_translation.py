@@ -16,7 +16,8 @@ from tests.conftest import require_tool
 from tests.www.helpers import ready_champion, text
 
 WWW = pathlib.Path(__file__).resolve().parents[2] / "stechec" / "www"
-TEMPLATES = sorted(WWW.glob("templates/**/*.html")) + [WWW / "replay_viewer" / "replay.html"]
+TEMPLATES = (sorted(WWW.glob("templates/**/*.html")) + sorted(WWW.glob("templates/**/*.txt"))
+             + [WWW / "replay_viewer" / "replay.html"])
 PO = WWW / "locale" / "fr" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
 
@@ -37,11 +38,10 @@ _TAG = re.compile(r"{%.*?%}|{{.*?}}|<[^>]*>", re.S)
 def untranslated_words(source):
     """The words of a template's source that a person would read and that no
     {% translate %} or {% blocktranslate %} carries."""
-    text = _TRANSLATED.sub(" ", source)
-    attributes = [value for value in _READ_ATTRIBUTE.findall(text)]
-    text = _TAG.sub(" ", text)
+    untranslated = _TRANSLATED.sub(" ", source)
+    attributes = _READ_ATTRIBUTE.findall(untranslated)
     words = []
-    for chunk in [text, *attributes]:
+    for chunk in [untranslated, *attributes]:
         chunk = _TAG.sub(" ", chunk)
         words += [w for w in re.findall(r"[^\W\d_][\w'’.-]*", chunk) if w not in ALLOWED_WORDS]
     return words
