@@ -4,6 +4,7 @@ it, a player works in it, and the switch in the menu goes back to English."""
 import pytest
 from django.contrib.auth.models import User
 
+from tests.browser import TIMEOUT_MS
 from tests.www.helpers import finished_match, ready_champion
 from tests.www.test_browser import screenshot
 
@@ -12,8 +13,18 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 def test_a_french_player_reads_the_site_in_french_and_switches_to_english(browser_page,
                                                                           live_server):
-    page = browser_page
-    page.set_extra_http_headers({"Accept-Language": "fr-FR,fr;q=0.9"})
+    # A browser set to French: a context of the same Chromium with that locale.
+    french = browser_page.context.browser.new_context(
+        locale="fr-FR", viewport=browser_page.viewport_size)
+    try:
+        page = french.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        walk_the_french_site(page, live_server)
+    finally:
+        french.close()
+
+
+def walk_the_french_site(page, live_server):
     alice = User.objects.create_user("alice", password="alice-password")
     bob = User.objects.create_user("bob", password="bob-password")
     mine = ready_champion(alice, "vif", rating_mu=27.5, rating_sigma=6.25)
