@@ -3,7 +3,9 @@
 `sources()` is the one definition of the hostile champions (fork bomb, 10 GB
 allocation, infinite loop, sleep forever, writing outside its directory,
 connecting to a loopback port and to the internet, printing 1 GB, printing
-control bytes), for any game protocol: the worker's tests (tests/worker_node/
+control bytes, a tree of 8 forked children holding 200 MB each, a thread bomb,
+a child that outlives its parent, filling its directory, writing to
+/dev/shm), for any game protocol: the worker's tests (tests/worker_node/
 test_hostile_champions.py) play them against the stand-in game, and
 `attack()` writes them against the tic-tac-toe protocol: each is uploaded by
 a user of its own, compiled by a worker, and plays one match against a
@@ -19,6 +21,7 @@ import time
 
 from devtools.hostile_site import tgz
 from stechec.common import paths
+from stechec.common.tasks import COMPILATION_STATUSES, MATCH_STATUSES, Status
 
 HEAD = "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include <unistd.h>\n"
 # Plays the first free cell for as long as the game asks.
@@ -48,7 +51,11 @@ PRINTED_BYTES = (b"[\x1b[1;31mchampion\x1b[0m] every byte: " + bytes(range(256))
 COMPILE_WARNING = "\x1b[1;33mcoloured\x1b[0m warning with controls \x01\x02\x07\x1f\x7f"
 # What a champion prints when its attempt failed, proving it ran.
 TRIED = {"fork bomb": ("fork refused",), "write outside": ("stechec-escaped: ",),
-         "network": (f"connect to {MASTER}: ", "connect to the internet: ")}
+         "network": (f"connect to {MASTER}: ", "connect to the internet: "),
+         "thread bomb": ("thread refused after",), "outliving child": ("left a child",),
+         "write to /dev/shm": ("/dev/shm: ",)}
+# Where the "/dev/shm" champion writes: no file of that name may be left there.
+SHM_FILE = "/dev/shm/stechec-hostile"
 
 
 def c_string(text):
@@ -115,6 +122,72 @@ int main(void) {
     fwrite(printed, 1, sizeof printed, stderr);
     fflush(stderr);
 """ + play_loop + "}\n",
+        "memory tree": HEAD + """
+int main(void) {
+    int allocated[2];
+    char byte;
+    if (pipe(allocated)) { perror("pipe"); return 1; }
+    for (int i = 0; i < 8; i++)
+        if (fork() == 0) {
+            size_t size = 200UL << 20;
+            /* volatile: a compiler drops a memset of memory nothing reads. */
+            volatile char *p = malloc(size);
+            if (!p) { perror("malloc"); _exit(1); }
+            for (size_t at = 0; at < size; at += 4096) p[at] = 1;
+            if (write(allocated[1], "x", 1) != 1) _exit(1);
+            for (;;) pause();
+        }
+    /* It plays once its 8 children hold their 200 MB each: never, under a limit. */
+    for (int i = 0; i < 8; i++)
+        if (read(allocated[0], &byte, 1) != 1) { perror("read"); return 1; }
+    fprintf(stderr, "8 children hold 200 MB each\\n");
+""" + play_loop + "}\n",
+        "thread bomb": HEAD + """
+#include <pthread.h>
+static void *sleeper(void *arg) { for (;;) pause(); return arg; }
+int main(void) {
+    pthread_t thread;
+    int n = 0;
+    while (pthread_create(&thread, NULL, sleeper, NULL) == 0) n++;
+    fprintf(stderr, "thread refused after %d threads\\n", n);
+    for (;;) pause();
+}
+""",
+        "outliving child": HEAD + """
+#include <sys/wait.h>
+int main(void) {
+    if (fork() == 0) {
+        setsid();
+        if (fork() == 0) for (;;) pause();
+        _exit(0);
+    }
+    wait(NULL);
+    fprintf(stderr, "left a child behind\\n");
+""" + play_loop + "}\n",
+        "fill directory": HEAD + """
+int main(void) {
+    static char block[1 << 20];
+    char name[32];
+    for (int i = 0;; i++) {
+        snprintf(name, sizeof name, "fill-%d", i);
+        FILE *f = fopen(name, "w");
+        if (!f || fwrite(block, 1, sizeof block, f) != sizeof block || fclose(f)) {
+            perror(name);
+            break;
+        }
+    }
+""" + play_loop + "}\n",
+        "write to /dev/shm": HEAD + """
+int main(void) {
+    static char block[1 << 20];
+    FILE *f = fopen(""" + c_string(SHM_FILE) + """, "w");
+    if (!f) perror("/dev/shm");
+    else {
+        for (int i = 0; i < 2048 && fwrite(block, 1, sizeof block, f) == sizeof block; i++) {}
+        fclose(f);
+        fprintf(stderr, "WROTE /dev/shm\\n");
+    }
+""" + play_loop + "}\n",
         "print 1 GB": HEAD + """
 int main(void) {
     static char block[1 << 20];
@@ -161,16 +234,25 @@ def check_match_outputs(tally, cluster, match_id, name):
         if words.encode() not in logs:
             tally.accepted_bad(f"hostile champion {name}",
                                f"match {match_id}'s logs lack {words!r}: did it run?")
-    for path in escape_targets(cluster):
+    for path in [*escape_targets(cluster), SHM_FILE]:
         if os.path.exists(path):
             tally.accepted_bad(f"hostile champion {name}", f"it wrote {path}")
+
+
+def check_verdict(tally, state, match_id, champion_id, name):
+    """The worker said how the champion's program ended, and the master kept it."""
+    [(verdict,)] = state.query("SELECT verdict FROM stechec_matchplayer WHERE match_id = %s "
+                               "AND champion_id = %s", (match_id, champion_id))
+    if verdict is None:
+        tally.accepted_bad(f"hostile champion {name}",
+                           f"match {match_id} holds no verdict for it")
 
 
 def check_control_bytes(tally, cluster, state, author, champion_id, match_id, status):
     """The "control bytes" champion did not void its match: done, its log holds what it
     printed, and its author's log pages show those bytes visible, never raw."""
     what = "hostile champion control bytes"
-    if status != "done":
+    if status != Status.DONE:
         tally.accepted_bad(what, f"match {match_id} ended {status}, not done: its result was "
                                  "refused?")
     [(player_id,)] = state.query("SELECT id FROM stechec_matchplayer WHERE match_id = %s AND "
@@ -220,20 +302,22 @@ def attack(tally, cluster, state, clients, context, timeout):
         tally.input()
         authors[name] = clients[AUTHORS[index % len(AUTHORS)]]
         champions[name] = context["upload"](authors[name], name, archive)
-    statuses = wait_for(state, "stechec_champion", champions.values(), {"ready", "error",
-                                                                        "failed"}, timeout)
+    statuses = wait_for(state, "stechec_champion", champions.values(),
+                        set(COMPILATION_STATUSES), timeout)
     matches = {}
     for name, pk in champions.items():
-        if statuses[pk] != "ready":
+        if statuses[pk] != Status.READY:
             tally.accepted_bad(f"hostile champion {name}", f"compilation ended {statuses[pk]}")
             continue
         matches[name] = context["launch"](authors[name], pk, context["alice_champion"])
-    ended = wait_for(state, "stechec_match", matches.values(), {"done", "failed"}, timeout)
+    ended = wait_for(state, "stechec_match", matches.values(), set(MATCH_STATUSES), timeout)
     for name, match_id in matches.items():
-        if ended[match_id] not in ("done", "failed"):
+        if ended[match_id] not in MATCH_STATUSES:
             tally.crash(f"hostile champion {name}", f"match {match_id} still "
                         f"{ended[match_id]} after {timeout} s")
         check_match_outputs(tally, cluster, match_id, name)
+        if ended[match_id] == "done":
+            check_verdict(tally, state, match_id, champions[name], name)
     if "control bytes" in matches:
         check_control_bytes(tally, cluster, state, authors["control bytes"],
                             champions["control bytes"], matches["control bytes"],

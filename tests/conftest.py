@@ -8,6 +8,7 @@ fails under CI (STECHEC_REQUIRE_TOOLS=1), where everything is installed.
 """
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -50,6 +51,51 @@ def require_tool(name, why, *, search_path=None):
 def require_root(why):
     if os.geteuid() != 0:
         unavailable(f"needs root ({why})")
+
+
+_tree_limits = []
+
+
+def host_tree_limits():
+    """This host's cgroups.TreeLimits, detected once per test run (the worker-node a test
+    starts detects the same): the summary of the run says which the tests exercised."""
+    from stechec.worker_node import cgroups
+    if not _tree_limits:
+        _tree_limits.append(cgroups.detect())
+    return _tree_limits[0]
+
+
+def require_tree_limits(why):
+    """This host's cgroups.TreeLimits (detected once per test run), or skip (fail under CI,
+    which runs as root on hosts with cgroups) saying why they are needed. The run's summary
+    says which mechanism the tests exercised."""
+    limits = host_tree_limits()
+    if limits.version is None:
+        message = f"no cgroup limits whole trees here ({why}): {limits.why_not}"
+        if os.environ.get("STECHEC_REQUIRE_TOOLS") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return limits
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _tree_limits:
+        terminalreporter.write_line(f"whole-tree limits exercised: {_tree_limits[0].mechanism} "
+                                    f"({_tree_limits[0].describe()})")
+
+
+def pytest_sessionfinish():
+    for limits in _tree_limits:
+        limits.close()
+
+
+def free_sandbox_uids(size, first_uids):
+    """A range of `size` sandbox user ids, its first id at or after a random one of
+    `first_uids`, that no worker-node here holds and no other test picked: a
+    stechec.local.uids.SandboxUids holding them picked until its release(). Test runs
+    side by side (several checkouts, a local cluster) never take the same ids."""
+    from stechec.local.uids import SandboxUids
+    return SandboxUids(1, size, random.choice(first_uids), size)
 
 
 def wait_for(condition, what, timeout=90):

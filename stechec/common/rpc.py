@@ -263,8 +263,7 @@ class RPCServer:
 
     def serve_wsgi(self, host, port):
         """Serve this endpoint's WSGI form with gevent's WSGI server (TCP_NODELAY on its
-        sockets): the RPC yardstick of tools/bench-dispatch (docs/architecture.md,
-        "Performance yardsticks"), not how the nodes serve. Returns the running server."""
+        sockets), not how the nodes serve (`serve`). Returns the running server."""
         from gevent import pywsgi
 
         class NoDelayWSGIServer(pywsgi.WSGIServer):

@@ -103,6 +103,8 @@ class Champion(models.Model):
     rated_games = models.PositiveIntegerField(default=0)
     rated_at = models.DateTimeField(null=True, blank=True,
                                     help_text="when its latest rated match was applied")
+    # How its latest applied build ended (stechec.common.verdicts); null when unknown.
+    compile_verdict = models.JSONField(null=True, blank=True)
 
     objects = ChampionQuerySet.as_manager()
 
@@ -259,6 +261,8 @@ class Match(models.Model):
     # takes the next number): `stechec-manage recompute_ratings` replays
     # matches in this order.
     rated_seq = models.BigIntegerField(null=True, blank=True, unique=True)
+    # How its game server ended in the applied result (stechec.common.verdicts).
+    server_verdict = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -369,6 +373,8 @@ class MatchPlayer(models.Model):
     nb_timeout = models.PositiveIntegerField(default=0)
     has_timeout = models.BooleanField(default=False)
     exit_status = models.IntegerField(null=True, blank=True)
+    # How its client (and the champion it ran) ended (stechec.common.verdicts).
+    verdict = models.JSONField(null=True, blank=True)
     # The champion's rating right after this match was rated (its history).
     rating_mu = models.FloatField(null=True, blank=True)
     rating_sigma = models.FloatField(null=True, blank=True)

@@ -30,6 +30,8 @@ class Champion:
         self.buffer = b""
         self.process = None
         self.reason = None
+        # Its exit status (negative: the signal) when it ended by itself during the game.
+        self.ended_status = None
         env = dict(os.environ, CHAMPION_PATH=directory)
         try:
             self.process = subprocess.Popen([path], stdin=subprocess.PIPE,
@@ -116,6 +118,7 @@ class Champion:
             status = self.process.wait(wait_secs)
         except subprocess.TimeoutExpired:
             return None
+        self.ended_status = status
         if status < 0:
             return f"it was killed by signal {signal.Signals(-status).name}"
         return f"it exited with status {status}"

@@ -9,6 +9,7 @@ turns answered at once as lost, so the match goes on without it.
 
 import logging
 import os
+import signal
 import sys
 
 from stechec.refgame import cli, games, transport
@@ -72,6 +73,10 @@ def play(args, server, champion):
 
 
 def main(argv=None):
+    """The client's exit status: the match's (0 when it was played), or, when the game was
+    played and its champion crashed or failed during it, as the champion ended, as a
+    stechec2 client with the champion in its own process would: the worker then tells
+    the player how its champion ended."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     cli.setup_logging(args.verbose)
     executable = os.path.abspath(args.champion)
@@ -86,24 +91,34 @@ def main(argv=None):
         return 1
     champion = Champion(executable, directory)
     try:
-        try:
-            sock = transport.connect(args.req_addr, CONNECT_RETRY_SECS, timeout_secs=10)
-        except OSError as e:
-            log.error("cannot connect to the server at %s: %s", args.req_addr, e)
-            return 1
-        server = transport.MessageStream(sock)
-        try:
-            server.send({"hello": args.client_id, "name": args.name, "map": map_digest})
-            return play(args, server, champion)
-        except transport.ConnectionLost as e:
-            log.error("lost the server: %s", e)
-            return 1
-        finally:
-            server.close()
+        code = connect_and_play(args, champion, map_digest)
     finally:
         status = champion.stop(EXIT_GRACE_SECS)
         if status is not None:
             log.info("champion exit status %d", status)
+    if code == 0 and champion.ended_status:
+        if champion.ended_status < 0:
+            signal.signal(-champion.ended_status, signal.SIG_DFL)
+            os.kill(os.getpid(), -champion.ended_status)
+        return champion.ended_status
+    return code
+
+
+def connect_and_play(args, champion, map_digest):
+    try:
+        sock = transport.connect(args.req_addr, CONNECT_RETRY_SECS, timeout_secs=10)
+    except OSError as e:
+        log.error("cannot connect to the server at %s: %s", args.req_addr, e)
+        return 1
+    server = transport.MessageStream(sock)
+    try:
+        server.send({"hello": args.client_id, "name": args.name, "map": map_digest})
+        return play(args, server, champion)
+    except transport.ConnectionLost as e:
+        log.error("lost the server: %s", e)
+        return 1
+    finally:
+        server.close()
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """The worker node: compiles champions and runs matches for the master node.
 
 One module per concern: `settings` (the worker-node.yml schema), `sandbox`
-(running untrusted programs under limits) and `guard` (the process that
-kills a sandboxed program whose worker died), `workspace` (a job's private
+(running untrusted programs under limits), `cgroups` (the limits that hold
+for a program's whole tree) and `guard` (the process that watches a
+sandboxed program and kills its tree), `workspace` (a job's private
 working directory), `shared` (whether the shared directory is mounted),
 `outputs` (an attempt's outputs published whole), `slots` (the task table),
 `compilation` and `matches` (the two kinds of job), `master` (calls to the

@@ -1,4 +1,4 @@
-"""The guard of one sandboxed program: `python -I -S guard.py FD`, run by the worker node.
+"""The guard of one sandboxed program: `python -I -S guard.py FD REPORT`, run by the worker.
 
 A worker that is killed (SIGKILL, the OOM killer) cannot kill its programs,
 and a parent-death signal is no substitute: it reaches only a direct child,
@@ -17,8 +17,17 @@ its clock. Hence one guard per program, between the worker and the program:
 - The guard starts the program as its child, confined (directory, umask, rlimits, user
   id), and is the subreaper of all the program starts: whichever of them
   dies, its children come to the guard, not to init.
+- Where the worker gave it a cgroup (stechec/worker_node/cgroups.py), the
+  program joins it before it is confined, and the guard reads the group's
+  counters while it runs: past its CPU time (the whole tree's) or at the
+  first process the kernel killed for memory, the guard stops the tree. It
+  stops it too past `disk_bytes` in the directories it may write (measured
+  every second: the file size rlimit bounds each file, not their number).
 - When the program ends or the pipe closes, the guard kills every process
   left under it, bubblewrap's half-built sandbox included, reaps them all,
+  writes its report on REPORT (the second descriptor: the limit that
+  stopped the program, its CPU time and peak memory, from the cgroup where
+  there is one, else from the kernel's resource usage of the reaped tree)
   and exits as the program did.
 
 Stdlib only, and run isolated (-I -S): the program's environment does not
@@ -36,6 +45,7 @@ import posix
 import resource
 import select
 import sys
+import time
 
 PR_SET_CHILD_SUBREAPER = 36
 MAX_DESCRIPTORS = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
@@ -43,6 +53,12 @@ DEFAULT_PATH = "/bin:/usr/bin"
 # Exit status when the program cannot be started, as a shell says.
 CANNOT_RUN = 127
 IGNORED_BY_PYTHON = (_signal.SIGPIPE, _signal.SIGXFSZ)
+# How often the guard reads the counters of a program's cgroup, and how often it measures
+# what the program holds in its writable directories.
+WATCH_SECS = 0.2
+DISK_WATCH_SECS = 1.0
+# What a file or directory counts for at least: a million empty files fill a disk too.
+MIN_ENTRY_BYTES = 4096
 
 
 def read_spec(control):
@@ -68,14 +84,22 @@ def confine(spec):
     Files and sockets the program makes are open to its group (the match's
     server and clients share one) and to nobody else.
     """
+    group = spec["group"]
+    for procs in group["procs"] if group else ():
+        with open(procs, "wb") as f:
+            f.write(b"%d" % posix.getpid())
     posix.chdir(spec["cwd"])
     posix.umask(0o007)
     limits = spec["limits"]
     cpu = limits["cpu_secs"]
     # SIGXCPU at the limit, SIGKILL one second later for a program that ignores it.
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    resource.setrlimit(resource.RLIMIT_AS, (limits["memory_bytes"],) * 2)
-    resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"],) * 2)
+    if not (group and "oom_kills" in group["counters"]):
+        # Without a memory cgroup, the address space is the only bound on memory.
+        resource.setrlimit(resource.RLIMIT_AS, (limits["memory_bytes"],) * 2)
+    if not (group and "pids_refused" in group["counters"]):
+        # A pids cgroup holds the tree instead, and says when it refused a process.
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"],) * 2)
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_bytes"],) * 2)
     resource.setrlimit(resource.RLIMIT_NOFILE, (limits["open_files"],) * 2)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -169,26 +193,118 @@ def exit_like(status):
     posix._exit(code)
 
 
-def wait_for_either(control, program):
-    """Until the program ends or the worker's end of `control` closes (no data comes)."""
+def wait_for_either(control, program, spec):
+    """Until the program ends, the worker's end of `control` closes (no data comes) or a
+    limit the guard watches is passed: the tree's CPU time and memory (its cgroup's
+    counters), what it holds in its writable directories. The limit passed ("cpu",
+    "memory", "disk") or None."""
     wakeup, wakeup_w = posix.pipe()
     posix.set_blocking(wakeup_w, False)
     _signal.set_wakeup_fd(wakeup_w)
     # Any SIGCHLD, an orphan's as well as the program's, wakes the select up.
     _signal.signal(_signal.SIGCHLD, lambda *_: None)
+    counters = spec["group"]["counters"] if spec["group"] else {}
+    disk_checked = time.monotonic()
     while not posix.waitid(posix.P_PID, program, posix.WEXITED | posix.WNOHANG | posix.WNOWAIT):
-        ready, _, _ = select.select([control, wakeup], [], [])
+        ready, _, _ = select.select([control, wakeup], [], [], WATCH_SECS)
         if control in ready:
-            return
-        posix.read(wakeup, 4096)
+            return None
+        if wakeup in ready:
+            posix.read(wakeup, 4096)
+        passed = limit_passed(counters, spec["limits"])
+        if not passed and time.monotonic() - disk_checked >= DISK_WATCH_SECS:
+            disk_checked = time.monotonic()
+            if disk_usage(spec["writable"], spec["limits"]["disk_bytes"]) > \
+                    spec["limits"]["disk_bytes"]:
+                passed = "disk"
+        if passed:
+            return passed
+    return None
+
+
+def disk_usage(directories, cap):
+    """What `directories` hold, counted up to just past `cap` (no further: a hostile
+    program's millions of files are not all walked)."""
+    total = 0
+    pending = list(directories)
+    while pending and total <= cap:
+        try:
+            entries = posix.scandir(pending.pop())
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                try:
+                    stat = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                total += max(stat.st_blocks * 512, MIN_ENTRY_BYTES)
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                if total > cap:
+                    break
+    return total
+
+
+def limit_passed(counters, limits):
+    """The whole-tree limit the program's cgroup has passed, or None."""
+    if read_counter(counters.get("oom_kills")):
+        return "memory"
+    if read_counter(counters.get("cpu_ns")) >= limits["cpu_secs"] * 10**9:
+        return "cpu"
+    return None
+
+
+def read_counter(counter):
+    """A cgroup counter: (path, key in a "key value" file or None for a lone number, scale);
+    0 when it cannot be read."""
+    if counter is None:
+        return 0
+    path, key, scale = counter
+    try:
+        with open(path, "rb") as f:
+            text = f.read()
+    except OSError:
+        return 0
+    if key is None:
+        return int(text.split()[0]) * scale
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) == 2 and fields[0] == key.encode():
+            return int(fields[1]) * scale
+    return 0
+
+
+def report(descriptor, spec, stopped_by):
+    """What the worker needs besides the exit status, on `descriptor`: the limit the guard
+    stopped the program for, the CPU time and peak memory of its tree, how many
+    processes the cgroup refused, how many the kernel killed for memory, and how often
+    the group's memory was full."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    counters = spec["group"]["counters"] if spec and spec["group"] else {}
+    facts = {"stopped_by": stopped_by,
+             "cpu_ns": (read_counter(counters["cpu_ns"]) if "cpu_ns" in counters
+                        else int((usage.ru_utime + usage.ru_stime) * 10**9)),
+             "peak_memory_bytes": (read_counter(counters["memory_peak"])
+                                   if "memory_peak" in counters else usage.ru_maxrss * 1024),
+             "memory_from": "cgroup" if "memory_peak" in counters else "rusage",
+             "oom_kills": read_counter(counters.get("oom_kills")),
+             "memory_full": read_counter(counters.get("memory_full")),
+             "pids_refused": read_counter(counters.get("pids_refused"))}
+    try:
+        posix.write(descriptor, marshal.dumps(facts))
+    except OSError:
+        pass   # the worker is gone
 
 
 def main():
-    control = int(sys.argv[1])
+    control, report_to = int(sys.argv[1]), int(sys.argv[2])
     # The worker spawns the guard without closing its descriptors (posix_spawn):
     # the program gets its standard streams and nothing else of the worker's.
-    posix.closerange(3, control)
-    posix.closerange(control + 1, MAX_DESCRIPTORS)
+    low, high = sorted((control, report_to))
+    posix.closerange(3, low)
+    posix.closerange(low + 1, high)
+    posix.closerange(high + 1, MAX_DESCRIPTORS)
     # Unconfined, the guard's own core dump would land in the program's directory.
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     spec = read_spec(control)
@@ -201,7 +317,9 @@ def main():
     program = posix.fork()
     if program == 0:
         posix.close(control)
+        posix.close(report_to)
         start(spec)
+    stopped_by = None
     try:
         # The output pipes are the program's alone: the guard has nothing to
         # say, and must not keep them open, nor block on one the worker
@@ -210,11 +328,13 @@ def main():
         for descriptor in (0, 1, 2):
             posix.dup2(quiet, descriptor)
         posix.close(quiet)
-        wait_for_either(control, program)
+        stopped_by = wait_for_either(control, program, spec)
     finally:
         # The program ended, or the worker let go of it: either way, and even
         # if the guard itself failed, nothing the program started lives on.
-        exit_like(kill_all(program))
+        status = kill_all(program)
+        report(report_to, spec, stopped_by)
+        exit_like(status)
 
 
 if __name__ == "__main__":

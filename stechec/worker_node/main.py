@@ -45,13 +45,17 @@ def main(argv=None):
         directory = check.CheckDirectory()
         try:
             directory.use_in(cfg)
-            workspace = prepare(cfg, config_path)
+            workspace, tree_limits = prepare(cfg, config_path)
         except BaseException:
             directory.remove()
             raise
-        sys.exit(check.run(workspace, directory, args.check, players=args.players,
-                           map_path=args.map))
-    workspace = prepare(cfg, config_path)
+        try:
+            status = check.run(workspace, directory, args.check, players=args.players,
+                               map_path=args.map)
+        finally:
+            tree_limits.close()
+        sys.exit(status)
+    workspace, tree_limits = prepare(cfg, config_path)
     service = WorkerService(cfg, workspace, TaskTable(cfg["worker"]["available_slots"]))
     service.shared.check()
     try:
@@ -69,13 +73,18 @@ def main(argv=None):
     logger.info("worker %s stopping: killing the running tasks", service.name)
     heartbeat.kill()
     service.stop()
+    tree_limits.close()
 
 
 def prepare(cfg, config_path):
-    """The paths checked, the sandbox (its user ids claimed, bubblewrap probed) and the
-    emptied work directory: the Workspace tasks run in. Exits with one line on a problem."""
+    """The paths checked, the sandbox (its user ids claimed, bubblewrap probed, programs'
+    whole trees limited where this host can) and the emptied work directory: the Workspace
+    tasks run in, and the cgroups.TreeLimits the worker closes when it stops. Exits with
+    one line on a problem."""
+    import logging
+
     from stechec.common import logs
-    from stechec.worker_node import settings
+    from stechec.worker_node import cgroups, settings
     from stechec.worker_node.sandbox import Sandbox, UidsInUse
     from stechec.worker_node.workspace import Workspace
 
@@ -84,12 +93,15 @@ def prepare(cfg, config_path):
     if problem:
         logs.fatal(settings.PROGRAM, f"configuration error: {config_path}: {problem}", 2)
     box = cfg["sandbox"]
+    tree_limits = cgroups.detect()
+    logging.getLogger("stechec.worker_node").info("%s", tree_limits.describe())
     try:
         sandbox = Sandbox(first_uid=box["first_uid"],
                           uid_count=cfg["worker"]["available_slots"],
                           bubblewrap=box["bubblewrap"], ro_binds=box["ro_binds"],
                           hidden=[config_path],
-                          masked=[cfg["contest"]["directory"], cfg["paths"]["work_directory"]])
+                          masked=[cfg["contest"]["directory"], cfg["paths"]["work_directory"]],
+                          tree_limits=tree_limits)
     except UidsInUse as e:
         logs.fatal(settings.PROGRAM,
                    f"configuration error: {config_path}: sandbox.first_uid: {e}", 2)
@@ -97,7 +109,7 @@ def prepare(cfg, config_path):
     workspace.reset()
     with workspace.private_dir("probe") as scratch:
         sandbox.probe(scratch)
-    return workspace
+    return workspace, tree_limits
 
 
 if __name__ == "__main__":

@@ -25,7 +25,9 @@ import gevent
 import yaml
 
 from stechec.common import archive, paths
+from stechec.common.tasks import MatchResult, MatchResultPlayer, Status
 from stechec.worker_node.compilation import tail
+from stechec.worker_node.sandbox import KillReason
 from stechec.worker_node.workspace import ARCHIVE_BYTES, off_hub
 
 logger = logging.getLogger(__name__)
@@ -164,7 +166,7 @@ def _play(workspace, task, spec, work, players, outputs):
     if not _wait_for_socket(server, os.path.join(sockets, SERVER_SOCKET),
                             match_cfg["server_start_secs"]):
         exited = server.proc.poll() is not None
-        server.kill("wall")
+        server.kill(KillReason.WALL)
         outcome = workspace.finish(task, server)
         if task.cancelled:
             return None
@@ -175,8 +177,10 @@ def _play(workspace, task, spec, work, players, outputs):
                       f"{match_cfg['server_start_secs']:g} s")
         _append(server_log, f"\nstechec worker: {reason}\n")
         logs = off_hub(_publish_match, outputs, work, players)
-        return failed_result(spec, reason, retryable=True, server_exit=outcome.exit_status,
-                             server_log=logs[paths.SERVER_LOG])
+        result = failed_result(spec, reason, retryable=True, server_exit=outcome.exit_status,
+                               server_log=logs[paths.SERVER_LOG])
+        result["server_verdict"] = outcome.verdict
+        return result
     for player in players:
         champion = os.path.join(player.directory, cfg_paths["champion_artifact"])
         argv = [cfg_paths["stechec_client"], "--name", str(player.matchplayer_id), *common,
@@ -192,7 +196,7 @@ def _play(workspace, task, spec, work, players, outputs):
     server_outcome = workspace.finish(task, server)
     gevent.joinall(waiters, timeout=match_cfg["client_grace_secs"])
     for player in players:
-        player.run.kill("after-server")
+        player.run.kill(KillReason.AFTER_SERVER)
     gevent.joinall(waiters)
     for player, waiter in zip(players, waiters, strict=True):
         player.outcome = waiter.value
@@ -228,7 +232,7 @@ def _report(spec, work, players, server_outcome, outputs, *, dumped):
         scores, problem = {}, f"unreadable server output: {e}"
     else:
         problem = ""
-    if server_outcome.killed_for == "wall":
+    if server_outcome.killed_for is KillReason.WALL:
         problem = f"the game did not finish: the game server was {server_outcome.reason}"
     elif not server_outcome.ok and dumped and b"dump_state" in server_stderr:
         problem = ("the game server aborted because this game cannot write a dump (--dump): "
@@ -241,22 +245,22 @@ def _report(spec, work, players, server_outcome, outputs, *, dumped):
             problem = "the game server reported no score for player(s) " + \
                 ", ".join(map(str, missing))
     logs = off_hub(_publish_match, outputs, work, players)
-    result = {
-        "status": "failed" if problem else "done",
-        "reason": problem,
-        "retryable": False,
-        "server_exit": server_outcome.exit_status,
-        "server_log": tail(logs[paths.SERVER_LOG]),
-        "players": [],
-    }
+    result = MatchResult(
+        status=Status.FAILED if problem else Status.DONE,
+        reason=problem,
+        retryable=False,
+        server_exit=server_outcome.exit_status,
+        server_log=tail(logs[paths.SERVER_LOG]),
+        # How each program ended (stechec.common.verdicts); older masters ignore these.
+        server_verdict=server_outcome.verdict,
+        players=[],
+    )
     for player in players:
         score, nb_timeout = scores.get(str(player.matchplayer_id), (None, 0))
-        result["players"].append({
-            "matchplayer_id": player.matchplayer_id, "champion_id": player.champion_id,
-            "score": score, "nb_timeout": nb_timeout,
-            "exit_status": player.outcome.exit_status,
-            "log": tail(logs[player.log_name]),
-        })
+        result["players"].append(MatchResultPlayer(
+            matchplayer_id=player.matchplayer_id, champion_id=player.champion_id,
+            score=score, nb_timeout=nb_timeout, exit_status=player.outcome.exit_status,
+            verdict=player.outcome.verdict, log=tail(logs[player.log_name])))
     return result
 
 
@@ -342,10 +346,10 @@ def _read(path):
 
 
 def failed_result(spec, reason, *, retryable, server_exit=None, server_log=b""):
-    return {
-        "status": "failed", "reason": reason, "retryable": retryable,
-        "server_exit": server_exit, "server_log": tail(server_log),
-        "players": [{"matchplayer_id": p["matchplayer_id"], "champion_id": p["champion_id"],
-                     "score": None, "nb_timeout": 0, "exit_status": None, "log": b""}
-                    for p in spec["players"]],
-    }
+    return MatchResult(
+        status=Status.FAILED, reason=reason, retryable=retryable, server_exit=server_exit,
+        server_log=tail(server_log),
+        players=[MatchResultPlayer(matchplayer_id=p["matchplayer_id"],
+                                   champion_id=p["champion_id"], score=None, nb_timeout=0,
+                                   exit_status=None, log=b"")
+                 for p in spec["players"]])

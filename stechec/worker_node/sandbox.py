@@ -21,6 +21,7 @@ directories of `paths.env`) is shown where it lies, under /tmp too, and
 where it was named when that was through a symbolic link.
 """
 
+import enum
 import fcntl
 import logging
 import marshal
@@ -35,6 +36,10 @@ import gevent
 import gevent.event
 import gevent.os
 
+from stechec.common import verdicts
+from stechec.common.verdicts import human_bytes
+from stechec.worker_node import cgroups
+
 logger = logging.getLogger(__name__)
 
 GUARD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "guard.py")
@@ -46,12 +51,17 @@ OUT_OF_MEMORY_MARKERS = (b"MemoryError", b"bad_alloc", b"Cannot allocate memory"
                          b"out of memory", b"Out of memory")
 
 
-def human_bytes(n):
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:g} {unit}" if unit == "bytes" else f"{n:.0f} {unit}"
-        n /= 1024
-    return f"{n} bytes"
+class KillReason(enum.StrEnum):
+    """Why the worker killed a program."""
+
+    # It ran past its wall-clock limit.
+    WALL = "wall"
+    # It printed more than its output limit.
+    OUTPUT = "output"
+    # Its task was cancelled, or the worker failed running it.
+    CANCEL = "cancel"
+    # A match's client still running once the game server had finished.
+    AFTER_SERVER = "after-server"
 
 
 @dataclass
@@ -60,9 +70,11 @@ class Outcome:
 
     returncode: int | None
     reason: str = ""            # empty when it exited with status 0
-    # Why the worker killed it: "wall", "output", "cancel" or "after-server".
-    killed_for: str | None = None
+    # Why the worker killed it, None when it was not.
+    killed_for: KillReason | None = None
     stdout: bytes = field(default=b"", repr=False)   # when captured apart from the log
+    # What results carry about it (stechec.common.verdicts).
+    verdict: dict = field(default_factory=dict)
 
     @property
     def ok(self):
@@ -136,8 +148,11 @@ class Sandbox:
     each other, and a program that escaped its process group is still found.
     """
 
-    def __init__(self, *, first_uid, uid_count, bubblewrap, ro_binds, hidden=(), masked=()):
+    def __init__(self, *, first_uid, uid_count, bubblewrap, ro_binds, hidden=(), masked=(),
+                 tree_limits=None):
         self.as_root = os.geteuid() == 0
+        # cgroups.TreeLimits: the limits that hold for a program's whole tree here.
+        self.tree_limits = tree_limits or cgroups.TreeLimits(why_not="not asked for")
         self.gid = first_uid if self.as_root else None
         self._free_uids = list(range(first_uid, first_uid + uid_count)) if self.as_root else []
         self._uid_locks = [_claim_uid(uid) for uid in self._free_uids]
@@ -164,7 +179,7 @@ class Sandbox:
             return
         limits = {"cpu_secs": 10, "wall_secs": 30.0, "memory_bytes": 1 << 30, "processes": 64,
                   "output_bytes": 1 << 20, "log_bytes": 1 << 16, "file_bytes": 1 << 20,
-                  "open_files": 64}
+                  "open_files": 64, "disk_bytes": 1 << 20}
         log = os.path.join(scratch, "probe.log")
         outcome = self.start(["true"], writable=[scratch], owned=[scratch], cwd=scratch,
                              env=_base_env(scratch), limits=limits, log_path=log).wait()
@@ -184,16 +199,24 @@ class Sandbox:
         The `owned` directories are given (recursively) to the program's user first.
         """
         uid = self._take_uid()
+        group = None
         try:
             for directory in owned:
                 self._give(directory, uid)
             if self.bwrap:
-                argv = self._bwrap_argv(writable, cwd, extra_ro) + self._setpriv(uid) + list(argv)
+                argv = (self._bwrap_argv(writable, cwd, extra_ro, limits["disk_bytes"])
+                        + self._setpriv(uid) + list(argv))
+            # bubblewrap's two processes (outside and the namespace's first) are in the
+            # group too, not among the program's (nor in its user id's process rlimit).
+            group = self.tree_limits.group(limits, extra_processes=2 if self.bwrap else 0)
             return Run(argv, cwd=cwd, env=env, limits=limits, log_path=log_path,
                        capture_stdout=capture_stdout, via_bwrap=bool(self.bwrap),
-                       uid=None if self.bwrap else uid, gid=self.gid,
+                       writable=writable,
+                       uid=None if self.bwrap else uid, gid=self.gid, group=group,
                        on_exit=lambda contained: self._return_uid(uid, contained))
         except BaseException:
+            if group is not None:
+                group.remove()
             self._return_uid(uid)
             raise
 
@@ -234,7 +257,7 @@ class Sandbox:
         return [self.setpriv, f"--reuid={uid}", f"--regid={self.gid}", "--clear-groups",
                 "--no-new-privs", "--"]
 
-    def _bwrap_argv(self, writable, cwd, extra_ro):
+    def _bwrap_argv(self, writable, cwd, extra_ro, tmp_bytes):
         # No user namespace as root: the program's user id must be a real one
         # for the process limit to hold (setpriv switches to it inside).
         argv = [self.bwrap, "--die-with-parent", "--new-session", "--unshare-ipc",
@@ -247,7 +270,10 @@ class Sandbox:
                 argv += ["--symlink", os.readlink(path), path]
             elif os.path.exists(path):
                 argv += ["--ro-bind", path, path]
-        argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+        # The private /tmp is memory: bounded as the directories are (its guard cannot see
+        # it to measure it).
+        argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size",
+                 str(tmp_bytes), "--tmpfs", "/tmp"]
         visible = [os.path.realpath(p) for p in self.ro_binds]
         extra = [p for p in _outermost(os.path.realpath(p) for p in extra_ro)
                  if os.path.exists(p)]
@@ -322,8 +348,9 @@ class Run:
     """
 
     def __init__(self, argv, *, cwd, env, limits, log_path, capture_stdout, uid, gid,
-                 via_bwrap, on_exit):
+                 via_bwrap, on_exit, group=None, writable=()):
         self.limits = limits
+        self.group = group
         self._on_exit = on_exit
         self.via_bwrap = via_bwrap
         self.killed_for = None
@@ -344,7 +371,9 @@ class Run:
             os.close(control)
         self.pid = self.proc.pid
         spec = marshal.dumps({"argv": list(argv), "env": dict(env), "limits": dict(limits),
-                              "uid": uid, "gid": gid, "cwd": cwd})
+                              "uid": uid, "gid": gid, "cwd": cwd, "writable": list(writable),
+                              "group": group and {"procs": group.procs,
+                                                  "counters": group.counters}})
         try:
             _write_all(self._lifeline, len(spec).to_bytes(8, "little") + spec)
         except OSError:
@@ -356,7 +385,8 @@ class Run:
             self._readers = [gevent.spawn(self._pump, self.proc.stdout, self._write_log)]
 
     def kill(self, why):
-        """Have the guard kill everything; `why` is kept from the first kill of a live program."""
+        """Have the guard kill everything; `why` (a KillReason) is kept from the first kill
+        of a live program."""
         if self.killed_for is None and self.proc.poll() is None:
             self.killed_for = why
         self._let_go()
@@ -369,7 +399,7 @@ class Run:
     def wait(self):
         remaining = self.limits["wall_secs"] - (time.monotonic() - self.started)
         if not self.proc.wait(timeout=max(remaining, 0)):
-            self.kill("wall")
+            self.kill(KillReason.WALL)
             self.proc.wait()
         self._let_go()
         # The guard leaves nothing behind, unless it was killed itself (by the
@@ -379,13 +409,18 @@ class Run:
         if len(finished) < len(self._readers):
             # A process the guard could not kill (it was killed itself) holds the pipe.
             gevent.killall(self._readers)
+        wall_secs = time.monotonic() - self.started
+        facts = self.proc.report()
         self.proc.close()
         self._log.close()
+        if self.group is not None:
+            self.group.remove()
         # bubblewrap killed by a signal (ours, or the system's) leaves the
         # killing of its namespace to the kernel, which may not be done yet.
         self._on_exit(self.via_bwrap and self.killed_for is None and self.proc.returncode >= 0)
-        return Outcome(self.proc.returncode, self._reason(), self.killed_for,
-                       bytes(self._stdout))
+        verdict = self._verdict(facts, wall_secs)
+        return Outcome(self.proc.returncode, self._reason(verdict), self.killed_for,
+                       bytes(self._stdout), verdict)
 
     def _pump(self, descriptor, sink):
         total = 0
@@ -399,7 +434,7 @@ class Run:
             total += len(chunk)
             self._tail = (self._tail + chunk)[-4096:]
             if total > self.limits["output_bytes"]:
-                self.kill("output")
+                self.kill(KillReason.OUTPUT)
                 return
             sink(chunk)
 
@@ -416,43 +451,101 @@ class Run:
         self._log.flush()
         self._logged += len(chunk)
 
-    def _reason(self):
-        limits = self.limits
-        if self.killed_for == "wall":
-            return f"killed at the wall-clock limit ({limits['wall_secs']:g} s)"
-        if self.killed_for == "output":
-            return f"killed for printing more than {human_bytes(limits['output_bytes'])}"
-        if self.killed_for == "cancel":
-            return "cancelled"
-        if self.killed_for == "after-server":
-            return "killed: still running after the game server had finished"
+    def _signal(self):
+        """The signal that killed the program, or None."""
         code = self.proc.returncode
-        if code == 0:
-            return ""
-        sig = -code if code < 0 else None
+        if code < 0:
+            return -code
         if self.via_bwrap and code > 128:
             # bubblewrap exits with 128 + the signal that killed its child.
-            sig = code - 128
-        if sig == signal.SIGXCPU:
-            return f"CPU time limit ({limits['cpu_secs']} s) exceeded"
-        if sig == signal.SIGKILL:
-            # The hard CPU limit (for a program that ignored SIGXCPU), the
-            # kernel's out-of-memory killer, or someone else: say so.
-            return (f"killed by SIGKILL (past the CPU time limit of {limits['cpu_secs']} s, "
-                    "or by the system)")
-        if sig == signal.SIGXFSZ:
-            return f"file size limit ({human_bytes(limits['file_bytes'])}) exceeded"
-        if any(marker in self._tail for marker in OUT_OF_MEMORY_MARKERS) or (
-                sig in (signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS)
+            return code - 128
+        return None
+
+    def _verdict(self, facts, wall_secs):
+        """How the program ended, which limit stopped it, what it used: the verdict that
+        results carry (stechec.common.verdicts says it in words)."""
+        limits = self.limits
+        sig = self._signal()
+        cpu_ns = facts.get("cpu_ns", 0)
+        limit = {KillReason.WALL: "wall", KillReason.OUTPUT: "output"}.get(
+            self.killed_for) or facts.get("stopped_by")
+        if self.killed_for is KillReason.CANCEL:
+            limit = None   # whatever it was doing, it was stopped for that
+        elif limit is None and facts.get("oom_kills"):
+            limit = "memory"
+        elif limit is None and (sig == signal.SIGXCPU or (
+                sig == signal.SIGKILL and cpu_ns >= limits["cpu_secs"] * 10**9)):
+            limit = "cpu"
+        elif limit is None and sig == signal.SIGXFSZ:
+            limit = "file_size"
+        elif limit is None and facts.get("memory_from") != "cgroup" and self.proc.returncode and (
+                any(marker in self._tail for marker in OUT_OF_MEMORY_MARKERS)
+                or sig in (signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS)
                 and b"alloc" in self._tail):
+            # Without a memory cgroup an allocation fails under the address-space limit.
+            limit = "memory"
+        elif limit is None and facts.get("pids_refused") and (
+                self.proc.returncode or self.killed_for):
+            limit = "processes"
+        if limit == "cpu" and facts.get("memory_full") and \
+                facts.get("peak_memory_bytes", 0) >= limits["memory_bytes"]:
+            # At its memory limit the kernel reclaims and faults back the program's own
+            # pages (its code too) before it kills one: that burns CPU time, and the CPU
+            # limit may stop the program first. It wanted more memory than it had.
+            limit = "memory"
+        if limit:
+            ended = "limit"
+        elif self.killed_for in (KillReason.AFTER_SERVER, KillReason.CANCEL):
+            ended = self.killed_for.replace("-", "_")
+        else:
+            ended = "signal" if sig else "exit"
+        return {
+            "ended": ended,
+            "exit_status": None if sig or self.killed_for else self.proc.returncode,
+            "signal": _signal_name(sig) if sig else "",
+            "limit": limit or "",
+            "limit_value": verdicts.limit_value(limit, limits) if limit else "",
+            "cpu_ms": cpu_ns // 10**6,
+            "wall_ms": int(wall_secs * 1000),
+            "peak_memory_kib": facts.get("peak_memory_bytes", 0) // 1024,
+            "memory_from": facts.get("memory_from", "rusage"),
+        }
+
+    def _reason(self, verdict):
+        """The verdict in the words of the worker's logs."""
+        limits = self.limits
+        if verdict["limit"] == "wall":
+            return f"killed at the wall-clock limit ({limits['wall_secs']:g} s)"
+        if verdict["limit"] == "output":
+            return f"killed for printing more than {human_bytes(limits['output_bytes'])}"
+        if verdict["ended"] == "cancel":
+            return "cancelled"
+        if verdict["ended"] == "after_server":
+            return "killed: still running after the game server had finished"
+        if verdict["limit"] == "cpu":
+            return f"CPU time limit ({limits['cpu_secs']} s) exceeded"
+        if verdict["limit"] == "file_size":
+            return f"file size limit ({human_bytes(limits['file_bytes'])}) exceeded"
+        if verdict["limit"] == "memory":
             return f"out of memory (limit {human_bytes(limits['memory_bytes'])})"
-        if sig:
-            try:
-                name = signal.Signals(sig).name
-            except ValueError:
-                name = str(sig)
-            return f"killed by signal {name}"
-        return f"exited with status {code}"
+        if verdict["limit"] == "disk":
+            return (f"stopped: more than {human_bytes(limits['disk_bytes'])} written in its "
+                    "directories")
+        if verdict["limit"] == "processes":
+            return f"stopped: more processes than its limit ({limits['processes']})"
+        if verdict["signal"] == "SIGKILL":
+            return "killed by SIGKILL (by the system)"
+        if verdict["signal"]:
+            return f"killed by signal {verdict['signal']}"
+        code = self.proc.returncode
+        return f"exited with status {code}" if code else ""
+
+
+def _signal_name(number):
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 class Guard:
@@ -472,12 +565,17 @@ class Guard:
         self._exited = gevent.event.Event()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe() if capture_stdout else (None, out_w)
-        self.stdout, self.stderr = out_r, err_r
+        # The guard's report (guard.report) comes on this pipe as it exits: a few
+        # dozen bytes, well under a pipe's buffer.
+        report_r, report_w = os.pipe()
+        self.stdout, self.stderr, self._report = out_r, err_r, report_r
         try:
             # Inheritable for the spawn only: the worker spawns from the hub, one at a time.
-            os.set_inheritable(control, True)
+            for descriptor in (control, report_w):
+                os.set_inheritable(descriptor, True)
             self.pid = os.posix_spawn(
-                sys.executable, [sys.executable, "-I", "-S", GUARD, str(control)], os.environ,
+                sys.executable,
+                [sys.executable, "-I", "-S", GUARD, str(control), str(report_w)], os.environ,
                 file_actions=[(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
                               (os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2)],
                 setsid=True, setsigmask=())
@@ -486,7 +584,7 @@ class Guard:
             raise
         finally:
             os.set_inheritable(control, False)
-            for descriptor in {out_w, err_w}:
+            for descriptor in {out_w, err_w, report_w}:
                 os.close(descriptor)
         self._watcher = gevent.get_hub().loop.child(self.pid, False)
         self._watcher.start(self._on_exit)
@@ -506,12 +604,20 @@ class Guard:
         """True once the guard has exited, false if `timeout` passed first."""
         return self._exited.wait(timeout)
 
+    def report(self):
+        """The guard's report once it has exited ({} if it was killed before writing it)."""
+        os.set_blocking(self._report, False)
+        try:
+            return marshal.loads(os.read(self._report, CHUNK))
+        except (BlockingIOError, EOFError, ValueError):
+            return {}
+
     def close(self):
-        """Close the output pipes' read ends."""
-        for descriptor in (self.stdout, self.stderr):
+        """Close the output pipes' and the report's read ends."""
+        for descriptor in (self.stdout, self.stderr, self._report):
             if descriptor is not None:
                 os.close(descriptor)
-        self.stdout = self.stderr = None
+        self.stdout = self.stderr = self._report = None
 
 
 def _write_all(descriptor, data):

@@ -27,7 +27,7 @@ SYSTEM_DIRS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "
 
 
 def _limits(cpu_secs, wall_secs, memory_bytes, processes, output_bytes=16 * MIB,
-            log_bytes=256 * KIB, file_bytes=256 * MIB, open_files=256):
+            log_bytes=256 * KIB, file_bytes=256 * MIB, open_files=256, disk_bytes=1 * GIB):
     return {
         "cpu_secs": Key(int, cpu_secs, minimum=1),
         "wall_secs": Key(float, float(wall_secs), minimum=0.1),
@@ -38,6 +38,8 @@ def _limits(cpu_secs, wall_secs, memory_bytes, processes, output_bytes=16 * MIB,
         "log_bytes": Key(int, log_bytes, minimum=KIB),
         "file_bytes": Key(int, file_bytes, minimum=KIB),
         "open_files": Key(int, open_files, minimum=16),
+        # What the program may hold in all in the directories it may write.
+        "disk_bytes": Key(int, disk_bytes, minimum=MIB),
     }
 
 

@@ -85,6 +85,8 @@ def test_a_database_of_the_old_layout_needs_no_migration(tmp_path, old_database)
 
 
 def test_the_old_layouts_rows_read_through_the_contest_models(tmp_path, old_database):
+    # Migrated to the newest migration first, as an operator upgrading does.
+    assert manage(tmp_path, old_database, "migrate").returncode == 0
     script = textwrap.dedent("""\
         from stechec.contest.models import AppliedResult, Champion, Match, TournamentPlayer
         match = Match.objects.get()

@@ -131,3 +131,4 @@ def test_a_player_uploads_plays_and_watches_the_replay(cluster, session, page, t
     ports = sorted(int(p) for p in workers.locator("td:nth-child(2)").all_inner_texts())
     assert ports == sorted(cluster.worker_ports)
     screenshot(page, "10-status.png")
+

@@ -32,6 +32,11 @@ def match_result(match, score_offset=0):
                 for mp in match.players.all()]}
 
 
+# A verdict as workers send it (stechec.common.verdicts).
+VERDICT = {"ended": "exit", "exit_status": 0, "signal": "", "limit": "", "limit_value": "",
+           "cpu_ms": 120, "wall_ms": 900, "peak_memory_kib": 20480, "memory_from": "cgroup"}
+
+
 def raw_post(master, body, headers):
     conn = http.client.HTTPConnection("127.0.0.1", master.port, timeout=10)
     conn.request("POST", "/", body, dict(headers, **{"Content-Type": "text/xml"}))
@@ -105,7 +110,7 @@ def test_stale_unknown_finished_and_malformed_results_are_dropped(running_match)
     assert "not the match's" in wrong_players.value.faultString
     with pytest.raises(xmlrpc.client.Fault) as malformed:
         client.match_done(worker, match.id, 1, dict(match_result(match), status="won"))
-    assert "status must be one of" in malformed.value.faultString
+    assert "result.status: expected one of done, failed" in malformed.value.faultString
     assert_untouched(match)
 
     assert client.match_done(worker, match.id, 1, match_result(match)) is True
@@ -158,7 +163,7 @@ def test_a_log_that_is_neither_bytes_nor_text_is_refused(running_match):
     with pytest.raises(xmlrpc.client.Fault) as refused:
         client.match_done(worker, match.id, 1, bad)
     assert refused.value.faultString == \
-        "player 'log' must be base64 (the log's bytes) or a string"
+        "result.players[0].log: expected base64 (the log's bytes) or a string"
     assert_untouched(match)
 
 
@@ -195,10 +200,37 @@ def test_platform_failures_are_retried_and_champion_errors_are_final(cluster, pl
     assert champion.failure_reason == "disk full"
 
     error = {"status": "error", "language": "c", "log": b"main.c:1: \x1b[1merror\x00",
-             "reason": ""}
+             "reason": "the build exited with status 2",
+             "verdict": dict(VERDICT, exit_status=2)}
     assert client.compilation_result(worker, champion.id, 2, error) is True
     champion.refresh_from_db()
     assert (champion.status, champion.language) == (Champion.Status.ERROR, "c")
+    assert champion.compile_verdict == dict(VERDICT, exit_status=2)
+
+
+def test_verdicts_are_stored_and_a_malformed_one_is_refused(running_match):
+    match, worker, master, _ = running_match
+    client = RPCClient(master.url, SECRET)
+    result = match_result(match)
+    crashed = dict(VERDICT, ended="signal", exit_status=None, signal="SIGSEGV")
+    result["server_verdict"] = VERDICT
+    for player in result["players"]:
+        player["verdict"] = crashed
+
+    for wrong, message in (({"ended": "exit"},
+                            r"result\.players\[0\]\.verdict: 'signal' must be a string"),
+                           (dict(VERDICT, ended="exploded"), "'ended' must be one of"),
+                           (dict(VERDICT, cpu_ms="1"), "'cpu_ms' must be an integer")):
+        bad = dict(result, players=[dict(result["players"][0], verdict=wrong),
+                                    *result["players"][1:]])
+        with pytest.raises(xmlrpc.client.Fault, match=message):
+            client.match_done(worker, match.id, 1, bad)
+    assert_untouched(match)
+
+    assert client.match_done(worker, match.id, 1, result) is True
+    match.refresh_from_db()
+    assert match.server_verdict == VERDICT
+    assert [p.verdict for p in match.players.all()] == [crashed] * len(result["players"])
 
 
 def test_status_lists_workers_and_queue(cluster, player):

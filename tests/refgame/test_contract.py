@@ -3,6 +3,7 @@ addresses, flags, the YAML results, and champions that misbehave."""
 
 import json
 import os
+import signal
 import subprocess
 import time
 
@@ -115,12 +116,26 @@ def test_champion_that_crashes_loses_its_remaining_turns(tmp_path, samples):
     match = run_match(tmp_path / "match", "tictactoe",
                       [crasher, samples["tictactoe", "c-good"]])
     assert match.server_status == 0, match.server_log
-    assert match.client_statuses == [0, 0]
+    # Its client ends as the crashed champion did, as a stechec2 client would.
+    assert match.client_statuses == [3, 0]
     results = match.by_name()
     assert results["p1"]["score"] == 0 and results["p1"]["nb_timeout"] >= 2
     assert results["p2"] == {"player": "p2", "score": 2, "nb_timeout": 0}
     assert "it exited with status 3" in match.client_logs[0]
     assert match.dump["states"][1]["last_move"] == [0, 0]
+
+
+def test_a_client_whose_champion_crashed_dies_of_the_same_signal(tmp_path, samples):
+    crasher = script_champion(tmp_path / "crasher", "champion", """
+        import os, signal, sys
+        sys.stdin.readline()
+        os.kill(os.getpid(), signal.SIGSEGV)
+    """)
+    match = run_match(tmp_path / "match", "tictactoe",
+                      [crasher, samples["tictactoe", "c-good"]])
+    assert match.server_status == 0, match.server_log
+    assert match.client_statuses == [-signal.SIGSEGV, 0], match.client_logs
+    assert "it was killed by signal SIGSEGV" in match.client_logs[0]
 
 
 def test_processes_a_champion_leaves_behind_are_killed(tmp_path, samples):

@@ -43,8 +43,8 @@ def test_a_champion_that_does_not_compile_fails_the_check(check_worker):
                           **BUNDLED)
     assert run.returncode == 1, run.stdout + run.stderr
     assert run.stdout.splitlines()[-1].startswith(
-        "worker-node --check: FAILED: the champion did not compile: compilation failed: "
-        "exited with status")
+        "worker-node --check: FAILED: the champion did not compile: the build exited with "
+        "status")
     assert "this is not C" in run.stdout   # the compiler's complaint, from its log
 
 

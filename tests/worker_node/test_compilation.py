@@ -48,17 +48,22 @@ def test_compile_success_and_failure_per_language(worker, language):
     assert worker.champion_outputs("alice", 1) == champion_dir / "attempt-1"
     log = (champion_dir / "attempt-1" / paths.COMPILATION_LOG).read_text()
     assert log.encode() == result["log"]
-    assert "Compilation succeeded." in log
+    assert log.endswith("Compilation succeeded.\n")
+    assert "The build finished normally (CPU " in log
+    assert result["verdict"]["ended"] == "exit" and result["verdict"]["wall_ms"] > 0
     assert "champion" in _compiled_members(worker, "alice", 1)
     assert sorted(p.name for p in champion_dir.iterdir()) == ["attempt-1", "champion.tgz"]
 
     result = worker.compile("alice", 2, bad)
     assert result["status"] == "error", result
     assert result["language"] == language
-    assert result["reason"].startswith("compilation failed: exited with status")
+    assert result["reason"].startswith("the build exited with status")
+    assert result["verdict"]["ended"] == "exit" and result["verdict"]["exit_status"] > 0
     log = (worker.champion_outputs("alice", 2) / paths.COMPILATION_LOG).read_text()
     assert word in log
-    assert "Compilation failed" in log
+    # Once, how it ended, and how long it took.
+    assert log.count(f"Compilation failed: {result['reason']}.") == 1
+    assert f"The build exited with status {result['verdict']['exit_status']} (CPU " in log
     assert not (worker.champion_outputs("alice", 2) / paths.CHAMPION_COMPILED).exists()
     worker.wait_idle()
 
@@ -168,7 +173,7 @@ def test_hostile_compilation_is_stopped(start_worker):
     # The preprocessor reads an endless file.
     result = worker.compile("mallory", 1, {"prologin.c": '#include "/dev/zero"\n'})
     assert result["status"] == "error", result
-    assert result["reason"].startswith("compilation failed: ")
+    assert result["reason"].startswith("the build stopped: "), result["reason"]
     worker.wait_idle()
     assert worker.compile("alice", 2, {"prologin.c": C_CHAMPION})["status"] == "ready"
 

@@ -1,18 +1,19 @@
 """Hostile champions in a real match: each is stopped and reported, nothing is left behind.
 
-One match seats a well-behaved champion and eight hostile ones, all C
+One match seats a well-behaved champion and thirteen hostile ones, all C
 programs compiled by the worker; the stand-in client dies the way its
 champion died, as a stechec2 client (with the champion loaded in its own
 process) would.
 """
 
+import os
 import socket
 
 import pytest
 
 from devtools import hostile_champions
-from stechec.common import paths
-from tests.conftest import require_root, require_tool
+from stechec.common import paths, verdicts
+from tests.conftest import host_tree_limits, require_root, require_tool
 from tests.worker_node.conftest import C_CHAMPION, C_PLAY_LOOP
 
 # Who the "network" champion tries on 127.0.0.1: a listener of the test's.
@@ -27,9 +28,9 @@ def test_hostile_champions_in_a_match(start_worker, master, tmp_path):
     # 5 s a turn: the well-behaved champions answer in time, and the infinite loop uses up
     # its 1 s of CPU before the match ends (the sleepers take 3 turns x 5 s each), however
     # loaded the machine.
-    worker = start_worker(worker={"available_slots": 10}, match={"time_ms": 5000},
+    worker = start_worker(worker={"available_slots": 16}, match={"time_ms": 5000},
                           limits={"client": {"cpu_secs": 1, "memory_bytes": 512 * 2**20,
-                                             "processes": 16}})
+                                             "processes": 16, "disk_bytes": 64 * 2**20}})
 
     # Outside the sandbox: a directory of the test's, and the shared directory.
     outside = [tmp_path / "escaped", worker.contest / "escaped"]
@@ -59,10 +60,23 @@ def test_hostile_champions_in_a_match(start_worker, master, tmp_path):
     assert (players["good"]["score"], players["good"]["exit_status"]) == (21, 0)
     assert players["fork bomb"]["nb_timeout"] == 3
     assert "fork refused" in reasons["fork bomb"]
-    assert "still running after the game server had finished" in reasons["fork bomb"]
-    assert "malloc: Cannot allocate memory" in reasons["10 GB allocation"]
+    tree = host_tree_limits()
+    if tree.processes:
+        assert "stopped: more processes than its limit (16)" in reasons["fork bomb"]
+        assert players["fork bomb"]["verdict"]["limit"] == "processes"
+    else:
+        assert "still running after the game server had finished" in reasons["fork bomb"]
     assert "out of memory (limit 512 MiB)" in reasons["10 GB allocation"]
-    assert players["10 GB allocation"]["exit_status"] == 1
+    assert verdicts.describe(players["10 GB allocation"]["verdict"]) == \
+        "stopped: used more than 512 MiB of memory"
+    if tree.memory:
+        # Resident memory is limited, not the address space: the allocation succeeds and
+        # the kernel stops the champion as it fills it.
+        assert "malloc: Cannot allocate memory" not in reasons["10 GB allocation"]
+        assert players["10 GB allocation"]["verdict"]["memory_from"] == "cgroup"
+    else:
+        assert "malloc: Cannot allocate memory" in reasons["10 GB allocation"]
+        assert players["10 GB allocation"]["exit_status"] == 1
     assert "CPU time limit (1 s) exceeded" in reasons["infinite loop"]
     assert players["sleep forever"]["nb_timeout"] == 3
     assert "still running after the game server had finished" in reasons["sleep forever"]
@@ -88,6 +102,25 @@ def test_hostile_champions_in_a_match(start_worker, master, tmp_path):
     assert players["control bytes"]["log"] == logs["control bytes"]
     assert (players["control bytes"]["score"], players["control bytes"]["exit_status"]) == \
         (21, 0)
+
+    said = {name: verdicts.describe(player["verdict"]) for name, player in players.items()}
+    processes = "stopped: tried to run more than 16 processes and threads at once"
+    # 8 children of 200 MB under 512 MiB: the tree is stopped where cgroups limit it.
+    if tree.memory:
+        assert said["memory tree"] == "stopped: used more than 512 MiB of memory"
+        assert "8 children hold" not in reasons["memory tree"]
+    else:
+        assert said["memory tree"] == "stopped: still running after the game had ended"
+    assert "thread refused after" in reasons["thread bomb"]
+    assert said["thread bomb"] == (processes if tree.processes
+                                   else "stopped: still running after the game had ended")
+    assert "left a child behind" in reasons["outliving child"]
+    assert (players["outliving child"]["score"], said["outliving child"]) == \
+        (21, "finished normally")
+    assert said["fill directory"] == "stopped: wrote more than 64 MiB in its directories"
+    assert "/dev/shm: Permission denied" in reasons["write to /dev/shm"]
+    assert players["write to /dev/shm"]["score"] == 21
+    assert not os.path.exists(hostile_champions.SHM_FILE)
 
     # Nothing is left behind and the worker goes on serving.
     worker.wait_idle()

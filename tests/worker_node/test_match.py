@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from devtools import hostile_champions
-from stechec.common import paths
+from stechec.common import paths, verdicts
 from tests.worker_node.conftest import C_CHAMPION, C_PLAY_LOOP, PYTHON_CHAMPION, wait_for
 
 SLEEPY_CHAMPION = """
@@ -47,7 +47,9 @@ def test_whole_match(worker, master):
     players = {p["matchplayer_id"]: p for p in result["players"]}
     assert players[11] == {"matchplayer_id": 11, "champion_id": 1, "score": 21,
                            "nb_timeout": 0, "exit_status": 0,
-                           "log": players[11]["log"]}
+                           "verdict": players[11]["verdict"], "log": players[11]["log"]}
+    assert verdicts.describe(players[11]["verdict"]) == "finished normally"
+    assert verdicts.describe(result["server_verdict"]) == "finished normally"
     assert (players[12]["score"], players[12]["nb_timeout"]) == (15, 0)
     assert b"connected as 11" in players[11]["log"]
     assert b"client 12 connected" in result["server_log"]

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from stechec.common import paths
-from tests.conftest import require_tool
+from stechec.common import paths, verdicts
+from tests.conftest import require_tool, require_tree_limits
 from tests.worker_node.conftest import ROOT
 
 SHARE = ROOT / "share"
@@ -143,3 +143,49 @@ def test_programs_exits_are_seen_with_the_heartbeat_an_hour_away(start_worker, m
                         {"matchplayer_id": 12, "champion_id": 1, "user": "alice"}]}
     assert worker.rpc.run_match(task) is True
     assert master.result_for("match_done", 1)["status"] == "done"
+
+
+def test_the_java_sample_plays_under_256_mib_of_resident_memory(start_worker, master):
+    """A JVM reserves far more address space than it uses: under a memory cgroup the
+    limit is on what it holds, and 256 MiB is plenty."""
+    require_tool("javac", "the Java sample", search_path="/usr/local/bin:/usr/bin:/bin")
+    tree_limits = require_tree_limits("a JVM is held to its resident memory by a cgroup")
+    worker = start_worker(contest={"game": "tictactoe"}, paths={
+        "stechec_server": None, "stechec_client": None, "player_env": None},
+        limits={"client": {"memory_bytes": 256 * 2**20}})
+    # The worker said at start which limits hold for whole trees here.
+    assert tree_limits.describe() in worker.log()
+    for number, name in enumerate(["java-random", "c-good"], start=1):
+        assert worker.compile("alice", number, _sources("tictactoe", name))["status"] == "ready"
+    task = {"match_id": 3, "attempt": 1, "slots": 3, "map": None, "options": "",
+            "players": [{"matchplayer_id": 30 + n, "champion_id": n, "user": "alice"}
+                        for n in (1, 2)]}
+    assert worker.rpc.run_match(task) is True
+    result = master.result_for("match_done", 3)
+    assert result["status"] == "done", result
+    java = result["players"][0]
+    log = (worker.match_dir(3) / paths.player_log_name(31, 1)).read_text(errors="replace")
+    assert (java["nb_timeout"], java["verdict"]["ended"]) == (0, "exit"), (java, log)
+    assert java["verdict"]["memory_from"] == "cgroup"
+    assert 0 < java["verdict"]["peak_memory_kib"] <= 256 * 1024
+    worker.wait_idle()
+
+
+def test_a_crashed_champion_is_reported_as_crashed(start_worker, master):
+    """Its client (the bundled game's) ends as the champion did, as a stechec2 client
+    would: the verdict names the signal, not the client's clean exit."""
+    worker = _refgame_worker(start_worker, "tictactoe")
+    crasher = {"_lang": b"python\n", "champion.py": b"import os, signal, sys\n"
+               b"sys.stdin.readline()\nos.kill(os.getpid(), signal.SIGSEGV)\n"}
+    for number, sources in enumerate([crasher, _sources("tictactoe", "c-good")], start=1):
+        assert worker.compile("alice", number, sources)["status"] == "ready"
+    task = {"match_id": 4, "attempt": 1, "slots": 3, "map": None, "options": "",
+            "players": [{"matchplayer_id": 40 + n, "champion_id": n, "user": "alice"}
+                        for n in (1, 2)]}
+    assert worker.rpc.run_match(task) is True
+    result = master.result_for("match_done", 4)
+    assert result["status"] == "done", result
+    crashed, good = result["players"]
+    assert verdicts.describe(crashed["verdict"]) == "crashed: segmentation fault (SIGSEGV)"
+    assert verdicts.describe(good["verdict"]) == "finished normally"
+    worker.wait_idle()

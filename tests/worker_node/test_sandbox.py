@@ -7,7 +7,6 @@ where bubblewrap is missing or broken.
 
 import logging
 import os
-import random
 import shutil
 import signal
 import socket
@@ -21,9 +20,17 @@ from pathlib import Path
 import gevent
 import pytest
 
+from stechec.common import verdicts
+from stechec.worker_node import cgroups
 from stechec.worker_node import sandbox as sandboxing
 from stechec.worker_node.settings import SYSTEM_DIRS
-from tests.conftest import require_root, require_tool, wait_for
+from tests.conftest import (
+    free_sandbox_uids,
+    require_root,
+    require_tool,
+    require_tree_limits,
+    wait_for,
+)
 from tests.worker_node.conftest import processes_naming
 
 PYTHON = "/usr/bin/python3"
@@ -35,7 +42,7 @@ def _limits(**overrides):
     # first, however loaded the machine (1 s of CPU may take tens of seconds then).
     limits = {"cpu_secs": 5, "wall_secs": 600.0, "memory_bytes": 256 * MIB, "processes": 20,
               "output_bytes": 1 * MIB, "log_bytes": 64 * 1024, "file_bytes": 16 * MIB,
-              "open_files": 64}
+              "open_files": 64, "disk_bytes": 64 * MIB}
     limits.update(overrides)
     return limits
 
@@ -43,12 +50,14 @@ def _limits(**overrides):
 class Box:
     """A Sandbox with a private directory, running Python snippets."""
 
-    def __init__(self, use_bwrap, hidden=(), extra_ro=(), masked=()):
+    def __init__(self, use_bwrap, hidden=(), extra_ro=(), masked=(), tree_limits=None):
         self.extra_ro = list(extra_ro)
-        self.first_uid = 300000 + random.randrange(10000) * 8
+        self.uids = free_sandbox_uids(2, range(300000, 380000, 8))
+        self.first_uid = self.uids.firsts[0]
         self.sandbox = sandboxing.Sandbox(first_uid=self.first_uid, uid_count=2,
                                           bubblewrap=use_bwrap, ro_binds=SYSTEM_DIRS,
-                                          hidden=hidden, masked=masked)
+                                          hidden=hidden, masked=masked,
+                                          tree_limits=tree_limits)
         self.root = Path(tempfile.mkdtemp(prefix="stechec-sandbox-test-"))
         self.root.chmod(0o711)
         self.home = self.root / "home"
@@ -79,13 +88,29 @@ class Box:
 
     def close(self):
         shutil.rmtree(self.root, ignore_errors=True)
+        self.uids.release()
 
 
-@pytest.fixture(params=["bwrap", "rlimits"])
+@pytest.fixture(params=["bwrap", "rlimits", "cgroups"])
 def box(request):
-    if request.param == "bwrap":
+    """A Box in each confinement mode: bubblewrap, rlimits alone, and bubblewrap with the
+    whole-tree limits of this host's cgroups."""
+    tree_limits = None
+    if request.param != "rlimits":
         require_tool("bwrap", "bubblewrap mode is tested")
-    box = Box(use_bwrap=request.param == "bwrap")
+    if request.param == "cgroups":
+        tree_limits = require_tree_limits("whole-tree limits are tested")
+    box = Box(use_bwrap=request.param != "rlimits", tree_limits=tree_limits)
+    yield box
+    box.close()
+
+
+@pytest.fixture
+def tree_box():
+    """A Box in bubblewrap, its programs' whole trees limited by this host's cgroups."""
+    require_tool("bwrap", "whole trees are tested in bubblewrap")
+    require_root("each program's group is made by root")
+    box = Box(use_bwrap=True, tree_limits=require_tree_limits("whole trees are limited"))
     yield box
     box.close()
 
@@ -199,7 +224,7 @@ while True:
         gevent.sleep(0.05)
     # Every process it made sleeps until killed: they are all there.
     assert 0 < len(box.leftovers()) <= 20
-    bomb.kill("cancel")
+    bomb.kill(sandboxing.KillReason.CANCEL)
     assert waiter.get().reason == "cancelled"
     assert box.leftovers() == []
 
@@ -362,3 +387,131 @@ def test_broken_bubblewrap_falls_back_with_one_warning(tmp_path, monkeypatch, ca
         assert outcome.reason == "CPU time limit (1 s) exceeded"
     finally:
         box.close()
+
+
+def test_the_verdict_names_the_signal_and_what_the_program_used(box):
+    code = ("import os, signal\nheld = bytearray(100 * 2**20)\n"
+            "os.kill(os.getpid(), signal.SIGSEGV)")
+    verdict = box.run(code).verdict
+    assert (verdict["ended"], verdict["signal"], verdict["exit_status"]) == \
+        ("signal", "SIGSEGV", None)
+    assert verdicts.describe(verdict) == "crashed: segmentation fault (SIGSEGV)"
+    assert verdict["peak_memory_kib"] >= 100 * 1024
+    assert verdict["memory_from"] == ("cgroup" if box.sandbox.tree_limits.memory else "rusage")
+    assert verdict["cpu_ms"] > 0 and verdict["wall_ms"] > 0
+
+
+def test_a_forked_tree_cannot_exceed_its_memory_limit_in_total(tree_box):
+    """8 children of 200 MB each under 512 MiB: each fits its own rlimit, not the tree."""
+    # Each child holds its 200 MB until all eight have theirs.
+    code = """
+import os
+allocated, release = os.pipe(), os.pipe()
+for _ in range(8):
+    if os.fork() == 0:
+        block = bytearray(200 * 2**20)
+        os.write(allocated[1], b"x")
+        os.read(release[0], 1)
+        os._exit(0)
+got = 0
+while got < 8:
+    got += len(os.read(allocated[0], 8))
+os.close(release[1])
+"""
+    outcome = tree_box.run(code, memory_bytes=512 * MIB)
+    assert outcome.verdict["limit"] == "memory", (outcome, tree_box.output())
+    assert verdicts.describe(outcome.verdict) == "stopped: used more than 512 MiB of memory"
+    assert outcome.verdict["peak_memory_kib"] <= 512 * 1024
+    assert tree_box.leftovers() == []
+    assert tree_box.run("print('fine')").ok
+
+
+def test_the_cpu_time_of_a_whole_tree_is_limited(tree_box):
+    """Three spinning children: each stays under its own CPU rlimit until the tree's
+    total has long passed it."""
+    code = """
+import os
+children = []
+for _ in range(3):
+    pid = os.fork()
+    if pid == 0:
+        while True:
+            pass
+    children.append(pid)
+for pid in children:
+    os.waitpid(pid, 0)
+"""
+    outcome = tree_box.run(code, cpu_secs=2)
+    assert outcome.verdict["limit"] == "cpu", (outcome, tree_box.output())
+    assert outcome.reason == "CPU time limit (2 s) exceeded"
+    # The guard reads the group's counters five times a second: the tree stops well
+    # before 3 x 2 s, what three per-process limits would have let it use.
+    assert 2000 <= outcome.verdict["cpu_ms"] < 4000
+    assert tree_box.leftovers() == []
+
+
+def test_a_thread_bomb_is_stopped_at_the_process_limit(tree_box):
+    code = """
+import threading, time
+threads = 0
+while True:
+    threading.Thread(target=time.sleep, args=(1000,), daemon=True).start()
+    threads += 1
+"""
+    outcome = tree_box.run(code, processes=20)
+    assert "can't start new thread" in tree_box.output()
+    assert outcome.verdict["limit"] == "processes", (outcome, tree_box.output())
+    assert verdicts.describe(outcome.verdict) == \
+        "stopped: tried to run more than 20 processes and threads at once"
+    assert tree_box.leftovers() == []
+
+
+def test_a_program_filling_its_directory_is_stopped(box):
+    """Files of 1 MiB each, under the file size limit one by one, past disk_bytes in all."""
+    code = """
+import itertools
+block = b"x" * 2**20
+for n in itertools.count():
+    with open(f"file-{n}", "wb") as f:
+        f.write(block)
+"""
+    outcome = box.run(code, disk_bytes=32 * MIB)
+    assert outcome.verdict["limit"] == "disk", (outcome, box.output())
+    assert verdicts.describe(outcome.verdict) == \
+        "stopped: wrote more than 32 MiB in its directories"
+    assert box.leftovers() == []
+
+
+def test_the_start_line_says_which_limits_fall_back_to_rlimits():
+    assert cgroups.TreeLimits(why_not="no cgroup mounted").describe() == (
+        "sandbox: limits on a program's whole tree: none; through rlimits instead: memory "
+        "(address space, per process), processes (per sandbox user id as root, else per "
+        "user), CPU time (per process) (no cgroup mounted)")
+    partial = cgroups.TreeLimits(1, {"pids": "/sys/fs/cgroup/pids/x"},
+                                 "no cgroup v1 memory controller")
+    assert partial.describe() == (
+        "sandbox: limits on a program's whole tree: processes through cgroup v1 (pids); "
+        "through rlimits instead: memory (address space, per process), CPU time (per "
+        "process) (no cgroup v1 memory controller)")
+
+
+def test_a_delegated_cgroup_v2_subtree_is_laid_out_as_v2_asks(tmp_path):
+    """This machine's cgroups may be v1: the v2 layout is checked on a stand-in tree of
+    plain files (the kernel's rules, such as no process where controllers are enabled for
+    children, are what the layout follows)."""
+    own = tmp_path / "system.slice" / "worker-node.service"
+    own.mkdir(parents=True)
+    (own / "cgroup.controllers").write_text("cpu memory pids\n")
+    found = cgroups._delegated_v2(str(tmp_path), "/system.slice/worker-node.service")
+    assert found.version == 2 and found.memory and found.processes and found.cpu
+    assert (own / f"stechec-worker-{os.getpid()}" / "cgroup.procs").read_text() == \
+        str(os.getpid())
+    assert (own / "cgroup.subtree_control").read_text() == "+memory +pids"
+    programs = own / "stechec-programs"
+    assert (programs / "cgroup.subtree_control").read_text() == "+memory +pids"
+    group = found.group({"memory_bytes": 256 * MIB, "processes": 20}, extra_processes=2)
+    assert (programs / "run-1" / "memory.max").read_text() == str(256 * MIB)
+    assert (programs / "run-1" / "pids.max").read_text() == "22"
+    assert group.procs == [str(programs / "run-1" / "cgroup.procs")]
+    assert set(group.counters) >= {"cpu_ns", "oom_kills", "memory_full", "pids_refused"}
+    assert cgroups._delegated_v2(str(tmp_path), "/elsewhere").startswith(str(tmp_path))

@@ -317,3 +317,22 @@ def test_soft_delete_by_its_author_only(client, alice, bob):
     champion.refresh_from_db()
     assert champion.deleted
     assert client.get(reverse("champion-detail", args=[champion.pk])).status_code == 404
+
+
+def test_the_build_verdict_is_shown_to_the_author_and_staff_only(client, alice, bob, staff):
+    champion = ready_champion(alice)
+    Champion.objects.filter(pk=champion.pk).update(
+        status=Champion.Status.ERROR,
+        compile_verdict={"ended": "limit", "exit_status": None, "signal": "SIGKILL",
+                         "limit": "cpu", "limit_value": "120 s", "cpu_ms": 120300,
+                         "wall_ms": 130000, "peak_memory_kib": 300 * 1024,
+                         "memory_from": "cgroup"})
+    detail = reverse("champion-detail", args=[champion.pk])
+    words = "stopped: used more than 120 s of CPU time"
+
+    client.force_login(bob)
+    assert words not in text(client.get(detail))
+    for reader in (alice, staff):
+        client.force_login(reader)
+        page = text(client.get(detail))
+        assert words in page and "CPU 120.30 s, wall 130.00 s, peak memory 300 MiB" in page

@@ -225,8 +225,53 @@ def test_detail_shows_scores_timeouts_and_exit_statuses(alice_client, alice, bob
 
     page = text(alice_client.get(reverse("match-detail", args=[match.pk])))
 
-    assert "<td>3</td>" in page and "<td>-1</td>" in page and "<td>137</td>" in page
+    assert "<td>3</td>" in page and "<td>-1</td>" in page
+    # An exit status from a worker that sends no verdict, for her own champion only.
+    assert '<td class="verdict">0</td>' in page and "137" not in page
     assert "timed out" in page
+
+
+SEGFAULT = {"ended": "signal", "exit_status": None, "signal": "SIGSEGV", "limit": "",
+            "limit_value": "", "cpu_ms": 1520, "wall_ms": 3100, "peak_memory_kib": 12 * 1024,
+            "memory_from": "cgroup"}
+OUT_OF_MEMORY = dict(SEGFAULT, ended="limit", signal="SIGKILL", limit="memory",
+                     limit_value="1 GiB")
+
+
+def test_each_player_sees_how_its_own_programs_ended_and_staff_see_all(client, alice, bob,
+                                                                         staff):
+    mine, theirs = ready_champion(alice, "mine"), ready_champion(bob, "theirs")
+    match = finished_match(alice, [mine, theirs])
+    first, second = match.players.all()
+    MatchPlayer.objects.filter(pk=first.pk).update(score=0, verdict=SEGFAULT)
+    MatchPlayer.objects.filter(pk=second.pk).update(score=0, verdict=OUT_OF_MEMORY)
+    url = reverse("match-detail", args=[match.pk])
+    crashed = "crashed: segmentation fault (SIGSEGV)"
+    stopped = "stopped: used more than 1 GiB of memory"
+
+    client.force_login(alice)
+    page = text(client.get(url))
+    assert crashed in page and "CPU 1.52 s, wall 3.10 s, peak memory 12 MiB" in page
+    assert stopped not in page
+    client.force_login(bob)
+    page = text(client.get(url))
+    assert stopped in page and crashed not in page
+    client.force_login(staff)
+    page = text(client.get(url))
+    assert stopped in page and crashed in page
+
+
+def test_a_retried_match_says_the_platform_failed(alice_client, alice, bob):
+    match = finished_match(alice, [ready_champion(alice, "mine"), ready_champion(bob, "b")])
+    Match.objects.filter(pk=match.pk).update(
+        status=Match.Status.NEW, failure_reason="the game server exited with status 3",
+        server_verdict=dict(SEGFAULT, ended="exit", signal="", exit_status=3))
+
+    page = text(alice_client.get(reverse("match-detail", args=[match.pk])))
+
+    assert ("the game server failed (platform fault; the match is retried): the game server "
+            "exited with status 3") in page
+    assert "exited with status 3 <small>(CPU" in page
 
 
 def _outputs(site, match):

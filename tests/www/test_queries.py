@@ -2,10 +2,18 @@
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from stechec.contest.models import Map, Match, MatchPlayer, Tournament, TournamentPlayer
+from stechec.contest.models import (
+    Map,
+    Match,
+    MatchPlayer,
+    Tournament,
+    TournamentMap,
+    TournamentPlayer,
+)
 from tests.www.helpers import ready_champion
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +79,72 @@ def test_detail_pages_stay_small(alice_client, crowd, django_assert_max_num_quer
                 reverse("home")):
         with django_assert_max_num_queries(8):
             assert alice_client.get(url).status_code == 200
+
+
+def grow_contest(alice, probe, count):
+    """`count` more of everything the pages show: users, each with champions (rated and
+    not), done matches against the probe champion (rated, and in the probe tournament),
+    maps and tournaments. Returns the probe objects, made on the first call."""
+    User = type(alice)
+    first = User.objects.count()
+    users = [User.objects.create_user(f"grow{first + n}") for n in range(count)]
+    board = Map.objects.filter(name="probe board").first() or Map.objects.create(
+        author=alice, name="probe board", contents="x")
+    cup = Tournament.objects.filter(name="probe cup").first() or Tournament.objects.create(
+        name="probe cup", status=Tournament.Status.RUNNING)
+    TournamentMap.objects.get_or_create(tournament=cup, map=board)
+    TournamentPlayer.objects.get_or_create(tournament=cup, champion=probe)
+    for n, user in enumerate(users):
+        mine = ready_champion(alice, f"mine{first + n}", rating=n, rated_games=1)
+        theirs = ready_champion(user, f"theirs{first + n}", rating=n, rated_games=1)
+        ready_champion(user, "unrated")
+        for champion in (mine, theirs):
+            TournamentPlayer.objects.create(tournament=cup, champion=champion)
+        for author, rival in ((alice, mine), (user, theirs)):
+            match = Match.launch([probe, rival], author=author, map=board, tournament=cup)
+            Match.objects.filter(pk=match.pk).update(status=Match.Status.DONE,
+                                                     rated_seq=match.pk)
+            MatchPlayer.objects.filter(match=match).update(score=n % 3, rating_mu=25.0 + n,
+                                                           rating_sigma=8.0)
+        Map.objects.create(author=user, name=f"map{first + n}", contents="x")
+        Tournament.objects.create(name=f"t{first + n}")
+    return board, cup, Match.objects.filter(players__champion=probe).order_by("id").first()
+
+
+# Every page tools/bench-www times, and every other page a player reads.
+def contest_urls(probe, board, cup, match):
+    return [reverse("home"), reverse("champion-list"), reverse("champion-list") + "?page=2",
+            reverse("champion-mine"), reverse("champion-detail", args=[probe.pk]),
+            reverse("champion-rating", args=[probe.pk]), reverse("match-list"),
+            reverse("match-mine"), reverse("match-list") + f"?champion={probe.pk}",
+            reverse("match-list") + "?author=alice",
+            reverse("match-list") + f"?tournament={cup.pk}",
+            reverse("match-detail", args=[match.pk]), reverse("map-list"),
+            reverse("map-detail", args=[board.pk]), reverse("tournament-list"),
+            reverse("tournament-detail", args=[cup.pk]),
+            reverse("tournament-standings-csv", args=[cup.pk]),
+            reverse("tournament-matrix-csv", args=[cup.pk]), reverse("leaderboard")]
+
+
+# The public results a visitor reads (website.public_results).
+def public_urls(probe, board, cup, match):
+    return [reverse("leaderboard"), reverse("champion-rating", args=[probe.pk]),
+            reverse("tournament-list"), reverse("tournament-detail", args=[cup.pk]),
+            reverse("match-list") + f"?tournament={cup.pk}",
+            reverse("match-detail", args=[match.pk])]
+
+
+def test_pages_run_the_same_queries_on_a_database_three_times_larger(alice, alice_client,
+                                                                    site):
+    site["website"]["page_size"] = 4
+    probe = ready_champion(alice, "probe", rating=1.0, rated_games=1)
+    objects = grow_contest(alice, probe, 3)
+    visitor = Client()
+
+    def count():
+        return ({url: queries(alice_client, url) for url in contest_urls(probe, *objects)},
+                {url: queries(visitor, url) for url in public_urls(probe, *objects)})
+
+    small = count()
+    grow_contest(alice, probe, 6)
+    assert count() == small

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('stechec', '0007_applied_results'),
+        ('stechec', '0008_verdicts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -14,6 +14,7 @@ from django.utils.formats import get_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from stechec.common import verdicts
 from stechec.contest.models import shown_name
 
 register = template.Library()
@@ -23,6 +24,18 @@ register = template.Library()
 def player_name(user):
     """The name a page shows for a user: their display name, else their user name."""
     return shown_name(user) if user is not None else "–"
+
+
+@register.filter
+def verdict_words(verdict):
+    """How a program ended, in a player's words (stechec.common.verdicts)."""
+    return verdicts.describe(verdict)
+
+
+@register.filter
+def verdict_usage(verdict):
+    """What a program used: CPU and wall time, peak memory."""
+    return verdicts.usage(verdict)
 
 
 @register.simple_tag

@@ -1,0 +1,118 @@
+"""Verdicts: how a program the worker ran ended, in words a player understands.
+
+A worker sends one verdict per program (a compilation, the game server,
+each player's client and the champion it runs) with its results; the master
+stores them and the site shows them. A verdict is a dict of XML-RPC values:
+
+- `ended`: "exit" (it exited; `exit_status`), "signal" (killed by `signal`,
+  a name such as "SIGSEGV"), "limit" (stopped by `limit`: "memory", "cpu",
+  "wall", "processes", "output", "file_size" or "disk", whose value was
+  `limit_value`, in words: "1 GiB", "10 s"), "after_server" (killed because
+  it was still running after the game server had finished) or "cancel";
+- `cpu_ms`, `wall_ms`: the CPU time of its whole tree and its wall time;
+- `peak_memory_kib`: its peak memory, from its cgroup when it had one
+  (`memory_from` "cgroup"), else the largest resident size of one of its
+  processes ("rusage").
+
+Kibibytes and milliseconds: XML-RPC integers hold 32 bits.
+"""
+
+import signal
+
+# What each limit stopped, as "stopped: <phrase>".
+LIMIT_PHRASES = {
+    "memory": "used more than {} of memory",
+    "cpu": "used more than {} of CPU time",
+    "wall": "ran for longer than {} (wall clock)",
+    "processes": "tried to run more than {} processes and threads at once",
+    "output": "printed more than {}",
+    "file_size": "tried to write a file larger than {}",
+    "disk": "wrote more than {} in its directories",
+}
+ENDINGS = ("exit", "signal", "limit", "after_server", "cancel")
+
+
+def human_bytes(n):
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:g} {unit}" if unit == "bytes" else f"{n:.0f} {unit}"
+        n /= 1024
+    return f"{n} bytes"
+
+
+def limit_value(limit, limits):
+    """The value of `limit` among a program's `limits` (the worker's configuration), in
+    words."""
+    if limit == "memory":
+        return human_bytes(limits["memory_bytes"])
+    if limit == "cpu":
+        return f"{limits['cpu_secs']:g} s"
+    if limit == "wall":
+        return f"{limits['wall_secs']:g} s"
+    if limit == "processes":
+        return str(limits["processes"])
+    if limit == "output":
+        return human_bytes(limits["output_bytes"])
+    if limit == "file_size":
+        return human_bytes(limits["file_bytes"])
+    if limit == "disk":
+        return human_bytes(limits["disk_bytes"])
+    raise ValueError(f"unknown limit {limit!r}")
+
+
+def signal_words(name):
+    """"segmentation fault (SIGSEGV)" for "SIGSEGV"."""
+    try:
+        words = signal.strsignal(signal.Signals[name])
+    except (KeyError, ValueError):
+        return name
+    return f"{words[0].lower()}{words[1:]} ({name})" if words else name
+
+
+def describe(verdict):
+    """How the program ended, in a player's words: "crashed: segmentation fault
+    (SIGSEGV)", "stopped: used more than 1 GiB of memory", "exited with status 1"."""
+    ended = verdict.get("ended")
+    if ended == "limit":
+        phrase = LIMIT_PHRASES.get(verdict.get("limit"), "passed its {} limit")
+        return "stopped: " + phrase.format(verdict.get("limit_value") or "its")
+    if ended == "signal":
+        if verdict.get("signal") == "SIGKILL":
+            return "killed (SIGKILL) by the system"
+        return "crashed: " + signal_words(verdict.get("signal", ""))
+    if ended == "after_server":
+        return "stopped: still running after the game had ended"
+    if ended == "cancel":
+        return "cancelled"
+    status = verdict.get("exit_status")
+    return "finished normally" if status == 0 else f"exited with status {status}"
+
+
+def usage(verdict):
+    """What the program used: "CPU 0.52 s, wall 3.10 s, peak memory 12 MiB"."""
+    memory = human_bytes(verdict.get("peak_memory_kib", 0) * 1024)
+    return (f"CPU {verdict.get('cpu_ms', 0) / 1000:.2f} s, "
+            f"wall {verdict.get('wall_ms', 0) / 1000:.2f} s, peak memory {memory}")
+
+
+# Each field of a verdict and the types it may hold.
+FIELDS = {"ended": (str,), "exit_status": (int, type(None)), "signal": (str,),
+          "limit": (str,), "limit_value": (str,), "cpu_ms": (int,), "wall_ms": (int,),
+          "peak_memory_kib": (int,), "memory_from": (str,)}
+
+
+def problem(verdict):
+    """What is wrong with a verdict received in a result, or None."""
+    if not isinstance(verdict, dict):
+        return "must be a struct"
+    for key, types in FIELDS.items():
+        value = verdict.get(key)
+        if not isinstance(value, types) or isinstance(value, bool):
+            return f"{key!r} must be " + " or ".join(
+                "nil" if t is type(None) else {"str": "a string", "int": "an integer"}[t.__name__]
+                for t in types)
+    if verdict["ended"] not in ENDINGS:
+        return f"'ended' must be one of {', '.join(ENDINGS)}"
+    if verdict["limit"] and verdict["limit"] not in LIMIT_PHRASES:
+        return f"'limit' must be empty or one of {', '.join(LIMIT_PHRASES)}"
+    return None
