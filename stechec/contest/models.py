@@ -18,6 +18,7 @@ from django.db import connection, models, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from stechec.common import paths
 
@@ -34,9 +35,9 @@ BULK_SIZE = 500
 class Priority(models.IntegerChoices):
     """Who is waiting on a task: the dispatcher serves higher values first."""
 
-    BACKGROUND = 0, "background"
-    TOURNAMENT = 50, "tournament"
-    PLAYER = 100, "player"
+    BACKGROUND = 0, _("background")
+    TOURNAMENT = 50, _("tournament")
+    PLAYER = 100, _("player")
 
 
 class ChampionQuerySet(models.QuerySet):
@@ -60,13 +61,13 @@ class ChampionQuerySet(models.QuerySet):
 
 class Champion(models.Model):
     class Status(models.TextChoices):
-        NEW = "new", "waiting for compilation"
-        PENDING = "pending", "compiling"
-        READY = "ready", "ready"
+        NEW = "new", _("waiting for compilation")
+        PENDING = "pending", _("compiling")
+        READY = "ready", _("ready")
         # The champion's fault (its compilation failed): shown to its author.
-        ERROR = "error", "compilation failed"
+        ERROR = "error", _("compilation failed")
         # The platform's fault, after max_task_tries attempts: shown to staff.
-        FAILED = "failed", "platform failure"
+        FAILED = "failed", _("platform failure")
 
     name = models.CharField(max_length=100)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
@@ -166,14 +167,14 @@ class Map(models.Model):
 
 class Tournament(models.Model):
     class Format(models.TextChoices):
-        ROUND_ROBIN = "round_robin", "round robin"
-        SWISS = "swiss", "Swiss"
-        SINGLE_ELIMINATION = "single_elimination", "single elimination"
+        ROUND_ROBIN = "round_robin", _("round robin")
+        SWISS = "swiss", _("Swiss")
+        SINGLE_ELIMINATION = "single_elimination", _("single elimination")
 
     class Status(models.TextChoices):
-        CREATED = "created", "created"
-        RUNNING = "running", "running"
-        DONE = "done", "done"
+        CREATED = "created", _("created")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
 
     name = models.CharField(max_length=100)
     format = models.CharField(max_length=20, choices=Format.choices, default=Format.ROUND_ROBIN)
@@ -227,11 +228,11 @@ class Match(models.Model):
     class Status(models.TextChoices):
         # Rows are created `creating` and flipped to `new` in the same
         # transaction as their players: the master never sees half a match.
-        CREATING = "creating", "being created"
-        NEW = "new", "waiting"
-        PENDING = "pending", "running"
-        DONE = "done", "done"
-        FAILED = "failed", "failed"
+        CREATING = "creating", _("being created")
+        NEW = "new", _("waiting")
+        PENDING = "pending", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
 
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                blank=True, related_name="matches")
@@ -404,8 +405,8 @@ class AppliedResult(models.Model):
     """
 
     class Kind(models.TextChoices):
-        CHAMPION = "champion", "champion"
-        MATCH = "match", "match"
+        CHAMPION = "champion", _("champion")
+        MATCH = "match", _("match")
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     task_id = models.PositiveIntegerField()

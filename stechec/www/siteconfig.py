@@ -186,6 +186,9 @@ def django_settings(site):
             "django.middleware.security.SecurityMiddleware",
             "whitenoise.middleware.WhiteNoiseMiddleware",
             "django.contrib.sessions.middleware.SessionMiddleware",
+            # The language: the one chosen with the switch (a cookie), else
+            # the browser's Accept-Language, else English.
+            "django.middleware.locale.LocaleMiddleware",
             "stechec.www.contest.middleware.RequestSizeLimitMiddleware",
             "stechec.www.contest.middleware.NulQueryMiddleware",
             "django.middleware.common.CommonMiddleware",
@@ -209,7 +212,10 @@ def django_settings(site):
         "WSGI_APPLICATION": "stechec.www.wsgi.application",
         "DATABASES": {"default": django_database(site["sql"], conn_max_age=60)},
         "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
-        "LANGUAGE_CODE": "en-us",
+        "LANGUAGE_CODE": "en",
+        "LANGUAGES": [("en", "English"), ("fr", "Français")],
+        "LOCALE_PATHS": [os.path.join(here, "locale")],
+        "FORMAT_MODULE_PATH": "stechec.www.formats",
         "TIME_ZONE": www["time_zone"],
         "USE_I18N": True,
         "USE_TZ": True,

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from stechec.contest import tournaments
 from stechec.contest.models import Champion, Match, MatchPlayer, shown_name_of
@@ -22,7 +23,7 @@ def champion(user, pk):
     """The champion `pk`; a deleted one exists for staff only."""
     found = get_object_or_404(Champion.objects.select_related("author__profile"), pk=pk)
     if found.deleted and not user.is_staff:
-        raise Http404("No such champion.")
+        raise Http404(_("No such champion."))
     return found
 
 
@@ -30,14 +31,14 @@ def private_champion(user, pk):
     """The champion `pk`, whose sources and compile log `user` may read."""
     found = champion(user, pk)
     if not found.can_read_private(user):
-        raise PermissionDenied("Only the champion's author can see this.")
+        raise PermissionDenied(_("Only the champion's author can see this."))
     return found
 
 
 def delete_champion(user, pk):
     found = champion(user, pk)
     if found.author_id != user.id:
-        raise PermissionDenied("Only the champion's author can delete it.")
+        raise PermissionDenied(_("Only the champion's author can delete it."))
     found.soft_delete()
     return found
 
@@ -56,8 +57,8 @@ def match_with_outputs(user, pk, *, public=False):
     public results)."""
     found = match(pk)
     if not (public and is_public_match(found)) and not found.can_read_outputs(user):
-        raise PermissionDenied("Only the match's author, its players' authors and the "
-                               "organisers can see this.")
+        raise PermissionDenied(_("Only the match's author, its players' authors and the "
+                                 "organisers can see this."))
     return found
 
 
@@ -66,9 +67,9 @@ def player_with_log(user, pk, player_pk):
     found = match(pk)
     player = next((p for p in found.players.all() if p.pk == player_pk), None)
     if player is None:
-        raise Http404("No such player in this match.")
+        raise Http404(_("No such player in this match."))
     if not player.can_read_log(user):
-        raise PermissionDenied("Only the champion's author can see its log.")
+        raise PermissionDenied(_("Only the champion's author can see its log."))
     return found, player
 
 

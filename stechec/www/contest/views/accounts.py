@@ -5,6 +5,7 @@ from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -22,12 +23,12 @@ from stechec.www.contest.forms import (
 def register(request):
     """Self-registration, when website.self_registration allows it."""
     if not conf.website()["self_registration"]:
-        raise Http404("Accounts are created by the organisers.")
+        raise Http404(_("Accounts are created by the organisers."))
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user)
-        messages.success(request, f"Welcome, {user.username}.")
+        messages.success(request, _("Welcome, %(name)s.") % {"name": user.username})
         return redirect("home")
     return render(request, "registration/register.html", {"form": form})
 
@@ -45,7 +46,7 @@ def account(request):
     if request.method == "POST" and form.is_valid():
         PlayerProfile.objects.update_or_create(
             user=request.user, defaults={"display_name": form.cleaned_data["display_name"]})
-        messages.success(request, "Display name saved.")
+        messages.success(request, _("Display name saved."))
         return redirect("account")
     return _account_page(request, form, ApiTokenForm(user=request.user))
 
@@ -96,7 +97,7 @@ def bulk_create(request):
     """Staff create accounts from a CSV file; the passwords are shown once (and the page
     is never cached, since it holds them)."""
     if not request.user.is_staff:
-        raise PermissionDenied("Only organisers create accounts.")
+        raise PermissionDenied(_("Only organisers create accounts."))
     form = BulkAccountsForm(request.POST or None, request.FILES or None)
     created = None
     if request.method == "POST" and form.is_valid():
@@ -104,13 +105,13 @@ def bulk_create(request):
             text = form.cleaned_data["accounts"].read().decode("utf-8-sig")
             created = bulk_accounts.create(bulk_accounts.read(text))
         except UnicodeDecodeError:
-            form.add_error("accounts", "The file is not UTF-8 text.")
+            form.add_error("accounts", _("The file is not UTF-8 text."))
         except bulk_accounts.BadFile as e:
-            form.add_error("accounts", f"Nothing was created: {e}.")
+            form.add_error("accounts", _("Nothing was created: %(reason)s.") % {"reason": e})
         else:
             if form.cleaned_data["mail"]:
                 sent = bulk_accounts.mail(created, request.build_absolute_uri("/"))
-                messages.success(request, f"{sent} mails sent.")
+                messages.success(request, _("%(count)s mails sent.") % {"count": sent})
             form = BulkAccountsForm()
     return render(request, "registration/bulk_accounts.html", {
         "form": form, "created": created,

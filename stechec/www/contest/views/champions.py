@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from stechec.common import paths
@@ -66,15 +67,18 @@ def champion_new(request):
         except OSError as e:
             logger.error("upload by %s: cannot store the archive: %s", request.user.username,
                          storage_failure(e), exc_info=True)
-            form.add_error(None, "The site could not store your archive (nothing was kept); "
-                                 "the organisers can see why in the site's log. Please try "
-                                 "again later.")
+            form.add_error(None, _("The site could not store your archive (nothing was kept); "
+                                   "the organisers can see why in the site's log. Please try "
+                                   "again later."))
         else:
             folder = form.stripped_folder
-            unpacked = (f" Its files were all in the folder {folder}/: they were taken as if "
-                        f"at the top of the archive." if folder else "")
-            messages.success(request, f"Champion {champion.name} uploaded; it is waiting for "
-                                      f"compilation.{unpacked}")
+            uploaded = (_("Champion %(name)s uploaded; it is waiting for compilation.")
+                        % {"name": champion.name})
+            if folder:
+                uploaded += " " + (_("Its files were all in the folder %(folder)s/: they were "
+                                     "taken as if at the top of the archive.")
+                                   % {"folder": folder})
+            messages.success(request, uploaded)
             return redirect("champion-detail", pk=champion.pk)
     return render(request, "stechec/champion_form.html", {"form": form,
                                                           "limits": conf.website()})
@@ -84,7 +88,7 @@ def champion_new(request):
 def champion_log(request, pk):
     champion = rules.private_champion(request.user, pk)
     return files.log_page(request, f"{_outputs(champion)}/{paths.COMPILATION_LOG}",
-                          f"Compilation log of {champion.name}",
+                          _("Compilation log of %(name)s") % {"name": champion.name},
                           reverse("champion-detail", args=[pk]),
                           reverse("champion-log-download", args=[pk]))
 
@@ -108,5 +112,5 @@ def champion_sources(request, pk):
 @require_POST
 def champion_delete(request, pk):
     champion = rules.delete_champion(request.user, pk)
-    messages.success(request, f"Champion {champion.name} deleted.")
+    messages.success(request, _("Champion %(name)s deleted.") % {"name": champion.name})
     return redirect("champion-mine")

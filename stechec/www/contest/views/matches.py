@@ -9,6 +9,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import engines
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
@@ -141,7 +142,8 @@ def match_new(request):
         except limits.LimitReached as e:
             form.add_error(None, str(e))
         else:
-            messages.success(request, f"Match {match.pk} created; it is waiting for a worker.")
+            messages.success(request, _("Match %(number)s created; it is waiting for a worker.")
+                             % {"number": match.pk})
             return redirect("match-detail", pk=match.pk)
     mine = ready.filter(author=request.user).select_related("author")
     return render(request, "stechec/match_form.html", {
@@ -177,7 +179,7 @@ def match_detail(request, pk):
     if replayable and match.status == Match.Status.DONE:
         replay = ({"viewer_url": reverse("match-viewer", args=[match.pk])}
                   if os.path.isfile(f"{_outputs(match)}/{paths.DUMP}")
-                  else {"message": "This match has no dump."})
+                  else {"message": _("This match has no dump.")})
     return render(request, "stechec/match_detail.html", {
         "match": match, "players": players, "outputs": outputs, "replayable": replayable,
         "replay": replay,
@@ -234,7 +236,8 @@ def match_viewer(request, pk):
 def match_server_log(request, pk):
     match = rules.match_with_outputs(request.user, pk)
     return files.log_page(request, f"{_outputs(match)}/{paths.SERVER_LOG}",
-                          f"Server log of match {pk}", reverse("match-detail", args=[pk]),
+                          _("Server log of match %(number)s") % {"number": pk},
+                          reverse("match-detail", args=[pk]),
                           reverse("match-server-log-download", args=[pk]))
 
 
@@ -249,7 +252,8 @@ def match_server_log_download(request, pk):
 def match_player_log(request, pk, player_pk):
     match, player = rules.player_with_log(request.user, pk, player_pk)
     return files.log_page(request, f"{_outputs(match)}/{player.log_name()}",
-                          f"Log of {player.champion.name} in match {pk}",
+                          _("Log of %(name)s in match %(number)s")
+                          % {"name": player.champion.name, "number": pk},
                           reverse("match-detail", args=[pk]),
                           reverse("match-player-log-download", args=[pk, player_pk]))
 
