@@ -88,6 +88,13 @@ def describe(verdict):
     return "finished normally" if status == 0 else f"exited with status {status}"
 
 
+def failed(verdict):
+    """Whether the program's end was its own failure: a crash, a limit, a non-zero exit
+    (a client killed after the game had ended, or cancelled, did not fail)."""
+    ended = verdict.get("ended")
+    return ended in ("signal", "limit") or (ended == "exit" and verdict.get("exit_status") != 0)
+
+
 def usage(verdict):
     """What the program used: "CPU 0.52 s, wall 3.10 s, peak memory 12 MiB"."""
     memory = human_bytes(verdict.get("peak_memory_kib", 0) * 1024)

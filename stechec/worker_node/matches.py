@@ -246,7 +246,8 @@ def _report(spec, work, players, server_outcome, outputs, *, dumped):
     result = {
         "status": "failed" if problem else "done",
         "reason": problem,
-        "retryable": False,
+        # The game server's failures are the platform's: the match is retried.
+        "retryable": bool(problem),
         "server_exit": server_outcome.exit_status,
         "server_log": tail(logs[paths.SERVER_LOG]),
         # How each program ended (stechec.common.verdicts); older masters ignore these.

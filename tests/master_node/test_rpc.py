@@ -273,6 +273,8 @@ def test_a_match_the_game_could_not_finish_fails_at_once_and_retryable_ones_retr
 
     match.refresh_from_db()
     assert (match.status, match.failure_reason) == (Match.Status.FAILED, "server crashed")
+    # A failed result not marked retryable (as older workers sent) is the platform's too.
+    assert match.fault == Match.Fault.PLATFORM
     assert match.finished_at is not None
     assert set(MatchPlayer.objects.filter(match=match).values_list("score", "exit_status")) \
         == {(None, -9)}

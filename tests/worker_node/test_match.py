@@ -139,12 +139,13 @@ def test_a_rebuilt_champion_plays_its_new_build(worker, master):
     worker.wait_idle()
 
 
-def test_crashed_server_fails_the_match(worker, master):
+def test_crashed_server_fails_the_match_for_a_retry(worker, master):
     assert worker.rpc.run_match(_match(8, [(1, 1, "alice"), (2, 2, "bob")],
                                        game_map="crash")) is True
     result = master.result_for("match_done", 8)
+    # The platform's fault, retried.
     assert (result["status"], result["retryable"], result["server_exit"]) == \
-        ("failed", False, 3)
+        ("failed", True, 3)
     assert result["reason"] == ("the game server exited with status 3: "
                                 "stand-in server: crashing as the map asks")
     assert b"crashing as the map asks" in result["server_log"]
@@ -164,7 +165,7 @@ def test_match_that_never_ends_is_killed(start_worker, master):
     assert worker.rpc.run_match(_match(9, players, game_map="forever")) is True
     result = master.result_for("match_done", 9)
     assert (result["status"], result["retryable"], result["server_exit"]) == \
-        ("failed", False, None), result
+        ("failed", True, None), result
     assert result["reason"] == ("the game did not finish: the game server was killed at the "
                                 "wall-clock limit (15 s)")
     assert (worker.match_dir(9) / paths.player_log_name(1, 1)).exists()
