@@ -105,3 +105,64 @@ def test_the_match_page_says_whose_fault_it_was(alice_client, alice, bob, fault,
     Match.objects.filter(pk=match.pk).update(status=status, fault=fault)
     page = text(alice_client.get(reverse("match-detail", args=[match.pk])))
     assert f'<dd id="match-fault">{words}' in page
+
+
+OUT_OF_MEMORY = dict(SEGFAULT, ended="limit", signal="SIGKILL", limit="memory",
+                     limit_value="1 GiB")
+TOO_SLOW = dict(OUT_OF_MEMORY, limit="cpu", limit_value="10 s")
+
+
+def finished(alice, bob, verdicts, nb_timeout=0):
+    match = running(alice, bob)
+    apply(match, 1, result(match, verdicts=verdicts, nb_timeout=nb_timeout))
+    return match
+
+
+def listed(client, query):
+    return [m.pk for m in client.get(reverse("match-list") + query).context["page"].items]
+
+
+def test_the_match_list_filters_by_verdict(client, alice, bob, staff):
+    fine = finished(alice, bob, (FINISHED, FINISHED))
+    alice_crashed = finished(alice, bob, (SEGFAULT, FINISHED))
+    bob_crashed = finished(alice, bob, (FINISHED, dict(FINISHED, exit_status=2)))
+    memory = finished(alice, bob, (OUT_OF_MEMORY, FINISHED))
+    slow = finished(alice, bob, (FINISHED, TOO_SLOW))
+    timeout = finished(alice, bob, (FINISHED, FINISHED), nb_timeout=3)
+    platform = running(alice, bob)
+    apply(platform, 1, result(platform, "failed"))
+
+    client.force_login(staff)
+    assert listed(client, "") == [platform.pk, timeout.pk, slow.pk, memory.pk, bob_crashed.pk,
+                                  alice_crashed.pk, fine.pk]
+    assert listed(client, "?verdict=crashed") == [bob_crashed.pk, alice_crashed.pk]
+    assert listed(client, "?verdict=memory") == [memory.pk]
+    assert listed(client, "?verdict=time") == [slow.pk]
+    assert listed(client, "?verdict=timeout") == [timeout.pk]
+    assert listed(client, "?verdict=platform") == [platform.pk]
+    # A player reads how her own programs ended only.
+    client.force_login(alice)
+    assert listed(client, "?verdict=crashed") == [alice_crashed.pk]
+    assert listed(client, "?verdict=time") == []
+    assert listed(client, "?verdict=timeout") == [timeout.pk]
+    response = client.get(reverse("match-list") + "?verdict=exploded")
+    assert response.status_code == 400
+    assert "unknown verdict 'exploded'" in response.content.decode()
+
+
+def test_staff_read_failure_rates_per_language_and_worker(client, alice, bob, staff):
+    finished(alice, bob, (SEGFAULT, FINISHED))
+    finished(alice, bob, (FINISHED, FINISHED))
+    platform = running(alice, bob)
+    apply(platform, 1, result(platform, "failed"))
+    Match.objects.update(worker="w1:8001")
+    Match.objects.filter(pk=platform.pk).update(worker="w2:8002")
+    Champion.objects.update(language="python")
+
+    client.force_login(staff)
+    page = text(client.get(reverse("cluster-status")))
+    assert "<tr><td>python</td><td>4</td><td>1 (25.0%)</td></tr>" in page
+    assert "<tr><td>w1:8001</td><td>2</td><td>0 (0.0%)</td><td>1 (50.0%)</td></tr>" in page
+    assert "<tr><td>w2:8002</td><td>1</td><td>1 (100.0%)</td><td>0 (0.0%)</td></tr>" in page
+    client.force_login(alice)
+    assert "failures-by-worker" not in text(client.get(reverse("cluster-status")))
