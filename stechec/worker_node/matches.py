@@ -200,7 +200,8 @@ def _play(workspace, task, spec, work, players, outputs):
         player.outcome = waiter.value
     if task.cancelled:
         return None
-    return _report(spec, work, players, server_outcome, outputs, dumped=match_cfg["dump"])
+    return _report(spec, work, players, server_outcome, outputs, dumped=match_cfg["dump"],
+                   turn_ms=match_cfg["time_ms"])
 
 
 def _wait_for_socket(server, path, timeout):
@@ -213,7 +214,7 @@ def _wait_for_socket(server, path, timeout):
     return False
 
 
-def _report(spec, work, players, server_outcome, outputs, *, dumped):
+def _report(spec, work, players, server_outcome, outputs, *, dumped, turn_ms):
     server_log_path = os.path.join(work, paths.SERVER_LOG)
     server_stderr = _read(server_log_path)
     if server_outcome.stdout:
@@ -260,7 +261,8 @@ def _report(spec, work, players, server_outcome, outputs, *, dumped):
             "matchplayer_id": player.matchplayer_id, "champion_id": player.champion_id,
             "score": score, "nb_timeout": nb_timeout,
             "exit_status": player.outcome.exit_status,
-            "verdict": player.outcome.verdict,
+            # The per-turn time limit, for the site to say what a timeout was.
+            "verdict": dict(player.outcome.verdict, turn_ms=turn_ms),
             "log": tail(logs[player.log_name]),
         })
     return result

@@ -49,6 +49,8 @@ def test_whole_match(worker, master):
                            "nb_timeout": 0, "exit_status": 0,
                            "verdict": players[11]["verdict"], "log": players[11]["log"]}
     assert verdicts.describe(players[11]["verdict"]) == "finished normally"
+    # The per-turn time limit (match.time_ms: 1500 in these tests), for the words on timeouts.
+    assert players[11]["verdict"]["turn_ms"] == 1500
     assert verdicts.describe(result["server_verdict"]) == "finished normally"
     assert (players[12]["score"], players[12]["nb_timeout"]) == (15, 0)
     assert b"connected as 11" in players[11]["log"]

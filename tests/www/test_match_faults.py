@@ -166,3 +166,15 @@ def test_staff_read_failure_rates_per_language_and_worker(client, alice, bob, st
     assert "<tr><td>w2:8002</td><td>1</td><td>1 (100.0%)</td><td>0 (0.0%)</td></tr>" in page
     client.force_login(alice)
     assert "failures-by-worker" not in text(client.get(reverse("cluster-status")))
+
+
+@pytest.mark.parametrize("verdict, nb_timeout, words", [
+    (dict(FINISHED, turn_ms=1000), 3, "took longer than 1000 ms to answer 3 times"),
+    (dict(FINISHED, turn_ms=250), 1, "took longer than 250 ms to answer once"),
+    (FINISHED, 2, "timed out 2 times"),
+])
+def test_the_match_page_says_what_a_timeout_was(alice_client, alice, bob, verdict, nb_timeout,
+                                                 words):
+    match = finished(alice, bob, (verdict, FINISHED), nb_timeout=nb_timeout)
+    page = text(alice_client.get(reverse("match-detail", args=[match.pk])))
+    assert f'<span class="status status-failed">{words}</span>' in page
