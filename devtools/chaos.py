@@ -31,6 +31,7 @@ from devtools import invariants
 from devtools.netns import TestHost
 from devtools.postgres import PrivatePostgres
 from stechec.common.rpc import RPCClient
+from stechec.common.tasks import MATCH_STATUSES, Status
 from stechec.local.cluster import LocalCluster
 from stechec.local.processes import Service
 from stechec.local.seed import samples_dir, source_archive
@@ -157,12 +158,12 @@ class Campaign:
         from stechec.contest.models import Champion
 
         sleepers = {c.id for c in self.sleepers}
-        return [c for c in Champion.objects.filter(status="ready") if c.id not in sleepers]
+        return [c for c in Champion.objects.filter(status=Status.READY) if c.id not in sleepers]
 
     def _in_flight(self):
         from stechec.contest.models import Match
 
-        return Match.objects.filter(status__in=("new", "pending")).count()
+        return Match.objects.filter(status__in=(Status.NEW, Status.PENDING)).count()
 
     def _launch(self, champions):
         from stechec.contest.models import Match, Priority
@@ -261,8 +262,8 @@ class Campaign:
         from stechec.contest.models import Champion, Match
 
         def busy():
-            return (Match.objects.exclude(status__in=("done", "failed")).count()
-                    + Champion.objects.filter(status__in=("new", "pending")).count())
+            return (Match.objects.exclude(status__in=MATCH_STATUSES).count()
+                    + Champion.objects.filter(status__in=(Status.NEW, Status.PENDING)).count())
 
         while time.monotonic() < self.deadline and retry_database(busy):
             self._check_services()

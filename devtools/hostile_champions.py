@@ -21,6 +21,7 @@ import time
 
 from devtools.hostile_site import tgz
 from stechec.common import paths
+from stechec.common.tasks import COMPILATION_STATUSES, MATCH_STATUSES, Status
 
 HEAD = "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include <unistd.h>\n"
 # Plays the first free cell for as long as the game asks.
@@ -251,7 +252,7 @@ def check_control_bytes(tally, cluster, state, author, champion_id, match_id, st
     """The "control bytes" champion did not void its match: done, its log holds what it
     printed, and its author's log pages show those bytes visible, never raw."""
     what = "hostile champion control bytes"
-    if status != "done":
+    if status != Status.DONE:
         tally.accepted_bad(what, f"match {match_id} ended {status}, not done: its result was "
                                  "refused?")
     [(player_id,)] = state.query("SELECT id FROM stechec_matchplayer WHERE match_id = %s AND "
@@ -301,17 +302,17 @@ def attack(tally, cluster, state, clients, context, timeout):
         tally.input()
         authors[name] = clients[AUTHORS[index % len(AUTHORS)]]
         champions[name] = context["upload"](authors[name], name, archive)
-    statuses = wait_for(state, "stechec_champion", champions.values(), {"ready", "error",
-                                                                        "failed"}, timeout)
+    statuses = wait_for(state, "stechec_champion", champions.values(),
+                        set(COMPILATION_STATUSES), timeout)
     matches = {}
     for name, pk in champions.items():
-        if statuses[pk] != "ready":
+        if statuses[pk] != Status.READY:
             tally.accepted_bad(f"hostile champion {name}", f"compilation ended {statuses[pk]}")
             continue
         matches[name] = context["launch"](authors[name], pk, context["alice_champion"])
-    ended = wait_for(state, "stechec_match", matches.values(), {"done", "failed"}, timeout)
+    ended = wait_for(state, "stechec_match", matches.values(), set(MATCH_STATUSES), timeout)
     for name, match_id in matches.items():
-        if ended[match_id] not in ("done", "failed"):
+        if ended[match_id] not in MATCH_STATUSES:
             tally.crash(f"hostile champion {name}", f"match {match_id} still "
                         f"{ended[match_id]} after {timeout} s")
         check_match_outputs(tally, cluster, match_id, name)

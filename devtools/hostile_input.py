@@ -25,6 +25,7 @@ import time
 from devtools import hostile_champions, hostile_rpc, hostile_site
 from devtools.hostile_state import ClusterState, differences
 from stechec.common import rpc, share
+from stechec.common.tasks import COMPILATION_STATUSES, MATCH_STATUSES, Status
 from stechec.local.cluster import LocalCluster
 from stechec.local.options import postgres_section
 
@@ -124,13 +125,13 @@ def seed(cluster, state, clients, timeout):
         raise RuntimeError(f"alice cannot delete her champion: HTTP {status}")
     ids = [context[k] for k in ("alice_champion", "bob_champion", "unready_champion")]
     statuses = hostile_champions.wait_for(state, "stechec_champion", ids,
-                                          {"ready", "error", "failed"}, timeout)
-    if [statuses[pk] for pk in ids] != ["ready", "ready", "error"]:
+                                          set(COMPILATION_STATUSES), timeout)
+    if [statuses[pk] for pk in ids] != [Status.READY, Status.READY, Status.ERROR]:
         raise RuntimeError(f"the seeded champions compiled as {statuses}")
     context["match"] = launch(alice, context["alice_champion"], context["bob_champion"])
     ended = hostile_champions.wait_for(state, "stechec_match", [context["match"]],
-                                       {"done", "failed"}, timeout)
-    if ended[context["match"]] != "done":
+                                       set(MATCH_STATUSES), timeout)
+    if ended[context["match"]] != Status.DONE:
         raise RuntimeError(f"the seeded match ended {ended}")
     players = state.query("SELECT id FROM stechec_matchplayer WHERE match_id = %s ORDER BY id",
                           (context["match"],))
@@ -207,14 +208,14 @@ def site_phase(tally, cluster, state, clients, context, timeout):
         if not state.query("SELECT id FROM stechec_champion WHERE id = %s", (pk,)):
             tally.accepted_bad("hostile champion name", f"champion {pk} not stored")
     ready = hostile_champions.wait_for(state, "stechec_champion", champions,
-                                       {"ready", "error", "failed"}, timeout)
+                                       set(COMPILATION_STATUSES), timeout)
     context.update(hostile_champions=champions, hostile_maps=maps,
                    hostile_match=launch(clients["carol"], champions[0],
                                         context["alice_champion"]))
-    if set(ready.values()) != {"ready"}:
+    if set(ready.values()) != {Status.READY}:
         tally.accepted_bad("champions with hostile names", f"compiled as {ready}")
     hostile_champions.wait_for(state, "stechec_match", [context["hostile_match"]],
-                               {"done", "failed"}, timeout)
+                               set(MATCH_STATUSES), timeout)
     hostile_site.check_escaped(tally, clients, context)
 
 

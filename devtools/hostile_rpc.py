@@ -12,23 +12,33 @@ import urllib.parse
 import xmlrpc.client
 
 from stechec.common import rpc
+from stechec.common.tasks import (
+    CompilationResult,
+    CompileTask,
+    MatchResult,
+    MatchResultPlayer,
+    MatchTask,
+    MatchTaskPlayer,
+    Status,
+)
 
 # What stechec.common.httpwire and the signature check answer.
 REFUSED_STATUSES = {400, 401, 405, 411, 413, 431}
 TIMEOUT_SECS = 60
 
 WORKER = ["hostile.invalid", 9, 1, 1]
-COMPILE_RESULT = {"status": "ready", "language": "c", "log": "", "reason": ""}
+# Well-formed payloads, which each attack spoils in one way.
+COMPILE_RESULT = CompilationResult(status=Status.READY, language="c", log="", reason="")
 
 
 def match_result(players):
-    return {"status": "done", "reason": "", "retryable": False, "server_exit": 0,
-            "server_log": "", "players": players}
+    return MatchResult(status=Status.DONE, reason="", retryable=False, server_exit=0,
+                       server_log="", players=players)
 
 
 def player(matchplayer_id, **changes):
-    return {"matchplayer_id": matchplayer_id, "champion_id": 1, "score": 1, "nb_timeout": 0,
-            "exit_status": 0, "log": "", **changes}
+    return {**MatchResultPlayer(matchplayer_id=matchplayer_id, champion_id=1, score=1,
+                                nb_timeout=0, exit_status=0, log=""), **changes}
 
 
 class RawRPC:
@@ -269,9 +279,9 @@ def master_calls(match_id, matchplayer_ids, champion_id):
 
 def worker_calls(champion_id, user):
     """Wrong arity, types and values for each worker method; sources of a real champion."""
-    compile_task = {"champion_id": champion_id, "attempt": 1, "user": user, "slots": 1}
-    match_task = {"match_id": 1, "attempt": 1, "slots": 3, "map": None, "options": "",
-                  "players": [{"matchplayer_id": 1, "champion_id": champion_id, "user": user}]}
+    compile_task = CompileTask(champion_id=champion_id, attempt=1, user=user, slots=1)
+    match_task = MatchTask(match_id=1, attempt=1, slots=3, map=None, options="", players=[
+        MatchTaskPlayer(matchplayer_id=1, champion_id=champion_id, user=user)])
     calls = {
         "compile_champion()": call_body("compile_champion"),
         "compile_champion with a string": call_body("compile_champion", "task"),

@@ -10,10 +10,11 @@ import os
 import re
 
 from stechec.common import paths
+from stechec.common.tasks import MATCH_STATUSES, Status
 
 # One player's YAML document in server.log, as the game server prints it.
 SCORE = re.compile(r"^player: (\S+)\nscore: (-?\d+)\nnb_timeout: (\d+)$", re.MULTILINE)
-FINAL_COMPILATION = ("ready", "error")
+FINAL_COMPILATION = (Status.READY, Status.ERROR)
 
 
 def applied_results():
@@ -42,9 +43,9 @@ def log_scores(match_directory):
 def unfinished(matches, champions):
     """`stuck`: tasks still waiting or running once the stream has drained."""
     return ([f"match {m.id}: still {m.status} after {m.attempts} attempts" for m in matches
-             if m.status not in ("done", "failed")]
+             if m.status not in MATCH_STATUSES]
             + [f"champion {c.id}: still {c.status} after {c.attempts} attempts"
-               for c in champions if c.status in ("new", "pending")])
+               for c in champions if c.status in (Status.NEW, Status.PENDING)])
 
 
 def lost(matches, champions, players, root, game):
@@ -52,13 +53,14 @@ def lost(matches, champions, players, root, game):
     or scores other than the game server's)."""
     problems = []
     for match in matches:
-        if match.status == "failed" and not match.failure_reason:
+        if match.status == Status.FAILED and not match.failure_reason:
             problems.append(f"match {match.id}: failed without a reason")
         # A failed match is the platform's fault and counts nowhere (Match.fault).
-        if match.status == "failed" and (match.fault, match.rated_seq) != ("platform", None):
+        if match.status == Status.FAILED and (match.fault, match.rated_seq) != ("platform",
+                                                                                None):
             problems.append(f"match {match.id}: failed, yet its fault is {match.fault!r} "
                             f"and its rating order {match.rated_seq}")
-        if match.status != "done":
+        if match.status != Status.DONE:
             continue
         directory = paths.published(paths.match_dir(root, game, match.id))
         scores = log_scores(directory)
@@ -74,13 +76,13 @@ def lost(matches, champions, players, root, game):
     for champion in champions:
         directory = paths.published(
             paths.champion_dir(root, game, champion.author.username, champion.id))
-        if champion.status in ("ready", "error") and \
+        if champion.status in FINAL_COMPILATION and \
                 not os.path.exists(os.path.join(directory, paths.COMPILATION_LOG)):
             problems.append(f"champion {champion.id}: {champion.status} without compilation.log")
-        if champion.status == "ready" and \
+        if champion.status == Status.READY and \
                 not os.path.exists(os.path.join(directory, paths.CHAMPION_COMPILED)):
             problems.append(f"champion {champion.id}: ready without its compiled archive")
-        if champion.status == "failed" and not champion.failure_reason:
+        if champion.status == Status.FAILED and not champion.failure_reason:
             problems.append(f"champion {champion.id}: failed without a reason")
     return problems
 
@@ -92,9 +94,9 @@ def tournament_points(matches, players, root, game):
     champions = {p.champion_id for match_players in players.values() for p in match_players}
     from_database, from_logs = [], []
     for match in matches:
-        if match.status not in ("done", "failed") or len(players[match.id]) < 2:
+        if match.status not in MATCH_STATUSES or len(players[match.id]) < 2:
             continue
-        failed = match.status == "failed"
+        failed = match.status == Status.FAILED
         seats = players[match.id]
         from_database.append(MatchResult(match.id, tuple((p.champion_id, p.score)
                                                          for p in seats), failed))
@@ -118,11 +120,11 @@ def doubled(matches, champions, applied):
     problems = []
     for match in matches:
         done = [attempt for attempt, status in applied.get(("match", match.id), [])
-                if status == "done"]
-        if len(done) > 1 or (done and match.status != "done"):
+                if status == Status.DONE]
+        if len(done) > 1 or (done and match.status != Status.DONE):
             problems.append(f"match {match.id}: done applied for attempts {done}, "
                             f"now {match.status}")
-        elif match.status == "done" and not done:
+        elif match.status == Status.DONE and not done:
             problems.append(f"match {match.id}: done, but no applied result recorded")
     for champion in champions:
         final = [(attempt, status) for attempt, status in applied.get(("champion", champion.id),

@@ -29,21 +29,14 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from stechec.common import verdicts
+from stechec.common import tasks, verdicts
+from stechec.common.tasks import Kind, Status
 from stechec.contest import champion_ratings, tournament_points
 from stechec.contest.models import AppliedResult, Champion, Match, MatchPlayer
 
 logger = logging.getLogger(__name__)
 
-# The kinds of task, as the RPC contract names them (docs/rpc.md).
-COMPILE = "compile"
-MATCH = "match"
-MODELS = {COMPILE: Champion, MATCH: Match}
-# apply_results' outcome for a result applied before (sent again: its answer was lost).
-REPEAT = "repeat"
-
-# The statuses that champions and matches share, which every transition here moves between.
-Status = Champion.Status
+MODELS = {Kind.COMPILE: Champion, Kind.MATCH: Match}
 
 # The longest a task given back waits before it is claimed again.
 MAX_RETRY_DELAY_SECS = 300.0
@@ -101,12 +94,14 @@ def retry_or_fail(model, pk, attempt, reason, *, max_tries, first_delay=0.0, **f
 # mark_pending's statement; {cases}: one "WHEN %s THEN %s" (id, worker) per task,
 # {ids}: one %s per task, {started}: the matches' start time columns.
 MARK_PENDING_SQL = {
-    COMPILE: "UPDATE stechec_champion SET status = %s, attempts = stechec_champion.attempts + 1, "
-             "worker = CASE stechec_champion.id {cases} END "
-             "WHERE stechec_champion.id IN ({ids}) AND stechec_champion.status = %s",
-    MATCH: "UPDATE stechec_match SET status = %s, attempts = stechec_match.attempts + 1, "
-           "worker = CASE stechec_match.id {cases} END, started_at = %s, finished_at = NULL "
-           "WHERE stechec_match.id IN ({ids}) AND stechec_match.status = %s",
+    Kind.COMPILE:
+        "UPDATE stechec_champion SET status = %s, attempts = stechec_champion.attempts + 1, "
+        "worker = CASE stechec_champion.id {cases} END "
+        "WHERE stechec_champion.id IN ({ids}) AND stechec_champion.status = %s",
+    Kind.MATCH:
+        "UPDATE stechec_match SET status = %s, attempts = stechec_match.attempts + 1, "
+        "worker = CASE stechec_match.id {cases} END, started_at = %s, finished_at = NULL "
+        "WHERE stechec_match.id IN ({ids}) AND stechec_match.status = %s",
 }
 
 
@@ -123,7 +118,7 @@ def mark_pending(kind, placements):
                                         ids=", ".join(["%s"] * len(ids)))
     params = [Status.PENDING]
     params += [value for pk, _, name in placements for value in (pk, name)]
-    if kind == MATCH:
+    if kind == Kind.MATCH:
         params.append(timezone.now())
     with connection.cursor() as cursor:
         cursor.execute(sql, params + ids + [Status.NEW])
@@ -144,7 +139,7 @@ def marked(kind, placements):
 def give_back(tasks, reason, max_tries, first_delay):
     """Put pending attempts (kind, id, attempt) back to `new` (claimed again after a delay,
     retry_delay), `failed` past `max_tries`."""
-    extra = {MATCH: {"started_at": None}, COMPILE: {}}
+    extra = {Kind.MATCH: {"started_at": None}, Kind.COMPILE: {}}
     return [retry_or_fail(MODELS[kind], pk, attempt, reason, max_tries=max_tries,
                           first_delay=first_delay, **extra[kind])
             for kind, pk, attempt in tasks]
@@ -194,32 +189,35 @@ def rerun_matches(queryset):
 
 
 def apply_results(items, *, max_tries, first_delay=0.0):
-    """Apply worker results (kind, id, attempt, result) in the caller's transaction: per item
-    True (applied), REPEAT (applied before), False (dropped) or the ValueError of a match
-    whose players are not its own."""
-    outcomes = [None] * len(items)
-    if any(item[0] == MATCH for item in items):
+    """Apply worker results (kind, id, attempt, result) in the caller's transaction: a
+    tasks.Answer per item, applied (now or before), dropped, or refused (a match whose
+    players are not its own)."""
+    answers = [None] * len(items)
+    if any(item[0] == Kind.MATCH for item in items):
         # Before any row lock: the order every rating transaction takes them in.
         champion_ratings.lock()
-    compilations = [i for i, item in enumerate(items) if item[0] == COMPILE]
+    compilations = [i for i, item in enumerate(items) if item[0] == Kind.COMPILE]
     if compilations:
         applied = apply_compilation_results([items[i][1:] for i in compilations],
                                             max_tries=max_tries, first_delay=first_delay)
-        for i, outcome in zip(compilations, applied, strict=True):
-            outcomes[i] = outcome
+        for i, done in zip(compilations, applied, strict=True):
+            answers[i] = tasks.APPLIED if done else tasks.DROPPED
     for i, (kind, pk, attempt, result) in enumerate(items):
-        if kind == MATCH:
+        if kind == Kind.MATCH:
             try:
-                outcomes[i] = apply_match_result(pk, attempt, result, max_tries=max_tries,
-                                                 first_delay=first_delay)
+                done = apply_match_result(pk, attempt, result, max_tries=max_tries,
+                                          first_delay=first_delay)
             except ValueError as e:
-                outcomes[i] = e
-    already_applied = {COMPILE: compilation_result_applied, MATCH: match_result_applied}
+                answers[i] = tasks.Answer(tasks.Outcome.REFUSED, str(e))
+            else:
+                answers[i] = tasks.APPLIED if done else tasks.DROPPED
+    already_applied = {Kind.COMPILE: compilation_result_applied,
+                       Kind.MATCH: match_result_applied}
     for i, (kind, pk, attempt, result) in enumerate(items):
-        if outcomes[i] is False and already_applied[kind](pk, attempt, result,
-                                                          max_tries=max_tries):
-            outcomes[i] = REPEAT
-    return outcomes
+        if answers[i].outcome is tasks.Outcome.DROPPED and \
+                already_applied[kind](pk, attempt, result, max_tries=max_tries):
+            answers[i] = tasks.REPEATED
+    return answers
 
 
 # apply_compilation_results' statement; {pairs}: one "(%s, %s)" (id, attempt) per result.
@@ -249,7 +247,7 @@ def apply_compilation_results(results, *, max_tries, first_delay=0.0):
     for i, (champion_id, attempt, result) in enumerate(results):
         if first.setdefault((champion_id, attempt), i) != i:
             continue
-        if result["status"] == "failed":
+        if result["status"] == Status.FAILED:
             outcomes[i] = retry_or_fail(Champion, champion_id, attempt, result["reason"],
                                         max_tries=max_tries, first_delay=first_delay)
         else:
@@ -281,7 +279,7 @@ def compilation_result_applied(champion_id, attempt, result, *, max_tries):
         "status", "failure_reason", "language", "uncounted_attempts").first()
     if row is None:
         return False
-    if result["status"] == "failed":
+    if result["status"] == Status.FAILED:
         return row[:2] == retry_state(attempt, row[3], result["reason"], max_tries=max_tries)
     return row[:3] == (result["status"], "", result["language"])
 
@@ -298,14 +296,14 @@ def apply_match_result(match_id, attempt, result, *, max_tries, first_delay=0.0)
     `champion_ratings.lock()` (apply_results takes it).
     """
     now = timezone.now()
-    if result["status"] == "failed" and result["retryable"]:
+    if result["status"] == Status.FAILED and result["retryable"]:
         return retry_or_fail(Match, match_id, attempt, result["reason"], max_tries=max_tries,
                              first_delay=first_delay,
                              server_verdict=result.get("server_verdict"))
     reported = {player["matchplayer_id"]: player for player in result["players"]}
     players = list(MatchPlayer.objects.filter(match_id=match_id))
     current = Match.objects.filter(pk=match_id, status=Match.Status.PENDING, attempts=attempt)
-    done = result["status"] == "done"
+    done = result["status"] == Status.DONE
     if (set(reported) != {p.id for p in players} if done
             else not set(reported) <= {p.id for p in players}):
         if not current.exists():
@@ -359,10 +357,10 @@ def match_result_applied(match_id, attempt, result, *, max_tries):
         "status", "failure_reason", "uncounted_attempts").first()
     if row is None:
         return False
-    retried = result["status"] == "failed" and result["retryable"]
+    retried = result["status"] == Status.FAILED and result["retryable"]
     if retried:
         expected = retry_state(attempt, row[2], result["reason"], max_tries=max_tries)
-    elif result["status"] == "done":
+    elif result["status"] == Status.DONE:
         expected = (Match.Status.DONE, "")
     else:
         expected = (Match.Status.FAILED, result["reason"])

@@ -22,6 +22,7 @@ from gevent.event import Event
 from gevent.pool import Pool
 
 from stechec.common.rpc import APPLICATION_ERROR, METHOD_NOT_FOUND
+from stechec.common.tasks import Kind
 from stechec.contest import transitions
 from stechec.master_node import queue
 
@@ -30,7 +31,6 @@ logger = logging.getLogger(__name__)
 GATHER_SECS = 0.002
 # Calls to workers in flight at once.
 MAX_SENDS = 500
-RPC_METHODS = {transitions.COMPILE: "compile_champion", transitions.MATCH: "run_match"}
 
 
 class Dispatcher:
@@ -40,8 +40,8 @@ class Dispatcher:
         self._worker_config = config["worker"]
         self._poll_secs = config["dispatch"]["poll_secs"]
         self._batch_size = config["dispatch"]["batch_size"]
-        self._deadlines = {transitions.COMPILE: config["worker"]["compilation_deadline_secs"],
-                           transitions.MATCH: config["worker"]["match_deadline_secs"]}
+        self._deadlines = {Kind.COMPILE: config["worker"]["compilation_deadline_secs"],
+                           Kind.MATCH: config["worker"]["match_deadline_secs"]}
         self._wakeup = Event()
         self._sends = Pool(MAX_SENDS)
         # Slots reserved by a claim whose transaction has not committed yet.
@@ -122,7 +122,7 @@ class Dispatcher:
         """
         recovered = self._recover_unconfirmed()
         candidates = queue.fetch_new(limit, self._worker_config["client_slots"])
-        placed = {transitions.COMPILE: [], transitions.MATCH: []}
+        placed = {kind: [] for kind in Kind}
         largest = max((w.max_slots for w in self._registry.workers.values()), default=0)
         for candidate, assignment in zip(candidates,
                                          self._registry.place(candidates, self._deadlines),
@@ -152,7 +152,7 @@ class Dispatcher:
         """The previous run's placements that the database has (see `_claim`); releases
         the others."""
         recovered = []
-        for kind in (transitions.COMPILE, transitions.MATCH):
+        for kind in Kind:
             placed = [a for a in self._unconfirmed if a.kind == kind]
             if placed:
                 kept = transitions.marked(kind, [(a.id, a.attempt, a.worker.name) for a in placed])
@@ -168,7 +168,7 @@ class Dispatcher:
     def _send(self, assignment):
         worker = assignment.worker
         try:
-            accepted = worker.client.call(RPC_METHODS[assignment.kind], _task(assignment))
+            accepted = worker.client.call(assignment.kind.run_method, _task(assignment))
         except xmlrpc.client.Fault as e:
             if e.faultCode != APPLICATION_ERROR:
                 self._unreachable(worker, e, f"{assignment}: ")

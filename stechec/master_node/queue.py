@@ -10,8 +10,8 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from stechec.common.tasks import Kind
 from stechec.contest.models import Champion, Match, Priority
-from stechec.contest.transitions import COMPILE, MATCH
 
 
 class QueuedTask:
@@ -73,7 +73,7 @@ def fetch_new(limit, client_slots):
         cursor.execute(NEW_TASKS_SQL, [Champion.Status.NEW, now, limit,
                                        Match.Status.NEW, now, limit])
         rows = cursor.fetchall()
-        tasks = [QueuedTask(COMPILE, pk, attempts, 1, {"champion_id": pk, "user": user})
+        tasks = [QueuedTask(Kind.COMPILE, pk, attempts, 1, {"champion_id": pk, "user": user})
                  for is_match, pk, attempts, user, _, _, _ in rows if not is_match]
         matches = [row[1:] for row in rows if row[0]]
         if matches:
@@ -88,7 +88,7 @@ def _queued_matches(cursor, matches, client_slots):
     for match_id, matchplayer_id, champion_id, user in cursor.fetchall():
         players.setdefault(match_id, []).append({
             "matchplayer_id": matchplayer_id, "champion_id": champion_id, "user": user})
-    return [QueuedTask(MATCH, pk, attempts, 1 + len(players.get(pk, [])) * client_slots,
+    return [QueuedTask(Kind.MATCH, pk, attempts, 1 + len(players.get(pk, [])) * client_slots,
                        {"match_id": pk, "map": contents, "options": options,
                         "players": players.get(pk, [])})
             for pk, attempts, _, options, contents, _ in matches]

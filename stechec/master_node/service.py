@@ -5,108 +5,13 @@ import logging
 
 import gevent
 
-from stechec.common import verdicts
-from stechec.common.rpc import RPCError, require
+from stechec.common import tasks
+from stechec.common.rpc import RPCError
+from stechec.common.tasks import Kind, Outcome, check
 from stechec.contest import transitions
 from stechec.master_node import queue
 
 logger = logging.getLogger(__name__)
-
-COMPILE_STATUSES = ("ready", "error", "failed")
-MATCH_STATUSES = ("done", "failed")
-
-
-def _check_worker(worker):
-    require(isinstance(worker, list) and len(worker) == 4, "worker must be "
-            "[hostname, port, free_slots, max_slots]")
-    hostname, port, free_slots, max_slots = worker
-    require(isinstance(hostname, str) and hostname, "worker hostname must be a non-empty string")
-    for name, value in (("port", port), ("free_slots", free_slots), ("max_slots", max_slots)):
-        require(_is_int(value) and value >= 0, f"worker {name} must be a non-negative integer")
-    require(0 < port < 65536, "worker port must be between 1 and 65535")
-    return hostname, port, max_slots
-
-
-def _is_int(value):
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _check_task(task_id, attempt):
-    require(_is_int(task_id) and _is_int(attempt) and task_id > 0 and attempt > 0,
-            "task id and attempt must be positive integers")
-
-
-def _check_task_ref(ref):
-    require(isinstance(ref, dict) and ref.get("kind") in ("compile", "match"),
-            "running must be an array of task refs {kind: compile | match, id, attempt}")
-    _check_task(ref.get("id"), ref.get("attempt"))
-
-
-def _check_text(result, *keys):
-    for key in keys:
-        require(isinstance(result.get(key), str), f"result {key!r} must be a string")
-
-
-def _check_log(struct, key, what="result"):
-    # Base64 (bytes): what a worker sends, a log being whatever its programs printed. A
-    # string: what workers sent before, accepted so that they can be upgraded after the
-    # master. Either way it is only checked: the site reads logs from the shared directory.
-    require(isinstance(struct.get(key), (bytes, str)),
-            f"{what} {key!r} must be base64 (the log's bytes) or a string")
-
-
-def _check_verdict(struct, key, what="result"):
-    # Optional: older workers send none.
-    if key in struct:
-        wrong = verdicts.problem(struct[key])
-        require(wrong is None, f"{what} {key!r}: {wrong}")
-
-
-def _check_compilation(result):
-    require(isinstance(result, dict), "result must be a struct")
-    require(result.get("status") in COMPILE_STATUSES,
-            f"result status must be one of {', '.join(COMPILE_STATUSES)}")
-    _check_text(result, "language", "reason")
-    _check_log(result, "log")
-    _check_verdict(result, "verdict")
-
-
-def _check_match(result):
-    require(isinstance(result, dict), "result must be a struct")
-    require(result.get("status") in MATCH_STATUSES,
-            f"result status must be one of {', '.join(MATCH_STATUSES)}")
-    _check_text(result, "reason")
-    _check_log(result, "server_log")
-    _check_verdict(result, "server_verdict")
-    require(isinstance(result.get("retryable"), bool), "result 'retryable' must be a boolean")
-    players = result.get("players")
-    require(isinstance(players, list), "result 'players' must be an array")
-    for player in players:
-        require(isinstance(player, dict), "each player must be a struct")
-        require(_is_int(player.get("matchplayer_id")), "player matchplayer_id must be an integer")
-        require(player.get("score") is None or _is_int(player["score"]),
-                "player score must be an integer or nil")
-        require(_is_int(player.get("nb_timeout")) and player["nb_timeout"] >= 0,
-                "player nb_timeout must be a non-negative integer")
-        require(player.get("exit_status") is None or _is_int(player["exit_status"]),
-                "player exit_status must be an integer or nil")
-        _check_log(player, "log", "player")
-        _check_verdict(player, "verdict", "player")
-    require(len({p["matchplayer_id"] for p in players}) == len(players),
-            "a player appears twice")
-    if result["status"] == "done":
-        require(all(p["score"] is not None for p in players), "a done match scores every player")
-
-
-def _check_result_item(item):
-    """One entry of `task_results`: as (kind, id, attempt, result)."""
-    require(isinstance(item, dict), "each result must be a struct")
-    kind, task_id, attempt, result = (item.get(k) for k in ("kind", "id", "attempt", "result"))
-    require(kind in (transitions.COMPILE, transitions.MATCH),
-            f"kind must be {transitions.COMPILE} or {transitions.MATCH}")
-    _check_task(task_id, attempt)
-    (_check_compilation if kind == transitions.COMPILE else _check_match)(result)
-    return kind, task_id, attempt, result
 
 
 class MasterService:
@@ -127,12 +32,10 @@ class MasterService:
     def heartbeat(self, worker, first, running, problem=""):
         """`problem`: why the worker takes no task now (its shared directory is not
         mounted), empty when it takes them; older workers do not send it."""
-        hostname, port, max_slots = _check_worker(worker)
-        require(isinstance(first, bool), "first must be a boolean")
-        require(isinstance(problem, str), "problem must be a string")
-        require(isinstance(running, list), "running must be an array of task refs")
-        for ref in running:
-            _check_task_ref(ref)
+        hostname, port, _, max_slots = _check_worker(worker)
+        check(bool, first, "first")
+        check(list[tasks.TaskRef], running, "running")
+        check(str, problem, "problem")
         known, more_room = self._registry.heartbeat(hostname, port, max_slots, problem)
         if first:
             # Perhaps another version of the worker: ask it for batches again.
@@ -151,7 +54,7 @@ class MasterService:
     def _cancel_stale(self, worker, ref):
         """Cancel an attempt `worker` lists that is not the master's current one: its
         result would be dropped, and its slots are better free."""
-        what = f"{ref.get('kind')} {ref.get('id')} attempt {ref.get('attempt')}"
+        what = tasks.describe(ref["kind"], ref["id"], ref["attempt"])
         if self._registry.result_arrived(ref):
             # The usual case: the worker lists it until it has the answer to its
             # result, which is on its way. The cancel is a no-op there.
@@ -163,40 +66,38 @@ class MasterService:
 
     def _cancel(self, worker, ref):
         try:
-            worker.client.cancel(ref.get("kind"), ref.get("id"), ref.get("attempt"))
+            worker.client.cancel(ref["kind"], ref["id"], ref["attempt"])
         except Exception as e:
-            logger.warning("worker %s: cancel of %s %s failed: %s", worker.name, ref.get("kind"),
-                           ref.get("id"), e)
+            logger.warning("worker %s: cancel of %s failed: %s", worker.name,
+                           tasks.describe(ref["kind"], ref["id"], ref["attempt"]), e)
 
     def compilation_result(self, worker, champion_id, attempt, result):
-        _check_worker(worker)
-        _check_task(champion_id, attempt)
-        _check_compilation(result)
-        return self._apply(worker, [(transitions.COMPILE, champion_id, attempt, result)])[0]
+        return self._apply_one(Kind.COMPILE, worker, champion_id, attempt, result)
 
     def match_done(self, worker, match_id, attempt, result):
+        return self._apply_one(Kind.MATCH, worker, match_id, attempt, result)
+
+    def _apply_one(self, kind, worker, task_id, attempt, result):
+        """One result, as its kind's single-result method takes it: true or false, or a
+        fault when refused."""
         _check_worker(worker)
-        _check_task(match_id, attempt)
-        _check_match(result)
-        return self._apply(worker, [(transitions.MATCH, match_id, attempt, result)])[0]
+        check(tasks.Id, task_id, kind.id_field)
+        check(tasks.Id, attempt, "attempt")
+        check(kind.result_shape, result, "result")
+        [answer] = self._apply(worker, [(kind, task_id, attempt, result)])
+        if answer.outcome is Outcome.REFUSED:
+            raise RPCError(answer.refusal)
+        return answer.wire
 
     def task_results(self, worker, results):
-        """Several results in one call: one outcome each (true, false or the refusal)."""
+        """Several results in one call: one answer each (true, false or the refusal)."""
         _check_worker(worker)
-        require(isinstance(results, list), "results must be an array")
-        items = []
-        for i, item in enumerate(results):
-            try:
-                items.append(_check_result_item(item))
-            except RPCError as e:
-                raise RPCError(f"results[{i}]: {e}") from None
-        return [str(outcome) if isinstance(outcome, RPCError) else outcome
-                for outcome in self._apply(worker, items, refuse=False)]
+        check(list[tasks.ResultEntry], results, "results")
+        items = [(Kind(r["kind"]), r["id"], r["attempt"], r["result"]) for r in results]
+        return [answer.wire for answer in self._apply(worker, items)]
 
-    def _apply(self, worker, items, refuse=True):
-        """Apply results (kind, id, attempt, result) from `worker`: true (applied, now or
-        before) or false (dropped) each; one the database refuses raises RPCError, or is
-        returned as one when `refuse` is false."""
+    def _apply(self, worker, items):
+        """Apply results (kind, id, attempt, result) from `worker`: a tasks.Answer each."""
         name = f"{worker[0]}:{worker[1]}"
         self._registry.seen(name)
         freed = False
@@ -207,31 +108,30 @@ class MasterService:
             # the results are written.
             self._dispatcher.slots_freed()
         pending = [self._db.submit_batched(self._apply_results, item) for item in items]
-        outcomes = []
-        for (kind, task_id, attempt, result), outcome in zip(items, pending, strict=True):
-            what = f"{'champion' if kind == transitions.COMPILE else 'match'} {task_id} " \
-                   f"attempt {attempt}"
-            try:
-                applied = outcome.get()
-            except ValueError as e:
-                refusal = RPCError(f"{what}: {e}")
-                if refuse:
-                    raise refusal from None
-                logger.warning("%s: result from %s refused: %s", what, name, e)
-                outcomes.append(refusal)
-                continue
-            if applied is transitions.REPEAT:
+        answers = []
+        for (kind, task_id, attempt, result), waiting in zip(items, pending, strict=True):
+            what = tasks.describe(kind, task_id, attempt)
+            answer = waiting.get()
+            if answer.outcome is Outcome.REFUSED:
+                logger.warning("%s: result from %s refused: %s", what, name, answer.refusal)
+                answer = tasks.Answer(Outcome.REFUSED, f"{what}: {answer.refusal}")
+            elif answer.outcome is Outcome.REPEATED:
                 logger.info("%s: already applied; the same result again from %s (true again)",
                             what, name)
-                applied = True
-            elif applied:
+            elif answer.outcome is Outcome.APPLIED:
                 logger.info("%s: %s from %s", what, result["status"], name)
             else:
                 logger.warning("%s: result from %s dropped (stale attempt, unknown or finished "
                                "task)", what, name)
-            outcomes.append(applied)
-        return outcomes
+            answers.append(answer)
+        return answers
 
     def status(self):
         return {"workers": [w.status() for w in self._registry.workers.values()],
                 "queue": self._db.call(queue.counts)}
+
+
+def _check_worker(worker):
+    """[hostname, port, free_slots, max_slots], checked."""
+    check(tasks.WorkerEntry, worker, "worker")
+    return worker

@@ -12,6 +12,7 @@ import logging
 import random
 import time
 
+from stechec.common import tasks
 from stechec.common.rpc import RPCClient, server_url
 
 logger = logging.getLogger(__name__)
@@ -39,11 +40,10 @@ class Assignment:
         return self.kind, self.id
 
     def ref(self):
-        return {"kind": self.kind, "id": self.id, "attempt": self.attempt}
+        return tasks.TaskRef(kind=self.kind, id=self.id, attempt=self.attempt)
 
     def __str__(self):
-        name = "champion" if self.kind == "compile" else "match"
-        return f"{name} {self.id} attempt {self.attempt}"
+        return tasks.describe(self.kind, self.id, self.attempt)
 
 
 class Worker:
@@ -184,7 +184,7 @@ class WorkerRegistry:
 
     def result_arrived(self, ref):
         """Whether the result of task ref `ref` came in (lately)."""
-        return (ref.get("kind"), ref.get("id"), ref.get("attempt")) in self._arrived_results
+        return (ref["kind"], ref["id"], ref["attempt"]) in self._arrived_results
 
     def drop(self, worker):
         """Forget `worker`; the assignments it had, released."""
@@ -199,6 +199,6 @@ class WorkerRegistry:
 
     def is_current(self, ref, worker):
         """Whether task ref `ref` is the attempt the master placed on `worker`."""
-        assignment = self.assignments.get((ref.get("kind"), ref.get("id")))
+        assignment = self.assignments.get((ref["kind"], ref["id"]))
         return (assignment is not None and assignment.worker is worker and assignment.marked
-                and assignment.attempt == ref.get("attempt"))
+                and assignment.attempt == ref["attempt"])

@@ -22,6 +22,7 @@ import os
 import tarfile
 
 from stechec.common import archive, paths, verdicts
+from stechec.common.tasks import CompilationResult, Status
 from stechec.worker_node.workspace import off_hub
 
 logger = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ def compile_champion(workspace, task, user, outputs):
             language = detect_language(build, available_languages(cfg_paths["player_env"]))
         except (archive.ArchiveError, ChampionError) as e:
             reason = f"the champion was refused: {e}"
-            return _publish(outputs, log_path, None, _result("error", language, b"", reason))
+            return _publish(outputs, log_path, None, _result(Status.ERROR, language, b"", reason))
         _append(log_path, f"Language: {language}\n\n")
         outcome = workspace.run(
             task, [cfg_paths["compile_script"], cfg_paths["player_env"], language, build],
@@ -123,16 +124,16 @@ def compile_champion(workspace, task, user, outputs):
         _append(log_path, f"\nThe build {verdicts.describe(outcome.verdict)} "
                           f"({verdicts.usage(outcome.verdict)}).\n")
         if not outcome.ok:
-            result = _result("error", language, b"",
+            result = _result(Status.ERROR, language, b"",
                              f"the build {verdicts.describe(outcome.verdict)}")
         elif problem := artifact_problem(build, cfg_paths["champion_artifact"]):
-            result = _result("error", language, b"", f"make succeeded but {problem}")
+            result = _result(Status.ERROR, language, b"", f"make succeeded but {problem}")
         else:
-            result = _result("ready", language, b"", "")
+            result = _result(Status.READY, language, b"", "")
         # The build's verdict goes with the result (stechec.common.verdicts); older masters
         # ignore it.
         result["verdict"] = outcome.verdict
-        return _publish(outputs, log_path, build if result["status"] == "ready" else None,
+        return _publish(outputs, log_path, build if result["status"] == Status.READY else None,
                         result)
 
 
@@ -163,11 +164,11 @@ def _is_shared_object(header):
 
 def failed_result(reason):
     """A compilation that failed for the platform's reasons (retried by the master)."""
-    return _result("failed", "", b"", reason)
+    return _result(Status.FAILED, "", b"", reason)
 
 
 def _result(status, language, log, reason):
-    return {"status": status, "language": language, "log": log, "reason": reason}
+    return CompilationResult(status=status, language=language, log=log, reason=reason)
 
 
 def _append(log_path, text):
@@ -178,7 +179,7 @@ def _append(log_path, text):
 def _publish(outputs, log_path, build, result):
     """Finish the log, publish it with the build (when there is one), and fill the result's
     log tail."""
-    if result["status"] == "ready":
+    if result["status"] == Status.READY:
         _append(log_path, "Compilation succeeded.\n")
     else:
         _append(log_path, f"Compilation failed: {result['reason']}.\n")

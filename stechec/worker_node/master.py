@@ -21,6 +21,7 @@ import xmlrpc.client
 import gevent
 import gevent.event
 
+from stechec.common import tasks
 from stechec.common.rpc import METHOD_NOT_FOUND, RPCClient, server_url
 
 logger = logging.getLogger(__name__)
@@ -30,7 +31,6 @@ MAX_RETRY_SECS = 15.0
 # While the master refuses our requests (a wrong shared secret, clocks apart),
 # it is said again at most this often.
 REFUSED_REPEAT_SECS = 60.0
-RESULT_METHODS = {"compile": "compilation_result", "match": "match_done"}
 # What a call that never got its answer raises: the master is unreachable (or restarting).
 UNREACHABLE = (OSError, xmlrpc.client.ProtocolError)
 
@@ -40,7 +40,7 @@ class _Report:
 
     def __init__(self, what, kind, task_id, attempt, result, deadline):
         self.what = what
-        self.kind = kind
+        self.kind = tasks.Kind(kind)
         self.task_id = task_id
         self.attempt = attempt
         self.result = result
@@ -50,8 +50,8 @@ class _Report:
     @property
     def entry(self):
         """As `task_results` takes it."""
-        return {"kind": self.kind, "id": self.task_id, "attempt": self.attempt,
-                "result": self.result}
+        return tasks.ResultEntry(kind=self.kind, id=self.task_id, attempt=self.attempt,
+                                 result=self.result)
 
 
 class MasterLink:
@@ -101,8 +101,8 @@ class MasterLink:
         return True
 
     def report(self, what, kind, task_id, attempt, result):
-        """Deliver a result; return the master's answer: true (applied), false (dropped), a
-        string (refused: why), or None when it stayed unreachable for `callback_retry_secs`."""
+        """Deliver a result; return the master's answer (a tasks.Answer), UNDELIVERED when it
+        stayed unreachable for `callback_retry_secs`."""
         report = _Report(what, kind, task_id, attempt, result,
                          time.monotonic() + self.retry_secs)
         self._outbox.append(report)
@@ -131,7 +131,7 @@ class MasterLink:
                         if time.monotonic() + delay > report.deadline:
                             logger.error("%s: result lost: the master stayed unreachable for "
                                          "%.0f s", report.what, self.retry_secs)
-                            report.answer.set(None)
+                            report.answer.set(tasks.UNDELIVERED)
                     self._outbox[:0] = [r for r in waiting if not r.answer.ready()]
                     gevent.sleep(delay)
                     delay = min(delay * 2, MAX_RETRY_SECS)
@@ -148,10 +148,11 @@ class MasterLink:
                 return
         for report in reports:
             try:
-                answer = self.client.call(RESULT_METHODS[report.kind], worker, report.task_id,
-                                          report.attempt, report.result)
+                answer = self._read_answer(self.client.call(
+                    report.kind.result_method, worker, report.task_id, report.attempt,
+                    report.result))
             except xmlrpc.client.Fault as e:
-                answer = e.faultString
+                answer = tasks.Answer(tasks.Outcome.REFUSED, e.faultString)
             self._reachable()
             self._answered(report, answer)
 
@@ -170,23 +171,33 @@ class MasterLink:
                              "one a call", len(reports), e.faultString)
             return None
         self._reachable()
-        if isinstance(answers, list) and len(answers) == len(reports) and \
-                all(isinstance(a, (bool, str)) for a in answers):
-            return answers
+        if isinstance(answers, list) and len(answers) == len(reports):
+            try:
+                return [tasks.Answer.from_wire(answer) for answer in answers]
+            except ValueError:
+                pass
         logger.error("the master answered %.100r to %d results; sending them one a call",
                      answers, len(reports))
         return None
 
     @staticmethod
+    def _read_answer(value):
+        """A single-result method's answer (true or false), read as `task_results`' are; an
+        answer that is none of those is taken as a drop, which leaves nothing unanswered."""
+        try:
+            return tasks.Answer.from_wire(value)
+        except ValueError:
+            return tasks.DROPPED
+
+    @staticmethod
     def _answered(report, answer):
-        if answer is True:
+        if answer.outcome is tasks.Outcome.APPLIED:
             logger.info("%s: result delivered", report.what)
-        elif isinstance(answer, str):
-            logger.error("%s: the master refused the result: %s", report.what, answer)
+        elif answer.outcome is tasks.Outcome.REFUSED:
+            logger.error("%s: the master refused the result: %s", report.what, answer.refusal)
         else:
             logger.warning("%s: the master dropped the result (stale attempt or finished "
                            "task)", report.what)
-            answer = False
         report.answer.set(answer)
 
     def _unreachable(self, error):

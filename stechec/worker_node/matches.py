@@ -25,7 +25,9 @@ import gevent
 import yaml
 
 from stechec.common import archive, paths
+from stechec.common.tasks import MatchResult, MatchResultPlayer, Status
 from stechec.worker_node.compilation import tail
+from stechec.worker_node.sandbox import KillReason
 from stechec.worker_node.workspace import ARCHIVE_BYTES, off_hub
 
 logger = logging.getLogger(__name__)
@@ -164,7 +166,7 @@ def _play(workspace, task, spec, work, players, outputs):
     if not _wait_for_socket(server, os.path.join(sockets, SERVER_SOCKET),
                             match_cfg["server_start_secs"]):
         exited = server.proc.poll() is not None
-        server.kill("wall")
+        server.kill(KillReason.WALL)
         outcome = workspace.finish(task, server)
         if task.cancelled:
             return None
@@ -194,7 +196,7 @@ def _play(workspace, task, spec, work, players, outputs):
     server_outcome = workspace.finish(task, server)
     gevent.joinall(waiters, timeout=match_cfg["client_grace_secs"])
     for player in players:
-        player.run.kill("after-server")
+        player.run.kill(KillReason.AFTER_SERVER)
     gevent.joinall(waiters)
     for player, waiter in zip(players, waiters, strict=True):
         player.outcome = waiter.value
@@ -231,7 +233,7 @@ def _report(spec, work, players, server_outcome, outputs, *, dumped, turn_ms):
         scores, problem = {}, f"unreadable server output: {e}"
     else:
         problem = ""
-    if server_outcome.killed_for == "wall":
+    if server_outcome.killed_for is KillReason.WALL:
         problem = f"the game did not finish: the game server was {server_outcome.reason}"
     elif not server_outcome.ok and dumped and b"dump_state" in server_stderr:
         problem = ("the game server aborted because this game cannot write a dump (--dump): "
@@ -244,27 +246,25 @@ def _report(spec, work, players, server_outcome, outputs, *, dumped, turn_ms):
             problem = "the game server reported no score for player(s) " + \
                 ", ".join(map(str, missing))
     logs = off_hub(_publish_match, outputs, work, players)
-    result = {
-        "status": "failed" if problem else "done",
-        "reason": problem,
+    result = MatchResult(
+        status=Status.FAILED if problem else Status.DONE,
+        reason=problem,
         # The game server's failures are the platform's: the match is retried.
-        "retryable": bool(problem),
-        "server_exit": server_outcome.exit_status,
-        "server_log": tail(logs[paths.SERVER_LOG]),
+        retryable=bool(problem),
+        server_exit=server_outcome.exit_status,
+        server_log=tail(logs[paths.SERVER_LOG]),
         # How each program ended (stechec.common.verdicts); older masters ignore these.
-        "server_verdict": server_outcome.verdict,
-        "players": [],
-    }
+        server_verdict=server_outcome.verdict,
+        players=[],
+    )
     for player in players:
         score, nb_timeout = scores.get(str(player.matchplayer_id), (None, 0))
-        result["players"].append({
-            "matchplayer_id": player.matchplayer_id, "champion_id": player.champion_id,
-            "score": score, "nb_timeout": nb_timeout,
-            "exit_status": player.outcome.exit_status,
+        result["players"].append(MatchResultPlayer(
+            matchplayer_id=player.matchplayer_id, champion_id=player.champion_id,
+            score=score, nb_timeout=nb_timeout, exit_status=player.outcome.exit_status,
             # The per-turn time limit, for the site to say what a timeout was.
-            "verdict": dict(player.outcome.verdict, turn_ms=turn_ms),
-            "log": tail(logs[player.log_name]),
-        })
+            verdict=dict(player.outcome.verdict, turn_ms=turn_ms),
+            log=tail(logs[player.log_name])))
     return result
 
 
@@ -350,10 +350,10 @@ def _read(path):
 
 
 def failed_result(spec, reason, *, retryable, server_exit=None, server_log=b""):
-    return {
-        "status": "failed", "reason": reason, "retryable": retryable,
-        "server_exit": server_exit, "server_log": tail(server_log),
-        "players": [{"matchplayer_id": p["matchplayer_id"], "champion_id": p["champion_id"],
-                     "score": None, "nb_timeout": 0, "exit_status": None, "log": b""}
-                    for p in spec["players"]],
-    }
+    return MatchResult(
+        status=Status.FAILED, reason=reason, retryable=retryable, server_exit=server_exit,
+        server_log=tail(server_log),
+        players=[MatchResultPlayer(matchplayer_id=p["matchplayer_id"],
+                                   champion_id=p["champion_id"], score=None, nb_timeout=0,
+                                   exit_status=None, log=b"")
+                 for p in spec["players"]])

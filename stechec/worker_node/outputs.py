@@ -23,6 +23,7 @@ import shutil
 import uuid
 
 from stechec.common import paths
+from stechec.common.tasks import Outcome
 
 logger = logging.getLogger(__name__)
 
@@ -47,12 +48,11 @@ class AttemptOutputs:
         os.rename(self.staging, self.published)
 
     def settle(self, answer):
-        """Act on the master's answer to this attempt's result: true (applied), false
-        (dropped), a string (refused) or None (never delivered)."""
-        if answer is True:
+        """Act on the master's answer (a tasks.Answer) to this attempt's result."""
+        if answer.outcome is Outcome.APPLIED:
             if os.path.isdir(self.published):
                 self.prune_older()
-        elif answer is not None:
+        elif answer.outcome is not Outcome.UNDELIVERED:
             self.discard()
 
     def discard(self):

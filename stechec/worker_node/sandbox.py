@@ -21,6 +21,7 @@ directories of `paths.env`) is shown where it lies, under /tmp too, and
 where it was named when that was through a symbolic link.
 """
 
+import enum
 import fcntl
 import logging
 import marshal
@@ -50,14 +51,27 @@ OUT_OF_MEMORY_MARKERS = (b"MemoryError", b"bad_alloc", b"Cannot allocate memory"
                          b"out of memory", b"Out of memory")
 
 
+class KillReason(enum.StrEnum):
+    """Why the worker killed a program."""
+
+    # It ran past its wall-clock limit.
+    WALL = "wall"
+    # It printed more than its output limit.
+    OUTPUT = "output"
+    # Its task was cancelled, or the worker failed running it.
+    CANCEL = "cancel"
+    # A match's client still running once the game server had finished.
+    AFTER_SERVER = "after-server"
+
+
 @dataclass
 class Outcome:
     """How a sandboxed program ended."""
 
     returncode: int | None
     reason: str = ""            # empty when it exited with status 0
-    # Why the worker killed it: "wall", "output", "cancel" or "after-server".
-    killed_for: str | None = None
+    # Why the worker killed it, None when it was not.
+    killed_for: KillReason | None = None
     stdout: bytes = field(default=b"", repr=False)   # when captured apart from the log
     # What results carry about it (stechec.common.verdicts).
     verdict: dict = field(default_factory=dict)
@@ -371,7 +385,8 @@ class Run:
             self._readers = [gevent.spawn(self._pump, self.proc.stdout, self._write_log)]
 
     def kill(self, why):
-        """Have the guard kill everything; `why` is kept from the first kill of a live program."""
+        """Have the guard kill everything; `why` (a KillReason) is kept from the first kill
+        of a live program."""
         if self.killed_for is None and self.proc.poll() is None:
             self.killed_for = why
         self._let_go()
@@ -384,7 +399,7 @@ class Run:
     def wait(self):
         remaining = self.limits["wall_secs"] - (time.monotonic() - self.started)
         if not self.proc.wait(timeout=max(remaining, 0)):
-            self.kill("wall")
+            self.kill(KillReason.WALL)
             self.proc.wait()
         self._let_go()
         # The guard leaves nothing behind, unless it was killed itself (by the
@@ -419,7 +434,7 @@ class Run:
             total += len(chunk)
             self._tail = (self._tail + chunk)[-4096:]
             if total > self.limits["output_bytes"]:
-                self.kill("output")
+                self.kill(KillReason.OUTPUT)
                 return
             sink(chunk)
 
@@ -452,9 +467,9 @@ class Run:
         limits = self.limits
         sig = self._signal()
         cpu_ns = facts.get("cpu_ns", 0)
-        limit = {"wall": "wall", "output": "output"}.get(self.killed_for) or facts.get(
-            "stopped_by")
-        if self.killed_for == "cancel":
+        limit = {KillReason.WALL: "wall", KillReason.OUTPUT: "output"}.get(
+            self.killed_for) or facts.get("stopped_by")
+        if self.killed_for is KillReason.CANCEL:
             limit = None   # whatever it was doing, it was stopped for that
         elif limit is None and facts.get("oom_kills"):
             limit = "memory"
@@ -480,7 +495,7 @@ class Run:
             limit = "memory"
         if limit:
             ended = "limit"
-        elif self.killed_for in ("after-server", "cancel"):
+        elif self.killed_for in (KillReason.AFTER_SERVER, KillReason.CANCEL):
             ended = self.killed_for.replace("-", "_")
         else:
             ended = "signal" if sig else "exit"

@@ -18,6 +18,7 @@ import gevent.pool
 
 from stechec.common import paths
 from stechec.common.rpc import RPCError, RPCServer, require
+from stechec.common.tasks import Id, Kind, check, check_task
 from stechec.worker_node import compilation, matches
 from stechec.worker_node.master import MasterLink
 from stechec.worker_node.outputs import AttemptOutputs
@@ -25,9 +26,6 @@ from stechec.worker_node.shared import SharedDirectory
 from stechec.worker_node.workspace import off_hub
 
 logger = logging.getLogger(__name__)
-
-# A task's kind -> the member holding its id.
-ID_FIELDS = {"compile": "champion_id", "match": "match_id"}
 
 
 class WorkerService:
@@ -70,36 +68,34 @@ class WorkerService:
     # RPC methods
 
     def compile_champion(self, task):
-        return self._start("compile", _check_compilation(task))
+        return self._start(_check_task(task, "task", Kind.COMPILE), task)
 
     def run_match(self, task):
-        return self._start("match", _check_match(task))
+        return self._start(_check_task(task, "task", Kind.MATCH), task)
 
     def run_tasks(self, tasks):
         """Several tasks at once: each accepted or refused for room as alone; a malformed one,
         or one whose attempt (or a newer one) runs here, refuses the whole call."""
-        require(isinstance(tasks, list), "tasks: expected an array")
+        check(list, tasks, "tasks")
         checked, seen = [], set()
         for i, task in enumerate(tasks):
+            where = f"tasks[{i}]"
+            kind = _check_task(task, where)
+            key = (kind, task[kind.id_field])
+            require(key not in seen, f"{where}: the same task twice in one call")
             try:
-                require(isinstance(task, dict), "expected a struct")
-                kind = task.get("kind")
-                require(kind in CHECKS, "kind: expected 'compile' or 'match'")
-                CHECKS[kind](task)
-                key = (kind, task[ID_FIELDS[kind]])
-                require(key not in seen, "the same task twice in one call")
                 self.tasks.check_attempt(*key, task["attempt"])
             except RPCError as e:
-                raise RPCError(f"tasks[{i}]: {e}") from None
+                raise RPCError(f"{where}: {e}") from None
             seen.add(key)
-            checked.append(task)
+            checked.append((kind, task))
         logger.debug("run_tasks: %d tasks", len(checked))
-        return [self._start(task["kind"], task) for task in checked]
+        return [self._start(kind, task) for kind, task in checked]
 
     def cancel(self, kind, task_id, attempt):
-        require(kind in ("compile", "match"), "kind: expected 'compile' or 'match'")
-        _require_fields({"task_id": task_id, "attempt": attempt},
-                        {"task_id": int, "attempt": int})
+        check(Kind, kind, "kind")
+        check(Id, task_id, "task_id")
+        check(Id, attempt, "attempt")
         task = self.tasks.get(kind, task_id)
         if task is None or task.attempt != attempt or task.cancelled:
             return False
@@ -116,7 +112,7 @@ class WorkerService:
 
     def _start(self, kind, task):
         """Claim the slots of a checked task and start its job; false when they are not free."""
-        task_id = task[ID_FIELDS[kind]]
+        task_id = task[kind.id_field]
         if not self.shared.ready():
             logger.info("%s %d attempt %d refused: %s", kind, task_id, task["attempt"],
                         self.shared.problem)
@@ -128,7 +124,7 @@ class WorkerService:
             return False
         logger.info("%s: accepted (%d slots)", claimed, task["slots"])
         contest = self.config["contest"]
-        if kind == "compile":
+        if kind == Kind.COMPILE:
             directory = paths.champion_dir(contest["directory"], contest["game"], task["user"],
                                            task_id)
             job = functools.partial(compilation.compile_champion, self.workspace, claimed,
@@ -174,45 +170,9 @@ class WorkerService:
                            task, e)
 
 
-def _check_compilation(task):
-    _require_fields(task, {"champion_id": int, "attempt": int, "user": str, "slots": int})
-    _require_user(task["user"])
-    return task
-
-
-def _check_match(task):
-    _require_fields(task, {"match_id": int, "attempt": int, "slots": int, "options": str,
-                           "players": list})
-    require(task.get("map") is None or isinstance(task["map"], str),
-            "map: expected a string or nil")
-    task.setdefault("map", None)
-    require(task["players"], "players: a match needs players")
-    for player in task["players"]:
-        require(isinstance(player, dict), "players: each player must be a struct")
-        _require_fields(player, {"matchplayer_id": int, "champion_id": int, "user": str})
-        _require_user(player["user"])
-    seats = len(task["players"])
-    require(len({p["matchplayer_id"] for p in task["players"]}) == seats,
-            "players: matchplayer_id appears twice")
-    # One program per slot at least: each runs as a sandbox user id of its own.
-    require(task["slots"] >= 1 + seats,
-            f"slots: a match of {seats} players needs at least {1 + seats}")
-    return task
-
-
-CHECKS = {"compile": _check_compilation, "match": _check_match}
-
-
-def _require_user(name):
-    require(name and "/" not in name and name not in (".", "..") and "\0" not in name,
-            "user: not a valid user name")
-
-
-def _require_fields(payload, fields):
-    require(isinstance(payload, dict), "task: expected a struct")
-    for key, kind in fields.items():
-        value = payload.get(key)
-        require(isinstance(value, kind) and not (kind is int and isinstance(value, bool)),
-                f"{key}: expected {'an integer' if kind is int else 'a ' + kind.__name__}")
-        # Ids, attempts and slots all count from 1.
-        require(kind is not int or value >= 1, f"{key}: must be at least 1")
+def _check_task(task, where, kind=None):
+    """Check a task (tasks.check_task) and return its kind; a match's map left out is none."""
+    kind = check_task(task, where, kind)
+    if kind == Kind.MATCH:
+        task.setdefault("map", None)
+    return kind

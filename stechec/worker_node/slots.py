@@ -9,7 +9,9 @@ result arrived.
 
 import logging
 
+from stechec.common import tasks
 from stechec.common.rpc import RPCError
+from stechec.worker_node.sandbox import KillReason
 
 logger = logging.getLogger(__name__)
 
@@ -25,17 +27,16 @@ class Task:
         self.runs = set()
 
     def __str__(self):
-        name = "champion" if self.kind == "compile" else "match"
-        return f"{name} {self.id} attempt {self.attempt}"
+        return tasks.describe(self.kind, self.id, self.attempt)
 
     @property
     def ref(self):
-        return {"kind": self.kind, "id": self.id, "attempt": self.attempt}
+        return tasks.TaskRef(kind=self.kind, id=self.id, attempt=self.attempt)
 
     def track(self, run):
         """Remember a running program, so that `cancel` can kill it."""
         if self.cancelled:
-            run.kill("cancel")
+            run.kill(KillReason.CANCEL)
         self.runs.add(run)
 
     def untrack(self, run):
@@ -44,12 +45,12 @@ class Task:
     def cancel(self):
         self.cancelled = True
         for run in list(self.runs):
-            run.kill("cancel")
+            run.kill(KillReason.CANCEL)
 
     def stop_programs(self):
         """Kill and reap every program still running for this task (after a worker error)."""
         for run in list(self.runs):
-            run.kill("cancel")
+            run.kill(KillReason.CANCEL)
             run.wait()
             self.untrack(run)
 

@@ -8,7 +8,8 @@ import pytest
 from django.contrib.auth.models import User
 
 from devtools import invariants
-from stechec.common import paths
+from stechec.common import paths, tasks
+from stechec.common.tasks import Kind
 from stechec.contest import transitions
 from stechec.contest.models import AppliedResult, Champion, Match, MatchPlayer
 
@@ -81,10 +82,10 @@ def test_a_result_applied_twice_is_doubled():
     outcomes = [{"matchplayer_id": p.id, "score": 1, "nb_timeout": 0, "exit_status": 0}
                 for p in players]
     applied = transitions.apply_results(
-        [(transitions.COMPILE, c.id, 1, {"status": "ready", "language": "c"}) for c in champions]
-        + [(transitions.MATCH, match.id, 1, {"status": "done", "players": outcomes})],
+        [(Kind.COMPILE, c.id, 1, {"status": "ready", "language": "c"}) for c in champions]
+        + [(Kind.MATCH, match.id, 1, {"status": "done", "players": outcomes})],
         max_tries=3)
-    assert applied == [True, True, True]
+    assert applied == [tasks.APPLIED] * 3
     assert invariants.applied_results() == {
         ("champion", champions[0].id): [(1, "ready")], ("champion", champions[1].id): [(1, "ready")],
         ("match", match.id): [(1, "done")]}

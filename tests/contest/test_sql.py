@@ -10,14 +10,15 @@ import re
 import pytest
 from django.apps import apps
 
+from stechec.common.tasks import Kind
 from stechec.contest import transitions
 from stechec.master_node import queue
 
 STATEMENTS = {
     "queue.NEW_TASKS_SQL": queue.NEW_TASKS_SQL,
     "queue.NEW_MATCH_PLAYERS_SQL": queue.NEW_MATCH_PLAYERS_SQL,
-    "transitions.MARK_PENDING_SQL[compile]": transitions.MARK_PENDING_SQL[transitions.COMPILE],
-    "transitions.MARK_PENDING_SQL[match]": transitions.MARK_PENDING_SQL[transitions.MATCH],
+    "transitions.MARK_PENDING_SQL[compile]": transitions.MARK_PENDING_SQL[Kind.COMPILE],
+    "transitions.MARK_PENDING_SQL[match]": transitions.MARK_PENDING_SQL[Kind.MATCH],
     "transitions.APPLY_COMPILATIONS_SQL": transitions.APPLY_COMPILATIONS_SQL,
 }
 

@@ -27,14 +27,14 @@ def test_a_heartbeat_with_a_malformed_task_ref_registers_nothing(cluster):
     for ref in ({}, {"kind": "evil", "id": 1, "attempt": 1},
                 {"kind": "match", "id": "1", "attempt": 1},
                 {"kind": "compile", "id": 1, "attempt": 0}, "match 1"):
-        assert_refused(master.heartbeat, WORKER, False, [ref], words="task")
+        assert_refused(master.heartbeat, WORKER, False, [ref], words="running[0]")
     assert master.status()["workers"] == []
 
 
 def test_results_with_ids_below_one_are_refused(cluster):
     master = RPCClient(cluster.start_master().url, SECRET)
     assert_refused(master.compilation_result, WORKER, -1, 1, COMPILED,
-                   words="must be positive integers")
+                   words="champion_id: must be at least 1")
     assert_refused(master.compilation_result, WORKER, 1, 0, COMPILED,
-                   words="must be positive integers")
-    assert_refused(master.match_done, WORKER, 0, 1, {}, words="must be positive integers")
+                   words="attempt: must be at least 1")
+    assert_refused(master.match_done, WORKER, 0, 1, {}, words="match_id: must be at least 1")

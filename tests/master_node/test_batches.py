@@ -118,10 +118,10 @@ def test_task_results_refuses_a_malformed_list_whole_and_a_wrong_match_alone(pen
 
     with pytest.raises(xmlrpc.client.Fault) as malformed:
         client.task_results(worker, [compiled(first), dict(compiled(second), kind="build")])
-    assert "results[1]: kind must be compile or match" in malformed.value.faultString
+    assert "results[1].kind: expected one of compile, match" in malformed.value.faultString
     with pytest.raises(xmlrpc.client.Fault) as not_a_list:
         client.task_results(worker, compiled(first))
-    assert "results must be an array" in not_a_list.value.faultString
+    assert "results: expected an array" in not_a_list.value.faultString
     first.refresh_from_db()
     assert first.status == Champion.Status.PENDING
 

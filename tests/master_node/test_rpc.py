@@ -110,7 +110,7 @@ def test_stale_unknown_finished_and_malformed_results_are_dropped(running_match)
     assert "not the match's" in wrong_players.value.faultString
     with pytest.raises(xmlrpc.client.Fault) as malformed:
         client.match_done(worker, match.id, 1, dict(match_result(match), status="won"))
-    assert "status must be one of" in malformed.value.faultString
+    assert "result.status: expected one of done, failed" in malformed.value.faultString
     assert_untouched(match)
 
     assert client.match_done(worker, match.id, 1, match_result(match)) is True
@@ -163,7 +163,7 @@ def test_a_log_that_is_neither_bytes_nor_text_is_refused(running_match):
     with pytest.raises(xmlrpc.client.Fault) as refused:
         client.match_done(worker, match.id, 1, bad)
     assert refused.value.faultString == \
-        "player 'log' must be base64 (the log's bytes) or a string"
+        "result.players[0].log: expected base64 (the log's bytes) or a string"
     assert_untouched(match)
 
 
@@ -217,7 +217,8 @@ def test_verdicts_are_stored_and_a_malformed_one_is_refused(running_match):
     for player in result["players"]:
         player["verdict"] = crashed
 
-    for wrong, message in (({"ended": "exit"}, "player 'verdict': 'signal' must be a string"),
+    for wrong, message in (({"ended": "exit"},
+                            r"result\.players\[0\]\.verdict: 'signal' must be a string"),
                            (dict(VERDICT, ended="exploded"), "'ended' must be one of"),
                            (dict(VERDICT, cpu_ms="1"), "'cpu_ms' must be an integer"),
                            (dict(VERDICT, turn_ms="1000"), "'turn_ms' must be an integer")):

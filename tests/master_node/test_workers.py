@@ -2,11 +2,11 @@
 
 import collections
 
-from stechec.contest.transitions import COMPILE, MATCH
+from stechec.common.tasks import Kind
 from stechec.master_node.queue import QueuedTask
 from stechec.master_node.workers import WorkerRegistry
 
-DEADLINES = {COMPILE: 60.0, MATCH: 60.0}
+DEADLINES = {Kind.COMPILE: 60.0, Kind.MATCH: 60.0}
 
 
 def registry(*slots):
@@ -17,7 +17,7 @@ def registry(*slots):
 
 
 def compile_task(task_id):
-    return QueuedTask(COMPILE, task_id, 0, 1, {})
+    return QueuedTask(Kind.COMPILE, task_id, 0, 1, {})
 
 
 def test_each_task_goes_to_the_least_loaded_worker():
@@ -33,7 +33,7 @@ def test_each_task_goes_to_the_least_loaded_worker():
 
 def test_a_match_goes_only_where_all_its_slots_are_free():
     workers = registry(2, 3)
-    first, second = workers.place([QueuedTask(MATCH, 7, 2, 3, {}), QueuedTask(MATCH, 8, 0, 3, {})],
+    first, second = workers.place([QueuedTask(Kind.MATCH, 7, 2, 3, {}), QueuedTask(Kind.MATCH, 8, 0, 3, {})],
                                   DEADLINES)
     assert (first.worker.port, first.attempt, first.slots) == (9001, 3, 3)
     assert second is None
@@ -45,8 +45,8 @@ def test_no_room_means_no_placement_and_released_slots_come_back():
     first, second = workers.place([compile_task(1), compile_task(2)], DEADLINES)
     assert second is None and workers.free_slots() == 0
     first.marked = True
-    assert workers.finish(COMPILE, 1, 1) is first
-    assert workers.finish(COMPILE, 1, 1) is None
+    assert workers.finish(Kind.COMPILE, 1, 1) is first
+    assert workers.finish(Kind.COMPILE, 1, 1) is None
     assert workers.free_slots() == 1
 
 

@@ -3,6 +3,8 @@ transaction."""
 
 from django.db import transaction
 
+from stechec.common import tasks
+from stechec.common.tasks import Kind
 from stechec.contest import transitions
 from stechec.contest.models import Match
 
@@ -20,5 +22,5 @@ def finish(match, scores=None, *, failed=False):
             {"matchplayer_id": p.id, "score": score, "nb_timeout": 0, "exit_status": 0}
             for p, score in zip(players, scores, strict=True)]}
     with transaction.atomic():
-        assert transitions.apply_results([(transitions.MATCH, match.pk, 1, result)],
-                                         max_tries=3) == [True]
+        assert transitions.apply_results([(Kind.MATCH, match.pk, 1, result)],
+                                         max_tries=3) == [tasks.APPLIED]

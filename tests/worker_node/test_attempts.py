@@ -99,13 +99,13 @@ def test_run_tasks_answers_each_task_as_alone(start_worker, master):
 @pytest.mark.parametrize("tasks, words", [
     ([{"kind": "compile", "champion_id": 5, "attempt": 1, "user": "alice", "slots": 1},
       {"kind": "match", "match_id": 6, "attempt": 1, "slots": 3, "options": "", "players": []}],
-     "tasks[1]: players: a match needs players"),
+     "tasks[1].players: a match needs players"),
     ([{"kind": "compile", "champion_id": 5, "attempt": 1, "user": "alice", "slots": 1},
       {"kind": "compile", "champion_id": 5, "attempt": 2, "user": "alice", "slots": 1}],
      "tasks[1]: the same task twice in one call"),
     ([{"kind": "compile", "champion_id": 5, "attempt": 1, "user": "..", "slots": 1}],
-     "tasks[0]: user: not a valid user name"),
-    ([{"kind": "build", "champion_id": 5, "attempt": 1}], "tasks[0]: kind: expected"),
+     "tasks[0].user: not a valid user name"),
+    ([{"kind": "build", "champion_id": 5, "attempt": 1}], "tasks[0].kind: expected one of compile, match"),
     ([7], "tasks[0]: expected a struct"),
 ])
 def test_run_tasks_refuses_a_malformed_call_whole(start_worker, tasks, words):

@@ -149,7 +149,7 @@ def test_a_task_the_worker_refuses_fails_alone_and_the_worker_stays(cluster):
               for line in logs.splitlines() if "refused by worker" in line}
     assert refused.failure_reason == (
         f"gave up after 2 attempts; last: refused by worker {name}:{worker.port}: "
-        "user: not a valid user name")
+        "task.user: not a valid user name")
     assert "sending each alone" in logs
     assert "unreachable" not in logs and "dropping the worker" not in logs
     assert f"champion {good.id} attempt 1: ready from" in logs

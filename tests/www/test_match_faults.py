@@ -4,6 +4,7 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 
+from stechec.common.tasks import Kind
 from stechec.contest import transitions
 from stechec.contest.models import Champion, Match
 from tests.www.helpers import ready_champion, text
@@ -74,7 +75,7 @@ def test_a_platform_failure_is_retried_then_fails_counting_nowhere(alice, bob):
 def test_a_lost_worker_s_match_fails_as_the_platform_s_fault(alice, bob):
     match = running(alice, bob)
     Match.objects.filter(pk=match.pk).update(attempts=2)
-    assert transitions.give_back([(transitions.MATCH, match.pk, 2)], "worker lost",
+    assert transitions.give_back([(Kind.MATCH, match.pk, 2)], "worker lost",
                                  max_tries=2, first_delay=0) == [True]
     assert not counted(match)
     assert (match.status, match.fault) == (Match.Status.FAILED, Match.Fault.PLATFORM)

@@ -98,6 +98,15 @@ class MatchForm(forms.Form):
         # The map select goes last.
         self.order_fields([f"champion_{n + 1}" for n in range(seats)])
 
+    def clean(self):
+        cleaned = super().clean()
+        # A game without maps shows no map field; a map sent anyway (an old form, a script)
+        # is refused rather than silently dropped: the player meant something by it.
+        if "map" not in self.fields and self.data.get("map") not in (None, ""):
+            raise forms.ValidationError("This contest's game plays without maps: leave the "
+                                        "map out.")
+        return cleaned
+
     def champions(self):
         return [self.cleaned_data[f"champion_{n + 1}"]
                 for n in range(conf.contest()["nb_players"])]
