@@ -264,6 +264,16 @@ class Match(models.Model):
     # How its game server ended in the applied result (stechec.common.verdicts).
     server_verdict = models.JSONField(null=True, blank=True)
 
+    class Fault(models.TextChoices):
+        # Set with a finished match's status (stechec.contest.transitions): a
+        # done match counts (ratings, points, wins), a failed one never does.
+        NONE = "", "none"
+        CHAMPION = "champion", "a champion's"
+        PLATFORM = "platform", "the platform's"
+
+    fault = models.CharField(max_length=10, choices=Fault.choices, default=Fault.NONE,
+                             blank=True)
+
     class Meta:
         ordering = ["-id"]
         verbose_name_plural = "matches"

@@ -73,9 +73,10 @@ class MatchPlayerInline(admin.TabularInline):
 @admin.register(Match)
 class MatchAdmin(admin.ModelAdmin):
     list_display = ["id", "status", "priority", "author", "tournament", "round", "ladder", "map",
-                    "attempts", "worker", "rated_seq", "ts", "finished_at"]
-    list_filter = ["status", "priority", "ladder", ("tournament", admin.EmptyFieldListFilter)]
-    readonly_fields = ["rated_seq"] + TASK_FIELDS
+                    "attempts", "worker", "fault", "rated_seq", "ts", "finished_at"]
+    list_filter = ["status", "fault", "priority", "ladder",
+                   ("tournament", admin.EmptyFieldListFilter)]
+    readonly_fields = ["rated_seq", "fault"] + TASK_FIELDS
     search_fields = ["id", "author__username"]
     list_select_related = ["author", "tournament", "map"]
     raw_id_fields = ["author", "tournament", "map"]

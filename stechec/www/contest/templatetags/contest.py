@@ -32,6 +32,12 @@ def verdict_words(verdict):
     return verdicts.describe(verdict)
 
 
+@register.simple_tag
+def timeout_words(player):
+    """A match player's timeouts in words (stechec.common.verdicts.timeouts)."""
+    return verdicts.timeouts(player.nb_timeout, player.verdict)
+
+
 @register.filter
 def verdict_usage(verdict):
     """What a program used: CPU and wall time, peak memory."""

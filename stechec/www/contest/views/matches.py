@@ -5,7 +5,8 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, JsonResponse
+from django.db.models import Q
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import engines
 from django.urls import reverse
@@ -83,6 +84,31 @@ def _int_param(request, name):
     return value if 0 < value <= picker.MAX_ID else None
 
 
+# The match list's `verdict` filter: the players' verdicts it selects
+# (stechec.common.verdicts), or None for the platform's fault.
+VERDICT_FILTERS = {
+    "crashed": Q(verdict__ended="signal") | (Q(verdict__ended="exit")
+                                            & ~Q(verdict__exit_status=0)),
+    "memory": Q(verdict__ended="limit", verdict__limit="memory"),
+    "time": Q(verdict__ended="limit", verdict__limit__in=["cpu", "wall"]),
+    "timeout": Q(has_timeout=True),
+    "platform": None,
+}
+# Everyone sees timeouts; how a champion's program ended, only its author and staff.
+PUBLIC_VERDICT_FILTERS = {"timeout"}
+
+
+def with_verdict(matches, verdict, user):
+    """The matches of `verdict` (a VERDICT_FILTERS key); those of a verdict `user` may not
+    read are limited to the players of their own champions."""
+    players = VERDICT_FILTERS[verdict]
+    if players is None:
+        return matches.filter(fault=Match.Fault.PLATFORM)
+    if verdict not in PUBLIC_VERDICT_FILTERS and not user.is_staff:
+        players &= Q(champion__author_id=user.id)
+    return matches.filter(id__in=MatchPlayer.objects.filter(players).values("match_id"))
+
+
 @public_results_or_login(tournament_filter)
 def match_list(request, mine=False):
     matches = listed_matches()
@@ -104,11 +130,18 @@ def match_list(request, mine=False):
     if tournament_id is not None:
         matches = matches.filter(tournament_id=tournament_id)
         filters["tournament"] = tournament_id
+    verdict = request.GET.get("verdict", "")
+    if verdict:
+        if verdict not in VERDICT_FILTERS:
+            return HttpResponseBadRequest(f"unknown verdict {verdict!r}: the filter takes "
+                                          + ", ".join(VERDICT_FILTERS), content_type="text/plain")
+        matches = with_verdict(matches, verdict, request.user)
+        filters["verdict"] = verdict
     page = paginate(request, matches)
     page.items = with_players(page.items)
     return render(request, "stechec/match_list.html", {
         "page": page, "mine": mine, "filters": filters,
-        "query": urlencode(filters),
+        "query": urlencode(filters), "verdicts": VERDICT_FILTERS,
     })
 
 
