@@ -47,8 +47,7 @@ def rate_match(match_id, players):
     result = MatchResult(match_id, tuple((p.champion_id, p.score) for p in players))
     if not ratings.is_rated(result):
         return False
-    champions = list(Champion.objects.select_for_update()
-                     .filter(pk__in=result.champions).order_by("id"))
+    champions = lock_for_rating(result.champions)
     if is_friendly([c.author_id for c in champions]):
         return False
     after = ratings.update({c.id: Rating(c.rating_mu, c.rating_sigma) for c in champions},
@@ -67,6 +66,21 @@ def rate_match(match_id, players):
     seq = (Match.objects.aggregate(Max("rated_seq"))["rated_seq__max"] or 0) + 1
     Match.objects.filter(pk=match_id).update(rated_seq=seq)
     return True
+
+
+def lock_for_rating(ids):
+    """The champions `ids` (None: all of them), locked until the transaction ends, in id
+    order.
+
+    FOR NO KEY UPDATE: transactions moving ratings take turns on a champion, but a match
+    being created with it meanwhile does not wait for them. Its players' foreign keys take
+    key-share locks on their champions (in seat order, at commit), which FOR UPDATE would
+    block: a batch of results rating two matches, or a player's match seated (B, A), then
+    locked champions in two orders, and PostgreSQL aborted one of the two transactions
+    as a deadlock (tests/www/test_lock_order.py).
+    """
+    champions = Champion.objects.select_for_update(no_key=True).order_by("id")
+    return list(champions if ids is None else champions.filter(pk__in=ids))
 
 
 def is_friendly(author_ids):
@@ -113,7 +127,7 @@ def recompute_in_rated_order():
             last_rated[champion] = finished_at
             history.append(MatchPlayer(id=player_id, rating_mu=state[champion].mu,
                                        rating_sigma=state[champion].sigma))
-    champions = list(Champion.objects.select_for_update().order_by("id"))
+    champions = lock_for_rating(None)
     for champion in champions:
         current = state.get(champion.id, Rating())
         _set_rating(champion, current)

@@ -11,10 +11,8 @@ The models import no other module of the contest: the rules and services
 other way round.
 """
 
-import itertools
-
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
@@ -311,7 +309,6 @@ class Match(models.Model):
         Champions sit in the given order (the seat order).
         """
         with transaction.atomic():
-            _share_lock_champions(champion.pk for champion in champions)
             match = cls.objects.create(author=author, map=map, priority=priority,
                                        tournament=tournament, options=options,
                                        status=cls.Status.CREATING)
@@ -329,7 +326,6 @@ class Match(models.Model):
         id (pairing.Pairing); `fields` are the matches' other fields.
         """
         with transaction.atomic():
-            _share_lock_champions(itertools.chain.from_iterable(p.champions for p in pairings))
             matches = cls.objects.bulk_create(
                 [cls(status=cls.Status.CREATING, map_id=p.map, **fields) for p in pairings],
                 batch_size=BULK_SIZE)
@@ -352,27 +348,6 @@ class Match(models.Model):
         """Where its logs, dump and replay are: its newest published attempt's, which is the
         applied one once the match is finished."""
         return paths.published(self.directory(root, game))
-
-
-def _share_lock_champions(ids):
-    """Take the key-share locks on champions that inserting their match players takes anyway,
-    but in id order.
-
-    The players' foreign-key checks lock the champions in seat order, and the master locks a
-    finished match's champions for update in id order (champion_ratings.rate_match): two
-    orders, so a match created while another with the same champions is rated could deadlock
-    (PostgreSQL aborts one of them). Taking them in id order first makes one order. SQLite has
-    one writer at a time and no row locks.
-    """
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(SHARE_LOCK_CHAMPIONS, [sorted(set(ids))])
-
-
-SHARE_LOCK_CHAMPIONS = """
-    SELECT id FROM stechec_champion WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE
-"""
 
 
 class MatchPlayer(models.Model):

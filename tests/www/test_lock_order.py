@@ -1,17 +1,19 @@
-"""Creating a match while the master rates one of the same champions cannot deadlock.
+"""Creating a match never waits for the master rating matches of the same champions.
 
-The master locks a finished match's champions for update in id order; a new match's players
-lock the same rows (key share) as they are inserted. Were those taken in seat order, a match
-seated (B, A) created while the master held A and went on to B would deadlock, and PostgreSQL
-would abort one of the two: a player's 500, or a result the master must retry.
+The master locks the champions whose ratings it moves until its transaction ends, and a
+batch of results may rate several matches in one transaction; a new match's players lock
+the same champions (key share, for their foreign keys) as they are inserted. When the
+master's lock blocked those, the two could wait for each other (a batch holding B while
+rating a match of A, a player's match holding A and waiting for B), and PostgreSQL
+aborted one of them: a player's 500 on /matches/new/, or a batch the master retried.
 """
 
 import threading
 
-import psycopg2
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
+from stechec.contest.champion_ratings import lock_for_rating
 from stechec.contest.models import Match
 from tests.conftest import wait_for
 from tests.www.helpers import ready_champion
@@ -24,53 +26,54 @@ WAITING_ON_A_LOCK = """
 """
 
 
-@pytest.fixture
-def master_connection():
+def in_a_thread(function):
+    """Run `function` on a connection of its own; its outcome: {"value": ...} or
+    {"error": ...}, filled when it ends."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = function()
+        except Exception as e:  # reported by the test's assertions
+            outcome["error"] = e
+        finally:
+            connection.close()
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def waiting_on_a_lock():
+    with connection.cursor() as cursor:
+        cursor.execute(WAITING_ON_A_LOCK)
+        return cursor.fetchone()[0] > 0
+
+
+def test_a_match_is_created_while_the_master_holds_its_champions_for_rating(alice, bob):
     if connection.vendor != "postgresql":
         pytest.skip("row locks are PostgreSQL's (SQLite has one writer at a time); the "
                     "PostgreSQL pass of ./tools/run-tests runs this test")
-    settings = connection.settings_dict
-    master = psycopg2.connect(host=settings["HOST"], port=settings["PORT"],
-                              user=settings["USER"], password=settings["PASSWORD"],
-                              dbname=settings["NAME"], connect_timeout=30)
-    yield master
-    master.close()
-
-
-def test_a_match_created_in_reverse_id_order_while_the_master_locks_its_champions(
-        master_connection, alice, bob):
     first, second = ready_champion(alice), ready_champion(bob)
-    assert first.pk < second.pk
-    lock = "SELECT id FROM stechec_champion WHERE id = %s FOR UPDATE"
-    with master_connection.cursor() as master:
-        master.execute(lock, [first.pk])
+    held, release = threading.Event(), threading.Event()
 
-        outcome = {}
-
-        def create():
-            try:
-                outcome["match"] = Match.launch([second, first])
-            except Exception as e:  # reported by the assertion below
-                outcome["error"] = e
-            finally:
-                connection.close()
-
-        creator = threading.Thread(target=create)
-        creator.start()
-
-        def creator_waits():
-            # Not on the master's connection: inside a transaction, pg_stat_activity is read
-            # once and not again.
-            with connection.cursor() as probe:
-                probe.execute(WAITING_ON_A_LOCK)
-                return probe.fetchone()[0] > 0
-        wait_for(creator_waits, "the match's creation to wait for the master's lock")
-        # Without one lock order, this waits for the creator, which waits for it: PostgreSQL
-        # aborts one of them after deadlock_timeout.
-        master.execute(lock, [second.pk])
-        master_connection.commit()
-    creator.join(timeout=60)
-    assert not creator.is_alive()
-    assert "error" not in outcome, outcome.get("error")
-    assert [p.champion_id for p in outcome["match"].players.order_by("id")] == \
+    def rate():
+        with transaction.atomic():
+            lock_for_rating([first.pk, second.pk])
+            held.set()
+            release.wait(120)
+    rater, rated = in_a_thread(rate)
+    try:
+        assert held.wait(120), rated.get("error")
+        creator, created = in_a_thread(lambda: Match.launch([second, first]))
+        # Either it is created, or it waits for the rater's lock (the bug): the test then
+        # fails at once instead of waiting for the rater.
+        wait_for(lambda: created or waiting_on_a_lock(), "the match's creation to end")
+        assert "value" in created, created.get("error") or \
+            "creating the match waited for the master's rating lock"
+    finally:
+        release.set()
+        rater.join(120)
+    creator.join(120)
+    assert "error" not in rated, rated["error"]
+    assert [p.champion_id for p in created["value"].players.order_by("id")] == \
         [second.pk, first.pk]
