@@ -44,6 +44,7 @@ REQUIRED_MODULES = {
     "openskill": "openskill",
     "defusedxml": "defusedxml",
     "Markdown": "markdown",
+    "prometheus_client": "prometheus_client",
 }
 # share/<file> -> P/share/stechec2/<place>, as in the deployment guide.
 SAMPLE_PLACES = {
