@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 
 import pytest
 
@@ -86,6 +87,23 @@ def pytest_terminal_summary(terminalreporter):
 def pytest_sessionfinish():
     for limits in _tree_limits:
         limits.close()
+
+
+def scrape(url):
+    """{(sample name, sorted (label, value) pairs): value} of the Prometheus metrics at
+    `url`."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(url, timeout=30) as response:
+        text = response.read().decode()
+    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(text) for sample in family.samples}
+
+
+def metric_sum(samples, name, **labels):
+    """The sum of the samples named `name` that have `labels` (among others)."""
+    return sum(value for (sample, sample_labels), value in samples.items()
+               if sample == name and set(labels.items()) <= set(sample_labels))
 
 
 def wait_for(condition, what, timeout=90):

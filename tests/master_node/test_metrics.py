@@ -4,19 +4,11 @@ import urllib.error
 import urllib.request
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from stechec.contest.models import Champion
+from tests.conftest import metric_sum, scrape
 
 from .conftest import all_finished, new_champions, new_matches, wait_for
-
-
-def scrape(url):
-    """{(sample name, sorted labels): value} of every sample at `url`."""
-    with urllib.request.urlopen(url, timeout=30) as response:
-        text = response.read().decode()
-    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
-            for family in text_string_to_metric_families(text) for sample in family.samples}
 
 
 def test_the_master_exports_its_queue_workers_and_results(cluster, player):
@@ -51,8 +43,7 @@ def test_the_master_exports_its_queue_workers_and_results(cluster, player):
 
 def _results_counted(url, count):
     samples = scrape(url)
-    applied = sum(v for (name, labels), v in samples.items()
-                  if name == "stechec_master_results_total" and ("outcome", "applied") in labels)
+    applied = metric_sum(samples, "stechec_master_results_total", outcome="applied")
     return samples if applied == count else None
 
 
