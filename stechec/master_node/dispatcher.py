@@ -22,7 +22,7 @@ from gevent.event import Event
 from gevent.pool import Pool
 
 from stechec.common.rpc import APPLICATION_ERROR, METHOD_NOT_FOUND
-from stechec.common.tasks import Kind
+from stechec.common.tasks import Kind, describe
 from stechec.contest import transitions
 from stechec.master_node import metrics, queue
 
@@ -131,8 +131,9 @@ class Dispatcher:
                 placed[candidate.kind].append(assignment)
             elif candidate.slots > largest and candidate.key not in self._too_big:
                 self._too_big.add(candidate.key)
-                logger.warning("%s %d needs %d slots and no worker has that many: it waits "
-                               "for a larger worker", candidate.kind, candidate.id,
+                logger.warning("%s: needs %d slots and no worker has that many: it waits "
+                               "for a larger worker",
+                               describe(candidate.kind, candidate.id, candidate.attempts + 1),
                                candidate.slots)
         self._unconfirmed = recovered + [a for assignments in placed.values() for a in assignments]
         claimed = list(recovered)

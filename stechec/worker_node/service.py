@@ -20,7 +20,7 @@ import gevent.pool
 from stechec.common import metrics as metrics_server
 from stechec.common import paths
 from stechec.common.rpc import RPCError, RPCServer, require
-from stechec.common.tasks import Id, Kind, check, check_task
+from stechec.common.tasks import Id, Kind, check, check_task, describe
 from stechec.worker_node import compilation, matches, metrics
 from stechec.worker_node.master import MasterLink
 from stechec.worker_node.outputs import AttemptOutputs
@@ -125,14 +125,14 @@ class WorkerService:
     def _start(self, kind, task):
         """Claim the slots of a checked task and start its job; false when they are not free."""
         task_id = task[kind.id_field]
+        what = describe(kind, task_id, task["attempt"])
         if not self.shared.ready():
-            logger.info("%s %d attempt %d refused: %s", kind, task_id, task["attempt"],
-                        self.shared.problem)
+            logger.info("%s: refused: %s", what, self.shared.problem)
             return False
         claimed = self.tasks.claim(kind, task_id, task["attempt"], task["slots"])
         if claimed is None:
-            logger.info("%s %d attempt %d refused: %d slots asked, %d free", kind, task_id,
-                        task["attempt"], task["slots"], self.tasks.free_slots)
+            logger.info("%s: refused: %d slots asked, %d free", what, task["slots"],
+                        self.tasks.free_slots)
             return False
         logger.info("%s: accepted (%d slots)", claimed, task["slots"])
         contest = self.config["contest"]
