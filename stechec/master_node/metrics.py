@@ -34,12 +34,17 @@ class QueueCollector:
     def __init__(self, database):
         self._database = database
 
+    def describe(self):
+        """The families without their figures: what registering the collector asks for,
+        instead of a first read of the database."""
+        return [GaugeMetricFamily("stechec_master_tasks_waiting",
+                                  "Tasks waiting for a worker, by kind and priority",
+                                  labels=["kind", "priority"]),
+                GaugeMetricFamily("stechec_master_oldest_waiting_seconds",
+                                  "Age of the oldest task waiting for a worker (0: none)")]
+
     def collect(self):
-        waiting = GaugeMetricFamily("stechec_master_tasks_waiting",
-                                    "Tasks waiting for a worker, by kind and priority",
-                                    labels=["kind", "priority"])
-        oldest = GaugeMetricFamily("stechec_master_oldest_waiting_seconds",
-                                   "Age of the oldest task waiting for a worker (0: none)")
+        waiting, oldest = self.describe()
         try:
             sizes, oldest_ts = self._database.call(queue.waiting)
         except Exception:
