@@ -13,7 +13,7 @@ setup(
               "stechec.docs"],
     package_dir={"stechec.share": "share", "stechec.docs": "docs"},
     package_data={
-        "stechec.www": ["templates/**/*", "static/**/*", "replay_viewer/*"],
+        "stechec.www": ["templates/**/*", "static/**/*", "replay_viewer/*", "locale/**/*"],
         "stechec.www.contest": ["templates/**/*", "static/**/*"],
         "stechec.refgame": ["maps/*"],
         "stechec.share": ["**/*"],

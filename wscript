@@ -28,6 +28,7 @@ LAUNCHERS = {
     "stechec-manage": "stechec.www.manage",
     "stechec-website": "stechec.www.serve",
     "stechec-samples": "stechec.common.samples",
+    "stechec": "stechec.cli.main",
     "stechec2-refgame-server": "stechec.refgame.server",
     "stechec2-refgame-client": "stechec.refgame.client",
 }
@@ -44,6 +45,11 @@ REQUIRED_MODULES = {
     "openskill": "openskill",
     "defusedxml": "defusedxml",
     "Markdown": "markdown",
+    "djangorestframework": "rest_framework",
+    "drf-spectacular": "drf_spectacular",
+    "drf-spectacular-sidecar": "drf_spectacular_sidecar",
+    "click": "click",
+    "rich": "rich",
     "prometheus_client": "prometheus_client",
 }
 # share/<file> -> P/share/stechec2/<place>, as in the deployment guide.

@@ -22,7 +22,8 @@ def chromium_page(monkeypatch):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, headless=True,
                                              args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1100, "height": 800})
+        # English whatever the machine's locale: the site follows the browser's language.
+        page = browser.new_page(viewport={"width": 1100, "height": 800}, locale="en-US")
         page.set_default_timeout(TIMEOUT_MS)
         try:
             yield page

@@ -8,6 +8,7 @@ fails under CI (STECHEC_REQUIRE_TOOLS=1), where everything is installed.
 """
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -87,6 +88,15 @@ def pytest_terminal_summary(terminalreporter):
 def pytest_sessionfinish():
     for limits in _tree_limits:
         limits.close()
+
+
+def free_sandbox_uids(size, first_uids):
+    """A range of `size` sandbox user ids, its first id at or after a random one of
+    `first_uids`, that no worker-node here holds and no other test picked: a
+    stechec.local.uids.SandboxUids holding them picked until its release(). Test runs
+    side by side (several checkouts, a local cluster) never take the same ids."""
+    from stechec.local.uids import SandboxUids
+    return SandboxUids(1, size, random.choice(first_uids), size)
 
 
 def scrape(url):

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ["www/concours/website.yml", "master-node/master-node.yml",
            "worker-node/worker-node.yml"]
 PROGRAMS = ["master-node", "worker-node", "stechec-manage", "stechec-website",
-            "stechec-samples", "stechec2-refgame-server", "stechec2-refgame-client"]
+            "stechec-samples", "stechec2-refgame-server", "stechec2-refgame-client", "stechec"]
 # What an install must not carry over from a working copy.
 NOT_INSTALLED = shutil.ignore_patterns(".venv", ".git", "build", "var", "test-artifacts",
                                        "*.egg-info", "__pycache__", ".*_cache", ".lock-waf*")
@@ -198,7 +198,9 @@ def test_installed_package_is_the_one_the_daemons_import(installed):
 
 # The module of each of setup.cfg's install_requires.
 DEPENDENCIES = ["django", "gevent", "yaml", "psycopg2", "psycogreen", "gunicorn",
-                "whitenoise", "openskill", "defusedxml", "prometheus_client"]
+                "whitenoise", "openskill", "defusedxml", "rest_framework", "drf_spectacular",
+                "drf_spectacular_sidecar", "click", "rich",
+                "prometheus_client"]
 
 
 @pytest.mark.parametrize("module", DEPENDENCIES)

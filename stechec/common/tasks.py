@@ -280,7 +280,7 @@ class MatchResultPlayer(TypedDict):
 class MatchResult(TypedDict):
     """`match_done`'s result. Each matchplayer_id once; a done match scores every player.
     A match the game itself cannot finish (the server crashed, or was killed at its
-    wall-clock limit) is failed and not retryable."""
+    wall-clock limit) is failed and retryable: every failed match is the platform's fault."""
 
     status: Annotated[str, one_of(*MATCH_STATUSES)]
     # Why, when failed.

@@ -12,7 +12,9 @@ stores them and the site shows them. A verdict is a dict of XML-RPC values:
 - `cpu_ms`, `wall_ms`: the CPU time of its whole tree and its wall time;
 - `peak_memory_kib`: its peak memory, from its cgroup when it had one
   (`memory_from` "cgroup"), else the largest resident size of one of its
-  processes ("rusage").
+  processes ("rusage");
+- `turn_ms`, for a player's client only and optional (older workers leave it
+  out): the time the game server gave it to answer each turn.
 
 Kibibytes and milliseconds: XML-RPC integers hold 32 bits.
 """
@@ -88,6 +90,23 @@ def describe(verdict):
     return "finished normally" if status == 0 else f"exited with status {status}"
 
 
+def failed(verdict):
+    """Whether the program's end was its own failure: a crash, a limit, a non-zero exit
+    (a client killed after the game had ended, or cancelled, did not fail)."""
+    ended = verdict.get("ended")
+    return ended in ("signal", "limit") or (ended == "exit" and verdict.get("exit_status") != 0)
+
+
+def timeouts(nb_timeout, verdict):
+    """A player's timeouts in words: "took longer than 1000 ms to answer 3 times", or
+    without the per-turn limit when its verdict does not say it ("timed out 3 times")."""
+    times = "once" if nb_timeout == 1 else f"{nb_timeout} times"
+    turn_ms = (verdict or {}).get("turn_ms")
+    if turn_ms is None:
+        return f"timed out {times}"
+    return f"took longer than {turn_ms} ms to answer {times}"
+
+
 def usage(verdict):
     """What the program used: "CPU 0.52 s, wall 3.10 s, peak memory 12 MiB"."""
     memory = human_bytes(verdict.get("peak_memory_kib", 0) * 1024)
@@ -111,6 +130,9 @@ def problem(verdict):
             return f"{key!r} must be " + " or ".join(
                 "nil" if t is type(None) else {"str": "a string", "int": "an integer"}[t.__name__]
                 for t in types)
+    if "turn_ms" in verdict and (not isinstance(verdict["turn_ms"], int)
+                                 or isinstance(verdict["turn_ms"], bool)):
+        return "'turn_ms' must be an integer"
     if verdict["ended"] not in ENDINGS:
         return f"'ended' must be one of {', '.join(ENDINGS)}"
     if verdict["limit"] and verdict["limit"] not in LIMIT_PHRASES:

@@ -18,6 +18,7 @@ from django.db import connection, models, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from stechec.common import paths
 
@@ -34,9 +35,9 @@ BULK_SIZE = 500
 class Priority(models.IntegerChoices):
     """Who is waiting on a task: the dispatcher serves higher values first."""
 
-    BACKGROUND = 0, "background"
-    TOURNAMENT = 50, "tournament"
-    PLAYER = 100, "player"
+    BACKGROUND = 0, _("background")
+    TOURNAMENT = 50, _("tournament")
+    PLAYER = 100, _("player")
 
 
 class ChampionQuerySet(models.QuerySet):
@@ -60,13 +61,13 @@ class ChampionQuerySet(models.QuerySet):
 
 class Champion(models.Model):
     class Status(models.TextChoices):
-        NEW = "new", "waiting for compilation"
-        PENDING = "pending", "compiling"
-        READY = "ready", "ready"
+        NEW = "new", _("waiting for compilation")
+        PENDING = "pending", _("compiling")
+        READY = "ready", _("ready")
         # The champion's fault (its compilation failed): shown to its author.
-        ERROR = "error", "compilation failed"
+        ERROR = "error", _("compilation failed")
         # The platform's fault, after max_task_tries attempts: shown to staff.
-        FAILED = "failed", "platform failure"
+        FAILED = "failed", _("platform failure")
 
     name = models.CharField(max_length=100)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
@@ -166,14 +167,14 @@ class Map(models.Model):
 
 class Tournament(models.Model):
     class Format(models.TextChoices):
-        ROUND_ROBIN = "round_robin", "round robin"
-        SWISS = "swiss", "Swiss"
-        SINGLE_ELIMINATION = "single_elimination", "single elimination"
+        ROUND_ROBIN = "round_robin", _("round robin")
+        SWISS = "swiss", _("Swiss")
+        SINGLE_ELIMINATION = "single_elimination", _("single elimination")
 
     class Status(models.TextChoices):
-        CREATED = "created", "created"
-        RUNNING = "running", "running"
-        DONE = "done", "done"
+        CREATED = "created", _("created")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
 
     name = models.CharField(max_length=100)
     format = models.CharField(max_length=20, choices=Format.choices, default=Format.ROUND_ROBIN)
@@ -227,11 +228,11 @@ class Match(models.Model):
     class Status(models.TextChoices):
         # Rows are created `creating` and flipped to `new` in the same
         # transaction as their players: the master never sees half a match.
-        CREATING = "creating", "being created"
-        NEW = "new", "waiting"
-        PENDING = "pending", "running"
-        DONE = "done", "done"
-        FAILED = "failed", "failed"
+        CREATING = "creating", _("being created")
+        NEW = "new", _("waiting")
+        PENDING = "pending", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
 
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                blank=True, related_name="matches")
@@ -262,6 +263,16 @@ class Match(models.Model):
     rated_seq = models.BigIntegerField(null=True, blank=True, unique=True)
     # How its game server ended in the applied result (stechec.common.verdicts).
     server_verdict = models.JSONField(null=True, blank=True)
+
+    class Fault(models.TextChoices):
+        # Set with a finished match's status (stechec.contest.transitions): a
+        # done match counts (ratings, points, wins), a failed one never does.
+        NONE = "", "none"
+        CHAMPION = "champion", "a champion's"
+        PLATFORM = "platform", "the platform's"
+
+    fault = models.CharField(max_length=10, choices=Fault.choices, default=Fault.NONE,
+                             blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -404,8 +415,8 @@ class AppliedResult(models.Model):
     """
 
     class Kind(models.TextChoices):
-        CHAMPION = "champion", "champion"
-        MATCH = "match", "match"
+        CHAMPION = "champion", _("champion")
+        MATCH = "match", _("match")
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     task_id = models.PositiveIntegerField()
@@ -437,6 +448,40 @@ class PlayerProfile(models.Model):
 
     def __str__(self):
         return f"{self.user} ({self.display_name})"
+
+
+class ApiToken(models.Model):
+    """A player's personal token for the API (docs/api.md: how the site makes and checks them).
+
+    Only its SHA-256 is kept: the token itself is shown once, when created. A
+    token is random (256 bits), so a plain hash cannot be reversed by guessing.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", "read"
+        SUBMIT = "submit", "upload champions and launch matches"
+        STAFF = "staff", "organisers' actions"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    digest = models.CharField(max_length=64, unique=True)
+    # The token's first characters, so that its owner can tell tokens apart.
+    prefix = models.CharField(max_length=16)
+    # Space-separated Scope values.
+    scopes = models.CharField(max_length=100)
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.name} ({self.user})"
+
+    @property
+    def scope_set(self):
+        return frozenset(self.scopes.split())
 
 
 def shown_name_of(path):

@@ -29,7 +29,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from stechec.common import tasks
+from stechec.common import tasks, verdicts
 from stechec.common.tasks import Kind, Status
 from stechec.contest import champion_ratings, tournament_points
 from stechec.contest.models import AppliedResult, Champion, Match, MatchPlayer
@@ -77,6 +77,9 @@ def retry_or_fail(model, pk, attempt, reason, *, max_tries, first_delay=0.0, **f
         return False
     status, failure_reason = retry_state(attempt, uncounted, reason, max_tries=max_tries)
     fields.update(status=status, failure_reason=failure_reason)
+    if model is Match and status == Status.FAILED:
+        # Given up after the platform failed it max_tries times: it counts nowhere.
+        fields["fault"] = Match.Fault.PLATFORM
     if status == Status.NEW:
         fields["not_before"] = timezone.now() + datetime.timedelta(
             seconds=retry_delay(attempt - uncounted, first_delay))
@@ -180,7 +183,8 @@ def rerun_matches(queryset):
             score=None, nb_timeout=0, has_timeout=False, exit_status=None, verdict=None)
         Match.objects.filter(id__in=ids).update(
             status=Match.Status.NEW, failure_reason="", started_at=None, finished_at=None,
-            not_before=None, uncounted_attempts=F("attempts"), server_verdict=None)
+            not_before=None, uncounted_attempts=F("attempts"), server_verdict=None,
+            fault=Match.Fault.NONE)
     return len(ids)
 
 
@@ -306,8 +310,13 @@ def apply_match_result(match_id, attempt, result, *, max_tries, first_delay=0.0)
             return False
         raise ValueError(f"players {sorted(reported)} are not the match's "
                          f"{sorted(p.id for p in players)}")
-    fields = ({"status": Match.Status.DONE, "failure_reason": ""} if done
-              else {"status": Match.Status.FAILED, "failure_reason": result["reason"]})
+    # A failed result the worker does not retry (older workers sent the game server's
+    # failures so) is the platform's all the same: a champion's failure ends in a done
+    # match, its verdict or its timeouts saying so.
+    fields = ({"status": Match.Status.DONE, "failure_reason": "",
+               "fault": champion_fault(result["players"])} if done
+              else {"status": Match.Status.FAILED, "failure_reason": result["reason"],
+                    "fault": Match.Fault.PLATFORM})
     if current.update(finished_at=now, server_verdict=result.get("server_verdict"),
                       **fields) != 1:
         return False
@@ -329,6 +338,15 @@ def apply_match_result(match_id, attempt, result, *, max_tries, first_delay=0.0)
         if tournament_id is not None:
             tournament_points.add_points(tournament_id, players)
     return True
+
+
+def champion_fault(players):
+    """A done match's fault: a champion's when one of its players crashed, was stopped by
+    a limit, exited with an error or timed out; none otherwise."""
+    if any(p["nb_timeout"] > 0 or (p.get("verdict") and verdicts.failed(p["verdict"]))
+           for p in players):
+        return Match.Fault.CHAMPION
+    return Match.Fault.NONE
 
 
 def match_result_applied(match_id, attempt, result, *, max_tries):

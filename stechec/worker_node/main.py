@@ -17,7 +17,7 @@ def main(argv=None):
     import gevent.event
 
     from stechec.common import cli, config, logs
-    from stechec.worker_node import cgroups, check, settings
+    from stechec.worker_node import check, settings
     from stechec.worker_node.service import WorkerService
     from stechec.worker_node.slots import TaskTable
 
@@ -39,18 +39,15 @@ def main(argv=None):
         parser.error(f"argument --players: takes 1 or more, not {args.players}")
     cfg = cli.start_daemon(settings.PROGRAM, args, settings.SCHEMA, debug_key="worker.debug")
     config_path = os.path.abspath(args.config or config.default_path(settings.PROGRAM))
-    tree_limits = cgroups.detect()
-    logger.info("%s", tree_limits.describe())
     if args.check:
         # Its own contest and work directories: the check touches neither the shared
         # directory nor the work directory of a worker serving on this machine.
         directory = check.CheckDirectory()
         try:
             directory.use_in(cfg)
-            workspace = prepare(cfg, config_path, tree_limits)
+            workspace, tree_limits = prepare(cfg, config_path)
         except BaseException:
             directory.remove()
-            tree_limits.close()
             raise
         try:
             status = check.run(workspace, directory, args.check, players=args.players,
@@ -58,7 +55,7 @@ def main(argv=None):
         finally:
             tree_limits.close()
         sys.exit(status)
-    workspace = prepare(cfg, config_path, tree_limits)
+    workspace, tree_limits = prepare(cfg, config_path)
     service = WorkerService(cfg, workspace, TaskTable(cfg["worker"]["available_slots"]))
     service.shared.check()
     try:
@@ -85,12 +82,15 @@ def main(argv=None):
     tree_limits.close()
 
 
-def prepare(cfg, config_path, tree_limits):
+def prepare(cfg, config_path):
     """The paths checked, the sandbox (its user ids claimed, bubblewrap probed, programs'
-    whole trees limited by `tree_limits`, cgroups.TreeLimits) and the emptied work
-    directory: the Workspace tasks run in. Exits with one line on a problem."""
+    whole trees limited where this host can) and the emptied work directory: the Workspace
+    tasks run in, and the cgroups.TreeLimits the worker closes when it stops. Exits with
+    one line on a problem."""
+    import logging
+
     from stechec.common import logs
-    from stechec.worker_node import settings
+    from stechec.worker_node import cgroups, settings
     from stechec.worker_node.sandbox import Sandbox, UidsInUse
     from stechec.worker_node.workspace import Workspace
 
@@ -99,6 +99,8 @@ def prepare(cfg, config_path, tree_limits):
     if problem:
         logs.fatal(settings.PROGRAM, f"configuration error: {config_path}: {problem}", 2)
     box = cfg["sandbox"]
+    tree_limits = cgroups.detect()
+    logging.getLogger("stechec.worker_node").info("%s", tree_limits.describe())
     try:
         sandbox = Sandbox(first_uid=box["first_uid"],
                           uid_count=cfg["worker"]["available_slots"],
@@ -113,7 +115,7 @@ def prepare(cfg, config_path, tree_limits):
     workspace.reset()
     with workspace.private_dir("probe") as scratch:
         sandbox.probe(scratch)
-    return workspace
+    return workspace, tree_limits
 
 
 if __name__ == "__main__":

@@ -202,7 +202,8 @@ def _play(workspace, task, spec, work, players, outputs):
         player.outcome = waiter.value
     if task.cancelled:
         return None
-    return _report(spec, work, players, server_outcome, outputs, dumped=match_cfg["dump"])
+    return _report(spec, work, players, server_outcome, outputs, dumped=match_cfg["dump"],
+                   turn_ms=match_cfg["time_ms"])
 
 
 def _wait_for_socket(server, path, timeout):
@@ -215,7 +216,7 @@ def _wait_for_socket(server, path, timeout):
     return False
 
 
-def _report(spec, work, players, server_outcome, outputs, *, dumped):
+def _report(spec, work, players, server_outcome, outputs, *, dumped, turn_ms):
     server_log_path = os.path.join(work, paths.SERVER_LOG)
     server_stderr = _read(server_log_path)
     if server_outcome.stdout:
@@ -248,7 +249,8 @@ def _report(spec, work, players, server_outcome, outputs, *, dumped):
     result = MatchResult(
         status=Status.FAILED if problem else Status.DONE,
         reason=problem,
-        retryable=False,
+        # The game server's failures are the platform's: the match is retried.
+        retryable=bool(problem),
         server_exit=server_outcome.exit_status,
         server_log=tail(logs[paths.SERVER_LOG]),
         # How each program ended (stechec.common.verdicts); older masters ignore these.
@@ -260,7 +262,9 @@ def _report(spec, work, players, server_outcome, outputs, *, dumped):
         result["players"].append(MatchResultPlayer(
             matchplayer_id=player.matchplayer_id, champion_id=player.champion_id,
             score=score, nb_timeout=nb_timeout, exit_status=player.outcome.exit_status,
-            verdict=player.outcome.verdict, log=tail(logs[player.log_name])))
+            # The per-turn time limit, for the site to say what a timeout was.
+            verdict=dict(player.outcome.verdict, turn_ms=turn_ms),
+            log=tail(logs[player.log_name])))
     return result
 
 

@@ -137,6 +137,27 @@ def check_files(site, path):
                                  "executable file")
 
 
+# The players' API (stechec.www.api, docs/api.md): personal tokens or the browser's session.
+API_SETTINGS = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "stechec.www.api.tokens.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["stechec.www.api.tokens.HasScope"],
+    "DEFAULT_PAGINATION_CLASS": "stechec.www.api.pagination.NextPagePagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+API_SCHEMA_SETTINGS = {
+    "TITLE": "Stechec2 contest API",
+    "VERSION": "1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+
 def django_settings(site):
     """The settings module's names, from a loaded website.yml."""
     www = site["website"]
@@ -156,11 +177,18 @@ def django_settings(site):
             "django.contrib.messages",
             "django.contrib.staticfiles",
             "django.contrib.humanize",
+            "rest_framework",
+            "drf_spectacular",
+            # The API docs' scripts and styles, served by the site itself (no CDN).
+            "drf_spectacular_sidecar",
         ],
         "MIDDLEWARE": [
             "django.middleware.security.SecurityMiddleware",
             "whitenoise.middleware.WhiteNoiseMiddleware",
             "django.contrib.sessions.middleware.SessionMiddleware",
+            # The language: the one chosen with the switch (a cookie), else
+            # the browser's Accept-Language, else English.
+            "django.middleware.locale.LocaleMiddleware",
             "stechec.www.contest.middleware.RequestSizeLimitMiddleware",
             "stechec.www.contest.middleware.NulQueryMiddleware",
             "django.middleware.common.CommonMiddleware",
@@ -184,7 +212,10 @@ def django_settings(site):
         "WSGI_APPLICATION": "stechec.www.wsgi.application",
         "DATABASES": {"default": django_database(site["sql"], conn_max_age=60)},
         "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
-        "LANGUAGE_CODE": "en-us",
+        "LANGUAGE_CODE": "en",
+        "LANGUAGES": [("en", "English"), ("fr", "Français")],
+        "LOCALE_PATHS": [os.path.join(here, "locale")],
+        "FORMAT_MODULE_PATH": "stechec.www.formats",
         "TIME_ZONE": www["time_zone"],
         "USE_I18N": True,
         "USE_TZ": True,
@@ -196,6 +227,8 @@ def django_settings(site):
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
         },
         "WHITENOISE_USE_FINDERS": True,
+        "REST_FRAMEWORK": API_SETTINGS,
+        "SPECTACULAR_SETTINGS": API_SCHEMA_SETTINGS,
         "LOGIN_URL": "login",
         "LOGIN_REDIRECT_URL": "home",
         "LOGOUT_REDIRECT_URL": "home",

@@ -17,8 +17,11 @@ SERVER_LOG = ("INFO: game over\n\n--- server output ---\n---\nplayer: 11\nscore:
               "nb_timeout: 0\n---\nplayer: 12\nscore: 0\nnb_timeout: 3\n")
 
 
-def _match(pk, status, reason=""):
-    return types.SimpleNamespace(id=pk, status=status, attempts=1, failure_reason=reason)
+def _match(pk, status, reason="", fault=None, rated_seq=None):
+    if fault is None:
+        fault = "platform" if status == "failed" else ""
+    return types.SimpleNamespace(id=pk, status=status, attempts=1, failure_reason=reason,
+                                 fault=fault, rated_seq=rated_seq)
 
 
 def _player(pk, champion, score):
@@ -55,6 +58,16 @@ def test_done_without_outputs_and_failed_without_reason_are_lost(tmp_path):
     players = {8: [_player(11, 1, 2), _player(12, 2, 0)], 9: [], 10: []}
     problems = invariants.lost(matches, [], players, str(tmp_path), "tictactoe")
     assert [p.split(":")[0] for p in problems] == ["match 8", "match 9"]
+
+
+def test_a_failed_match_counted_or_not_the_platform_s_is_lost(tmp_path):
+    matches = [_match(9, "failed", "server crashed", fault="champion"),
+               _match(10, "failed", "server crashed", rated_seq=4),
+               _match(11, "failed", "server crashed")]
+    problems = invariants.lost(matches, [], {9: [], 10: [], 11: []}, str(tmp_path),
+                               "tictactoe")
+    assert problems == ["match 9: failed, yet its fault is 'champion' and its rating order None",
+                        "match 10: failed, yet its fault is 'platform' and its rating order 4"]
 
 
 @pytest.mark.db

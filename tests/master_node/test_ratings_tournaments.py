@@ -151,7 +151,7 @@ def test_a_failed_round_waits_for_its_rerun(cluster):
     holding = cluster.start_workers("holding", slots=6, hold=True)
     received = wait_for(lambda: len(holding.events("received")) == 2 and
                         holding.events("received"), "the first round to be sent")
-    # The worker reports both matches failed for the champions' fault: no retry.
+    # A failed result not marked retryable, as older workers sent: failed at once.
     client = RPCClient(master.url, SECRET, timeout=30)
     host, port = holding.names[0].split(":")
     for event in received:

@@ -212,7 +212,7 @@ def test_verdicts_are_stored_and_a_malformed_one_is_refused(running_match):
     match, worker, master, _ = running_match
     client = RPCClient(master.url, SECRET)
     result = match_result(match)
-    crashed = dict(VERDICT, ended="signal", exit_status=None, signal="SIGSEGV")
+    crashed = dict(VERDICT, ended="signal", exit_status=None, signal="SIGSEGV", turn_ms=1000)
     result["server_verdict"] = VERDICT
     for player in result["players"]:
         player["verdict"] = crashed
@@ -220,7 +220,8 @@ def test_verdicts_are_stored_and_a_malformed_one_is_refused(running_match):
     for wrong, message in (({"ended": "exit"},
                             r"result\.players\[0\]\.verdict: 'signal' must be a string"),
                            (dict(VERDICT, ended="exploded"), "'ended' must be one of"),
-                           (dict(VERDICT, cpu_ms="1"), "'cpu_ms' must be an integer")):
+                           (dict(VERDICT, cpu_ms="1"), "'cpu_ms' must be an integer"),
+                           (dict(VERDICT, turn_ms="1000"), "'turn_ms' must be an integer")):
         bad = dict(result, players=[dict(result["players"][0], verdict=wrong),
                                     *result["players"][1:]])
         with pytest.raises(xmlrpc.client.Fault, match=message):
@@ -274,6 +275,8 @@ def test_a_match_the_game_could_not_finish_fails_at_once_and_retryable_ones_retr
 
     match.refresh_from_db()
     assert (match.status, match.failure_reason) == (Match.Status.FAILED, "server crashed")
+    # A failed result not marked retryable (as older workers sent) is the platform's too.
+    assert match.fault == Match.Fault.PLATFORM
     assert match.finished_at is not None
     assert set(MatchPlayer.objects.filter(match=match).values_list("score", "exit_status")) \
         == {(None, -9)}

@@ -12,7 +12,6 @@ import base64
 import io
 import json
 import os
-import random
 import re
 import shutil
 import signal
@@ -28,7 +27,7 @@ import yaml
 from stechec.common import paths
 from stechec.common.rpc import RPCClient, server_url
 from stechec.worker_node.sandbox import user_processes
-from tests.conftest import wait_for
+from tests.conftest import free_sandbox_uids, wait_for
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -104,7 +103,8 @@ class WorkerProcess:
         # sandbox user ids must reach their directories.
         self.work = Path(tempfile.mkdtemp(prefix="stechec-worker-test-"))
         self.work.chmod(0o711)
-        self.first_uid = 200000 + random.randrange(10000) * 64
+        self.uids = free_sandbox_uids(64, range(200000, 840000, 64))
+        self.first_uid = self.uids.firsts[0]
         config = {
             "master": {"host": "127.0.0.1", "port": master.port, "heartbeat_secs": 0.2,
                        "shared_secret": SECRET, "callback_retry_secs": 120},
@@ -171,6 +171,7 @@ class WorkerProcess:
 
     def remove_work_directory(self):
         shutil.rmtree(self.work, ignore_errors=True)
+        self.uids.release()
 
     def log(self):
         return self.log_path.read_text(errors="replace")

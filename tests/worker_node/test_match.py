@@ -49,6 +49,8 @@ def test_whole_match(worker, master):
                            "nb_timeout": 0, "exit_status": 0,
                            "verdict": players[11]["verdict"], "log": players[11]["log"]}
     assert verdicts.describe(players[11]["verdict"]) == "finished normally"
+    # The per-turn time limit (match.time_ms: 1500 in these tests), for the words on timeouts.
+    assert players[11]["verdict"]["turn_ms"] == 1500
     assert verdicts.describe(result["server_verdict"]) == "finished normally"
     assert (players[12]["score"], players[12]["nb_timeout"]) == (15, 0)
     assert b"connected as 11" in players[11]["log"]
@@ -139,12 +141,13 @@ def test_a_rebuilt_champion_plays_its_new_build(worker, master):
     worker.wait_idle()
 
 
-def test_crashed_server_fails_the_match(worker, master):
+def test_crashed_server_fails_the_match_for_a_retry(worker, master):
     assert worker.rpc.run_match(_match(8, [(1, 1, "alice"), (2, 2, "bob")],
                                        game_map="crash")) is True
     result = master.result_for("match_done", 8)
+    # The platform's fault, retried.
     assert (result["status"], result["retryable"], result["server_exit"]) == \
-        ("failed", False, 3)
+        ("failed", True, 3)
     assert result["reason"] == ("the game server exited with status 3: "
                                 "stand-in server: crashing as the map asks")
     assert b"crashing as the map asks" in result["server_log"]
@@ -164,7 +167,7 @@ def test_match_that_never_ends_is_killed(start_worker, master):
     assert worker.rpc.run_match(_match(9, players, game_map="forever")) is True
     result = master.result_for("match_done", 9)
     assert (result["status"], result["retryable"], result["server_exit"]) == \
-        ("failed", False, None), result
+        ("failed", True, None), result
     assert result["reason"] == ("the game did not finish: the game server was killed at the "
                                 "wall-clock limit (15 s)")
     assert (worker.match_dir(9) / paths.player_log_name(1, 1)).exists()

@@ -7,7 +7,6 @@ where bubblewrap is missing or broken.
 
 import logging
 import os
-import random
 import shutil
 import signal
 import socket
@@ -25,7 +24,13 @@ from stechec.common import verdicts
 from stechec.worker_node import cgroups
 from stechec.worker_node import sandbox as sandboxing
 from stechec.worker_node.settings import SYSTEM_DIRS
-from tests.conftest import require_root, require_tool, require_tree_limits, wait_for
+from tests.conftest import (
+    free_sandbox_uids,
+    require_root,
+    require_tool,
+    require_tree_limits,
+    wait_for,
+)
 from tests.worker_node.conftest import processes_naming
 
 PYTHON = "/usr/bin/python3"
@@ -47,7 +52,8 @@ class Box:
 
     def __init__(self, use_bwrap, hidden=(), extra_ro=(), masked=(), tree_limits=None):
         self.extra_ro = list(extra_ro)
-        self.first_uid = 300000 + random.randrange(10000) * 8
+        self.uids = free_sandbox_uids(2, range(300000, 380000, 8))
+        self.first_uid = self.uids.firsts[0]
         self.sandbox = sandboxing.Sandbox(first_uid=self.first_uid, uid_count=2,
                                           bubblewrap=use_bwrap, ro_binds=SYSTEM_DIRS,
                                           hidden=hidden, masked=masked,
@@ -82,6 +88,7 @@ class Box:
 
     def close(self):
         shutil.rmtree(self.root, ignore_errors=True)
+        self.uids.release()
 
 
 @pytest.fixture(params=["bwrap", "rlimits", "cgroups"])

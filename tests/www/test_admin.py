@@ -115,25 +115,28 @@ def test_match_players_show_their_ratings_rounded(admin_client, alice):
     assert '<td class="field-rating_sigma">7.99</td>' in page
 
 
-def test_matches_filter_on_ladder_and_tournament(admin_client, alice):
+def test_matches_filter_on_ladder_tournament_and_fault(admin_client, alice):
     champions = [ready_champion(alice, f"c{i}") for i in range(2)]
     played = finished_match(alice, champions, rated_seq=1)
-    ladder = finished_match(None, champions, ladder=True)
+    ladder = finished_match(None, champions, ladder=True, fault=Match.Fault.CHAMPION)
     tournament = tournaments.create("Cup", "round_robin", [c.pk for c in champions], [],
                                     nb_players=2)
     tournaments.launch(tournament)
     cup = list(Match.objects.filter(tournament=tournament).order_by("pk"))
 
     _, headers, rows = changelist(admin_client, "match")
-    assert {"round", "ladder", "rated seq"} <= headers
+    assert {"round", "ladder", "fault", "rated seq"} <= headers
     assert len(rows) == 4
     assert changelist(admin_client, "match", ladder__exact=1)[2] == [ladder]
+    assert changelist(admin_client, "match", fault__exact="champion")[2] == [ladder]
     assert sorted(changelist(admin_client, "match", tournament__isempty=0)[2],
                   key=lambda m: m.pk) == cup
     assert sorted(changelist(admin_client, "match", tournament__isempty=1)[2],
                   key=lambda m: m.pk) == [played, ladder]
     page = text(admin_client.get(reverse("admin:stechec_match_change", args=[played.pk])))
     assert 'name="rated_seq"' not in page and 'name="ladder"' in page
+    # The master writes a match's fault with its result.
+    assert 'name="fault"' not in page
 
 
 def test_tournaments_list_their_format_and_progress(admin_client, alice):

@@ -1,4 +1,6 @@
 from django.contrib import admin, messages
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from stechec.contest import transitions
 from stechec.contest.models import (
@@ -49,12 +51,12 @@ class ChampionAdmin(admin.ModelAdmin):
     actions = ["recompile"]
     show_full_result_count = False
 
-    @admin.action(description="Recompile the selected champions")
+    @admin.action(description=gettext_lazy("Recompile the selected champions"))
     def recompile(self, request, queryset):
         count = transitions.requeue_champions(queryset)
-        self.message_user(request, f"{count} champion(s) queued for compilation (champions "
-                                   "still waiting or compiling were left alone).",
-                          messages.SUCCESS)
+        self.message_user(request, _("%(count)s champion(s) queued for compilation (champions "
+                                     "still waiting or compiling were left alone).")
+                          % {"count": count}, messages.SUCCESS)
 
 
 MATCH_PLAYER_RATINGS = [rounded("rating_mu"), rounded("rating_sigma")]
@@ -71,9 +73,10 @@ class MatchPlayerInline(admin.TabularInline):
 @admin.register(Match)
 class MatchAdmin(admin.ModelAdmin):
     list_display = ["id", "status", "priority", "author", "tournament", "round", "ladder", "map",
-                    "attempts", "worker", "rated_seq", "ts", "finished_at"]
-    list_filter = ["status", "priority", "ladder", ("tournament", admin.EmptyFieldListFilter)]
-    readonly_fields = ["rated_seq"] + TASK_FIELDS
+                    "attempts", "worker", "fault", "rated_seq", "ts", "finished_at"]
+    list_filter = ["status", "fault", "priority", "ladder",
+                   ("tournament", admin.EmptyFieldListFilter)]
+    readonly_fields = ["rated_seq", "fault"] + TASK_FIELDS
     search_fields = ["id", "author__username"]
     list_select_related = ["author", "tournament", "map"]
     raw_id_fields = ["author", "tournament", "map"]
@@ -81,11 +84,12 @@ class MatchAdmin(admin.ModelAdmin):
     actions = ["rerun"]
     show_full_result_count = False
 
-    @admin.action(description="Rerun the selected matches")
+    @admin.action(description=gettext_lazy("Rerun the selected matches"))
     def rerun(self, request, queryset):
         count = transitions.rerun_matches(queryset)
-        self.message_user(request, f"{count} match(es) queued again (matches still waiting or "
-                                   "running were left alone).", messages.SUCCESS)
+        self.message_user(request, _("%(count)s match(es) queued again (matches still waiting "
+                                     "or running were left alone).") % {"count": count},
+                          messages.SUCCESS)
 
 
 @admin.register(MatchPlayer)
@@ -108,14 +112,15 @@ class MapAdmin(admin.ModelAdmin):
     raw_id_fields = ["author"]
     actions = ["mark_official", "mark_unofficial"]
 
-    @admin.action(description="Mark the selected maps official")
+    @admin.action(description=gettext_lazy("Mark the selected maps official"))
     def mark_official(self, request, queryset):
-        self.message_user(request, f"{queryset.update(official=True)} map(s) marked official.")
+        self.message_user(request, _("%(count)s map(s) marked official.")
+                          % {"count": queryset.update(official=True)})
 
-    @admin.action(description="Mark the selected maps not official")
+    @admin.action(description=gettext_lazy("Mark the selected maps not official"))
     def mark_unofficial(self, request, queryset):
-        self.message_user(request, f"{queryset.update(official=False)} map(s) no longer "
-                                   "official.")
+        self.message_user(request, _("%(count)s map(s) no longer official.")
+                          % {"count": queryset.update(official=False)})
 
 
 class TournamentPlayerInline(admin.TabularInline):
@@ -143,7 +148,7 @@ class TournamentAdmin(admin.ModelAdmin):
     readonly_fields = ["started_at", "finished_at", "waiting_reason"]
     inlines = [TournamentPlayerInline, TournamentMapInline]
 
-    @admin.display(boolean=True, description="waiting")
+    @admin.display(boolean=True, description=gettext_lazy("waiting"))
     def waiting(self, tournament):
         """Whether the next round waits on something (a failed match to rerun, say)."""
         return bool(tournament.waiting_reason)

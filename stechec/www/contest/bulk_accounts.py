@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.translation import gettext
 
 from stechec.contest.models import PlayerProfile
 from stechec.www.contest.forms import check_display_name, check_username
@@ -112,10 +113,12 @@ def create(accounts):
 def mail(accounts, login_url):
     """Send each new account its name and password; how many were sent."""
     for account in accounts:
-        send_mail("Stechec2: your account",
-                  f"Hello {account.username},\n\nAn account was made for you on {login_url}\n\n"
-                  f"    user name: {account.username}\n    password:  {account.password}\n\n"
-                  f"Change the password once logged in (click your name at the top right).\n",
+        send_mail(gettext("Stechec2: your account"),
+                  gettext("Hello %(name)s,\n\nAn account was made for you on %(url)s\n\n"
+                          "    user name: %(name)s\n    password:  %(password)s\n\n"
+                          "Change the password once logged in (click your name at the top "
+                          "right).\n")
+                  % {"name": account.username, "url": login_url, "password": account.password},
                   None, [account.email])
     return len(accounts)
 

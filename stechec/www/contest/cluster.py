@@ -5,6 +5,8 @@ import threading
 import time
 import xmlrpc.client
 
+from django.utils.translation import gettext as _
+
 from stechec.common.rpc import RPCClient, server_url
 from stechec.www.contest import conf
 
@@ -38,26 +40,30 @@ def master_status():
         status = client.status()
     except xmlrpc.client.Fault as e:
         logger.warning("cluster status: master at %s refused status(): %s", url, e.faultString)
-        raise MasterUnavailable(f"The master node refused the request: {e.faultString}") from None
+        raise MasterUnavailable(_("The master node refused the request: %(fault)s")
+                                % {"fault": e.faultString}) from None
     except xmlrpc.client.ProtocolError as e:
         if not e.errcode:
             logger.warning("cluster status: master at %s: %s", url, e.errmsg)
-            raise MasterUnavailable(f"The master node's answer is not XML-RPC ({e.errmsg}).") \
-                from None
+            raise MasterUnavailable(_("The master node's answer is not XML-RPC (%(error)s).")
+                                    % {"error": e.errmsg}) from None
         logger.warning("cluster status: master at %s answered HTTP %d", url, e.errcode)
-        hint = " (is shared_secret the same as the master's?)" if e.errcode == 401 else ""
-        raise MasterUnavailable(f"The master node answered HTTP {e.errcode} {e.errmsg}"
-                                f"{hint}.") from None
+        answer = {"code": e.errcode, "error": e.errmsg}
+        raise MasterUnavailable(
+            _("The master node answered HTTP %(code)s %(error)s (is shared_secret the same as "
+              "the master's?).") % answer if e.errcode == 401
+            else _("The master node answered HTTP %(code)s %(error)s.") % answer) from None
     except OSError as e:
         logger.warning("cluster status: master at %s unreachable: %s", url, e)
-        raise MasterUnavailable(f"The master node at {master['host']}:{master['port']} cannot "
-                                f"be reached ({e or type(e).__name__}).") from None
+        raise MasterUnavailable(_("The master node at %(host)s:%(port)s cannot be reached "
+                                  "(%(error)s).") % {"host": master["host"], "port": master["port"],
+                                                     "error": e or type(e).__name__}) from None
     return _with_usage(status)
 
 
 def _with_usage(status):
     if not isinstance(status, dict):
-        raise MasterUnavailable("The master node sent a status this site does not understand.")
+        raise MasterUnavailable(_("The master node sent a status this site does not understand."))
     now = time.time()
     workers = []
     for worker in status.get("workers") or []:

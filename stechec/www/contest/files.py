@@ -15,6 +15,7 @@ import zlib
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 
 from stechec.www.contest.logview import log_html
 
@@ -34,7 +35,7 @@ def download(path, filename, content_type="application/octet-stream"):
     try:
         f = open(path, "rb")
     except (FileNotFoundError, NotADirectoryError):
-        raise Http404(f"{filename} is not available (yet).") from None
+        raise Http404(_("%(name)s is not available (yet).") % {"name": filename}) from None
     return FileResponse(f, as_attachment=True, filename=filename, content_type=content_type)
 
 
@@ -45,10 +46,10 @@ def gunzipped(request, path, filename, content_type):
     try:
         f = open(path, "rb")
     except (FileNotFoundError, NotADirectoryError):
-        raise Http404(f"{filename} is not available (yet).") from None
+        raise Http404(_("%(name)s is not available (yet).") % {"name": filename}) from None
     if f.read(len(GZIP_MAGIC)) != GZIP_MAGIC:
         f.close()
-        raise Http404(f"{filename} cannot be read: its file is not gzip.")
+        raise Http404(_("%(name)s cannot be read: its file is not gzip.") % {"name": filename})
     f.seek(0)
     if accepts_gzip(request):
         response = FileResponse(f, filename=filename, content_type=content_type)
@@ -103,7 +104,7 @@ def log_page(request, path, title, back_url, download_url):
     there; it links back to `back_url` and to the file itself, `download_url`."""
     data = read_tail(path)
     if data is None:
-        raise Http404(f"{title} is not available (yet).")
+        raise Http404(_("%(name)s is not available (yet).") % {"name": title})
     return render(request, "stechec/log.html", {
         "title": title, "log": log_html(data), "back_url": back_url,
         "download_url": download_url})

@@ -6,9 +6,11 @@ from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 from django.core.files import File
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from stechec.common import archive
-from stechec.contest.models import Map, Tournament
+from stechec.contest.models import ApiToken, Map, Tournament
 from stechec.www.contest import conf, mapcheck, picker
 
 # An upload whose folder is taken off is rewritten in memory up to this size, then on disk.
@@ -21,17 +23,21 @@ def check_one_line_name(value):
     for position, character in enumerate(value, 1):
         # Cc: control characters (newline, tab, ESC...); Zl, Zp: line and paragraph separators.
         if unicodedata.category(character) in ("Cc", "Zl", "Zp"):
-            what = "a newline" if character in "\n\r" else "a control character"
+            what = _("a newline") if character in "\n\r" else _("a control character")
             raise forms.ValidationError(
-                f"The name holds {what} ({character!r} at character {position}); a name is "
-                f"one line of printable characters.")
+                _("The name holds %(what)s (%(character)s at character %(position)s); a name "
+                  "is one line of printable characters.")
+                % {"what": what, "character": repr(character), "position": position})
 
 
 class ChampionUploadForm(forms.Form):
-    name = forms.CharField(max_length=100, validators=[check_one_line_name])
-    sources = forms.FileField(label="Sources (.tgz)",
-                              help_text="A gzip-compressed tar archive of your champion's sources.")
-    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=100,
+                           validators=[check_one_line_name])
+    sources = forms.FileField(
+        label=gettext_lazy("Sources (.tgz)"),
+        help_text=gettext_lazy("A gzip-compressed tar archive of your champion's sources."))
+    comment = forms.CharField(label=gettext_lazy("Comment"),
+                              widget=forms.Textarea(attrs={"rows": 3}), required=False)
     # The folder taken off the archive's names, when all its files were in one (clean_sources).
     stripped_folder = None
 
@@ -41,14 +47,15 @@ class ChampionUploadForm(forms.Form):
         website = conf.website()
         if uploaded.size > website["upload_max_bytes"]:
             raise forms.ValidationError(
-                f"The archive is {filesizeformat(uploaded.size)}; the limit is "
-                f"{filesizeformat(website['upload_max_bytes'])}.")
+                _("The archive is %(size)s; the limit is %(limit)s.")
+                % {"size": filesizeformat(uploaded.size),
+                   "limit": filesizeformat(website["upload_max_bytes"])})
         uploaded.seek(0)
         try:
             archive.check(uploaded, max_members=website["archive_max_members"],
                           max_unpacked_bytes=website["archive_max_unpacked_bytes"])
         except archive.ArchiveError as e:
-            raise forms.ValidationError(f"Archive refused: {e}.") from None
+            raise forms.ValidationError(_("Archive refused: %(reason)s.") % {"reason": e}) from None
         uploaded.seek(0)
         folder = archive.single_folder(uploaded)
         if folder is None:
@@ -68,7 +75,7 @@ class ChampionField(forms.CharField):
     def __init__(self, ready, **kwargs):
         super().__init__(max_length=300, widget=forms.TextInput(attrs={
             "list": "champion-choices", "autocomplete": "off", "class": "champion-picker",
-            "placeholder": "a player's name, player/champion, or #number"}), **kwargs)
+            "placeholder": _("a player's name, player/champion, or #number")}), **kwargs)
         self.ready = ready
 
     def clean(self, value):
@@ -76,14 +83,14 @@ class ChampionField(forms.CharField):
         champion = picker.find(self.ready, text)
         if champion is None:
             raise forms.ValidationError(
-                f"No ready champion is {text!r}: give a player's name (their latest ready "
-                f"champion), player/champion, or a champion's number.")
+                _("No ready champion is %(text)s: give a player's name (their latest ready "
+                  "champion), player/champion, or a champion's number.") % {"text": repr(text)})
         return champion
 
 
 class MatchForm(forms.Form):
-    map = forms.ModelChoiceField(Map.objects.all(), required=False,
-                                 empty_label="(no map)")
+    map = forms.ModelChoiceField(Map.objects.all(), required=False, label=gettext_lazy("Map"),
+                                 empty_label=gettext_lazy("(no map)"))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -92,11 +99,20 @@ class MatchForm(forms.Form):
         seats = conf.contest()["nb_players"]
         for seat in range(seats):
             self.fields[f"champion_{seat + 1}"] = ChampionField(
-                ready, label=f"Champion {seat + 1}")
+                ready, label=_("Champion %(seat)s") % {"seat": seat + 1})
         if not conf.uses_maps():
             del self.fields["map"]
         # The map select goes last.
         self.order_fields([f"champion_{n + 1}" for n in range(seats)])
+
+    def clean(self):
+        cleaned = super().clean()
+        # A game without maps shows no map field; a map sent anyway (an old form, a script)
+        # is refused rather than silently dropped: the player meant something by it.
+        if "map" not in self.fields and self.data.get("map") not in (None, ""):
+            raise forms.ValidationError(_("This contest's game plays without maps: leave "
+                                          "the map out."))
+        return cleaned
 
     def champions(self):
         return [self.cleaned_data[f"champion_{n + 1}"]
@@ -108,12 +124,13 @@ class MatchForm(forms.Form):
 
 class MapForm(forms.ModelForm):
     # Kept as typed (no stripping): whitespace may matter to a game's map format.
-    contents = forms.CharField(strip=False, widget=forms.Textarea(attrs={"rows": 12,
-                                                                         "class": "mono"}))
+    contents = forms.CharField(label=gettext_lazy("Contents"), strip=False,
+                               widget=forms.Textarea(attrs={"rows": 12, "class": "mono"}))
 
     class Meta:
         model = Map
         fields = ["name", "contents"]
+        labels = {"name": gettext_lazy("Name")}
 
     def clean_name(self):
         name = self.cleaned_data["name"]
@@ -125,10 +142,11 @@ class MapForm(forms.ModelForm):
         limit = conf.contest()["map_max_bytes"]
         size = len(contents.encode("utf-8"))
         if not contents.strip():
-            raise forms.ValidationError("The map is empty.")
+            raise forms.ValidationError(_("The map is empty."))
         if size > limit:
-            raise forms.ValidationError(f"The map is {filesizeformat(size)}; the limit is "
-                                        f"{filesizeformat(limit)}.")
+            raise forms.ValidationError(_("The map is %(size)s; the limit is %(limit)s.")
+                                        % {"size": filesizeformat(size),
+                                           "limit": filesizeformat(limit)})
         contest = conf.contest()
         try:
             mapcheck.check_text(contents)
@@ -145,9 +163,9 @@ def check_username(username):
     or "..", which Django allows: a user's name is a directory of the shared one."""
     User.username_validator(username)
     if not username or len(username) > User._meta.get_field("username").max_length:
-        raise forms.ValidationError("A name has 1 to 150 characters.")
+        raise forms.ValidationError(_("A name has 1 to 150 characters."))
     if username in (".", ".."):
-        raise forms.ValidationError("This name is reserved.")
+        raise forms.ValidationError(_("This name is reserved."))
 
 
 class RegistrationForm(UserCreationForm):
@@ -169,13 +187,15 @@ def check_display_name(user, name):
     others = User.objects.exclude(pk=user.pk if user else None)
     if (others.filter(username__iexact=name).exists()
             or others.filter(profile__display_name__iexact=name).exists()):
-        raise forms.ValidationError(f"{name!r} is another player's name.")
+        raise forms.ValidationError(_("%(name)s is another player's name.")
+                                    % {"name": repr(name)})
 
 
 class DisplayNameForm(forms.Form):
-    display_name = forms.CharField(max_length=100, required=False, help_text=(
-        "The name other players see on the leaderboard, tournaments and your champions; "
-        "empty: your user name."))
+    display_name = forms.CharField(max_length=100, required=False,
+                                   label=gettext_lazy("Display name"), help_text=gettext_lazy(
+                                       "The name other players see on the leaderboard, "
+                                       "tournaments and your champions; empty: your user name."))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -187,30 +207,52 @@ class DisplayNameForm(forms.Form):
         return name
 
 
+class ApiTokenForm(forms.Form):
+    """A new personal API token (stechec.www.api.tokens checks the scopes again)."""
+
+    name = forms.CharField(max_length=100, validators=[check_one_line_name],
+                           help_text="To tell your tokens apart, e.g. the machine it is on.")
+    scopes = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple,
+                                       initial=["read", "submit"])
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["scopes"].choices = [
+            (scope.value, f"{scope.value}: {scope.label}") for scope in ApiToken.Scope
+            if scope != ApiToken.Scope.STAFF or user.is_staff]
+
+
 class BulkAccountsForm(forms.Form):
     """Staff's page for accounts in bulk (bulk_accounts)."""
 
-    accounts = forms.FileField(label="Accounts (.csv)", help_text=(
+    accounts = forms.FileField(label=gettext_lazy("Accounts (.csv)"), help_text=gettext_lazy(
         "A header line naming the columns username and email (and display_name, if "
         "wanted), then one account a line."))
-    mail = forms.BooleanField(required=False, label="Mail each new account its password")
+    mail = forms.BooleanField(required=False,
+                              label=gettext_lazy("Mail each new account its password"))
 
 
 class TournamentForm(forms.Form):
     """A new tournament, for organisers (docs/tournaments.md)."""
 
-    name = forms.CharField(max_length=100)
-    format = forms.ChoiceField(choices=Tournament.Format.choices)
-    rounds = forms.IntegerField(min_value=0, initial=0, required=False,
-                                help_text="Swiss only: how many rounds.")
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
+    format = forms.ChoiceField(label=gettext_lazy("Format"), choices=Tournament.Format.choices)
+    rounds = forms.IntegerField(label=gettext_lazy("Rounds"), min_value=0, initial=0,
+                                required=False,
+                                help_text=gettext_lazy("Swiss only: how many rounds."))
     champions = forms.CharField(
-        required=False, help_text="Champion numbers separated by spaces or commas; empty: "
-        "each player's latest ready champion (before the deadline).")
-    deadline = forms.DateTimeField(required=False, help_text="e.g. 2026-05-01 18:00")
-    include_staff = forms.BooleanField(required=False, label="Include staff's champions")
-    maps = forms.ModelMultipleChoiceField(Map.objects.all(), required=False,
-                                          help_text="None selected: play without a map.")
-    launch = forms.BooleanField(required=False, initial=True, label="Launch it now")
+        label=gettext_lazy("Champions"), required=False, help_text=gettext_lazy(
+            "Champion numbers separated by spaces or commas; empty: "
+            "each player's latest ready champion (before the deadline)."))
+    deadline = forms.DateTimeField(label=gettext_lazy("Deadline"), required=False,
+                                   help_text=gettext_lazy("e.g. 2026-05-01 18:00"))
+    include_staff = forms.BooleanField(required=False,
+                                       label=gettext_lazy("Include staff's champions"))
+    maps = forms.ModelMultipleChoiceField(
+        Map.objects.all(), required=False, label=gettext_lazy("Maps"),
+        help_text=gettext_lazy("None selected: play without a map."))
+    launch = forms.BooleanField(required=False, initial=True,
+                                label=gettext_lazy("Launch it now"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -222,7 +264,9 @@ class TournamentForm(forms.Form):
         not_numbers = [word for word in words if not word.isdecimal()]
         if not_numbers:
             listed = ", ".join(repr(word) for word in not_numbers)
-            raise forms.ValidationError(f"Champions are given by their numbers, e.g. 12 15 18: "
-                                        f"{listed} {'is' if len(not_numbers) == 1 else 'are'} "
-                                        f"not a number.")
+            raise forms.ValidationError(ngettext(
+                "Champions are given by their numbers, e.g. 12 15 18: %(listed)s is not a "
+                "number.",
+                "Champions are given by their numbers, e.g. 12 15 18: %(listed)s are not a "
+                "number.", len(not_numbers)) % {"listed": listed})
         return [int(word) for word in words]

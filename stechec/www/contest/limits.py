@@ -10,13 +10,19 @@ import math
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from stechec.contest.models import Champion, Match
 from stechec.www.contest import conf
 
 
 class LimitReached(Exception):
-    """A per-user limit refuses the request; the message is for the user."""
+    """A per-user limit refuses the request; the message is for the user, and
+    `retry_after` (seconds, or None when it depends on other events) says when to retry."""
+
+    def __init__(self, message, retry_after=None):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def lock_user(user):
@@ -37,14 +43,18 @@ def check_upload_rate(user):
         again = recent[len(recent) - limit] + window
         seconds = max(1, math.ceil((again - now).total_seconds()))
         local = timezone.localtime(again)
-        raise LimitReached(f"You uploaded {len(recent)} champions in the last minute; the "
-                           f"limit is {limit} a minute. You may upload again in {seconds} s "
-                           f"(at {local:%H:%M:%S}).")
+        raise LimitReached(_("You uploaded %(count)s champions in the last minute; the limit "
+                             "is %(limit)s a minute. You may upload again in %(seconds)s s "
+                             "(at %(time)s).")
+                           % {"count": len(recent), "limit": limit, "seconds": seconds,
+                              "time": f"{local:%H:%M:%S}"},
+                           retry_after=seconds)
 
 
 def check_matches_in_flight(user):
     limit = conf.website()["matches_in_flight_per_user"]
     in_flight = Match.objects.filter(author=user, status__in=Match.IN_FLIGHT).count()
     if in_flight >= limit:
-        raise LimitReached(f"You already have {in_flight} matches waiting or running; the limit "
-                           f"is {limit}. Wait for some of them to finish.")
+        raise LimitReached(_("You already have %(count)s matches waiting or running; the "
+                             "limit is %(limit)s. Wait for some of them to finish.")
+                           % {"count": in_flight, "limit": limit})

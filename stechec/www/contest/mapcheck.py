@@ -10,6 +10,8 @@ import subprocess
 import tempfile
 import unicodedata
 
+from django.utils.translation import gettext as _
+
 logger = logging.getLogger(__name__)
 
 # Control characters a text map may hold.
@@ -28,8 +30,9 @@ def check_text(contents):
         for column, char in enumerate(line, 1):
             if unicodedata.category(char) == "Cc" and char not in ALLOWED_CONTROLS:
                 raise MapRefused(
-                    f"The map holds the control character {char!r} (line {number}, column "
-                    f"{column}); a map is text: only tabs and line breaks are allowed.")
+                    _("The map holds the control character %(char)s (line %(line)s, column "
+                      "%(column)s); a map is text: only tabs and line breaks are allowed.")
+                    % {"char": repr(char), "line": number, "column": column})
 
 
 def run_validator(program, contents, timeout_secs):
@@ -44,18 +47,22 @@ def run_validator(program, contents, timeout_secs):
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                   timeout=timeout_secs)
         except subprocess.TimeoutExpired:
-            raise MapRefused(f"The game's map validator did not finish within "
-                             f"{timeout_secs:g} s; the map is not accepted.") from None
+            raise MapRefused(_("The game's map validator did not finish within %(secs)s s; "
+                               "the map is not accepted.")
+                             % {"secs": f"{timeout_secs:g}"}) from None
         except OSError as e:
             logger.error("contest.map_validator %s cannot run: %s", program, e)
-            raise MapRefused("The game's map validator cannot run, so the map cannot be "
-                             "checked; the organisers can read why in the site's log.") from None
+            raise MapRefused(_("The game's map validator cannot run, so the map cannot be "
+                               "checked; the organisers can read why in the site's log.")) \
+                from None
     if done.returncode == 0:
         return
     output = done.stdout.decode("utf-8", "replace").strip()
     if len(output) > MESSAGE_MAX_CHARS:
         output = "…" + output[-MESSAGE_MAX_CHARS:]
-    why = f"exit status {done.returncode}" if done.returncode > 0 else \
-        f"killed by signal {-done.returncode}"
-    raise MapRefused(f"The game's map validator refused this map ({why})"
-                     + (f": {output}" if output else "."))
+    why = (_("exit status %(status)s") % {"status": done.returncode} if done.returncode > 0
+           else _("killed by signal %(signal)s") % {"signal": -done.returncode})
+    if output:
+        raise MapRefused(_("The game's map validator refused this map (%(why)s): %(output)s")
+                         % {"why": why, "output": output})
+    raise MapRefused(_("The game's map validator refused this map (%(why)s).") % {"why": why})

@@ -22,6 +22,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/register/", accounts.register, name="register"),
     path("accounts/", accounts.account, name="account"),
+    path("accounts/tokens/", accounts.token_new, name="token-new"),
+    path("accounts/tokens/<int:pk>/revoke/", accounts.token_revoke, name="token-revoke"),
     path("accounts/bulk/", accounts.bulk_create, name="accounts-bulk"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(),
          name="password_change"),

@@ -19,13 +19,19 @@
   const turnLink = document.getElementById("replay-link");
   const marks = ["X", "O"];
   const TURN_IN_HASH = /^#turn=(\d+)$/;
+  // The page's texts, in the reader's language (replay.html); {name} marks a value.
+  const texts = JSON.parse(document.getElementById("replay-texts").textContent);
+
+  function text(key, values) {
+    return texts[key].replace(/\{(\w+)\}/g, (_, name) => values[name]);
+  }
 
   function say(text) {
     message.textContent = text + " ";
     const link = document.createElement("a");
     link.href = root.dataset.downloadUrl;
     link.target = "_top";
-    link.textContent = "Download the dump.";
+    link.textContent = texts.download;
     message.appendChild(link);
   }
 
@@ -46,7 +52,7 @@
   function show(states, seats, index) {
     const state = states[index];
     function seatName(seat) {
-      return (seats[seat] || "player " + seat) + " (" + marks[seat] + ")";
+      return (seats[seat] || text("player", {seat: seat})) + " (" + marks[seat] + ")";
     }
     board.textContent = "";
     state.board.forEach(function (row, r) {
@@ -62,12 +68,13 @@
         board.appendChild(div);
       });
     });
-    turn.textContent = "state " + (index + 1) + " / " + states.length +
-      (state.turn !== undefined ? " (turn " + state.turn + ")" : "");
+    turn.textContent = text("state", {index: index + 1, total: states.length}) +
+      (state.turn !== undefined ? text("turn", {turn: state.turn}) : "");
     if (index === states.length - 1 && "winner" in state) {
-      caption.textContent = state.winner === null ? "Draw." : seatName(state.winner) + " wins.";
+      caption.textContent = state.winner === null ? texts.draw
+        : text("wins", {seat: seatName(state.winner)});
     } else if (state.to_play === 0 || state.to_play === 1) {
-      caption.textContent = seatName(state.to_play) + " to play.";
+      caption.textContent = text("to_play", {seat: seatName(state.to_play)});
     } else {
       caption.textContent = "";
     }
@@ -101,8 +108,8 @@
   function play(dump) {
     const states = tictactoeStates(dump);
     if (states === null) {
-      const game = dump && typeof dump.game === "string" ? dump.game : "another game";
-      say("This viewer shows tictactoe matches; this dump is not one (" + game + ").");
+      const game = dump && typeof dump.game === "string" ? dump.game : texts.another_game;
+      say(text("not_tictactoe", {game: game}));
       return;
     }
     const seats = (Array.isArray(dump.players) ? dump.players : []).map(function (id) {
@@ -126,7 +133,7 @@
     function pause() {
       clearInterval(timer);
       timer = null;
-      playButton.textContent = "▶ Play";
+      playButton.textContent = texts.play;
       playButton.setAttribute("aria-pressed", "false");
     }
 
@@ -134,7 +141,7 @@
       if (index === states.length - 1) go(0);
       clearInterval(timer);
       timer = setInterval(function () { go(index + 1); }, Number(speed.value));
-      playButton.textContent = "⏸ Pause";
+      playButton.textContent = texts.pause;
       playButton.setAttribute("aria-pressed", "true");
     }
 
@@ -178,7 +185,7 @@
 
   fetch(root.dataset.dumpUrl, {credentials: "same-origin"})
     .then(function (response) {
-      if (!response.ok) throw new Error("the site answered " + response.status);
+      if (!response.ok) throw new Error(text("site_answered", {status: response.status}));
       return response.text();
     })
     .then(function (text) {
@@ -186,12 +193,12 @@
       try {
         dump = JSON.parse(text);
       } catch (e) {
-        say("The dump is not valid JSON.");
+        say(texts.not_json);
         return;
       }
       play(dump);
     })
     .catch(function (error) {
-      say("The dump cannot be loaded (" + error.message + ").");
+      say(text("cannot_load", {error: error.message}));
     });
 })();

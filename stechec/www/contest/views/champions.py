@@ -2,15 +2,14 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from stechec.common import paths
 from stechec.contest.models import Champion
-from stechec.www.contest import conf, files, picker
+from stechec.www.contest import conf, files, picker, rules
 from stechec.www.contest.forms import ChampionUploadForm
 from stechec.www.contest.limits import LimitReached
 from stechec.www.contest.logview import log_html
@@ -22,21 +21,6 @@ from stechec.www.contest.views.matches import listed_matches, with_champion, wit
 RECENT_MATCHES = 20
 
 logger = logging.getLogger(__name__)
-
-
-def _champion(request, pk):
-    """The champion `pk`; a deleted one exists for staff only."""
-    champion = get_object_or_404(Champion.objects.select_related("author__profile"), pk=pk)
-    if champion.deleted and not request.user.is_staff:
-        raise Http404("No such champion.")
-    return champion
-
-
-def _private_champion(request, pk):
-    champion = _champion(request, pk)
-    if not champion.can_read_private(request.user):
-        raise PermissionDenied("Only the champion's author can see this.")
-    return champion
 
 
 def _outputs(champion):
@@ -55,7 +39,7 @@ def champion_list(request, mine=False):
 
 @login_required
 def champion_detail(request, pk):
-    champion = _champion(request, pk)
+    champion = rules.champion(request.user, pk)
     private = champion.can_read_private(request.user)
     log = None
     if private and not champion.in_progress:
@@ -83,15 +67,18 @@ def champion_new(request):
         except OSError as e:
             logger.error("upload by %s: cannot store the archive: %s", request.user.username,
                          storage_failure(e), exc_info=True)
-            form.add_error(None, "The site could not store your archive (nothing was kept); "
-                                 "the organisers can see why in the site's log. Please try "
-                                 "again later.")
+            form.add_error(None, _("The site could not store your archive (nothing was kept); "
+                                   "the organisers can see why in the site's log. Please try "
+                                   "again later."))
         else:
             folder = form.stripped_folder
-            unpacked = (f" Its files were all in the folder {folder}/: they were taken as if "
-                        f"at the top of the archive." if folder else "")
-            messages.success(request, f"Champion {champion.name} uploaded; it is waiting for "
-                                      f"compilation.{unpacked}")
+            uploaded = (_("Champion %(name)s uploaded; it is waiting for compilation.")
+                        % {"name": champion.name})
+            if folder:
+                uploaded += " " + (_("Its files were all in the folder %(folder)s/: they were "
+                                     "taken as if at the top of the archive.")
+                                   % {"folder": folder})
+            messages.success(request, uploaded)
             return redirect("champion-detail", pk=champion.pk)
     return render(request, "stechec/champion_form.html", {"form": form,
                                                           "limits": conf.website()})
@@ -99,23 +86,23 @@ def champion_new(request):
 
 @login_required
 def champion_log(request, pk):
-    champion = _private_champion(request, pk)
+    champion = rules.private_champion(request.user, pk)
     return files.log_page(request, f"{_outputs(champion)}/{paths.COMPILATION_LOG}",
-                          f"Compilation log of {champion.name}",
+                          _("Compilation log of %(name)s") % {"name": champion.name},
                           reverse("champion-detail", args=[pk]),
                           reverse("champion-log-download", args=[pk]))
 
 
 @login_required
 def champion_log_download(request, pk):
-    champion = _private_champion(request, pk)
+    champion = rules.private_champion(request.user, pk)
     return files.download(f"{_outputs(champion)}/{paths.COMPILATION_LOG}",
                           paths.COMPILATION_LOG, files.LOG_TYPE)
 
 
 @login_required
 def champion_sources(request, pk):
-    champion = _private_champion(request, pk)
+    champion = rules.private_champion(request.user, pk)
     root, game = conf.shared_root()
     return files.download(f"{champion.directory(root, game)}/{paths.CHAMPION_SOURCES}",
                           f"champion-{champion.pk}.tgz", "application/gzip")
@@ -124,9 +111,6 @@ def champion_sources(request, pk):
 @login_required
 @require_POST
 def champion_delete(request, pk):
-    champion = _champion(request, pk)
-    if champion.author_id != request.user.id:
-        raise PermissionDenied("Only the champion's author can delete it.")
-    champion.soft_delete()
-    messages.success(request, f"Champion {champion.name} deleted.")
+    champion = rules.delete_champion(request.user, pk)
+    messages.success(request, _("Champion %(name)s deleted.") % {"name": champion.name})
     return redirect("champion-mine")

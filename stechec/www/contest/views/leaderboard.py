@@ -1,26 +1,15 @@
 from django.shortcuts import get_object_or_404, render
 
 from stechec.contest import ratings
-from stechec.contest.models import Champion, MatchPlayer
-from stechec.www.contest import charts, picker
+from stechec.contest.models import Champion
+from stechec.www.contest import charts, picker, rules
 from stechec.www.contest.public import public_results_or_login
-
-# Points of history the chart shows (the latest ones).
-CHART_POINTS = 500
 
 
 @public_results_or_login()
 def leaderboard(request):
     """Each player's best rated champion, best first (docs/tournaments.md, "Ratings")."""
-    best = {}
-    for row in (Champion.objects.visible().filter(status=Champion.Status.READY,
-                                                  rated_games__gt=0)
-                .order_by("-rating", "id")
-                .values("pk", "name", "author_id", "author__username", "rating", "rating_mu",
-                        "author__profile__display_name",
-                        "rating_sigma", "rated_games")):
-        best.setdefault(row["author__username"], row)
-    rows = sorted(best.values(), key=lambda row: (-row["rating"], row["pk"]))
+    rows = rules.leaderboard_rows()
     return render(request, "stechec/leaderboard.html", {
         "rows": rows, "sigmas": ratings.DISPLAY_SIGMAS,
         "challenge": picker.may_challenge(request.user)})
@@ -29,10 +18,7 @@ def leaderboard(request):
 @public_results_or_login()
 def champion_rating(request, pk):
     champion = get_object_or_404(Champion.objects.select_related("author"), pk=pk)
-    history = list(MatchPlayer.objects.filter(champion=champion, rating_mu__isnull=False)
-                   .order_by("-match__rated_seq")
-                   .values_list("match_id", "rating_mu", "rating_sigma")[:CHART_POINTS])
-    history.reverse()
+    history = rules.rating_history(champion)
     start = ratings.Rating()
     mus = [start.mu] + [mu for _, mu, _ in history]
     shown = [start.display] + [ratings.Rating(mu, sigma).display for _, mu, sigma in history]

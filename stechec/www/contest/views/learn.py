@@ -4,6 +4,7 @@ visitor: they are what a newcomer reads before having an account."""
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from stechec.contest.models import Champion, Match
 from stechec.www.contest import conf, learn
@@ -26,7 +27,7 @@ def learn_index(request):
 def learn_game_doc(request, slug):
     document = learn.render_game_doc(slug)
     if document is None:
-        raise Http404("The game's documentation has no such page.")
+        raise Http404(_("The game's documentation has no such page."))
     title, body = document
     return render(request, "stechec/learn_doc.html", {
         "title": title, "body": body, "documents": learn.game_docs(), "slug": slug})
@@ -34,7 +35,8 @@ def learn_game_doc(request, slug):
 
 def player_env_download(request, language):
     if language not in learn.languages():
-        raise Http404(f"The player environment has no language {language!r}.")
+        raise Http404(_("The player environment has no language %(language)s.")
+                      % {"language": repr(language)})
     response = HttpResponse(learn.pack_language(language), content_type="application/gzip")
     response["Content-Disposition"] = (f'attachment; filename="{conf.contest()["game"]}-'
                                        f'{language}.tgz"')

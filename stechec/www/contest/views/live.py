@@ -17,6 +17,7 @@ from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from stechec.contest.models import Champion, Match, Tournament
@@ -71,7 +72,7 @@ def status_state(context):
 
 def heartbeat_text(worker):
     age = worker.get("heartbeat_age")
-    return "–" if age is None else f"{age} s ago"
+    return "–" if age is None else _("%(age)s s ago") % {"age": age}
 
 
 def status_text(context):
@@ -94,7 +95,7 @@ def status_context():
 def champion_live(request, pk):
     champion = get_object_or_404(Champion.objects.only("status", "attempts", "deleted"), pk=pk)
     if champion.deleted and not request.user.is_staff:
-        return JsonResponse({"error": "No such champion."}, status=404)
+        return JsonResponse({"error": _("No such champion.")}, status=404)
     return _answer(champion_state(champion), champion.in_progress)
 
 

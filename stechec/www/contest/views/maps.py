@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from stechec.contest.models import Map
@@ -27,7 +28,7 @@ def map_new(request):
     if request.method == "POST" and form.is_valid():
         form.instance.author = request.user
         map = form.save()
-        messages.success(request, f"Map {map.name} created.")
+        messages.success(request, _("Map %(name)s created.") % {"name": map.name})
         return redirect("map-detail", pk=map.pk)
     return render(request, "stechec/map_form.html", {"form": form})
 
@@ -36,10 +37,10 @@ def map_new(request):
 @require_POST
 def map_official(request, pk):
     if not request.user.is_staff:
-        raise PermissionDenied("Only organisers mark maps official.")
+        raise PermissionDenied(_("Only organisers mark maps official."))
     map = get_object_or_404(Map, pk=pk)
     map.official = request.POST.get("official") == "1"
     map.save(update_fields=["official"])
-    messages.success(request, f"Map {map.name} is {'now' if map.official else 'no longer'} "
-                              "official.")
+    messages.success(request, (_("Map %(name)s is now official.") if map.official
+                               else _("Map %(name)s is no longer official.")) % {"name": map.name})
     return redirect("map-detail", pk=map.pk)

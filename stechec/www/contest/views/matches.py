@@ -5,20 +5,19 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import Prefetch
-from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.db.models import Q
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import redirect, render
 from django.template import engines
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from stechec.common import paths
 from stechec.contest import champion_ratings, ratings
-from stechec.contest.models import Match, MatchPlayer, shown_name_of
-from stechec.www.contest import conf, files, limits, picker
+from stechec.contest.models import Match, MatchPlayer
+from stechec.www.contest import conf, files, limits, picker, rules
 from stechec.www.contest.forms import MatchForm
 from stechec.www.contest.pagination import paginate
 from stechec.www.contest.public import (
@@ -85,6 +84,31 @@ def _int_param(request, name):
     return value if 0 < value <= picker.MAX_ID else None
 
 
+# The match list's `verdict` filter: the players' verdicts it selects
+# (stechec.common.verdicts), or None for the platform's fault.
+VERDICT_FILTERS = {
+    "crashed": Q(verdict__ended="signal") | (Q(verdict__ended="exit")
+                                            & ~Q(verdict__exit_status=0)),
+    "memory": Q(verdict__ended="limit", verdict__limit="memory"),
+    "time": Q(verdict__ended="limit", verdict__limit__in=["cpu", "wall"]),
+    "timeout": Q(has_timeout=True),
+    "platform": None,
+}
+# Everyone sees timeouts; how a champion's program ended, only its author and staff.
+PUBLIC_VERDICT_FILTERS = {"timeout"}
+
+
+def with_verdict(matches, verdict, user):
+    """The matches of `verdict` (a VERDICT_FILTERS key); those of a verdict `user` may not
+    read are limited to the players of their own champions."""
+    players = VERDICT_FILTERS[verdict]
+    if players is None:
+        return matches.filter(fault=Match.Fault.PLATFORM)
+    if verdict not in PUBLIC_VERDICT_FILTERS and not user.is_staff:
+        players &= Q(champion__author_id=user.id)
+    return matches.filter(id__in=MatchPlayer.objects.filter(players).values("match_id"))
+
+
 @public_results_or_login(tournament_filter)
 def match_list(request, mine=False):
     matches = listed_matches()
@@ -106,11 +130,18 @@ def match_list(request, mine=False):
     if tournament_id is not None:
         matches = matches.filter(tournament_id=tournament_id)
         filters["tournament"] = tournament_id
+    verdict = request.GET.get("verdict", "")
+    if verdict:
+        if verdict not in VERDICT_FILTERS:
+            return HttpResponseBadRequest(f"unknown verdict {verdict!r}: the filter takes "
+                                          + ", ".join(VERDICT_FILTERS), content_type="text/plain")
+        matches = with_verdict(matches, verdict, request.user)
+        filters["verdict"] = verdict
     page = paginate(request, matches)
     page.items = with_players(page.items)
     return render(request, "stechec/match_list.html", {
         "page": page, "mine": mine, "filters": filters,
-        "query": urlencode(filters),
+        "query": urlencode(filters), "verdicts": VERDICT_FILTERS,
     })
 
 
@@ -140,15 +171,12 @@ def match_new(request):
     form = MatchForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                limits.lock_user(request.user)
-                limits.check_matches_in_flight(request.user)
-                match = Match.launch(form.champions(), author=request.user,
-                                     map=form.chosen_map())
+            match = rules.launch_match(request.user, form.champions(), form.chosen_map())
         except limits.LimitReached as e:
             form.add_error(None, str(e))
         else:
-            messages.success(request, f"Match {match.pk} created; it is waiting for a worker.")
+            messages.success(request, _("Match %(number)s created; it is waiting for a worker.")
+                             % {"number": match.pk})
             return redirect("match-detail", pk=match.pk)
     mine = ready.filter(author=request.user).select_related("author")
     return render(request, "stechec/match_form.html", {
@@ -166,32 +194,14 @@ def match_champion_search(request):
                                                        request.GET.get("q", "")[:100])})
 
 
-def _match(pk):
-    players = MatchPlayer.objects.select_related("champion").annotate(
-        author_name=shown_name_of("champion__author"))
-    return get_object_or_404(Match.objects.select_related("author", "map", "tournament")
-                             .prefetch_related(Prefetch("players", queryset=players)), pk=pk)
-
-
 def _outputs(match):
     root, game = conf.shared_root()
     return match.outputs_directory(root, game)
 
 
-def _match_with_outputs(request, pk, *, public=False):
-    """The match, when the user may read its outputs; `public`: these outputs (its dump
-    and replay) are also anyone's while the match is public (a finished tournament match,
-    public results)."""
-    match = _match(pk)
-    if not (public and is_public_match(match)) and not match.can_read_outputs(request.user):
-        raise PermissionDenied("Only the match's author, its players' authors and the "
-                               "organisers can see this.")
-    return match
-
-
 @public_results_or_login(public_match_id)
 def match_detail(request, pk):
-    match = _match(pk)
+    match = rules.match(pk)
     user = request.user
     outputs = match.can_read_outputs(user)
     replayable = outputs or is_public_match(match)
@@ -202,7 +212,7 @@ def match_detail(request, pk):
     if replayable and match.status == Match.Status.DONE:
         replay = ({"viewer_url": reverse("match-viewer", args=[match.pk])}
                   if os.path.isfile(f"{_outputs(match)}/{paths.DUMP}")
-                  else {"message": "This match has no dump."})
+                  else {"message": _("This match has no dump.")})
     return render(request, "stechec/match_detail.html", {
         "match": match, "players": players, "outputs": outputs, "replayable": replayable,
         "replay": replay,
@@ -241,7 +251,7 @@ def _rating_change(match, player):
 def match_viewer(request, pk):
     """The game's replay viewer page (website.replay_page, a template), given the URL of
     this match's dump; the match page embeds it."""
-    match = _match_with_outputs(request, pk, public=True)
+    match = rules.match_with_outputs(request.user, pk, public=True)
     www = conf.website()
     with open(os.path.join(replay_viewer_dir(www), www["replay_page"]), encoding="utf-8") as f:
         page = engines["django"].from_string(f.read())
@@ -257,49 +267,40 @@ def match_viewer(request, pk):
 
 @login_required
 def match_server_log(request, pk):
-    match = _match_with_outputs(request, pk)
+    match = rules.match_with_outputs(request.user, pk)
     return files.log_page(request, f"{_outputs(match)}/{paths.SERVER_LOG}",
-                          f"Server log of match {pk}", reverse("match-detail", args=[pk]),
+                          _("Server log of match %(number)s") % {"number": pk},
+                          reverse("match-detail", args=[pk]),
                           reverse("match-server-log-download", args=[pk]))
 
 
 @login_required
 def match_server_log_download(request, pk):
-    match = _match_with_outputs(request, pk)
+    match = rules.match_with_outputs(request.user, pk)
     return files.download(f"{_outputs(match)}/{paths.SERVER_LOG}", paths.SERVER_LOG,
                           files.LOG_TYPE)
 
 
-def _player_with_log(request, pk, player_pk):
-    """The match `pk` and its player `player_pk`, whose log the user may read."""
-    match = _match(pk)
-    player = next((p for p in match.players.all() if p.pk == player_pk), None)
-    if player is None:
-        raise Http404("No such player in this match.")
-    if not player.can_read_log(request.user):
-        raise PermissionDenied("Only the champion's author can see its log.")
-    return match, player
-
-
 @login_required
 def match_player_log(request, pk, player_pk):
-    match, player = _player_with_log(request, pk, player_pk)
+    match, player = rules.player_with_log(request.user, pk, player_pk)
     return files.log_page(request, f"{_outputs(match)}/{player.log_name()}",
-                          f"Log of {player.champion.name} in match {pk}",
+                          _("Log of %(name)s in match %(number)s")
+                          % {"name": player.champion.name, "number": pk},
                           reverse("match-detail", args=[pk]),
                           reverse("match-player-log-download", args=[pk, player_pk]))
 
 
 @login_required
 def match_player_log_download(request, pk, player_pk):
-    match, player = _player_with_log(request, pk, player_pk)
+    match, player = rules.player_with_log(request.user, pk, player_pk)
     name = player.log_name()
     return files.download(f"{_outputs(match)}/{name}", name, files.LOG_TYPE)
 
 
 @public_results_or_login(public_match_id)
 def match_dump(request, pk):
-    match = _match_with_outputs(request, pk, public=True)
+    match = rules.match_with_outputs(request.user, pk, public=True)
     return files.download(f"{_outputs(match)}/{paths.DUMP}", f"match-{match.pk}-dump.json.gz",
                           "application/gzip")
 
@@ -308,12 +309,12 @@ def match_dump(request, pk):
 def match_dump_json(request, pk):
     """The dump decompressed, for replay viewers: streamed, gzip-encoded when the
     browser takes it (it decompresses it itself)."""
-    match = _match_with_outputs(request, pk, public=True)
+    match = rules.match_with_outputs(request.user, pk, public=True)
     return files.gunzipped(request, f"{_outputs(match)}/{paths.DUMP}",
                            f"match-{match.pk}-dump.json", "application/json")
 
 
 @public_results_or_login(public_match_id)
 def match_replay(request, pk):
-    match = _match_with_outputs(request, pk, public=True)
+    match = rules.match_with_outputs(request.user, pk, public=True)
     return files.download(f"{_outputs(match)}/{paths.REPLAY}", f"match-{match.pk}-replay")

@@ -6,11 +6,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from stechec.contest import standings, tournaments
 from stechec.contest.models import Champion, Tournament, TournamentPlayer
-from stechec.www.contest import conf
+from stechec.www.contest import rules
 from stechec.www.contest.forms import TournamentForm
 from stechec.www.contest.pagination import paginate
 from stechec.www.contest.public import public_results_or_login
@@ -43,7 +44,7 @@ def _sentence(error):
 
 def _staff_only(request, what):
     if not request.user.is_staff:
-        raise PermissionDenied(f"Only organisers {what}.")
+        raise PermissionDenied(_("Only organisers %(what)s.") % {"what": what})
 
 
 class Report:
@@ -135,22 +136,19 @@ def _entrants(champion_ids):
 
 @login_required
 def tournament_new(request):
-    _staff_only(request, "create tournaments")
+    _staff_only(request, _("create tournaments"))
     form = TournamentForm(request.POST or None)
     # What "Create" would enter, shown before it does: the default's pick (each player's
     # latest ready champion) or the numbers typed.
     entrants = None if request.method == "POST" else tournaments.default_champions()
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        champions = data["champions"] or tournaments.default_champions(
-            data["deadline"], data["include_staff"])
+        champions = rules.tournament_entrants(data)
         if "preview" in request.POST:
             entrants = champions
         else:
             try:
-                tournament = tournaments.create(
-                    data["name"], data["format"], champions, [m.pk for m in data["maps"]],
-                    nb_players=conf.contest()["nb_players"], rounds=data["rounds"] or 0)
+                tournament = rules.create_tournament(data, champions)
             except ValueError as e:
                 form.add_error(None, _sentence(e))
             else:
@@ -162,33 +160,34 @@ def tournament_new(request):
 def _created(request, tournament, launch, nb_champions):
     if launch:
         queued = tournaments.launch(tournament)
-        messages.success(request, f"Tournament {tournament.name} launched: {queued} "
-                                  "matches queued.")
+        messages.success(request, _("Tournament %(name)s launched: %(queued)s matches queued.")
+                         % {"name": tournament.name, "queued": queued})
     else:
-        messages.success(request, f"Tournament {tournament.name} created with "
-                                  f"{nb_champions} champions.")
+        messages.success(request, _("Tournament %(name)s created with %(count)s champions.")
+                         % {"name": tournament.name, "count": nb_champions})
     return redirect("tournament-detail", pk=tournament.pk)
 
 
 @login_required
 @require_POST
 def tournament_launch(request, pk):
-    _staff_only(request, "launch tournaments")
+    _staff_only(request, _("launch tournaments"))
     tournament = get_object_or_404(Tournament, pk=pk)
     try:
         queued = tournaments.launch(tournament)
     except ValueError as e:
         messages.error(request, _sentence(e))
     else:
-        messages.success(request, f"Tournament launched: {queued} matches queued.")
+        messages.success(request, _("Tournament launched: %(queued)s matches queued.")
+                         % {"queued": queued})
     return redirect("tournament-detail", pk=tournament.pk)
 
 
 @login_required
 @require_POST
 def tournament_rerun_failed(request, pk):
-    _staff_only(request, "rerun tournament matches")
+    _staff_only(request, _("rerun tournament matches"))
     tournament = get_object_or_404(Tournament, pk=pk)
     count = tournaments.rerun_failed(tournament)
-    messages.success(request, f"{count} failed matches queued again.")
+    messages.success(request, _("%(count)s failed matches queued again.") % {"count": count})
     return redirect("tournament-detail", pk=tournament.pk)

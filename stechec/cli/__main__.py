@@ -1,0 +1,3 @@
+from stechec.cli.main import main
+
+main()
