@@ -50,6 +50,7 @@ REQUIRED_MODULES = {
     "drf-spectacular-sidecar": "drf_spectacular_sidecar",
     "click": "click",
     "rich": "rich",
+    "prometheus_client": "prometheus_client",
 }
 # share/<file> -> P/share/stechec2/<place>, as in the deployment guide.
 SAMPLE_PLACES = {

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 
 import pytest
 
@@ -96,6 +97,23 @@ def free_sandbox_uids(size, first_uids):
     side by side (several checkouts, a local cluster) never take the same ids."""
     from stechec.local.uids import SandboxUids
     return SandboxUids(1, size, random.choice(first_uids), size)
+
+
+def scrape(url):
+    """{(sample name, sorted (label, value) pairs): value} of the Prometheus metrics at
+    `url`."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(url, timeout=30) as response:
+        text = response.read().decode()
+    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(text) for sample in family.samples}
+
+
+def metric_sum(samples, name, **labels):
+    """The sum of the samples named `name` that have `labels` (among others)."""
+    return sum(value for (sample, sample_labels), value in samples.items()
+               if sample == name and set(labels.items()) <= set(sample_labels))
 
 
 def wait_for(condition, what, timeout=90):

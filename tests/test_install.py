@@ -199,7 +199,8 @@ def test_installed_package_is_the_one_the_daemons_import(installed):
 # The module of each of setup.cfg's install_requires.
 DEPENDENCIES = ["django", "gevent", "yaml", "psycopg2", "psycogreen", "gunicorn",
                 "whitenoise", "openskill", "defusedxml", "rest_framework", "drf_spectacular",
-                "drf_spectacular_sidecar", "click", "rich"]
+                "drf_spectacular_sidecar", "click", "rich",
+                "prometheus_client"]
 
 
 @pytest.mark.parametrize("module", DEPENDENCIES)

@@ -10,6 +10,8 @@ MASTER_SCHEMA = {
         # Address the RPC server listens on; workers and the site call it.
         "host": Key(str, "0.0.0.0"),
         "port": Key(int, 8067, minimum=0),
+        # Prometheus metrics at http://host:metrics_port/metrics; none when empty.
+        "metrics_port": Key(int, None, nullable=True, minimum=0),
         "shared_secret": Key(str, secret=True),
         "game": Key(str),
         # Lets shared_secret keep its placeholder, for a throwaway local cluster.

@@ -22,9 +22,9 @@ from gevent.event import Event
 from gevent.pool import Pool
 
 from stechec.common.rpc import APPLICATION_ERROR, METHOD_NOT_FOUND
-from stechec.common.tasks import Kind
+from stechec.common.tasks import Kind, describe
 from stechec.contest import transitions
-from stechec.master_node import queue
+from stechec.master_node import metrics, queue
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class Dispatcher:
             else:
                 # Its worker was dropped or restarted while the batch was written.
                 lost.append(assignment)
-        self.give_back(lost, "its worker was lost before it was sent")
+        self.give_back(lost, "its worker was lost before it was sent", "worker_lost")
         for worker, assignments in by_worker.items():
             if len(assignments) > 1 and worker.takes_batches:
                 self._sends.spawn(self._send_batch, worker, assignments)
@@ -131,8 +131,9 @@ class Dispatcher:
                 placed[candidate.kind].append(assignment)
             elif candidate.slots > largest and candidate.key not in self._too_big:
                 self._too_big.add(candidate.key)
-                logger.warning("%s %d needs %d slots and no worker has that many: it waits "
-                               "for a larger worker", candidate.kind, candidate.id,
+                logger.warning("%s: needs %d slots and no worker has that many: it waits "
+                               "for a larger worker",
+                               describe(candidate.kind, candidate.id, candidate.attempts + 1),
                                candidate.slots)
         self._unconfirmed = recovered + [a for assignments in placed.values() for a in assignments]
         claimed = list(recovered)
@@ -177,7 +178,7 @@ class Dispatcher:
             # the task is at fault, not the worker, which keeps its other tasks.
             if self._registry.release(assignment):
                 self.give_back([assignment], f"refused by worker {worker.name}: "
-                                             f"{e.faultString}")
+                                             f"{e.faultString}", "refused")
             return
         except Exception as e:
             self._unreachable(worker, e, f"{assignment}: ")
@@ -220,7 +221,7 @@ class Dispatcher:
                        error)
         if self._registry.workers.get(worker.name) is worker:
             lost = self._registry.drop(worker)
-            self.give_back(lost, f"worker {worker.name} unreachable: {error}")
+            self.give_back(lost, f"worker {worker.name} unreachable: {error}", "worker_lost")
 
     def _handle_acceptance(self, assignment, accepted):
         """The worker accepted the task (it runs), or refused it for want of room."""
@@ -235,12 +236,17 @@ class Dispatcher:
                           assignment.attempt, f"refused by worker {worker.name}")
             self.wake()
 
-    def give_back(self, assignments, reason):
-        """Put released assignments' attempts back in the queue (or `failed` past the cap)."""
+    def give_back(self, assignments, reason, cause):
+        """Put released assignments' attempts back in the queue (or `failed` past the cap).
+
+        `reason` is the sentence logged and stored; `cause` the word the
+        retries metric counts it under (worker_lost, refused, deadline).
+        """
         if not assignments:
             return
         for assignment in assignments:
             logger.warning("%s: %s; back to the queue", assignment, reason)
+            metrics.RETRIES.labels(assignment.kind, cause).inc()
         tasks = [(a.kind, a.id, a.attempt) for a in assignments if a.marked]
         self._db.call(transitions.give_back, tasks, reason, self._worker_config["max_task_tries"],
                       self._worker_config["retry_delay_secs"])

@@ -30,10 +30,12 @@ class Janitor:
                 logger.warning("worker %s: no heartbeat for %.0f s; dropping it",
                                worker.name, now - worker.last_seen)
                 lost = self._registry.drop(worker)
-                self._dispatcher.give_back(lost, f"worker {worker.name} timed out")
+                self._dispatcher.give_back(lost, f"worker {worker.name} timed out",
+                                             "worker_lost")
         late = [a for a in self._registry.assignments.values()
                 if a.marked and a.deadline < now]
         for assignment in late:
             if self._registry.release(assignment):
                 gevent.spawn(self._dispatcher.cancel, assignment)
-                self._dispatcher.give_back([assignment], "no result before the deadline")
+                self._dispatcher.give_back([assignment], "no result before the deadline",
+                                             "deadline")

@@ -45,8 +45,10 @@ def configure_django(config):
 def run(config):
     from django.db import DatabaseError
 
+    from stechec.common import metrics as metrics_server
     from stechec.common.rpc import RPCServer
     from stechec.contest import transitions
+    from stechec.master_node import metrics
     from stechec.master_node.database import Database
     from stechec.master_node.dispatcher import Dispatcher
     from stechec.master_node.janitor import Janitor
@@ -79,6 +81,14 @@ def run(config):
         return 1
     logger.info("game %s: listening on %s:%d (%s database %s)", master["game"], master["host"],
                 server.port, config["sql"]["engine"], config["sql"]["database"])
+    if master["metrics_port"] is not None:
+        metrics.watch(registry, database)
+        try:
+            metrics_server.serve(master["host"], master["metrics_port"])
+        except OSError as e:
+            logger.error("cannot serve metrics on %s:%d: %s", master["host"],
+                         master["metrics_port"], e.strerror)
+            return 1
     greenlets = [gevent.spawn(dispatcher.run),
                  gevent.spawn(Janitor(registry, dispatcher, config).run),
                  gevent.spawn(TournamentRunner(database, dispatcher, config).run)]

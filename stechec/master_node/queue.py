@@ -7,7 +7,7 @@ database greenlet inside one transaction (see database.py).
 """
 
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from stechec.common.tasks import Kind
@@ -109,3 +109,21 @@ def counts():
     return {"champions": champions,
             "matches": {"new": {k: matches[k] for k in ("player", "tournament", "background")},
                         "pending": matches["pending"]}}
+
+
+def waiting():
+    """The `new` tasks for the metrics: {(kind, priority name): count}, and when the
+    oldest of them was created (None when none waits)."""
+    # Compilations are served before any match: a player waits on each.
+    sizes = {(Kind.COMPILE, "player"): Champion.objects.filter(
+        status=Champion.Status.NEW).count()}
+    for priority in Priority:
+        sizes[Kind.MATCH, priority.label] = 0
+    rows = Match.objects.filter(status=Match.Status.NEW).values("priority").annotate(
+        count=Count("pk"))
+    for row in rows:
+        sizes[Kind.MATCH, Priority(row["priority"]).label] = row["count"]
+    oldest = [Model.objects.filter(status=Model.Status.NEW).aggregate(oldest=Min("ts"))["oldest"]
+              for Model in (Champion, Match)]
+    oldest = [ts for ts in oldest if ts is not None]
+    return sizes, min(oldest, default=None)

@@ -2,6 +2,7 @@
 
 import functools
 import logging
+import time
 
 import gevent
 
@@ -9,7 +10,7 @@ from stechec.common import tasks
 from stechec.common.rpc import RPCError
 from stechec.common.tasks import Kind, Outcome, check
 from stechec.contest import transitions
-from stechec.master_node import queue
+from stechec.master_node import metrics, queue
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class MasterService:
             known.takes_batches = True
         if first and known.tasks:
             self._dispatcher.give_back(self._registry.take_tasks(known),
-                                       f"worker {known.name} restarted")
+                                       f"worker {known.name} restarted", "worker_lost")
         elif not first:
             for ref in running:
                 if not self._registry.is_current(ref, known):
@@ -102,7 +103,10 @@ class MasterService:
         self._registry.seen(name)
         freed = False
         for kind, task_id, attempt, _ in items:
-            freed = self._registry.finish(kind, task_id, attempt) is not None or freed
+            finished = self._registry.finish(kind, task_id, attempt)
+            if finished is not None:
+                metrics.TASK_SECONDS.labels(kind).observe(time.monotonic() - finished.placed)
+                freed = True
         if freed:
             # The worker has freed the slots: let the dispatcher use them while
             # the results are written.
@@ -123,6 +127,7 @@ class MasterService:
             else:
                 logger.warning("%s: result from %s dropped (stale attempt, unknown or finished "
                                "task)", what, name)
+            metrics.RESULTS.labels(kind, answer.outcome.name.lower()).inc()
             answers.append(answer)
         return answers
 

@@ -32,6 +32,7 @@ class Assignment:
         self.worker = worker
         self.deadline = deadline
         self.attempt = attempt
+        self.placed = time.monotonic()
         # Set once the database has the attempt (see transitions.mark_pending).
         self.marked = False
 

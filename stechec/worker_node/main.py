@@ -64,6 +64,12 @@ def main(argv=None):
         worker = cfg["worker"]
         logs.fatal(settings.PROGRAM, f"cannot listen on {worker['listen']}:{worker['port']}: "
                    f"{e.strerror or e}", 1)
+    try:
+        service.serve_metrics()
+    except OSError as e:
+        worker = cfg["worker"]
+        logs.fatal(settings.PROGRAM, f"cannot serve metrics on {worker['listen']}:"
+                   f"{worker['metrics_port']}: {e.strerror or e}", 1)
 
     stopping = gevent.event.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

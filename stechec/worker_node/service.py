@@ -12,14 +12,16 @@ nothing and leaves nothing.
 
 import functools
 import logging
+import time
 
 import gevent
 import gevent.pool
 
+from stechec.common import metrics as metrics_server
 from stechec.common import paths
 from stechec.common.rpc import RPCError, RPCServer, require
-from stechec.common.tasks import Id, Kind, check, check_task
-from stechec.worker_node import compilation, matches
+from stechec.common.tasks import Id, Kind, check, check_task, describe
+from stechec.worker_node import compilation, matches, metrics
 from stechec.worker_node.master import MasterLink
 from stechec.worker_node.outputs import AttemptOutputs
 from stechec.worker_node.shared import SharedDirectory
@@ -35,6 +37,7 @@ class WorkerService:
         self.tasks = tasks
         self.hostname = workspace.hostname
         self.port = None
+        self.metrics_server = None
         self.shared = SharedDirectory(config["contest"])
         self.master = MasterLink(config, self.identity, self.shared.check)
         self.rpc = RPCServer(config["master"]["shared_secret"], "worker")
@@ -55,11 +58,20 @@ class WorkerService:
         logger.info("worker %s listening on %s:%d with %d slots", self.name, worker["listen"],
                     self.port, self.tasks.max_slots)
 
+    def serve_metrics(self):
+        """Serve the metrics on worker.metrics_port, if set (OSError when it cannot)."""
+        worker = self.config["worker"]
+        if worker["metrics_port"] is not None:
+            metrics.watch(self.tasks)
+            self.metrics_server = metrics_server.serve(worker["listen"], worker["metrics_port"])
+
     def stop(self):
         """Kill every running program and stop serving."""
         self.tasks.cancel_all()
         self._jobs.join(timeout=10)
         self.rpc.stop()
+        if self.metrics_server is not None:
+            self.metrics_server.stop()
 
     def identity(self):
         worker = [self.hostname, self.port, self.tasks.free_slots, self.tasks.max_slots]
@@ -113,14 +125,14 @@ class WorkerService:
     def _start(self, kind, task):
         """Claim the slots of a checked task and start its job; false when they are not free."""
         task_id = task[kind.id_field]
+        what = describe(kind, task_id, task["attempt"])
         if not self.shared.ready():
-            logger.info("%s %d attempt %d refused: %s", kind, task_id, task["attempt"],
-                        self.shared.problem)
+            logger.info("%s: refused: %s", what, self.shared.problem)
             return False
         claimed = self.tasks.claim(kind, task_id, task["attempt"], task["slots"])
         if claimed is None:
-            logger.info("%s %d attempt %d refused: %d slots asked, %d free", kind, task_id,
-                        task["attempt"], task["slots"], self.tasks.free_slots)
+            logger.info("%s: refused: %d slots asked, %d free", what, task["slots"],
+                        self.tasks.free_slots)
             return False
         logger.info("%s: accepted (%d slots)", claimed, task["slots"])
         contest = self.config["contest"]
@@ -139,6 +151,7 @@ class WorkerService:
         return True
 
     def _run_job(self, task, outputs, job, failure):
+        started = time.monotonic()
         try:
             try:
                 result = job(outputs)
@@ -156,6 +169,7 @@ class WorkerService:
                 return
             logger.info("%s: %s%s", task, result["status"],
                         f" ({result['reason']})" if result["reason"] else "")
+            metrics.record(task.kind, result, time.monotonic() - started)
             answer = self.master.report(str(task), task.kind, task.id, task.attempt, result)
             self._tidy(task, functools.partial(outputs.settle, answer))
         finally:

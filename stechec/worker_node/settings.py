@@ -60,6 +60,8 @@ SCHEMA = {
         "listen": Key(str, "0.0.0.0"),
         # 0 takes any free port (the heartbeat tells the master which).
         "port": Key(int, 8068, minimum=0),
+        # Prometheus metrics at http://listen:metrics_port/metrics; none when empty.
+        "metrics_port": Key(int, None, nullable=True, minimum=0),
         "available_slots": Key(int, 4, minimum=1),
         "debug": Key(bool, False),
     },

@@ -24,8 +24,9 @@ SECRET = "test-master-secret"
 
 
 
-def master_yml(port, extra="", sql_port=None, **worker):
-    """`sql_port` replaces PostgreSQL's port (a relay's)."""
+def master_yml(port, extra="", sql_port=None, metrics=False, **worker):
+    """`sql_port` replaces PostgreSQL's port (a relay's); `metrics` serves them on any
+    free port."""
     settings = connection.settings_dict
     if connection.vendor == "sqlite":
         sql = f"  engine: sqlite\n  database: {settings['NAME']}\n"
@@ -40,16 +41,19 @@ def master_yml(port, extra="", sql_port=None, **worker):
                        "compilation_deadline_secs": 60.0, "match_deadline_secs": 60.0,
                        "client_slots": 1, "rpc_timeout_secs": 60.0, **worker}
     return (f"master:\n  host: 127.0.0.1\n  port: {port}\n  shared_secret: {SECRET}\n"
-            f"  game: tictactoe\n"
+            f"  game: tictactoe\n" + ("  metrics_port: 0\n" if metrics else "") +
             "worker:\n" + "".join(f"  {k}: {v}\n" for k, v in worker_settings.items()) +
             f"sql:\n{sql}"
             "dispatch:\n  poll_secs: 0.2\n  batch_size: 50\n  connections: 3\n" + extra)
 
 
 class MasterProcess:
-    def __init__(self, directory, extra="", sql_port=None, syslog=None, **worker):
+    def __init__(self, directory, extra="", sql_port=None, syslog=None, metrics=False,
+                 **worker):
         """`syslog` (a SyslogReceiver) gets its records, which go to its log file too."""
         self.directory = directory
+        self.metrics = metrics
+        self.metrics_url = None
         self.syslog = syslog
         self.extra = extra
         self.sql_port = sql_port
@@ -66,7 +70,8 @@ class MasterProcess:
         """Start (again, on the same port after the first time) and wait until it listens."""
         self.starts += 1
         config = self.directory / "master-node.yml"
-        config.write_text(master_yml(self.port, self.extra, self.sql_port, **self.worker))
+        config.write_text(master_yml(self.port, self.extra, self.sql_port, self.metrics,
+                                     **self.worker))
         self.log = self.directory / f"master-{self.starts}.log"
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
@@ -76,6 +81,10 @@ class MasterProcess:
                          else str(self.directory / "no-syslog")))
         match = wait_for(lambda: self._listening(), "the master to listen")
         self.port = int(match.group(1))
+        if self.metrics:
+            found = wait_for(lambda: re.search(r"metrics at (http://\S+)", self.log.read_text()),
+                             "the master to serve its metrics")
+            self.metrics_url = found.group(1)
 
     def _listening(self):
         if self.process.poll() is not None:
@@ -137,9 +146,9 @@ def cluster(transactional_db, tmp_path):
             self.master = None
             self.workers = []
 
-        def start_master(self, extra="", sql_port=None, syslog=None, **worker):
+        def start_master(self, extra="", sql_port=None, syslog=None, metrics=False, **worker):
             """`extra` is YAML appended to master-node.yml (more sections)."""
-            self.master = MasterProcess(tmp_path, extra, sql_port, syslog, **worker)
+            self.master = MasterProcess(tmp_path, extra, sql_port, syslog, metrics, **worker)
             self.master.start()
             return self.master
 

@@ -85,7 +85,7 @@ def test_run_tasks_answers_each_task_as_alone(start_worker, master):
         assert master.result_for("compilation_result", champion_id)["status"] == "ready"
     worker.wait_idle()
     assert not master.calls_of("compilation_result")[2:]
-    assert "compile 3 attempt 1 refused: 2 slots asked, 0 free" in worker.log()
+    assert "champion 3 attempt 1: refused: 2 slots asked, 0 free" in worker.log()
     assert not worker.champion_dir("alice", 3).joinpath("attempt-1").exists()
 
     match = dict(_match(32, 1, 1, "alice"), kind="match")

@@ -27,7 +27,7 @@ def test_a_share_not_mounted_at_start_or_later_refuses_tasks_and_says_why(tmp_pa
         assert NOT_MOUNTED in first[3]
         assert "[WARNING] taking no task: the shared directory" in worker.log()
         assert worker.rpc.compile_champion(compile_task(1)) is False
-        assert f"compile 1 attempt 1 refused: the shared directory {worker.contest} " \
+        assert f"champion 1 attempt 1: refused: the shared directory {worker.contest} " \
             "has no testgame/" in worker.log()
 
         # Mounted: the next heartbeat says nothing is wrong, and tasks are taken.
