@@ -5,6 +5,7 @@ id may run. "bwrap" mode needs bubblewrap; "rlimits" mode is the fallback
 where bubblewrap is missing or broken.
 """
 
+import fcntl
 import logging
 import os
 import shutil
@@ -150,10 +151,13 @@ def test_the_program_starts_in_its_directory_with_nothing_of_the_worker(box):
     # The guard is spawned without its descriptors being closed (posix_spawn) nor
     # its directory set: it closes and sets them itself.
     stray = os.open(os.devnull, os.O_RDONLY)
-    inheritable = os.dup2(stray, 150)
+    # A free descriptor from 150 up: the test's own (the sandbox's uid locks) stay open.
+    inheritable = fcntl.fcntl(stray, fcntl.F_DUPFD, 150)
+    os.set_inheritable(inheritable, True)
     try:
-        outcome = box.run("import os\nprint(os.getcwd())\n"
-                          "try:\n    os.fstat(150)\nexcept OSError:\n    print('closed')")
+        outcome = box.run(f"import os\nprint(os.getcwd())\n"
+                          f"try:\n    os.fstat({inheritable})\nexcept OSError:\n"
+                          f"    print('closed')")
     finally:
         os.close(stray)
         os.close(inheritable)
