@@ -21,7 +21,7 @@ def test_bench_www_prints_its_figures():
     lines = run.stdout.splitlines()
     assert "bench-www: filled 50 users, 100 champions, 300 matches, 1200 match players" \
         in run.stdout
-    assert re.fullmatch(r"bench-www median_ms=[\d.]+ p95_ms=[\d.]+ pages=9", lines[-1]), \
+    assert re.fullmatch(r"bench-www median_ms=[\d.]+ p95_ms=[\d.]+ pages=\d+", lines[-1]), \
         lines[-1]
 
 
