@@ -58,18 +58,14 @@ def main(argv=None):
     workspace, tree_limits = prepare(cfg, config_path)
     service = WorkerService(cfg, workspace, TaskTable(cfg["worker"]["available_slots"]))
     service.shared.check()
-    try:
-        service.serve()
-    except OSError as e:
-        worker = cfg["worker"]
-        logs.fatal(settings.PROGRAM, f"cannot listen on {worker['listen']}:{worker['port']}: "
-                   f"{e.strerror or e}", 1)
-    try:
-        service.serve_metrics()
-    except OSError as e:
-        worker = cfg["worker"]
-        logs.fatal(settings.PROGRAM, f"cannot serve metrics on {worker['listen']}:"
-                   f"{worker['metrics_port']}: {e.strerror or e}", 1)
+    worker = cfg["worker"]
+    for serve, what, port in ((service.serve, "listen", worker["port"]),
+                              (service.serve_metrics, "serve metrics", worker["metrics_port"])):
+        try:
+            serve()
+        except OSError as e:
+            logs.fatal(settings.PROGRAM, f"cannot {what} on {worker['listen']}:{port}: "
+                       f"{e.strerror or e}", 1)
 
     stopping = gevent.event.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -94,3 +94,17 @@ def session(cluster):
         player.log_in(username, password_of(username))
         return player
     return log_in
+
+
+# Where the browser journeys' screenshots go (kept by CI).
+ARTIFACTS = os.path.join(ROOT, "test-artifacts", "e2e")
+
+
+@pytest.fixture
+def page(cluster, monkeypatch):
+    """A headless Chromium page for the browser journeys on the module's cluster."""
+    from tests.browser import chromium_page
+
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    with chromium_page(monkeypatch) as page:
+        yield page

@@ -10,22 +10,13 @@ import time
 import pytest
 
 from stechec.local.seed import source_archive
-from tests.browser import chromium_page
 from tests.e2e.client import status_of
-from tests.e2e.conftest import ROOT, SAMPLES, password_of, wait_for
+from tests.e2e.conftest import ARTIFACTS, SAMPLES, password_of, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-ARTIFACTS = os.path.join(ROOT, "test-artifacts", "e2e")
 # Compiling, then running a match, on a machine other test suites share.
 TASK_TIMEOUT_MS = 120_000
-
-
-@pytest.fixture
-def page(cluster, monkeypatch):
-    os.makedirs(ARTIFACTS, exist_ok=True)
-    with chromium_page(monkeypatch) as page:
-        yield page
 
 
 def screenshot(page, name):

@@ -9,18 +9,10 @@ import os
 
 import pytest
 
-from tests.browser import chromium_page
 from tests.e2e.conftest import SAMPLES, password_of
-from tests.e2e.test_browser import ARTIFACTS, TASK_TIMEOUT_MS, screenshot, wait_until_ready
+from tests.e2e.test_browser import TASK_TIMEOUT_MS, screenshot, wait_until_ready
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def page(cluster, monkeypatch):
-    os.makedirs(ARTIFACTS, exist_ok=True)
-    with chromium_page(monkeypatch) as page:
-        yield page
 
 
 # Faulty Python champions (each against the good C sample): how each one's match page

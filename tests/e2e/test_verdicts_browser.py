@@ -10,19 +10,11 @@ import os
 import pytest
 
 from devtools import hostile_champions
-from tests.browser import chromium_page
 from tests.conftest import host_tree_limits
 from tests.e2e.conftest import SAMPLES, password_of
-from tests.e2e.test_browser import ARTIFACTS, TASK_TIMEOUT_MS, screenshot, wait_until_ready
+from tests.e2e.test_browser import TASK_TIMEOUT_MS, screenshot, wait_until_ready
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def page(cluster, monkeypatch):
-    os.makedirs(ARTIFACTS, exist_ok=True)
-    with chromium_page(monkeypatch) as page:
-        yield page
 
 
 def test_the_match_page_says_why_a_hostile_champion_was_stopped(cluster, session, page,
