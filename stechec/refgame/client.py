@@ -98,8 +98,10 @@ def main(argv=None):
             log.info("champion exit status %d", status)
     if code == 0 and champion.ended_status:
         if champion.ended_status < 0:
-            signal.signal(-champion.ended_status, signal.SIG_DFL)
-            os.kill(os.getpid(), -champion.ended_status)
+            signum = -champion.ended_status
+            if signum not in (signal.SIGKILL, signal.SIGSTOP):   # those cannot be caught
+                signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
         return champion.ended_status
     return code
 

@@ -125,17 +125,21 @@ def test_champion_that_crashes_loses_its_remaining_turns(tmp_path, samples):
     assert match.dump["states"][1]["last_move"] == [0, 0]
 
 
-def test_a_client_whose_champion_crashed_dies_of_the_same_signal(tmp_path, samples):
-    crasher = script_champion(tmp_path / "crasher", "champion", """
+# SIGKILL (the kernel's out-of-memory kill) cannot be given a handler: the client still
+# dies of it, without a traceback in the player's log.
+@pytest.mark.parametrize("signum", [signal.SIGSEGV, signal.SIGKILL], ids=lambda s: s.name)
+def test_a_client_whose_champion_crashed_dies_of_the_same_signal(tmp_path, samples, signum):
+    crasher = script_champion(tmp_path / "crasher", "champion", f"""
         import os, signal, sys
         sys.stdin.readline()
-        os.kill(os.getpid(), signal.SIGSEGV)
+        os.kill(os.getpid(), {int(signum)})
     """)
     match = run_match(tmp_path / "match", "tictactoe",
                       [crasher, samples["tictactoe", "c-good"]])
     assert match.server_status == 0, match.server_log
-    assert match.client_statuses == [-signal.SIGSEGV, 0], match.client_logs
-    assert "it was killed by signal SIGSEGV" in match.client_logs[0]
+    assert match.client_statuses == [-signum, 0], match.client_logs
+    assert f"it was killed by signal {signum.name}" in match.client_logs[0]
+    assert "Traceback" not in match.client_logs[0]
 
 
 def test_processes_a_champion_leaves_behind_are_killed(tmp_path, samples):

@@ -74,7 +74,8 @@ def die_like(champion):
     status = champion.wait()
     print(f"stand-in client: the champion stopped answering (status {status})", flush=True)
     if status < 0:
-        signal.signal(-status, signal.SIG_DFL)
+        if -status not in (signal.SIGKILL, signal.SIGSTOP):   # those cannot be caught
+            signal.signal(-status, signal.SIG_DFL)
         os.kill(os.getpid(), -status)
     sys.exit(status or 1)
 
