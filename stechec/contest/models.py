@@ -471,3 +471,15 @@ def shown_name(user):
         return user.profile.display_name or user.username
     except PlayerProfile.DoesNotExist:
         return user.username
+
+
+class SignInFailure(models.Model):
+    """A failed password check for a user name, kept while it counts against the limit
+    on failed sign-ins (website.sign_in_failures in website.sign_in_window_minutes;
+    stechec/www/contest/sign_in.py). The user name is lowercased and need not exist."""
+
+    username = models.CharField(max_length=150, db_index=True)
+    ts = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"{self.username} at {self.ts}"

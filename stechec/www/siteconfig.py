@@ -36,6 +36,10 @@ WEBSITE_SCHEMA = {
         "archive_max_unpacked_bytes": Key(int, archive.DEFAULT_MAX_UNPACKED_BYTES, minimum=1),
         "uploads_per_minute": Key(int, 5, minimum=1),
         "matches_in_flight_per_user": Key(int, 20, minimum=1),
+        # Password guesses: a user name that failed this many sign-ins in the window is
+        # refused until the oldest of them leaves it (site and API alike).
+        "sign_in_failures": Key(int, 10, minimum=1),
+        "sign_in_window_minutes": Key(int, 15, minimum=1),
         # False as in the original: any ready champion may be picked for a
         # match; true restricts players to their own.
         "own_champions_only": Key(bool, False),

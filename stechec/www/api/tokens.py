@@ -13,6 +13,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions
 
 from stechec.contest.models import ApiToken
+from stechec.www.contest import limits
 from stechec.www.contest.public import results_are_public
 
 # What every token starts with, so that one pasted in a wrong place can be recognised.
@@ -53,6 +54,20 @@ def revoke(user, pk):
     """Delete `user`'s token `pk`; whether there was one."""
     deleted, _ = ApiToken.objects.filter(user=user, pk=pk).delete()
     return bool(deleted)
+
+
+class LimitedBasicAuthentication(authentication.BasicAuthentication):
+    """HTTP Basic under the site's limit on failed sign-ins (limits.authenticate_limited):
+    a user name refused for now answers 429 with Retry-After."""
+
+    def authenticate_credentials(self, userid, password, request=None):
+        try:
+            user = limits.authenticate_limited(request, userid, password)
+        except limits.LimitReached as e:
+            raise exceptions.Throttled(wait=e.retry_after, detail=str(e)) from None
+        if user is None:
+            raise exceptions.AuthenticationFailed("Invalid user name or password.")
+        return user, None
 
 
 class TokenAuthentication(authentication.BaseAuthentication):

@@ -8,7 +8,6 @@ from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.authentication import BasicAuthentication
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
@@ -416,7 +415,7 @@ class TokenCreate(APIView):
     `stechec login --username`; the account page makes them too. Neither a token nor a
     session may make one: a token cannot widen its own scopes."""
 
-    authentication_classes = [BasicAuthentication]
+    authentication_classes = [api_tokens.LimitedBasicAuthentication]
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser]
 

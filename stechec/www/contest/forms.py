@@ -2,7 +2,7 @@ import tempfile
 import unicodedata
 
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.contrib.auth.models import User
 from django.core.files import File
 from django.template.defaultfilters import filesizeformat
@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from stechec.common import archive
 from stechec.contest.models import ApiToken, Map, Tournament
-from stechec.www.contest import conf, mapcheck, picker
+from stechec.www.contest import conf, limits, mapcheck, picker
 
 # An upload whose folder is taken off is rewritten in memory up to this size, then on disk.
 _FLATTENED_IN_MEMORY = 1024 * 1024
@@ -166,6 +166,23 @@ def check_username(username):
         raise forms.ValidationError(_("A name has 1 to 150 characters."))
     if username in (".", ".."):
         raise forms.ValidationError(_("This name is reserved."))
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form under the limit on failed sign-ins (limits.authenticate_limited)."""
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username is not None and password:
+            try:
+                self.user_cache = limits.authenticate_limited(self.request, username, password)
+            except limits.LimitReached as e:
+                raise forms.ValidationError(str(e), code="too_many_failures") from None
+            if self.user_cache is None:
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
 
 
 class RegistrationForm(UserCreationForm):

@@ -1,18 +1,21 @@
-"""Per-user limits from website.yml: uploads per minute, matches in flight.
+"""Per-user limits from website.yml: uploads per minute, matches in flight, failed
+sign-ins.
 
 Counted in the database, so they hold across every gunicorn worker. Callers
 check inside the transaction that creates the row, after locking the user's
-row (`lock_user`), so that two requests at once cannot both slip under.
+row (`lock_user`), so that two requests at once cannot both slip under. Failed
+sign-ins are counted by user name, whoever tries them: they are the
+password guesses the limit is there to slow down.
 """
 
 import datetime
 import math
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import authenticate, get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from stechec.contest.models import Champion, Match
+from stechec.contest.models import Champion, Match, SignInFailure
 from stechec.www.contest import conf
 
 
@@ -39,16 +42,52 @@ def check_upload_rate(user):
     recent = list(Champion.objects.filter(author=user, seeded=False, ts__gte=now - window)
                   .order_by("ts").values_list("ts", flat=True))
     if len(recent) >= limit:
-        # Once this upload is a minute old, fewer than `limit` remain in the window.
-        again = recent[len(recent) - limit] + window
-        seconds = max(1, math.ceil((again - now).total_seconds()))
-        local = timezone.localtime(again)
+        seconds, time = _free_again(recent, limit, window, now)
         raise LimitReached(_("You uploaded %(count)s champions in the last minute; the limit "
                              "is %(limit)s a minute. You may upload again in %(seconds)s s "
                              "(at %(time)s).")
                            % {"count": len(recent), "limit": limit, "seconds": seconds,
-                              "time": f"{local:%H:%M:%S}"},
+                              "time": time},
                            retry_after=seconds)
+
+
+def authenticate_limited(request, username, password):
+    """django.contrib.auth's authenticate under the limit on failed sign-ins: raise
+    LimitReached when `username` failed website.sign_in_failures times in the last
+    website.sign_in_window_minutes (without checking the password); a failure counts, a
+    success forgets the user name's failures. The sign-in page and the API's HTTP Basic
+    sign-in both come here."""
+    limit = conf.website()["sign_in_failures"]
+    minutes = conf.website()["sign_in_window_minutes"]
+    window = datetime.timedelta(minutes=minutes)
+    now = timezone.now()
+    key = username.lower()
+    recent = list(SignInFailure.objects.filter(username=key, ts__gte=now - window)
+                  .order_by("ts").values_list("ts", flat=True))
+    if len(recent) >= limit:
+        seconds, time = _free_again(recent, limit, window, now)
+        raise LimitReached(_("%(count)s failed sign-ins for this user name in the last "
+                             "%(minutes)s minutes. You may try again in %(seconds)s s "
+                             "(at %(time)s).")
+                           % {"count": len(recent), "minutes": minutes, "seconds": seconds,
+                              "time": time},
+                           retry_after=seconds)
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        # Failures that no longer count go as new ones come: the table stays small.
+        SignInFailure.objects.filter(ts__lt=now - window).delete()
+        SignInFailure.objects.create(username=key, ts=now)
+    else:
+        SignInFailure.objects.filter(username=key).delete()
+    return user
+
+
+def _free_again(recent, limit, window, now):
+    """When fewer than `limit` of the sorted times `recent` remain in the window ending
+    then: (seconds from now, at least 1; that time of day, local)."""
+    again = recent[len(recent) - limit] + window
+    seconds = max(1, math.ceil((again - now).total_seconds()))
+    return seconds, f"{timezone.localtime(again):%H:%M:%S}"
 
 
 def check_matches_in_flight(user):

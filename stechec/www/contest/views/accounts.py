@@ -17,6 +17,7 @@ from stechec.www.contest.forms import (
     BulkAccountsForm,
     DisplayNameForm,
     RegistrationForm,
+    SignInForm,
 )
 
 
@@ -34,6 +35,8 @@ def register(request):
 
 
 class ContestLoginView(LoginView):
+    authentication_form = SignInForm
+
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs),
                 "self_registration": conf.website()["self_registration"]}
