@@ -180,12 +180,6 @@ def server_url(host, port):
     return f"http://{host}:{port}/"
 
 
-# The request headers RPCServer reads, and their names in a WSGI environ.
-_WSGI_HEADERS = (("content-length", "CONTENT_LENGTH"),
-                 (TIMESTAMP_HEADER.lower(), "HTTP_X_STECHEC_TIMESTAMP"),
-                 (SIGNATURE_HEADER.lower(), "HTTP_X_STECHEC_SIGNATURE"))
-
-
 class RPCServer:
     """A signed XML-RPC endpoint served by gevent.
 
@@ -260,35 +254,6 @@ class RPCServer:
             return (*self._refused(e, peer), False)
         status, answer = self._answer(headers, body, peer)
         return status, answer, httpwire.keeps_alive(version, headers)
-
-    def serve_wsgi(self, host, port):
-        """Serve this endpoint's WSGI form with gevent's WSGI server (TCP_NODELAY on its
-        sockets), not how the nodes serve (`serve`). Returns the running server."""
-        from gevent import pywsgi
-
-        class NoDelayWSGIServer(pywsgi.WSGIServer):
-            def handle(self, sock, address):
-                httpwire.set_nodelay(sock)
-                super().handle(sock, address)
-
-        server = NoDelayWSGIServer((host, port), self.wsgi_application, log=None,
-                                   error_log=logger)
-        server.start()
-        return server
-
-    def wsgi_application(self, environ, start_response):
-        """This endpoint as a WSGI application (see `serve_wsgi`)."""
-        peer = f"{environ.get('REMOTE_ADDR', '?')}:{environ.get('REMOTE_PORT', '?')}"
-        headers = {name: environ[key] for name, key in _WSGI_HEADERS if environ.get(key)}
-        try:
-            length = self._body_length(environ["REQUEST_METHOD"].encode(), headers)
-        except httpwire.BadMessage as e:
-            status, answer = self._refused(e, peer)
-        else:
-            status, answer = self._answer(headers, environ["wsgi.input"].read(length), peer)
-        start_response(status, [("Content-Type", "text/xml"),
-                                ("Content-Length", str(len(answer)))])
-        return [answer]
 
     def _body_length(self, verb, headers):
         """The length of the request body to read; BadMessage when it must not be read."""

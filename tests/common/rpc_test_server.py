@@ -1,10 +1,9 @@
 """A signed RPC server in its own process, for the RPC tests.
 
-  rpc_test_server.py SECRET [--idle-secs S] [--request-secs S] [--wsgi]
+  rpc_test_server.py SECRET [--idle-secs S] [--request-secs S]
 
 Prints its port on stdout, then serves until stdin closes. `--idle-secs` and
-`--request-secs` shorten the server's timeouts; `--wsgi` serves the
-endpoint's WSGI form with gevent's WSGI server instead of its own server.
+`--request-secs` shorten the server's timeouts.
 """
 
 from gevent import monkey
@@ -67,19 +66,13 @@ def main():
     parser.add_argument("secret")
     parser.add_argument("--idle-secs", type=float, default=rpc.IDLE_SECS)
     parser.add_argument("--request-secs", type=float, default=rpc.REQUEST_SECS)
-    parser.add_argument("--wsgi", action="store_true")
     args = parser.parse_args()
     rpc.IDLE_SECS, rpc.REQUEST_SECS = args.idle_secs, args.request_secs
     server = RPCServer(args.secret, "test-server")
     for function in (echo, touch, touches, refuse, crash, hold, holding, release):
         server.register(function)
-    if args.wsgi:
-        listener = server.serve_wsgi("127.0.0.1", 0)
-        port = listener.server_port
-    else:
-        listener = server.serve("127.0.0.1", 0)
-        port = server.port
-    print(port, flush=True)
+    listener = server.serve("127.0.0.1", 0)
+    print(server.port, flush=True)
     gevent.get_hub().threadpool.spawn(sys.stdin.read).get()
     listener.stop()
 

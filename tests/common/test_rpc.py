@@ -309,14 +309,3 @@ def test_a_stalled_request_is_cut_off_and_the_server_goes_on(impatient_server):
         == b""
     client = RPCClient(rpc.server_url("127.0.0.1", impatient_server), SECRET, timeout=30)
     assert client.echo("still serving") == "still serving"
-
-
-def test_the_wsgi_form_answers_as_the_server_does():
-    with rpc_server_process("--wsgi") as port:
-        client = RPCClient(rpc.server_url("127.0.0.1", port), SECRET, timeout=30)
-        assert client.echo({"a": [1, None]}) == {"a": [1, None]}
-        assert post(port, request_body("touch", "unsigned"), {}) == (401, b"unsigned request\n")
-        with pytest.raises(xmlrpc.client.Fault) as raised:
-            client.refuse("no")
-        assert raised.value.faultString == "no"
-        assert client.touches() == []
