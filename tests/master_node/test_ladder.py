@@ -76,6 +76,9 @@ def test_the_ladder_waits_while_a_player_match_waits(cluster, player):
     workers = cluster.start_workers("holding", slots=20, hold=True)
     wait_for(lambda: len(ladder_in_flight()) == 3, "the ladder to start once the player's "
              "match runs")
+    # The ladder may start once the player's match is placed, before the worker has
+    # recorded receiving it.
+    wait_for(lambda: workers.events("received"), "the workers to receive a task")
     assert [e["id"] for e in workers.events("received")][0] == waiting.id
     assert Match.objects.get(pk=waiting.pk).status == "pending"
 
