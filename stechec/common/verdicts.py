@@ -14,7 +14,10 @@ stores them and the site shows them. A verdict is a dict of XML-RPC values:
   (`memory_from` "cgroup"), else the largest resident size of one of its
   processes ("rusage");
 - `turn_ms`, for a player's client only and optional (older workers leave it
-  out): the time the game server gave it to answer each turn.
+  out): the time the game server gave it to answer each turn;
+- `turn`, for a player's client only and optional: the turn (counted from 1)
+  at which its champion went out of the game, when it failed and the game
+  server said when (the bundled game's does; stechec2's does not).
 
 Kibibytes and milliseconds: XML-RPC integers hold 32 bits.
 """
@@ -72,6 +75,13 @@ def signal_words(name):
 
 
 def describe(verdict):
+    """How the program ended (ending), and when the verdict says at which turn, " at turn
+    5" after it."""
+    turn = verdict.get("turn")
+    return ending(verdict) if turn is None else f"{ending(verdict)} at turn {turn}"
+
+
+def ending(verdict):
     """How the program ended, in a player's words: "crashed: segmentation fault
     (SIGSEGV)", "stopped: used more than 1 GiB of memory", "exited with status 1"."""
     ended = verdict.get("ended")
@@ -118,6 +128,13 @@ def usage(verdict):
 FIELDS = {"ended": (str,), "exit_status": (int, type(None)), "signal": (str,),
           "limit": (str,), "limit_value": (str,), "cpu_ms": (int,), "wall_ms": (int,),
           "peak_memory_kib": (int,), "memory_from": (str,)}
+# The optional integer fields of a player's verdict and their least value.
+OPTIONAL_INTEGERS = {"turn_ms": -2**31, "turn": 1}
+
+
+def integer_at_least(value, least):
+    """Whether `value` is an integer (not a boolean) of at least `least`."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
 
 
 def problem(verdict):
@@ -130,9 +147,9 @@ def problem(verdict):
             return f"{key!r} must be " + " or ".join(
                 "nil" if t is type(None) else {"str": "a string", "int": "an integer"}[t.__name__]
                 for t in types)
-    if "turn_ms" in verdict and (not isinstance(verdict["turn_ms"], int)
-                                 or isinstance(verdict["turn_ms"], bool)):
-        return "'turn_ms' must be an integer"
+    for key, least in OPTIONAL_INTEGERS.items():
+        if not integer_at_least(verdict.get(key, least), least):
+            return f"{key!r} must be " + ("a positive integer" if least > 0 else "an integer")
     if verdict["ended"] not in ENDINGS:
         return f"'ended' must be one of {', '.join(ENDINGS)}"
     if verdict["limit"] and verdict["limit"] not in LIMIT_PHRASES:

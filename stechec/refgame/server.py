@@ -3,8 +3,9 @@
 It listens on --rep_addr, waits (a bounded time) for --nb_clients clients to
 say hello, plays the game turn by turn with them, and prints one YAML document
 per player on stdout: its name, score and number of lost turns (late, missing
-or illegal answers). A player whose client never came loses every turn; the
-match always ends.
+or illegal answers), and, for a player who went out of the game, the turn it
+did. A player whose client never came loses every turn; the match always
+ends.
 """
 
 import json
@@ -35,9 +36,17 @@ class Seat:
         self.name = None
         self.stream = None
         self.nb_timeout = 0
+        # The turn (counted from 1) at which its champion or its client went out of the game.
+        self.out_at_turn = None
 
     def __str__(self):
         return f"player {self.index} ({self.name or 'never connected'})"
+
+    def went_out(self, turn):
+        """It went out of the game during `turn` (the game's, from 0), unless it had
+        already."""
+        if self.out_at_turn is None:
+            self.out_at_turn = turn + 1
 
 
 def parse_args(argv):
@@ -169,8 +178,9 @@ class Match:
         stream.close()
         greeted[client_id] = (hello["name"], None)
 
-    def drop(self, seat, reason):
+    def drop(self, seat, reason, turn):
         log.warning("%s: lost its client (%s); it loses its remaining turns", seat, reason)
+        seat.went_out(turn)
         self.selector.unregister(seat.stream)
         seat.stream.close()
         seat.stream = None
@@ -187,7 +197,7 @@ class Match:
                 seat.stream.send({"turn": turn, "request": game.request(index)})
                 waiting[seat.stream] = seat
             except transport.ConnectionLost as e:
-                self.drop(seat, e)
+                self.drop(seat, e, turn)
         answers = {}
         deadline = time.monotonic() + self.time_secs + RELAY_GRACE_SECS
         while waiting:
@@ -205,9 +215,11 @@ class Match:
                         if message.get("turn") == turn and seat.stream in waiting:
                             del waiting[seat.stream]
                             answers[seat.index] = message.get("move")
+                            if message.get("lost") == "gone":
+                                seat.went_out(turn)
                 except transport.ConnectionLost as e:
                     waiting.pop(seat.stream, None)
-                    self.drop(seat, e)
+                    self.drop(seat, e, turn)
         moves = {index: answers.get(index) for index in game.players_to_play()}
         illegal = game.play({i: m for i, m in moves.items() if isinstance(m, str)})
         for index, move in moves.items():
@@ -257,9 +269,11 @@ def yaml_scalar(text):
 
 
 def results(seats, scores):
-    """One YAML document per player who came, as stechec2's server prints them."""
+    """One YAML document per player who came, as stechec2's server prints them, with
+    `out_at_turn` (which stechec2's lacks) for a player who went out of the game."""
     return "".join(f"---\nplayer: {yaml_scalar(seat.name)}\nscore: {score}\n"
                    f"nb_timeout: {seat.nb_timeout}\n"
+                   + ("" if seat.out_at_turn is None else f"out_at_turn: {seat.out_at_turn}\n")
                    for seat, score in zip(seats, scores, strict=True)
                    if seat.name is not None)
 

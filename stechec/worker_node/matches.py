@@ -20,11 +20,12 @@ import os
 import re
 import shutil
 import zlib
+from typing import NamedTuple
 
 import gevent
 import yaml
 
-from stechec.common import archive, paths
+from stechec.common import archive, paths, verdicts
 from stechec.common.tasks import MatchResult, MatchResultPlayer, Status
 from stechec.worker_node.compilation import tail
 from stechec.worker_node.sandbox import KillReason
@@ -258,18 +259,33 @@ def _report(spec, work, players, server_outcome, outputs, *, dumped, turn_ms):
         players=[],
     )
     for player in players:
-        score, nb_timeout = scores.get(str(player.matchplayer_id), (None, 0))
+        score = scores.get(str(player.matchplayer_id), PlayerScore(None, 0))
+        # The per-turn time limit, for the site to say what a timeout was.
+        verdict = dict(player.outcome.verdict, turn_ms=turn_ms)
+        # When the champion failed, the turn it went out of the game, where the game
+        # server says it (the bundled game's does; stechec2's does not).
+        if score.out_at_turn is not None and verdicts.failed(verdict):
+            verdict["turn"] = score.out_at_turn
         result["players"].append(MatchResultPlayer(
             matchplayer_id=player.matchplayer_id, champion_id=player.champion_id,
-            score=score, nb_timeout=nb_timeout, exit_status=player.outcome.exit_status,
-            # The per-turn time limit, for the site to say what a timeout was.
-            verdict=dict(player.outcome.verdict, turn_ms=turn_ms),
+            score=score.score, nb_timeout=score.nb_timeout,
+            exit_status=player.outcome.exit_status, verdict=verdict,
             log=tail(logs[player.log_name])))
     return result
 
 
+class PlayerScore(NamedTuple):
+    """What the game server says of one player: its `score`, its `nb_timeout`, and
+    `out_at_turn`, the turn (from 1) it went out of the game, None when unsaid."""
+    score: int | None
+    nb_timeout: int
+    out_at_turn: int | None = None
+
+
 def parse_scores(stdout):
-    """{player name: (score, nb_timeout)} from the server's YAML documents."""
+    """{player name: PlayerScore} from the server's YAML documents. `out_at_turn`, which
+    only the bundled game's server prints, is left unsaid when it is not a positive
+    integer: the platform needs it only for words."""
     scores = {}
     try:
         documents = list(yaml.safe_load_all(stdout.decode("utf-8", errors="replace")))
@@ -282,7 +298,9 @@ def parse_scores(stdout):
         if not isinstance(score, int) or not isinstance(nb_timeout, int):
             raise ValueError(f"player {document['player']}: score and nb_timeout must be "
                              "integers")
-        scores[str(document["player"])] = (score, nb_timeout)
+        out_at_turn = document.get("out_at_turn")
+        scores[str(document["player"])] = PlayerScore(
+            score, nb_timeout, out_at_turn if verdicts.integer_at_least(out_at_turn, 1) else None)
     return scores
 
 

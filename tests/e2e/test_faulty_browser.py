@@ -16,13 +16,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(trans
 
 
 # Faulty Python champions (each against the good C sample): how each one's match page
-# says it ended, and the timeouts column of the slow one.
+# says it ended (and when: the bundled game's server says at which turn), and the
+# timeouts column of the slow one.
 FAULTY = {
     "crasher": ("import os, signal, sys\nsys.stdin.readline()\n"
                 "os.kill(os.getpid(), signal.SIGSEGV)\n",
-                "crashed: segmentation fault (SIGSEGV)"),
+                "crashed: segmentation fault (SIGSEGV) at turn "),
     "raiser": ("import sys\nsys.stdin.readline()\nraise RuntimeError('my bug')\n",
-               "exited with status 1"),
+               "exited with status 1 at turn "),
     # Its client ends the game cleanly: its timeouts make the match its fault.
     "sleeper": ("import sys, time\nfor line in sys.stdin:\n    time.sleep(3600)\n",
                 "finished normally"),

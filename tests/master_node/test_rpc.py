@@ -212,7 +212,8 @@ def test_verdicts_are_stored_and_a_malformed_one_is_refused(running_match):
     match, worker, master, _ = running_match
     client = RPCClient(master.url, SECRET)
     result = match_result(match)
-    crashed = dict(VERDICT, ended="signal", exit_status=None, signal="SIGSEGV", turn_ms=1000)
+    crashed = dict(VERDICT, ended="signal", exit_status=None, signal="SIGSEGV", turn_ms=1000,
+                   turn=5)
     result["server_verdict"] = VERDICT
     for player in result["players"]:
         player["verdict"] = crashed
@@ -221,7 +222,9 @@ def test_verdicts_are_stored_and_a_malformed_one_is_refused(running_match):
                             r"result\.players\[0\]\.verdict: 'signal' must be a string"),
                            (dict(VERDICT, ended="exploded"), "'ended' must be one of"),
                            (dict(VERDICT, cpu_ms="1"), "'cpu_ms' must be an integer"),
-                           (dict(VERDICT, turn_ms="1000"), "'turn_ms' must be an integer")):
+                           (dict(VERDICT, turn_ms="1000"), "'turn_ms' must be an integer"),
+                           (dict(VERDICT, turn=0), "'turn' must be a positive integer"),
+                           (dict(VERDICT, turn=True), "'turn' must be a positive integer")):
         bad = dict(result, players=[dict(result["players"][0], verdict=wrong),
                                     *result["players"][1:]])
         with pytest.raises(xmlrpc.client.Fault, match=message):

@@ -142,6 +142,28 @@ def test_a_client_whose_champion_crashed_dies_of_the_same_signal(tmp_path, sampl
     assert "Traceback" not in match.client_logs[0]
 
 
+# The server prints the turn a player went out of the game at: its client said its
+# champion was gone, or the client itself was lost (here killed by its champion).
+@pytest.mark.parametrize("kill", ["os.getpid(), signal.SIGSEGV", "os.getppid(), signal.SIGKILL"],
+                         ids=["champion crashed", "client lost"])
+def test_the_results_say_at_which_turn_a_player_went_out(tmp_path, samples, kill):
+    crasher = script_champion(tmp_path / "crasher", "champion", f"""
+        import os, signal, sys
+        for _ in range(4):
+            sys.stdin.readline()
+            print("X", flush=True)
+        sys.stdin.readline()
+        os.kill({kill})
+    """)
+    match = run_match(tmp_path / "match", "goldrush", [crasher, samples["goldrush", "c-good"]],
+                      map_path=os.path.join(MAPS, "duel.map"))
+    assert match.server_status == 0, match.server_log
+    results = match.by_name()
+    assert results["p1"]["out_at_turn"] == 5, match.stdout
+    assert results["p1"]["nb_timeout"] == match.dump["states"][-1]["turn"]
+    assert "out_at_turn" not in results["p2"]
+
+
 def test_processes_a_champion_leaves_behind_are_killed(tmp_path, samples):
     forker = script_champion(tmp_path / "forker", "champion", """
         import os, signal, sys, time

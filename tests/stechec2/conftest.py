@@ -137,7 +137,7 @@ def direct_match(engine, workdir, archives, time_ms=1000):
                 process.wait()
     assert server.returncode == 0, f"the engine's server exited with {server.returncode}"
     scores = parse_scores(stdout)
-    return [scores[f"p{seat}"] for seat in range(len(champions))]
+    return [scores[f"p{seat}"][:2] for seat in range(len(champions))]
 
 
 def scores_of(result):

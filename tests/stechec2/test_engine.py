@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stechec.common import paths, share
+from stechec.common import paths, share, verdicts
 from stechec.local.engine import sample_language as language
 from tests.conftest import require_tool
 from tests.stechec2.conftest import (
@@ -97,6 +97,9 @@ def test_crashing_and_looping_champions_lose_their_turns(start_worker, master, e
         log = (worker.match_dir(match_id)
                / paths.player_log_name(match_id * 10, ids[faulty])).read_text(errors="replace")
         assert f"champion process: killed by signal {signal_name}" in log
+        # The engine's server does not say at which turn: the words stay without one.
+        assert verdicts.describe(result["players"][0]["verdict"]) == \
+            "crashed: " + verdicts.signal_words(signal_name)
     worker.wait_idle()
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from devtools import hostile_champions
 from stechec.common import paths, verdicts
+from stechec.worker_node.matches import PlayerScore, parse_scores
 from tests.worker_node.conftest import C_CHAMPION, C_PLAY_LOOP, PYTHON_CHAMPION, wait_for
 
 SLEEPY_CHAMPION = """
@@ -271,3 +272,13 @@ def test_game_server_that_cannot_start_says_why(start_worker, master, unloadable
     assert b"error while loading shared libraries: libgone.so" in log
     assert result["server_log"] == log
     worker.wait_idle()
+
+
+@pytest.mark.parametrize("line, out_at_turn", [
+    ("out_at_turn: 5", 5), ("", None),
+    # Only words hang on it: an unreadable turn is left unsaid, the scores still count.
+    ("out_at_turn: 0", None), ("out_at_turn: five", None), ("out_at_turn: true", None),
+])
+def test_the_turn_a_player_went_out_at_is_read_when_the_server_says_it(line, out_at_turn):
+    stdout = f"---\nplayer: 11\nscore: 2\nnb_timeout: 3\n{line}\n".encode()
+    assert parse_scores(stdout) == {"11": PlayerScore(2, 3, out_at_turn)}

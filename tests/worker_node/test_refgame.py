@@ -171,12 +171,23 @@ def test_the_java_sample_plays_under_256_mib_of_resident_memory(start_worker, ma
     worker.wait_idle()
 
 
-def test_a_crashed_champion_is_reported_as_crashed(start_worker, master):
+@pytest.mark.parametrize("ending, words", [
+    (b"os.kill(os.getpid(), signal.SIGSEGV)", "crashed: segmentation fault (SIGSEGV) at turn 5"),
+    (b"sys.exit(3)", "exited with status 3 at turn 5"),
+    # Leaving early is no failure: no turn to say.
+    (b"sys.exit(0)", "finished normally"),
+], ids=["crash", "error", "leave"])
+def test_a_crashed_champion_is_reported_as_crashed_at_its_turn(start_worker, master, ending,
+                                                                words):
     """Its client (the bundled game's) ends as the champion did, as a stechec2 client
-    would: the verdict names the signal, not the client's clean exit."""
+    would: the verdict names the signal, not the client's clean exit, and the turn the
+    game server saw it go out at."""
     worker = _refgame_worker(start_worker, "tictactoe")
+    # Player 0 plays turns 1, 3, 5...: it passes twice (an illegal answer), then ends on
+    # its third request.
     crasher = {"_lang": b"python\n", "champion.py": b"import os, signal, sys\n"
-               b"sys.stdin.readline()\nos.kill(os.getpid(), signal.SIGSEGV)\n"}
+               b"for _ in range(2):\n    sys.stdin.readline()\n    print('X', flush=True)\n"
+               b"sys.stdin.readline()\n" + ending + b"\n"}
     for number, sources in enumerate([crasher, _sources("tictactoe", "c-good")], start=1):
         assert worker.compile("alice", number, sources)["status"] == "ready"
     task = {"match_id": 4, "attempt": 1, "slots": 3, "map": None, "options": "",
@@ -186,6 +197,6 @@ def test_a_crashed_champion_is_reported_as_crashed(start_worker, master):
     result = master.result_for("match_done", 4)
     assert result["status"] == "done", result
     crashed, good = result["players"]
-    assert verdicts.describe(crashed["verdict"]) == "crashed: segmentation fault (SIGSEGV)"
+    assert verdicts.describe(crashed["verdict"]) == words
     assert verdicts.describe(good["verdict"]) == "finished normally"
     worker.wait_idle()

@@ -179,3 +179,15 @@ def test_the_match_page_says_what_a_timeout_was(alice_client, alice, bob, verdic
     match = finished(alice, bob, (verdict, FINISHED), nb_timeout=nb_timeout)
     page = text(alice_client.get(reverse("match-detail", args=[match.pk])))
     assert f'<span class="status status-failed">{words}</span>' in page
+
+
+@pytest.mark.parametrize("verdict, words", [
+    (dict(SEGFAULT, turn=5), "crashed: segmentation fault (SIGSEGV) at turn 5"),
+    # A game server that does not say when (stechec2's): the words stay without a turn.
+    (SEGFAULT, "crashed: segmentation fault (SIGSEGV)<br>"),
+])
+def test_the_match_page_says_at_which_turn_a_champion_crashed(alice_client, alice, bob,
+                                                              verdict, words):
+    match = finished(alice, bob, (verdict, FINISHED))
+    page = text(alice_client.get(reverse("match-detail", args=[match.pk])))
+    assert f'<td class="verdict">{words}' in page
