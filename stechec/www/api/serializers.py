@@ -76,7 +76,7 @@ class MatchRowPlayerSerializer(serializers.Serializer):
 
 
 class MatchRowSerializer(serializers.ModelSerializer):
-    """A match in a list: its players as the site's list reads them (views.matches
+    """A match in a list: its players as the site's list reads them (match_lists
     .with_players); its detail has more of them."""
 
     author = serializers.CharField(source="author.username", allow_null=True)

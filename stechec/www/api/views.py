@@ -22,10 +22,10 @@ from stechec.www.api import serializers
 from stechec.www.api import tokens as api_tokens
 from stechec.www.contest import cluster, conf, files, limits, rules
 from stechec.www.contest.forms import ChampionUploadForm, MatchForm, TournamentForm
+from stechec.www.contest.match_lists import listed_matches, with_champion, with_players
 from stechec.www.contest.public import PUBLIC_MATCHES, is_public_match
+from stechec.www.contest.tournament_reports import Report
 from stechec.www.contest.uploads import storage_failure, store_champion
-from stechec.www.contest.views.matches import listed_matches, with_champion, with_players
-from stechec.www.contest.views.tournament_pages import Report
 
 logger = logging.getLogger(__name__)
 
