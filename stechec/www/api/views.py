@@ -118,14 +118,15 @@ def _champion_outputs(champion):
 class ChampionDetail(APIView):
     @extend_schema(responses=serializers.ChampionDetailSerializer)
     def get(self, request, pk):
-        """A champion, with its compilation log's end for its author and staff."""
+        """A champion, with its compilation log's end and verdict for its author and staff."""
         champion = rules.champion(request.user, pk)
         log = None
-        if champion.can_read_private(request.user) and not champion.in_progress:
+        private = champion.can_read_private(request.user) and not champion.in_progress
+        if private:
             data = files.read_tail(f"{_champion_outputs(champion)}/{paths.COMPILATION_LOG}")
             log = None if data is None else data.decode("utf-8", errors="replace")
         return Response(serializers.ChampionDetailSerializer(
-            champion, context={"compile_log": log}).data)
+            champion, context={"compile_log": log, "private": private}).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request, pk):
