@@ -39,15 +39,22 @@ def _show(rows, columns, as_json):
     console.print(table)
 
 
+def _said(thing, as_json, sentence):
+    """What a command did: the API's answer (a champion, a match, a tournament) as JSON, or
+    a sentence."""
+    click.echo(json.dumps(thing, indent=2) if as_json else sentence)
+
+
 def _cell(value):
     if isinstance(value, float):
         return f"{value:.2f}"
     return "" if value is None else str(value)
 
 
-def _wait(fetch, in_progress, what, timeout):
+def _wait(fetch, in_progress, what, timeout, as_json=False):
     """Poll `fetch()` until its status is final: a spinner on a terminal, one line per
-    status change otherwise. Returns the final object."""
+    status change otherwise (on stderr with --json, which leaves stdout to the JSON).
+    Returns the final object."""
     deadline = time.monotonic() + timeout
     current = fetch()
     shown = None
@@ -55,7 +62,7 @@ def _wait(fetch, in_progress, what, timeout):
     def report(status):
         nonlocal shown
         if status != shown and not console.is_terminal:
-            click.echo(f"{what}: {status}")
+            click.echo(f"{what}: {status}", err=as_json)
         shown = status
 
     with console.status(f"{what}: {current['status']}") as spinner:
@@ -124,7 +131,9 @@ def _archive(source):
 @click.option("--comment", default="")
 @click.option("--wait", is_flag=True, help="Wait for the compilation; exit 1 if it fails.")
 @click.option("--timeout", default=WAIT_SECS, show_default=True, help="Seconds --wait waits.")
-def upload(source, name, comment, wait, timeout):
+@click.option("--json", "as_json", is_flag=True, help="Print the champion (once compiled "
+              "with --wait) as the API gives it.")
+def upload(source, name, comment, wait, timeout, as_json):
     """Upload a champion: SOURCE is a champion.tgz or a player-environment folder."""
     path = _archive(source)
     name = name or os.path.basename(os.path.abspath(source if os.path.isdir(source) else
@@ -133,16 +142,19 @@ def upload(source, name, comment, wait, timeout):
     with open(path, "rb") as f:
         champion = client.upload("champions/", {"name": name, "comment": comment}, "sources",
                                  "champion.tgz", f.read())
-    click.echo(f"Champion {champion['id']} ({champion['name']}) uploaded: "
-               f"{champion['status']}.")
+    uploaded = f"Champion {champion['id']} ({champion['name']}) uploaded: {champion['status']}."
     if not wait:
+        _said(champion, as_json, uploaded)
         return
+    if not as_json:
+        click.echo(uploaded)
     champion = _wait(lambda: client.get(f"champions/{champion['id']}/"), CHAMPION_IN_PROGRESS,
-                     f"champion {champion['id']}", timeout)
-    if champion["status"] != "ready":
-        click.echo(champion.get("compile_log") or "(no compile log)")
+                     f"champion {champion['id']}", timeout, as_json)
+    ready = champion["status"] == "ready"
+    _said(champion, as_json, f"Champion {champion['id']} is ready." if ready
+          else champion.get("compile_log") or "(no compile log)")
+    if not ready:
         raise click.ClickException(f"Champion {champion['id']}: {champion['status']}.")
-    click.echo(f"Champion {champion['id']} is ready.")
 
 
 @main.command()
@@ -183,20 +195,28 @@ def matches(mine, champion, limit, as_json):
 @click.option("--map", "map_id", type=int, help="The map's number (see the site's maps).")
 @click.option("--wait", is_flag=True, help="Wait for the match to end and show the scores.")
 @click.option("--timeout", default=WAIT_SECS, show_default=True, help="Seconds --wait waits.")
-def match(champions, map_id, wait, timeout):
+@click.option("--json", "as_json", is_flag=True, help="Print the match (once ended with "
+              "--wait) as the API gives it.")
+def match(champions, map_id, wait, timeout, as_json):
     """Launch a match: CHAMPIONS in seat order, each a champion's number, a player's name
     (their latest ready champion) or player/champion."""
     client = _client()
     launched = client.post("matches/", {
         "champions": [int(c) if c.isdecimal() else c for c in champions], "map": map_id})
-    click.echo(f"Match {launched['id']} launched: {launched['status']}.")
+    sentence = f"Match {launched['id']} launched: {launched['status']}."
     if not wait:
+        _said(launched, as_json, sentence)
         return
+    if not as_json:
+        click.echo(sentence)
     done = _wait(lambda: client.get(f"matches/{launched['id']}/"), MATCH_IN_PROGRESS,
-                 f"match {launched['id']}", timeout)
-    for player in done["players"]:
-        click.echo(f"  {player['author']}/{player['champion_name']} "
-                   f"(#{player['champion']}): {player['score']}")
+                 f"match {launched['id']}", timeout, as_json)
+    if as_json:
+        click.echo(json.dumps(done, indent=2))
+    else:
+        for player in done["players"]:
+            click.echo(f"  {player['author']}/{player['champion_name']} "
+                       f"(#{player['champion']}): {player['score']}")
     if done["status"] != "done":
         raise click.ClickException(f"Match {done['id']}: {done['status']}.")
 
@@ -295,20 +315,26 @@ def tournament():
 @click.option("--map", "maps", type=int, multiple=True, help="A map's number (repeat it).")
 @click.option("--rounds", type=int, default=0, help="Swiss only: how many rounds.")
 @click.option("--launch/--no-launch", default=True, show_default=True)
-def tournament_create(name, tournament_format, champions, maps, rounds, launch):
+@click.option("--json", "as_json", is_flag=True, help="Print the tournament as the API "
+              "gives it.")
+def tournament_create(name, tournament_format, champions, maps, rounds, launch, as_json):
     """Create the tournament NAME (and launch it, unless --no-launch)."""
     created = _client().post("tournaments/", {
         "name": name, "format": tournament_format, "champions": list(champions),
         "maps": list(maps), "rounds": rounds, "launch": launch})
-    click.echo(f"Tournament {created['id']} ({created['name']}): {created['status']}.")
+    _said(created, as_json, f"Tournament {created['id']} ({created['name']}): "
+                            f"{created['status']}.")
 
 
 @tournament.command("launch")
 @click.argument("tournament_id", metavar="TOURNAMENT", type=int)
-def tournament_launch(tournament_id):
+@click.option("--json", "as_json", is_flag=True, help="Print the tournament as the API "
+              "gives it.")
+def tournament_launch(tournament_id, as_json):
     """Launch a created tournament: its matches are queued."""
     launched = _client().post(f"tournaments/{tournament_id}/launch/", {})
-    click.echo(f"Tournament {launched['id']} ({launched['name']}): {launched['status']}.")
+    _said(launched, as_json, f"Tournament {launched['id']} ({launched['name']}): "
+                             f"{launched['status']}.")
 
 
 @tournament.command("standings")

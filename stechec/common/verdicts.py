@@ -45,26 +45,6 @@ def human_bytes(n):
     return f"{n} bytes"
 
 
-def limit_value(limit, limits):
-    """The value of `limit` among a program's `limits` (the worker's configuration), in
-    words."""
-    if limit == "memory":
-        return human_bytes(limits["memory_bytes"])
-    if limit == "cpu":
-        return f"{limits['cpu_secs']:g} s"
-    if limit == "wall":
-        return f"{limits['wall_secs']:g} s"
-    if limit == "processes":
-        return str(limits["processes"])
-    if limit == "output":
-        return human_bytes(limits["output_bytes"])
-    if limit == "file_size":
-        return human_bytes(limits["file_bytes"])
-    if limit == "disk":
-        return human_bytes(limits["disk_bytes"])
-    raise ValueError(f"unknown limit {limit!r}")
-
-
 def signal_words(name):
     """"segmentation fault (SIGSEGV)" for "SIGSEGV"."""
     try:

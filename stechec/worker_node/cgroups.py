@@ -89,7 +89,7 @@ class TreeLimits:
         return line
 
     def group(self, limits, extra_processes=0):
-        """A new ProgramGroup holding `limits` (memory_bytes, processes, plus
+        """A new ProgramGroup holding `limits` (a Limits: memory_bytes, processes, plus
         `extra_processes` of the sandbox's own), or None without cgroups."""
         if not self.dirs:
             return None
@@ -149,8 +149,8 @@ class ProgramGroup:
             self.counters["cpu_ns"] = (os.path.join(dirs["cpu"], "cpuacct.usage"), None, 1)
 
     def set_limits(self, limits, extra_processes):
-        memory = str(limits["memory_bytes"])
-        processes = str(limits["processes"] + extra_processes)
+        memory = str(limits.memory_bytes)
+        processes = str(limits.processes + extra_processes)
         if self.version == 2:
             base = self.dirs["memory"]
             _write(os.path.join(base, "memory.max"), memory)

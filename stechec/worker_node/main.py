@@ -91,6 +91,7 @@ def prepare(cfg, config_path):
     from stechec.worker_node.workspace import Workspace
 
     settings.resolve_paths(cfg)
+    settings.resolve_limits(cfg)
     problem = settings.check_paths(cfg)
     if problem:
         logs.fatal(settings.PROGRAM, f"configuration error: {config_path}: {problem}", 2)

@@ -144,7 +144,7 @@ class MasterLink:
             answers = self._send_together(worker, reports)
             if answers is not None:
                 for report, answer in zip(reports, answers, strict=True):
-                    self._answered(report, answer)
+                    self._settle(report, answer)
                 return
         for report in reports:
             try:
@@ -154,7 +154,7 @@ class MasterLink:
             except xmlrpc.client.Fault as e:
                 answer = tasks.Answer(tasks.Outcome.REFUSED, e.faultString)
             self._reachable()
-            self._answered(report, answer)
+            self._settle(report, answer)
 
     def _send_together(self, worker, reports):
         """`task_results` for `reports`: one answer each, or None to send them one a call."""
@@ -190,7 +190,8 @@ class MasterLink:
             return tasks.DROPPED
 
     @staticmethod
-    def _answered(report, answer):
+    def _settle(report, answer):
+        """Log the master's answer to `report` and hand it to the task waiting on it."""
         if answer.outcome is tasks.Outcome.APPLIED:
             logger.info("%s: result delivered", report.what)
         elif answer.outcome is tasks.Outcome.REFUSED:

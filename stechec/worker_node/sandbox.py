@@ -36,9 +36,9 @@ import gevent
 import gevent.event
 import gevent.os
 
-from stechec.common import verdicts
 from stechec.common.verdicts import human_bytes
 from stechec.worker_node import cgroups
+from stechec.worker_node.limits import Limits
 
 logger = logging.getLogger(__name__)
 
@@ -177,9 +177,9 @@ class Sandbox:
         """Check that bubblewrap runs here; fall back to rlimits alone with one warning."""
         if self.bwrap is None:
             return
-        limits = {"cpu_secs": 10, "wall_secs": 30.0, "memory_bytes": 1 << 30, "processes": 64,
-                  "output_bytes": 1 << 20, "log_bytes": 1 << 16, "file_bytes": 1 << 20,
-                  "open_files": 64, "disk_bytes": 1 << 20}
+        limits = Limits(cpu_secs=10, wall_secs=30.0, memory_bytes=1 << 30, processes=64,
+                        output_bytes=1 << 20, log_bytes=1 << 16, file_bytes=1 << 20,
+                        open_files=64, disk_bytes=1 << 20)
         log = os.path.join(scratch, "probe.log")
         outcome = self.start(["true"], writable=[scratch], owned=[scratch], cwd=scratch,
                              env=_base_env(scratch), limits=limits, log_path=log).wait()
@@ -204,7 +204,7 @@ class Sandbox:
             for directory in owned:
                 self._give(directory, uid)
             if self.bwrap:
-                argv = (self._bwrap_argv(writable, cwd, extra_ro, limits["disk_bytes"])
+                argv = (self._bwrap_argv(writable, cwd, extra_ro, limits.disk_bytes)
                         + self._setpriv(uid) + list(argv))
             # bubblewrap's two processes (outside and the namespace's first) are in the
             # group too, not among the program's (nor in its user id's process rlimit).
@@ -370,7 +370,7 @@ class Run:
         finally:
             os.close(control)
         self.pid = self.proc.pid
-        spec = marshal.dumps({"argv": list(argv), "env": dict(env), "limits": dict(limits),
+        spec = marshal.dumps({"argv": list(argv), "env": dict(env), "limits": limits.as_data(),
                               "uid": uid, "gid": gid, "cwd": cwd, "writable": list(writable),
                               "group": group and {"procs": group.procs,
                                                   "counters": group.counters}})
@@ -397,7 +397,7 @@ class Run:
             self._lifeline = None
 
     def wait(self):
-        remaining = self.limits["wall_secs"] - (time.monotonic() - self.started)
+        remaining = self.limits.wall_secs - (time.monotonic() - self.started)
         if not self.proc.wait(timeout=max(remaining, 0)):
             self.kill(KillReason.WALL)
             self.proc.wait()
@@ -433,7 +433,7 @@ class Run:
                 return
             total += len(chunk)
             self._tail = (self._tail + chunk)[-4096:]
-            if total > self.limits["output_bytes"]:
+            if total > self.limits.output_bytes:
                 self.kill(KillReason.OUTPUT)
                 return
             sink(chunk)
@@ -442,12 +442,12 @@ class Run:
         self._stdout += chunk
 
     def _write_log(self, chunk):
-        room = self.limits["log_bytes"] - self._logged
+        room = self.limits.log_bytes - self._logged
         if room > 0:
             self._log.write(chunk[:room])
         if len(chunk) > room and not self._log_truncated:
             self._log_truncated = True
-            self._log.write(b"\n[log truncated at %d bytes]\n" % self.limits["log_bytes"])
+            self._log.write(b"\n[log truncated at %d bytes]\n" % self.limits.log_bytes)
         self._log.flush()
         self._logged += len(chunk)
 
@@ -474,7 +474,7 @@ class Run:
         elif limit is None and facts.get("oom_kills"):
             limit = "memory"
         elif limit is None and (sig == signal.SIGXCPU or (
-                sig == signal.SIGKILL and cpu_ns >= limits["cpu_secs"] * 10**9)):
+                sig == signal.SIGKILL and cpu_ns >= limits.cpu_secs * 10**9)):
             limit = "cpu"
         elif limit is None and sig == signal.SIGXFSZ:
             limit = "file_size"
@@ -488,7 +488,7 @@ class Run:
                 self.proc.returncode or self.killed_for):
             limit = "processes"
         if limit == "cpu" and facts.get("memory_full") and \
-                facts.get("peak_memory_bytes", 0) >= limits["memory_bytes"]:
+                facts.get("peak_memory_bytes", 0) >= limits.memory_bytes:
             # At its memory limit the kernel reclaims and faults back the program's own
             # pages (its code too) before it kills one: that burns CPU time, and the CPU
             # limit may stop the program first. It wanted more memory than it had.
@@ -504,7 +504,7 @@ class Run:
             "exit_status": None if sig or self.killed_for else self.proc.returncode,
             "signal": _signal_name(sig) if sig else "",
             "limit": limit or "",
-            "limit_value": verdicts.limit_value(limit, limits) if limit else "",
+            "limit_value": limits.in_words(limit) if limit else "",
             "cpu_ms": cpu_ns // 10**6,
             "wall_ms": int(wall_secs * 1000),
             "peak_memory_kib": facts.get("peak_memory_bytes", 0) // 1024,
@@ -515,24 +515,24 @@ class Run:
         """The verdict in the words of the worker's logs."""
         limits = self.limits
         if verdict["limit"] == "wall":
-            return f"killed at the wall-clock limit ({limits['wall_secs']:g} s)"
+            return f"killed at the wall-clock limit ({limits.wall_secs:g} s)"
         if verdict["limit"] == "output":
-            return f"killed for printing more than {human_bytes(limits['output_bytes'])}"
+            return f"killed for printing more than {human_bytes(limits.output_bytes)}"
         if verdict["ended"] == "cancel":
             return "cancelled"
         if verdict["ended"] == "after_server":
             return "killed: still running after the game server had finished"
         if verdict["limit"] == "cpu":
-            return f"CPU time limit ({limits['cpu_secs']} s) exceeded"
+            return f"CPU time limit ({limits.cpu_secs} s) exceeded"
         if verdict["limit"] == "file_size":
-            return f"file size limit ({human_bytes(limits['file_bytes'])}) exceeded"
+            return f"file size limit ({human_bytes(limits.file_bytes)}) exceeded"
         if verdict["limit"] == "memory":
-            return f"out of memory (limit {human_bytes(limits['memory_bytes'])})"
+            return f"out of memory (limit {human_bytes(limits.memory_bytes)})"
         if verdict["limit"] == "disk":
-            return (f"stopped: more than {human_bytes(limits['disk_bytes'])} written in its "
+            return (f"stopped: more than {human_bytes(limits.disk_bytes)} written in its "
                     "directories")
         if verdict["limit"] == "processes":
-            return f"stopped: more processes than its limit ({limits['processes']})"
+            return f"stopped: more processes than its limit ({limits.processes})"
         if verdict["signal"] == "SIGKILL":
             return "killed by SIGKILL (by the system)"
         if verdict["signal"]:

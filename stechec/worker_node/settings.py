@@ -11,12 +11,11 @@ import tempfile
 
 from stechec.common import share
 from stechec.common.config import PLACEHOLDER, Key
+from stechec.worker_node import limits
 from stechec.worker_node.compilation import available_languages
+from stechec.worker_node.limits import GIB, KIB, MIB
 
 PROGRAM = "worker-node"
-KIB = 1024
-MIB = 1024 * KIB
-GIB = 1024 * MIB
 
 # Unix socket paths hold at most 107 bytes; a match's are
 # <work_directory>/match-<id>-XXXXXXXX/sockets/rep.
@@ -24,23 +23,6 @@ MAX_WORK_DIRECTORY = 64
 
 # What a sandbox sees of the machine, read-only, when bubblewrap is used.
 SYSTEM_DIRS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt"]
-
-
-def _limits(cpu_secs, wall_secs, memory_bytes, processes, output_bytes=16 * MIB,
-            log_bytes=256 * KIB, file_bytes=256 * MIB, open_files=256, disk_bytes=1 * GIB):
-    return {
-        "cpu_secs": Key(int, cpu_secs, minimum=1),
-        "wall_secs": Key(float, float(wall_secs), minimum=0.1),
-        "memory_bytes": Key(int, memory_bytes, minimum=16 * MIB),
-        "processes": Key(int, processes, minimum=1),
-        # Output beyond this kills the program; the log keeps the first log_bytes.
-        "output_bytes": Key(int, output_bytes, minimum=KIB),
-        "log_bytes": Key(int, log_bytes, minimum=KIB),
-        "file_bytes": Key(int, file_bytes, minimum=KIB),
-        "open_files": Key(int, open_files, minimum=16),
-        # What the program may hold in all in the directories it may write.
-        "disk_bytes": Key(int, disk_bytes, minimum=MIB),
-    }
 
 
 SCHEMA = {
@@ -97,10 +79,12 @@ SCHEMA = {
         "server_start_secs": Key(float, 10.0, minimum=0.1),
     },
     "limits": {
-        "compilation": _limits(cpu_secs=120, wall_secs=180, memory_bytes=2 * GIB,
-                               processes=64),
-        "server": _limits(cpu_secs=600, wall_secs=900, memory_bytes=2 * GIB, processes=32),
-        "client": _limits(cpu_secs=600, wall_secs=900, memory_bytes=1 * GIB, processes=32),
+        "compilation": limits.schema(cpu_secs=120, wall_secs=180, memory_bytes=2 * GIB,
+                                     processes=64),
+        "server": limits.schema(cpu_secs=600, wall_secs=900, memory_bytes=2 * GIB,
+                                processes=32),
+        "client": limits.schema(cpu_secs=600, wall_secs=900, memory_bytes=1 * GIB,
+                                processes=32),
         "archive_members": Key(int, 2000, minimum=1),
         "archive_unpacked_bytes": Key(int, 64 * MIB, minimum=KIB),
     },
@@ -133,6 +117,14 @@ def resolve_paths(config):
     for key in ("stechec_server", "stechec_client"):
         paths[key] = _program(paths[key])
     paths["env"] = {str(k): str(v) for k, v in paths["env"].items()}
+    return config
+
+
+def resolve_limits(config):
+    """Make each kind of program's limits section (checked when the file was read) a
+    limits.Limits."""
+    for kind in ("compilation", "server", "client"):
+        config["limits"][kind] = limits.Limits(**config["limits"][kind])
     return config
 
 

@@ -109,6 +109,16 @@ def test_the_master_and_the_contest_never_import_the_website():
                 assert "stechec.www" not in open(path).read(), path
 
 
+def test_the_api_imports_no_view_of_the_site():
+    """What the API shares with the site's pages lives in modules of their own
+    (match_lists, tournament_reports, rules...), never in a view module."""
+    graph = import_graph()
+    offenders = sorted(f"{name} imports {target}" for name, targets in graph.items()
+                       if name.startswith("stechec.www.api")
+                       for target in targets if target.startswith("stechec.www.contest.views"))
+    assert offenders == []
+
+
 def test_the_models_import_no_other_module_of_the_contest():
     graph = import_graph()
     assert {target for target in graph["stechec.contest.models"]

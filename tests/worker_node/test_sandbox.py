@@ -24,6 +24,7 @@ import pytest
 from stechec.common import verdicts
 from stechec.worker_node import cgroups
 from stechec.worker_node import sandbox as sandboxing
+from stechec.worker_node.limits import Limits
 from stechec.worker_node.settings import SYSTEM_DIRS
 from tests.conftest import (
     free_sandbox_uids,
@@ -44,8 +45,7 @@ def _limits(**overrides):
     limits = {"cpu_secs": 5, "wall_secs": 600.0, "memory_bytes": 256 * MIB, "processes": 20,
               "output_bytes": 1 * MIB, "log_bytes": 64 * 1024, "file_bytes": 16 * MIB,
               "open_files": 64, "disk_bytes": 64 * MIB}
-    limits.update(overrides)
-    return limits
+    return Limits(**limits | overrides)
 
 
 class Box:
@@ -513,7 +513,7 @@ def test_a_delegated_cgroup_v2_subtree_is_laid_out_as_v2_asks(tmp_path):
     assert (own / "cgroup.subtree_control").read_text() == "+memory +pids"
     programs = own / "stechec-programs"
     assert (programs / "cgroup.subtree_control").read_text() == "+memory +pids"
-    group = found.group({"memory_bytes": 256 * MIB, "processes": 20}, extra_processes=2)
+    group = found.group(_limits(memory_bytes=256 * MIB, processes=20), extra_processes=2)
     assert (programs / "run-1" / "memory.max").read_text() == str(256 * MIB)
     assert (programs / "run-1" / "pids.max").read_text() == "22"
     assert group.procs == [str(programs / "run-1" / "cgroup.procs")]

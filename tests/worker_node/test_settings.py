@@ -1,5 +1,6 @@
 """worker-node.yml: the samples, and one clear line for each mistake."""
 
+import dataclasses
 import shutil
 import socket
 import subprocess
@@ -11,6 +12,7 @@ import yaml
 
 from stechec.common import config
 from stechec.worker_node import settings
+from stechec.worker_node.limits import Limits
 from tests.worker_node.conftest import HERE, ROOT
 
 SAMPLE = ROOT / "share" / "worker-node.yml"
@@ -38,6 +40,21 @@ def test_samples_follow_the_schema(sample):
         assert {k: v for k, v in loaded[section].items() if k != "host"} == \
             {k: v for k, v in defaults[section].items() if k != "host"} | (
                 {"shared_secret": "s3cret"} if section == "master" else {})
+
+
+def test_limits_sections_become_limits():
+    loaded = config.parse("master: {host: h, shared_secret: s}\ncontest: {directory: d, "
+                          "game: g}\nlimits: {client: {memory_bytes: 536870912, wall_secs: 5}}\n",
+                          "limits", settings.SCHEMA)
+    settings.resolve_limits(loaded)
+    client = loaded["limits"]["client"]
+    assert client == Limits(cpu_secs=600, wall_secs=5.0, memory_bytes=512 * 2**20,
+                            processes=32)
+    assert client.in_words("memory") == "512 MiB"
+    assert loaded["limits"]["compilation"].cpu_secs == 120
+    assert loaded["limits"]["server"].memory_bytes == 2 * 2**30
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        client.cpu_secs = 1
 
 
 def test_samples_differ_only_in_paths_and_dump():
@@ -90,6 +107,11 @@ def _config(tmp_path, **changes):
     ({"paths__player_env": "/nonexistent"}, "paths.player_env: '/nonexistent' is not a directory"),
     ({"paths__rules": "/nonexistent/libgame.so"},
      "paths.rules: '/nonexistent/libgame.so' is not a file"),
+    ({"limits__client": {"memory": 1}},
+     "limits.client.memory: unknown key (did you mean 'limits.client.memory_bytes'?)"),
+    ({"limits__server": {"cpu_secs": 0}}, "limits.server.cpu_secs: 0 is below the minimum 1"),
+    ({"limits__compilation": {"wall_secs": "long"}},
+     "limits.compilation.wall_secs: expected a number, got a string 'long'"),
 ])
 def test_mistakes_give_one_line(tmp_path, changes, message):
     line, path = _run(tmp_path, _config(tmp_path, **changes))

@@ -10,8 +10,8 @@ from django.urls import reverse
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
 
-from stechec.common import paths
-from stechec.contest.models import ApiToken, Champion, Match, Tournament
+from stechec.common import paths, verdicts
+from stechec.contest.models import ApiToken, Champion, Match, MatchPlayer, Tournament
 from stechec.www.api import tokens
 from tests.www.api_helpers import token_client
 from tests.www.helpers import (
@@ -158,6 +158,10 @@ def test_the_schema_is_valid_openapi_3():
     validate_schema(schema)
     assert schema["openapi"].startswith("3.")
     assert "/api/v1/champions/" in schema["paths"]
+    components = schema["components"]["schemas"]
+    assert {"verdict", "verdict_words"} <= set(components["MatchPlayer"]["properties"])
+    assert {"compile_verdict", "compile_verdict_words"} <= set(
+        components["ChampionDetail"]["properties"])
 
 
 def test_the_schema_and_docs_are_served_from_the_site_alone():
@@ -257,3 +261,43 @@ def test_a_match_without_an_author_is_listed_and_shown(alice, bob):
     listed = api.get(reverse("api-matches")).json()["results"]
     assert [(m["id"], m["author"], len(m["players"])) for m in listed] == [(match.pk, None, 2)]
     assert api.get(reverse("api-match", args=[match.pk])).json()["author"] is None
+
+
+BUILD_TOO_SLOW = {"ended": "limit", "exit_status": None, "signal": "SIGKILL", "limit": "cpu",
+                  "limit_value": "120 s", "cpu_ms": 120300, "wall_ms": 130000,
+                  "peak_memory_kib": 300 * 1024, "memory_from": "cgroup"}
+CRASHED = {"ended": "signal", "exit_status": None, "signal": "SIGSEGV", "limit": "",
+           "limit_value": "", "cpu_ms": 20, "wall_ms": 300, "peak_memory_kib": 9 * 1024,
+           "memory_from": "cgroup"}
+EXITED = dict(CRASHED, ended="exit", exit_status=0, signal="")
+
+
+def test_the_compile_verdict_is_for_the_author_and_staff(alice, bob, staff):
+    champion = ready_champion(alice)
+    Champion.objects.filter(pk=champion.pk).update(status=Champion.Status.ERROR,
+                                                   compile_verdict=BUILD_TOO_SLOW)
+    url = reverse("api-champion", args=[champion.pk])
+    for reader in (alice, staff):
+        detail = token_client(reader).get(url).json()
+        assert detail["compile_verdict"] == BUILD_TOO_SLOW, reader
+        assert detail["compile_verdict_words"] == "stopped: used more than 120 s of CPU time"
+    detail = token_client(bob).get(url).json()
+    assert (detail["compile_verdict"], detail["compile_verdict_words"]) == (None, None)
+
+
+def test_each_players_verdict_is_for_its_author_and_staff(alice, bob, staff):
+    match = finished_match(alice, [ready_champion(alice, "mine"), ready_champion(bob, "his")])
+    mine, his = match.players.order_by("id")
+    MatchPlayer.objects.filter(pk=mine.pk).update(verdict=EXITED)
+    MatchPlayer.objects.filter(pk=his.pk).update(verdict=CRASHED)
+    url = reverse("api-match", args=[match.pk])
+
+    def seen_by(reader):
+        return [(p["verdict"], p["verdict_words"])
+                for p in token_client(reader).get(url).json()["players"]]
+
+    exited, crashed = (EXITED, "finished normally"), (CRASHED, verdicts.describe(CRASHED))
+    assert crashed[1].startswith("crashed: segmentation fault")
+    assert seen_by(alice) == [exited, (None, None)]
+    assert seen_by(bob) == [(None, None), crashed]
+    assert seen_by(staff) == [exited, crashed]

@@ -249,3 +249,44 @@ def test_a_tournaments_finished_matches_in_bulk(logged_in, alice, bob, site, tmp
     assert sorted(os.listdir(target)) == sorted(f"match-{m.pk}-replay" for m in done)
     assert stechec(logged_in, "download", "--tournament", cup.pk, "1",
                    target).returncode == 2
+
+
+def test_commands_that_make_something_print_it_as_json(live_server, staff, alice, bob,
+                                                        config_home, tmp_path):
+    _, token = tokens.create(staff, "cli", ["read", "submit", "staff"])
+    assert stechec(config_home, "login", live_server.url, "--token", token).returncode == 0
+    archive = tmp_path / "champion.tgz"
+    archive.write_bytes(make_tgz())
+
+    # --wait's progress goes to stderr: stdout holds the JSON alone.
+    running = subprocess.Popen(command(config_home, "upload", archive, "--name", "mine",
+                                       "--wait", "--json"),
+                               env=environment(config_home), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    assert running.stderr.readline().endswith(": new\n")
+    champion = Champion.objects.get()
+    Champion.objects.filter(pk=champion.pk).update(status=Champion.Status.READY)
+    out, err = running.communicate(timeout=TIMEOUT_SECS)
+    assert running.returncode == 0, err
+    uploaded = json.loads(out)
+    assert (uploaded["id"], uploaded["name"], uploaded["status"]) == (champion.pk, "mine",
+                                                                      "ready")
+
+    theirs = ready_champion(bob, "theirs")
+    launched = stechec(config_home, "match", champion.pk, theirs.pk, "--json")
+    assert launched.returncode == 0, launched.stderr
+    match = json.loads(launched.stdout)
+    assert match["id"] == Match.objects.get().pk
+    assert [p["champion"] for p in match["players"]] == [champion.pk, theirs.pk]
+
+    created = stechec(config_home, "tournament", "create", "cup", "--no-launch", "--json",
+                      f"--champion={champion.pk}", f"--champion={theirs.pk}")
+    assert created.returncode == 0, created.stderr
+    tournament = Tournament.objects.get()
+    assert json.loads(created.stdout) | {"ts": None} == {
+        "id": tournament.pk, "name": "cup", "format": "round_robin", "status": "created",
+        "ts": None}
+    launched = stechec(config_home, "tournament", "launch", tournament.pk, "--json")
+    assert launched.returncode == 0, launched.stderr
+    assert (json.loads(launched.stdout)["id"], json.loads(launched.stdout)["status"]) == (
+        tournament.pk, "running")

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from stechec.contest.models import Map, Tournament, TournamentPlayer
-from stechec.www.contest.views.tournament_pages import ranking
+from stechec.www.contest.tournament_reports import ranking
 from tests.www.helpers import ready_champion, text
 
 pytestmark = pytest.mark.django_db

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from stechec.common import verdicts
 from stechec.contest.models import (
     ApiToken,
     Champion,
@@ -26,15 +27,40 @@ class ChampionSerializer(serializers.ModelSerializer):
         return shown_name(champion.author)
 
 
+def _verdict(verdict, shown):
+    """A verdict (stechec.common.verdicts) as the site's pages show it, or None where they
+    do not."""
+    return verdict if shown and verdict else None
+
+
+def _verdict_words(verdict, shown):
+    return verdicts.describe(verdict) if shown and verdict else None
+
+
 class ChampionDetailSerializer(ChampionSerializer):
+    """The context's `private` (Champion.can_read_private, once compiled) shows the
+    compilation's log and verdict, as the champion's page does."""
+
     compile_log = serializers.SerializerMethodField(
         help_text="The compilation log's end, for its author and staff once compiled.")
+    compile_verdict = serializers.SerializerMethodField(
+        help_text="How the build ended (ended, exit_status, signal, limit, cpu_ms...), for "
+                  "its author and staff once compiled.")
+    compile_verdict_words = serializers.SerializerMethodField(
+        help_text="The compile verdict in words, as the champion's page says it.")
 
     class Meta(ChampionSerializer.Meta):
-        fields = ChampionSerializer.Meta.fields + ["compile_log"]
+        fields = ChampionSerializer.Meta.fields + ["compile_log", "compile_verdict",
+                                                   "compile_verdict_words"]
 
     def get_compile_log(self, champion) -> str | None:
         return self.context.get("compile_log")
+
+    def get_compile_verdict(self, champion) -> dict | None:
+        return _verdict(champion.compile_verdict, self.context.get("private"))
+
+    def get_compile_verdict_words(self, champion) -> str | None:
+        return _verdict_words(champion.compile_verdict, self.context.get("private"))
 
 
 class UploadSerializer(serializers.Serializer):
@@ -49,13 +75,25 @@ class MatchPlayerSerializer(serializers.ModelSerializer):
     champion_name = serializers.CharField(source="champion.name")
     author = serializers.CharField(source="champion.author.username")
     log_readable = serializers.SerializerMethodField()
+    verdict = serializers.SerializerMethodField(
+        help_text="How its client and champion ended (ended, exit_status, signal, limit, "
+                  "cpu_ms...), where its log is readable: its champion's author and staff.")
+    verdict_words = serializers.SerializerMethodField(
+        help_text="The verdict in words, as the match's page says it.")
 
     class Meta:
         model = MatchPlayer
-        fields = ["id", "champion", "champion_name", "author", "score", "log_readable"]
+        fields = ["id", "champion", "champion_name", "author", "score", "log_readable",
+                  "verdict", "verdict_words"]
 
     def get_log_readable(self, player) -> bool:
         return player.can_read_log(self.context["request"].user)
+
+    def get_verdict(self, player) -> dict | None:
+        return _verdict(player.verdict, self.get_log_readable(player))
+
+    def get_verdict_words(self, player) -> str | None:
+        return _verdict_words(player.verdict, self.get_log_readable(player))
 
 
 class MatchSerializer(serializers.ModelSerializer):
@@ -76,7 +114,7 @@ class MatchRowPlayerSerializer(serializers.Serializer):
 
 
 class MatchRowSerializer(serializers.ModelSerializer):
-    """A match in a list: its players as the site's list reads them (views.matches
+    """A match in a list: its players as the site's list reads them (match_lists
     .with_players); its detail has more of them."""
 
     author = serializers.CharField(source="author.username", allow_null=True)

@@ -21,10 +21,10 @@ from stechec.www.api import serializers
 from stechec.www.api import tokens as api_tokens
 from stechec.www.contest import cluster, conf, files, limits, rules
 from stechec.www.contest.forms import ChampionUploadForm, MatchForm, TournamentForm
+from stechec.www.contest.match_lists import listed_matches, with_champion, with_players
 from stechec.www.contest.public import PUBLIC_MATCHES, is_public_match
+from stechec.www.contest.tournament_reports import Report
 from stechec.www.contest.uploads import storage_failure, store_champion
-from stechec.www.contest.views.matches import listed_matches, with_champion, with_players
-from stechec.www.contest.views.tournament_pages import Report
 
 logger = logging.getLogger(__name__)
 
@@ -117,14 +117,15 @@ def _champion_outputs(champion):
 class ChampionDetail(APIView):
     @extend_schema(responses=serializers.ChampionDetailSerializer)
     def get(self, request, pk):
-        """A champion, with its compilation log's end for its author and staff."""
+        """A champion, with its compilation log's end and verdict for its author and staff."""
         champion = rules.champion(request.user, pk)
         log = None
-        if champion.can_read_private(request.user) and not champion.in_progress:
+        private = champion.can_read_private(request.user) and not champion.in_progress
+        if private:
             data = files.read_tail(f"{_champion_outputs(champion)}/{paths.COMPILATION_LOG}")
             log = None if data is None else data.decode("utf-8", errors="replace")
         return Response(serializers.ChampionDetailSerializer(
-            champion, context={"compile_log": log}).data)
+            champion, context={"compile_log": log, "private": private}).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request, pk):

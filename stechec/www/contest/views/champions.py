@@ -13,10 +13,10 @@ from stechec.www.contest import conf, files, picker, rules
 from stechec.www.contest.forms import ChampionUploadForm
 from stechec.www.contest.limits import LimitReached
 from stechec.www.contest.logview import log_html
+from stechec.www.contest.match_lists import listed_matches, with_champion, with_players
 from stechec.www.contest.pagination import paginate
 from stechec.www.contest.uploads import storage_failure, store_champion
 from stechec.www.contest.views import live
-from stechec.www.contest.views.matches import listed_matches, with_champion, with_players
 
 RECENT_MATCHES = 20
 

@@ -1,7 +1,7 @@
 from django.shortcuts import render
 
 from stechec.contest.models import Champion
-from stechec.www.contest.views.matches import listed_matches, with_players
+from stechec.www.contest.match_lists import listed_matches, with_players
 
 RECENT = 5
 

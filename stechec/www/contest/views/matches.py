@@ -19,6 +19,7 @@ from stechec.contest import champion_ratings, ratings
 from stechec.contest.models import Match, MatchPlayer
 from stechec.www.contest import conf, files, limits, picker, rules
 from stechec.www.contest.forms import MatchForm
+from stechec.www.contest.match_lists import listed_matches, with_champion, with_players
 from stechec.www.contest.pagination import paginate
 from stechec.www.contest.public import (
     PUBLIC_MATCHES,
@@ -29,47 +30,6 @@ from stechec.www.contest.public import (
 )
 from stechec.www.contest.views import live
 from stechec.www.siteconfig import replay_viewer_dir
-
-
-class PlayerRow(NamedTuple):
-    champion_id: int
-    champion_name: str
-    author_name: str
-    score: int | None
-
-
-def listed_matches():
-    """Matches with what a list row shows of them; see with_players() for their players."""
-    return Match.objects.select_related("author", "map", "tournament").defer(
-        "options", "map__contents", "author__password", "author__email",
-        "author__first_name", "author__last_name")
-
-
-def with_players(matches):
-    """The given matches, each with `player_rows` in seat order, read in one query.
-
-    Plain tuples rather than prefetched models: a page of 50 four-player matches
-    would otherwise build 600 model instances, most of the page's time.
-    """
-    matches = list(matches)
-    by_id = {match.pk: match for match in matches}
-    for match in matches:
-        match.player_rows = []
-    players = MatchPlayer.objects.filter(match_id__in=by_id).order_by("id").values_list(
-        "match_id", "champion_id", "champion__name", "champion__author__username", "score")
-    for match_id, *row in players:
-        by_id[match_id].player_rows.append(PlayerRow(*row))
-    for match in matches:
-        match.friendly = champion_ratings.is_friendly([row.author_name
-                                                       for row in match.player_rows])
-    return matches
-
-
-def with_champion(matches, champion_id):
-    # A subquery rather than a join: a champion playing itself would list the match twice.
-    return matches.filter(id__in=MatchPlayer.objects.filter(champion_id=champion_id)
-                          .values("match_id"))
-
 
 # The match form suggests the user's latest ready champions before any search.
 MY_CHAMPIONS_LISTED = 50
