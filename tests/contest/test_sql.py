@@ -17,6 +17,7 @@ from stechec.master_node import queue
 STATEMENTS = {
     "queue.NEW_TASKS_SQL": queue.NEW_TASKS_SQL,
     "queue.NEW_MATCH_PLAYERS_SQL": queue.NEW_MATCH_PLAYERS_SQL,
+    "queue.DUE_TASKS_SQL": queue.DUE_TASKS_SQL,
     "transitions.MARK_PENDING_SQL[compile]": transitions.MARK_PENDING_SQL[Kind.COMPILE],
     "transitions.MARK_PENDING_SQL[match]": transitions.MARK_PENDING_SQL[Kind.MATCH],
     "transitions.APPLY_COMPILATIONS_SQL": transitions.APPLY_COMPILATIONS_SQL,
