@@ -386,7 +386,8 @@ class AppliedResult(models.Model):
     The evidence that no result is applied twice, which the chaos campaign
     checks (devtools/invariants.py): no constraint stops a second row, so a
     doubled application shows as one. A result given back to the queue is no
-    final result and writes none.
+    final result and writes none. The master writes the rows in plain SQL
+    (stechec.contest.transitions.record_applied).
     """
 
     class Kind(models.TextChoices):
@@ -405,12 +406,6 @@ class AppliedResult(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.task_id} attempt {self.attempt}: {self.status}"
-
-    @classmethod
-    def record(cls, kind, tasks, status):
-        """Record that `status` was applied to each (task id, attempt) of `tasks`."""
-        cls.objects.bulk_create([cls(kind=kind, task_id=task_id, attempt=attempt, status=status)
-                                 for task_id, attempt in tasks])
 
 
 class PlayerProfile(models.Model):

@@ -122,10 +122,16 @@ class Dispatcher:
         """
         recovered = self._recover_unconfirmed()
         candidates = queue.fetch_new(limit, self._worker_config["client_slots"])
+        room = self._registry.free_slots()
+        # When more tasks wait than there are free slots, every free slot is taken within
+        # a few batches however the tasks are spread: then each worker is filled in turn
+        # (fewer calls, each with several tasks, and their results back in one) rather
+        # than one task a worker per batch when the room exceeds a batch.
+        fill = len(candidates) == limit < room and queue.due_at_least(room)
         placed = {kind: [] for kind in Kind}
         largest = max((w.max_slots for w in self._registry.workers.values()), default=0)
         for candidate, assignment in zip(candidates,
-                                         self._registry.place(candidates, self._deadlines),
+                                         self._registry.place(candidates, self._deadlines, fill),
                                          strict=True):
             if assignment is not None:
                 placed[candidate.kind].append(assignment)

@@ -81,6 +81,26 @@ def fetch_new(limit, client_slots):
     return tasks
 
 
+# due_at_least's statement; parameters: new, now, count, new, now, count. Its one column:
+# how many tasks fetch_new could read, counted up to `count` in each table.
+DUE_TASKS_SQL = (
+    "SELECT (SELECT COUNT(*) FROM (SELECT stechec_champion.id FROM stechec_champion "
+    "WHERE stechec_champion.status = %s AND (stechec_champion.not_before IS NULL "
+    "OR stechec_champion.not_before <= %s) LIMIT %s) AS champions) "
+    "+ (SELECT COUNT(*) FROM (SELECT stechec_match.id FROM stechec_match "
+    "WHERE stechec_match.status = %s AND (stechec_match.not_before IS NULL "
+    "OR stechec_match.not_before <= %s) LIMIT %s) AS matches)")
+
+
+def due_at_least(count):
+    """Whether at least `count` tasks are `new` and past their retry delay (fetch_new's)."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(DUE_TASKS_SQL, [Champion.Status.NEW, now, count,
+                                       Match.Status.NEW, now, count])
+        return cursor.fetchone()[0] >= count
+
+
 def _queued_matches(cursor, matches, client_slots):
     ids = [m[0] for m in matches]
     cursor.execute(NEW_MATCH_PLAYERS_SQL.format(ids=", ".join(["%s"] * len(ids))), ids)

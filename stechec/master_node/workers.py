@@ -126,16 +126,22 @@ class WorkerRegistry:
     def free_slots(self):
         return sum(w.free_slots for w in self.workers.values() if w.free_slots > 0)
 
-    def place(self, candidates, deadlines):
+    def place(self, candidates, deadlines, fill=False):
         """Reserve slots for each candidate on the least-loaded worker that has enough free.
 
         Random among equally loaded workers, so that they share the work.
+        With `fill`, on the worker with the fewest free slots that has
+        enough instead: a worker takes tasks until it is full, so that they
+        go to it in one call and their results come back together; for
+        when every free slot is to be taken anyway (see Dispatcher._claim).
         `deadlines` gives the seconds each kind of task may take. Returns
         one assignment per candidate, None for a candidate no worker has room for.
         """
-        # (load, random tie-break, worker): the heap's top is a least-loaded
-        # worker, a random one among equals.
-        heap = [(w.load, random.random(), w) for w in self.workers.values() if w.free_slots > 0]
+        # (load or free slots, random tie-break, worker): the heap's top is the
+        # worker to take the next task, a random one among equals.
+        def rank(worker):
+            return (worker.free_slots if fill else worker.load, random.random(), worker)
+        heap = [rank(w) for w in self.workers.values() if w.free_slots > 0]
         heapq.heapify(heap)
         assignments = []
         for candidate in candidates:
@@ -160,7 +166,7 @@ class WorkerRegistry:
             self.assignments[assignment.key] = assignment
             assignments.append(assignment)
             if worker.free_slots > 0:
-                heapq.heappush(heap, (worker.load, random.random(), worker))
+                heapq.heappush(heap, rank(worker))
         return assignments
 
     def release(self, assignment):

@@ -99,8 +99,8 @@ def test_a_result_applied_twice_is_doubled():
         f"champion {champions[1].id}: ready, but no applied result recorded"]
 
     # What a second application of the same results would have recorded.
-    AppliedResult.record(AppliedResult.Kind.MATCH, [(match.id, 1)], "done")
-    AppliedResult.record(AppliedResult.Kind.CHAMPION, [(champions[0].id, 1)], "error")
+    transitions.record_applied([(AppliedResult.Kind.MATCH, match.id, 1, "done"),
+                                (AppliedResult.Kind.CHAMPION, champions[0].id, 1, "error")])
     assert invariants.doubled(matches, champions, invariants.applied_results()) == [
         f"match {match.id}: done applied for attempts [1, 1], now done",
         f"champion {champions[0].id}: final results applied [(1, 'ready'), (1, 'error')]"]

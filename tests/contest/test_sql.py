@@ -17,9 +17,11 @@ from stechec.master_node import queue
 STATEMENTS = {
     "queue.NEW_TASKS_SQL": queue.NEW_TASKS_SQL,
     "queue.NEW_MATCH_PLAYERS_SQL": queue.NEW_MATCH_PLAYERS_SQL,
+    "queue.DUE_TASKS_SQL": queue.DUE_TASKS_SQL,
     "transitions.MARK_PENDING_SQL[compile]": transitions.MARK_PENDING_SQL[Kind.COMPILE],
     "transitions.MARK_PENDING_SQL[match]": transitions.MARK_PENDING_SQL[Kind.MATCH],
     "transitions.APPLY_COMPILATIONS_SQL": transitions.APPLY_COMPILATIONS_SQL,
+    "transitions.RECORD_APPLIED_SQL": transitions.RECORD_APPLIED_SQL,
 }
 
 
@@ -29,8 +31,13 @@ def columns_by_table():
 
 
 def references(sql):
-    """(table, column) of every `table.column` of `sql`, and of every column it SETs."""
+    """(table, column) of every `table.column` of `sql`, and of every column it SETs or
+    INSERTs."""
     found = set(re.findall(r"\b([a-z_]+)\.([a-z_]+)\b", sql))
+    inserted = re.match(r"INSERT INTO (\w+) \((.*?)\)", sql)
+    if inserted:
+        table, columns = inserted.groups()
+        found |= {(table, column) for column in columns.split(", ")}
     updated = re.match(r"UPDATE (\w+) SET (.*?) WHERE", sql, re.S)
     if updated:
         table, assignments = updated.groups()
@@ -52,11 +59,13 @@ def test_the_tables_named_are_the_models():
     """What the statements take for each model's table (the user model is Django's)."""
     tables = columns_by_table()
     for table in ("stechec_champion", "stechec_match", "stechec_matchplayer", "stechec_map",
-                  "auth_user"):
+                  "stechec_appliedresult", "auth_user"):
         assert table in tables
 
 
 def test_a_column_the_models_lack_is_caught():
     assert ("stechec_champion", "not_a_column") in references(
         "UPDATE stechec_champion SET not_a_column = 1 WHERE stechec_champion.id = 2")
+    assert ("stechec_appliedresult", "not_a_column") in references(
+        "INSERT INTO stechec_appliedresult (task_id, not_a_column) VALUES (1, 2)")
     assert "not_a_column" not in columns_by_table()["stechec_champion"]

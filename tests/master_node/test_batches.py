@@ -1,8 +1,10 @@
 """Several tasks in one call (`run_tasks`), several results in one (`task_results`)."""
 
+import collections
 import xmlrpc.client
 
 import pytest
+from django.db import transaction
 
 from stechec.common.rpc import RPCClient
 from stechec.contest.models import Champion, Match, MatchPlayer
@@ -28,6 +30,55 @@ def test_a_worker_gets_its_share_of_a_batch_in_one_call(cluster, player):
     assert all(e["applied"] is True for e in reported)
     assert set(Champion.objects.filter(pk__in=champions).values_list("attempts", flat=True)) \
         == {1}
+
+
+def joined_pool(cluster, count):
+    """`count` simulated workers of 4 slots that hold their tasks, all known to the master."""
+    cluster.start_master()
+    workers = cluster.start_workers("pool", count=count, slots=4, hold=True)
+    status = RPCClient(cluster.master.url, SECRET)
+    wait_for(lambda: len(status.status()["workers"]) == count, "every worker to join")
+    return workers
+
+
+def queue_at_once(player, count):
+    """`count` champions queued in one transaction: the master sees them all together."""
+    with transaction.atomic():
+        new_champions(player, count)
+
+
+def call_sizes(received):
+    """How many tasks came in each call, from the workers' received events (a call's
+    tasks are recorded one after the other, each with the call's size)."""
+    sizes = []
+    by_worker = collections.defaultdict(list)
+    for event in received:
+        by_worker[event["worker"]].append(event["batch"])
+    for batches in by_worker.values():
+        i = 0
+        while i < len(batches):
+            sizes.append(batches[i])
+            i += batches[i]
+    return sorted(sizes)
+
+
+def test_a_queue_longer_than_the_room_fills_workers_in_turn(cluster, player):
+    # 80 free slots, more than a batch (50), and more tasks waiting than that.
+    workers = joined_pool(cluster, 20)
+    queue_at_once(player, 200)
+    wait_for(lambda: len(workers.events("received")) == 80, "every slot to be taken")
+    # The first batch fills 12 workers and half of one, each in one call; the second, the
+    # last 30 free slots: the 7 idle workers and the rest of the half-filled one.
+    assert call_sizes(workers.events("received")) == [2, 2] + [4] * 19
+
+
+def test_a_queue_shorter_than_the_room_is_spread(cluster, player):
+    workers = joined_pool(cluster, 20)
+    queue_at_once(player, 40)
+    wait_for(lambda: len(workers.events("received")) == 40, "every task to be sent")
+    # Not every free slot is wanted: the least-loaded worker takes each task.
+    assert collections.Counter(e["worker"] for e in workers.events("received")) == {
+        name: 2 for name in workers.names}
 
 
 def test_tasks_a_worker_refuses_from_a_batch_go_back_uncounted(cluster, player):

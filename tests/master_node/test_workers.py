@@ -1,4 +1,5 @@
-"""Placement: the least-loaded worker with room, random among equals."""
+"""Placement: the least-loaded worker with room, random among equals; or, to fill
+workers, the one with the fewest free slots."""
 
 import collections
 
@@ -58,3 +59,23 @@ def test_equally_loaded_workers_share_the_work_at_random():
         chosen[assignment.worker.port] += 1
     assert set(chosen) == {9000, 9001, 9002}
     assert min(chosen.values()) > 30
+
+
+def test_to_fill_workers_each_takes_tasks_until_it_is_full():
+    workers = registry(4, 4, 4)
+    [first] = workers.place([compile_task(0)], DEADLINES)
+    placed = workers.place([compile_task(i) for i in range(1, 6)], DEADLINES, fill=True)
+    # The worker with the fewest free slots first: the one busy already, then another.
+    assert [a.worker for a in placed[:3]] == [first.worker] * 3
+    assert placed[3].worker is placed[4].worker is not first.worker
+    assert workers.free_slots() == 6
+
+
+def test_to_fill_workers_a_match_skips_those_without_its_slots():
+    workers = registry(4, 4)
+    [busy] = workers.place([compile_task(0), compile_task(1)], DEADLINES, fill=True)[:1]
+    match, task = workers.place([QueuedTask(Kind.MATCH, 7, 0, 3, {}), compile_task(2)],
+                                DEADLINES, fill=True)
+    # The busy worker has 2 free slots, the match needs 3; then the match's worker has 1.
+    assert match.worker is not busy.worker
+    assert task.worker is match.worker
