@@ -17,6 +17,10 @@ stores them and the site shows them. A verdict is a dict of XML-RPC values:
   out): the time the game server gave it to answer each turn.
 
 Kibibytes and milliseconds: XML-RPC integers hold 32 bits.
+
+A verdict is data in no language; describe, timeouts and usage put it into
+words when it is shown, in the reader's language on the site and in English
+elsewhere (stechec.common.i18n).
 """
 
 import re

@@ -311,5 +311,5 @@ def test_a_bulk_account_refusal_in_french(client):
     page = text(client.post(reverse("accounts-bulk"), {
         "accounts": SimpleUploadedFile("accounts.csv", b"username,email\ncat,cat@example.org\n"
                                        b"dog,not-an-address\n", "text/csv")}, **FRENCH))
-    assert ("Rien n’a été créé\xa0: ligne 2\xa0: un compte nommé cat existe déjà; "
+    assert ("Rien n’a été créé\xa0: ligne 2\xa0: un compte nommé cat existe déjà\xa0; "
             "ligne 3\xa0: 'not-an-address' n’est pas une adresse e-mail.") in page

@@ -79,7 +79,8 @@ def read(text):
     problems += [(seen[u], gettext("an account named %(name)s exists already") % {"name": u})
                  for u in taken]
     if problems:
-        raise BadFile("; ".join(gettext("line %(line)s: %(problem)s")
+        # Translators: what separates the bad lines of a file, one after the other.
+        raise BadFile(gettext("; ").join(gettext("line %(line)s: %(problem)s")
                                 % {"line": line, "problem": problem}
                                 for line, problem in sorted(problems)))
     if not accounts:
