@@ -14,10 +14,11 @@ import sys
 
 
 def _translation():
-    """django.utils.translation when Django's settings are configured, else None. Django
-    is looked for among the loaded modules: the worker never imports it."""
-    conf = sys.modules.get("django.conf")
-    if conf is None or not conf.settings.configured:
+    """django.utils.translation once Django is configured and set up (its translation needs
+    both), else None. Django is looked for among the loaded modules: the worker never
+    imports it."""
+    conf, apps = sys.modules.get("django.conf"), sys.modules.get("django.apps")
+    if conf is None or apps is None or not conf.settings.configured or not apps.apps.ready:
         return None
     from django.utils import translation
     return translation

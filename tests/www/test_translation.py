@@ -259,18 +259,27 @@ def test_verdicts_in_french_and_in_english(client):
     assert "took longer than 1000 ms to answer 3 times" in english
 
 
-def test_without_django_the_verdicts_stay_english(tmp_path):
+# Django's settings in French but Django not set up (its translation needs both).
+_CONFIGURED_ONLY = ("from django.conf import settings\n"
+                    "settings.configure(USE_I18N=True, LANGUAGE_CODE='fr', "
+                    f"LOCALE_PATHS=[{str(WWW / 'locale')!r}])\n")
+
+
+@pytest.mark.parametrize("prelude, django_loaded", [("", False), (_CONFIGURED_ONLY, True)],
+                         ids=["no Django", "Django configured, not set up"])
+def test_without_django_the_verdicts_stay_english(tmp_path, prelude, django_loaded):
     """The worker and the CLI do not load Django: their words are English whatever the
     machine's language, and the site translates them when it shows them."""
-    script = ("import sys\n"
+    script = (prelude + "import sys\n"
               "from stechec.common import verdicts\n"
               f"print(verdicts.describe({OUT_OF_MEMORY!r}))\n"
               f"print(verdicts.usage({SEGFAULT!r}))\n"
-              "assert 'django' not in sys.modules\n")
+              f"assert ('django' in sys.modules) == {django_loaded}\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          check=True, cwd=tmp_path, timeout=120,
+                          cwd=tmp_path, timeout=120,
                           env={"LANG": "fr_FR.UTF-8", "LANGUAGE": "fr",
                                "PYTHONPATH": str(STECHEC.parent)})
+    assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout == ("stopped: used more than 512 MiB of memory\n"
                            "CPU 1.52 s, wall 3.10 s, peak memory 12 MiB\n")
 
