@@ -23,6 +23,9 @@ import stat
 import tarfile
 import zlib
 
+from stechec.common.i18n import gettext as _
+from stechec.common.verdicts import human_bytes, shown_value
+
 DEFAULT_MAX_MEMBERS = 2000
 DEFAULT_MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 # What a damaged gzip stream raises while tarfile reads it.
@@ -68,8 +71,9 @@ def _walk(fileobj, mode, links, set_id_bits, max_members, max_unpacked_bytes, de
     try:
         tar = tarfile.open(fileobj=fileobj, mode=mode)
     except _STREAM_ERRORS as e:
-        kind = "a gzip-compressed tar" if mode == "r:gz" else "a tar"
-        raise ArchiveError(f"not {kind} archive ({_reason(e)})") from None
+        message = (_("not a gzip-compressed tar archive (%(reason)s)") if mode == "r:gz"
+                   else _("not a tar archive (%(reason)s)"))
+        raise ArchiveError(message % {"reason": _reason(e)}) from None
     count = total = 0
     has_file = False
     found_links = {}
@@ -80,16 +84,18 @@ def _walk(fileobj, mode, links, set_id_bits, max_members, max_unpacked_bytes, de
             try:
                 member = tar.next()
             except _STREAM_ERRORS as e:
-                raise ArchiveError(f"corrupt archive ({_reason(e)})") from None
+                raise _corrupt(e) from None
             if member is None:
                 break
             name = _check_member(member, links, set_id_bits)
             count += 1
             if count > max_members:
-                raise ArchiveError(f"too many files (more than {max_members})")
+                raise ArchiveError(_("too many files (more than %(count)s)")
+                                   % {"count": max_members})
             total += member.size
             if total > max_unpacked_bytes:
-                raise ArchiveError(f"unpacks to more than {_human(max_unpacked_bytes)}")
+                raise ArchiveError(_("unpacks to more than %(size)s")
+                                   % {"size": shown_value(human_bytes(max_unpacked_bytes))})
             has_file = has_file or member.isfile()
             if member.issym():
                 found_links[name] = member.linkname
@@ -99,10 +105,10 @@ def _walk(fileobj, mode, links, set_id_bits, max_members, max_unpacked_bytes, de
             if destination is not None and name != ".":
                 _write(tar, member, name, destination)
     if not has_file:
-        raise ArchiveError("the archive holds no file")
+        raise ArchiveError(_("the archive holds no file"))
     for name, target in found_links.items():
         if name in occupied:
-            raise ArchiveError(f"{name!r}: a link in the place of a file or a directory")
+            raise _refused(name, _("a link in the place of a file or a directory"))
         _check_link(name, target, found_links)
     if destination is not None:
         for name, target in found_links.items():
@@ -115,24 +121,24 @@ def _check_member(member, links, set_id_bits):
     name = member.name
     # A setgid directory is how groups share a folder: harmless, and common.
     if not set_id_bits and not member.isdir() and member.mode & (stat.S_ISUID | stat.S_ISGID):
-        bits = " and ".join(bit for bit, flag in (("setuid", stat.S_ISUID),
-                                                   ("setgid", stat.S_ISGID))
-                            if member.mode & flag)
-        raise ArchiveError(f"{name!r}: files with the {bits} bit are not accepted "
-                           f"(chmod ug-s, then pack again)")
+        setuid, setgid = member.mode & stat.S_ISUID, member.mode & stat.S_ISGID
+        bits = (_("setuid and setgid") if setuid and setgid
+                else "setuid" if setuid else "setgid")
+        raise _refused(name, _("files with the %(bits)s bit are not accepted (chmod ug-s, "
+                               "then pack again)") % {"bits": bits})
     if member.islnk() or (member.issym() and not links):
-        raise ArchiveError(f"{name!r}: links are not accepted")
+        raise _refused(name, _("links are not accepted"))
     if not (member.isfile() or member.isdir() or member.issym()):
-        raise ArchiveError(f"{name!r}: only regular files and directories are accepted")
+        raise _refused(name, _("only regular files and directories are accepted"))
     if name.startswith("/") or os.path.isabs(name):
-        raise ArchiveError(f"{name!r}: absolute paths are not accepted")
+        raise _refused(name, _("absolute paths are not accepted"))
     if ".." in name.replace("\\", "/").split("/"):
-        raise ArchiveError(f"{name!r}: paths with '..' are not accepted")
+        raise _refused(name, _("paths with '..' are not accepted"))
     if "\0" in name:
-        raise ArchiveError(f"{name!r}: names with NUL bytes are not accepted")
+        raise _refused(name, _("names with NUL bytes are not accepted"))
     clean = posixpath.normpath(name)
     if clean == "." and not member.isdir():
-        raise ArchiveError(f"{name!r}: not a file name")
+        raise _refused(name, _("not a file name"))
     return clean
 
 
@@ -174,7 +180,7 @@ def strip_folder(fileobj, folder, out, *, mode="r:gz"):
 def _check_link(name, target, all_links):
     """Refuse the link `name` -> `target` unless it resolves inside the archive. The walk
     is lexical, which is exact because no directory on the way may be a link itself."""
-    refused = ArchiveError(f"{name!r}: links must stay inside the archive")
+    refused = _refused(name, _("links must stay inside the archive"))
     if not target or "\0" in target or target.startswith("/"):
         raise refused
     if any(directory in all_links for directory in _ancestors(name)):
@@ -204,12 +210,12 @@ def _write(tar, member, name, destination):
         # O_NOFOLLOW: never written through a link (none exists yet; belt and braces).
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     except _CONFLICTS as e:
-        raise ArchiveError(f"{member.name!r}: cannot be unpacked ({e.strerror})") from None
+        raise _unpack_failure(member.name, e) from None
     with os.fdopen(fd, "wb") as out:
         try:
             shutil.copyfileobj(tar.extractfile(member), out)
         except _STREAM_ERRORS as e:
-            raise ArchiveError(f"corrupt archive ({_reason(e)})") from None
+            raise _corrupt(e) from None
         out.flush()
         os.fchmod(fd, (member.mode & 0o755) | 0o600)
         os.utime(fd, (member.mtime, member.mtime))
@@ -221,7 +227,20 @@ def _write_link(name, target, destination):
         os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
         os.symlink(target, path)
     except _CONFLICTS as e:
-        raise ArchiveError(f"{name!r}: cannot be unpacked ({e.strerror})") from None
+        raise _unpack_failure(name, e) from None
+
+
+def _refused(name, why):
+    """The member `name` refused: "'a/b': links are not accepted"."""
+    return ArchiveError(_("%(name)s: %(why)s") % {"name": repr(name), "why": why})
+
+
+def _unpack_failure(name, error):
+    return _refused(name, _("cannot be unpacked (%(error)s)") % {"error": error.strerror})
+
+
+def _corrupt(error):
+    return ArchiveError(_("corrupt archive (%(reason)s)") % {"reason": _reason(error)})
 
 
 def _ancestors(name):
@@ -233,10 +252,3 @@ def _ancestors(name):
 def _reason(error):
     return str(error).strip() or type(error).__name__
 
-
-def _human(n):
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}"
-        n /= 1024
-    return f"{n} bytes"

@@ -20,25 +20,53 @@ stores them and the site shows them. A verdict is a dict of XML-RPC values:
   server said when (the bundled game's does; stechec2's does not).
 
 Kibibytes and milliseconds: XML-RPC integers hold 32 bits.
+
+A verdict is data in no language; describe, timeouts and usage put it into
+words when it is shown, in the reader's language on the site and in English
+elsewhere (stechec.common.i18n).
 """
 
+import re
 import signal
 
-# What each limit stopped, as "stopped: <phrase>".
+from stechec.common.i18n import gettext, gettext_noop, ngettext, number
+
+# What each limit stopped, in words (gettext_noop: translated when shown, by describe).
 LIMIT_PHRASES = {
-    "memory": "used more than {} of memory",
-    "cpu": "used more than {} of CPU time",
-    "wall": "ran for longer than {} (wall clock)",
-    "processes": "tried to run more than {} processes and threads at once",
-    "output": "printed more than {}",
-    "file_size": "tried to write a file larger than {}",
-    "disk": "wrote more than {} in its directories",
+    "memory": gettext_noop("stopped: used more than %(value)s of memory"),
+    "cpu": gettext_noop("stopped: used more than %(value)s of CPU time"),
+    "wall": gettext_noop("stopped: ran for longer than %(value)s (wall clock)"),
+    "processes": gettext_noop("stopped: tried to run more than %(value)s processes and "
+                              "threads at once"),
+    "output": gettext_noop("stopped: printed more than %(value)s"),
+    "file_size": gettext_noop("stopped: tried to write a file larger than %(value)s"),
+    "disk": gettext_noop("stopped: wrote more than %(value)s in its directories"),
 }
 ENDINGS = ("exit", "signal", "limit", "after_server", "cancel")
+# The signals a champion commonly dies of, in words (strsignal's are English only).
+SIGNAL_WORDS = {
+    "SIGSEGV": gettext_noop("segmentation fault"),
+    "SIGABRT": gettext_noop("aborted"),
+    "SIGFPE": gettext_noop("floating point exception"),
+    "SIGILL": gettext_noop("illegal instruction"),
+    "SIGBUS": gettext_noop("bus error"),
+    "SIGTERM": gettext_noop("terminated"),
+    "SIGPIPE": gettext_noop("broken pipe"),
+    "SIGXCPU": gettext_noop("CPU time limit exceeded"),
+    "SIGXFSZ": gettext_noop("file size limit exceeded"),
+    "SIGSYS": gettext_noop("bad system call"),
+    "SIGTRAP": gettext_noop("trace/breakpoint trap"),
+}
+# The units of human_bytes (gettext_noop: translated when shown, by shown_value).
+BYTE_UNITS = (gettext_noop("bytes"), gettext_noop("KiB"), gettext_noop("MiB"),
+              gettext_noop("GiB"))
+# A limit's value as limit_value wrote it: "512 MiB", "1.5 s", "64".
+_VALUE = re.compile(r"(\d+(?:\.\d+)?)(?: (bytes|KiB|MiB|GiB|s))?")
 
 
 def human_bytes(n):
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
+    """`n` bytes in English words ("512 MiB"); shown_value translates them."""
+    for unit in BYTE_UNITS:
         if n < 1024 or unit == "GiB":
             return f"{n:g} {unit}" if unit == "bytes" else f"{n:.0f} {unit}"
         n /= 1024
@@ -46,12 +74,29 @@ def human_bytes(n):
 
 
 def signal_words(name):
-    """"segmentation fault (SIGSEGV)" for "SIGSEGV"."""
+    """"segmentation fault (SIGSEGV)" for "SIGSEGV", in the reader's language for the
+    common signals (SIGNAL_WORDS), else in strsignal's English."""
+    if name in SIGNAL_WORDS:
+        return f"{gettext(SIGNAL_WORDS[name])} ({name})"
     try:
         words = signal.strsignal(signal.Signals[name])
     except (KeyError, ValueError):
         return name
     return f"{words[0].lower()}{words[1:]} ({name})" if words else name
+
+
+def shown_value(value):
+    """A value written by limit_value or human_bytes ("512 MiB", "1.5 s"), in the reader's
+    language ("512 Mio", "1,5 s"); anything else as it is."""
+    match = _VALUE.fullmatch(value)
+    if match is None:
+        return value
+    digits, unit = match.groups()
+    decimals = len(digits.partition(".")[2])
+    shown = number(float(digits), decimals) if decimals else digits
+    if unit is None:
+        return shown
+    return f"{shown} {unit if unit == 's' else gettext(unit)}"
 
 
 def describe(verdict):
@@ -66,18 +111,23 @@ def ending(verdict):
     (SIGSEGV)", "stopped: used more than 1 GiB of memory", "exited with status 1"."""
     ended = verdict.get("ended")
     if ended == "limit":
-        phrase = LIMIT_PHRASES.get(verdict.get("limit"), "passed its {} limit")
-        return "stopped: " + phrase.format(verdict.get("limit_value") or "its")
+        limit = verdict.get("limit")
+        value = shown_value(verdict.get("limit_value") or "")
+        if limit not in LIMIT_PHRASES or not value:
+            return gettext("stopped: passed its %(limit)s limit") % {"limit": limit}
+        return gettext(LIMIT_PHRASES[limit]) % {"value": value}
     if ended == "signal":
         if verdict.get("signal") == "SIGKILL":
-            return "killed (SIGKILL) by the system"
-        return "crashed: " + signal_words(verdict.get("signal", ""))
+            return gettext("killed (SIGKILL) by the system")
+        return gettext("crashed: %(signal)s") % {"signal": signal_words(verdict.get("signal", ""))}
     if ended == "after_server":
-        return "stopped: still running after the game had ended"
+        return gettext("stopped: still running after the game had ended")
     if ended == "cancel":
-        return "cancelled"
+        return gettext("cancelled")
     status = verdict.get("exit_status")
-    return "finished normally" if status == 0 else f"exited with status {status}"
+    if status == 0:
+        return gettext("finished normally")
+    return gettext("exited with status %(status)s") % {"status": status}
 
 
 def failed(verdict):
@@ -90,18 +140,21 @@ def failed(verdict):
 def timeouts(nb_timeout, verdict):
     """A player's timeouts in words: "took longer than 1000 ms to answer 3 times", or
     without the per-turn limit when its verdict does not say it ("timed out 3 times")."""
-    times = "once" if nb_timeout == 1 else f"{nb_timeout} times"
     turn_ms = (verdict or {}).get("turn_ms")
     if turn_ms is None:
-        return f"timed out {times}"
-    return f"took longer than {turn_ms} ms to answer {times}"
+        return ngettext("timed out once", "timed out %(count)s times",
+                        nb_timeout) % {"count": nb_timeout}
+    return ngettext("took longer than %(ms)s ms to answer once",
+                    "took longer than %(ms)s ms to answer %(count)s times",
+                    nb_timeout) % {"ms": turn_ms, "count": nb_timeout}
 
 
 def usage(verdict):
     """What the program used: "CPU 0.52 s, wall 3.10 s, peak memory 12 MiB"."""
-    memory = human_bytes(verdict.get("peak_memory_kib", 0) * 1024)
-    return (f"CPU {verdict.get('cpu_ms', 0) / 1000:.2f} s, "
-            f"wall {verdict.get('wall_ms', 0) / 1000:.2f} s, peak memory {memory}")
+    return gettext("CPU %(cpu)s s, wall %(wall)s s, peak memory %(memory)s") % {
+        "cpu": number(verdict.get("cpu_ms", 0) / 1000, 2),
+        "wall": number(verdict.get("wall_ms", 0) / 1000, 2),
+        "memory": shown_value(human_bytes(verdict.get("peak_memory_kib", 0) * 1024))}
 
 
 # Each field of a verdict and the types it may hold.

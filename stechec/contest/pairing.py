@@ -23,6 +23,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from stechec.common.i18n import gettext, ngettext
+
 from . import standings
 from .standings import MatchResult
 
@@ -59,32 +61,36 @@ class RoundNotFinished(ValueError):
 def check_format(format, nb_players):
     """Raise ValueError with one clear sentence when `format` cannot hold `nb_players`."""
     if format not in {ROUND_ROBIN, *TWO_PLAYER_FORMATS}:
-        raise ValueError(f"unknown tournament format {format!r}")
+        raise ValueError(gettext("unknown tournament format %(format)s")
+                         % {"format": repr(format)})
     if nb_players < 2:
-        raise ValueError(f"a match needs at least 2 players, not {nb_players}")
+        raise ValueError(gettext("a match needs at least 2 players, not %(count)s")
+                         % {"count": nb_players})
     if format in TWO_PLAYER_FORMATS and nb_players != 2:
-        raise ValueError(f"{format.replace('_', ' ')} tournaments pair champions two by two; "
-                         f"this game has {nb_players} players per match: use round robin")
+        raise ValueError(gettext("%(format)s tournaments pair champions two by two; this game "
+                                 "has %(count)s players per match: use round robin")
+                         % {"format": format.replace("_", " "), "count": nb_players})
 
 
-def every_one(noun, numbers, singular, plural):
-    """A refusal naming every bad number, not the first: "champion 3 is ...", "champions
-    3, 5 and 8 are ..."."""
+def listed(numbers):
+    """Every number of a refusal, not the first: "3", "3, 5 and 8"."""
     if len(numbers) == 1:
-        return f"{noun} {numbers[0]} {singular}"
-    listed = ", ".join(str(number) for number in numbers[:-1])
-    return f"{noun}s {listed} and {numbers[-1]} {plural}"
+        return str(numbers[0])
+    return gettext("%(first)s and %(last)s") % {
+        "first": ", ".join(str(number) for number in numbers[:-1]), "last": numbers[-1]}
 
 
 def check_champions(champions, minimum):
     champions = list(champions)
     duplicates = sorted(c for c, count in Counter(champions).items() if count > 1)
     if duplicates:
-        raise ValueError(every_one("champion", duplicates, "is entered twice",
-                                   "are entered twice"))
+        raise ValueError(ngettext("champion %(numbers)s is entered twice",
+                                  "champions %(numbers)s are entered twice", len(duplicates))
+                         % {"numbers": listed(duplicates)})
     if len(champions) < minimum:
-        raise ValueError(f"a tournament with {minimum} players per match needs at least "
-                         f"{minimum} champions, not {len(champions)}")
+        raise ValueError(gettext("a tournament with %(minimum)s players per match needs at "
+                                 "least %(minimum)s champions, not %(count)s")
+                         % {"minimum": minimum, "count": len(champions)})
     return champions
 
 

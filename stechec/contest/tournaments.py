@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from stechec.common.i18n import gettext, ngettext
 from stechec.contest import pairing, standings, transitions
 from stechec.contest.models import (
     Champion,
@@ -48,30 +49,34 @@ def create(name, format, champion_ids, map_ids, *, nb_players, rounds=0):
     """A `created` tournament with its champions and maps; ValueError naming what is wrong."""
     name = name.strip()
     if not name:
-        raise ValueError("a tournament needs a name")
+        raise ValueError(gettext("a tournament needs a name"))
     pairing.check_format(format, nb_players)
     champion_ids = pairing.check_champions(champion_ids, nb_players)
     if format == pairing.SWISS and rounds < 1:
-        raise ValueError("a Swiss tournament needs at least 1 round")
+        raise ValueError(gettext("a Swiss tournament needs at least 1 round"))
     if format != pairing.SWISS and rounds:
-        raise ValueError("only Swiss tournaments have a number of rounds")
+        raise ValueError(gettext("only Swiss tournaments have a number of rounds"))
     ready = set(Champion.objects.visible().filter(pk__in=champion_ids,
                                                   status=Champion.Status.READY)
                 .values_list("pk", flat=True))
     missing = [pk for pk in champion_ids if pk not in ready]
     if missing:
-        raise ValueError(pairing.every_one("champion", missing, "is not a ready champion",
-                                           "are not ready champions"))
+        raise ValueError(ngettext("champion %(numbers)s is not a ready champion",
+                                  "champions %(numbers)s are not ready champions", len(missing))
+                         % {"numbers": pairing.listed(missing)})
     map_ids = sorted(set(map_ids))
     known = set(Map.objects.filter(pk__in=map_ids).values_list("pk", flat=True))
     unknown = [pk for pk in map_ids if pk not in known]
     if unknown:
-        raise ValueError(pairing.every_one("map", unknown, "does not exist", "do not exist"))
+        raise ValueError(ngettext("map %(numbers)s does not exist",
+                                  "maps %(numbers)s do not exist", len(unknown))
+                         % {"numbers": pairing.listed(unknown)})
     if format == pairing.ROUND_ROBIN:
         size = pairing.round_robin_size(len(champion_ids), nb_players, len(map_ids))
         if size > MAX_MATCHES:
-            raise ValueError(f"this round robin makes {size} matches, more than "
-                             f"{MAX_MATCHES}: enter fewer champions or maps")
+            raise ValueError(gettext("this round robin makes %(size)s matches, more than "
+                                     "%(most)s: enter fewer champions or maps")
+                             % {"size": size, "most": MAX_MATCHES})
     with transaction.atomic():
         tournament = Tournament.objects.create(name=name, format=format, nb_players=nb_players,
                                                rounds=rounds)
@@ -101,7 +106,8 @@ def launch(tournament):
         started = Tournament.objects.filter(pk=tournament.pk, status=Tournament.Status.CREATED)\
             .update(status=Tournament.Status.RUNNING, started_at=timezone.now())
         if not started:
-            raise ValueError(f"tournament {tournament.pk} was already launched")
+            raise ValueError(gettext("tournament %(number)s was already launched")
+                             % {"number": tournament.pk})
         tournament.refresh_from_db()
         champions, maps = _champion_ids(tournament), _map_ids(tournament)
         if tournament.format == pairing.ROUND_ROBIN:

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import translation
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -15,6 +16,14 @@ def static_root():
     """collectstatic's target exists on a deployed site; whitenoise warns without it."""
     from django.conf import settings
     os.makedirs(settings.STATIC_ROOT, exist_ok=True)
+
+
+@pytest.fixture(autouse=True)
+def english_afterwards():
+    """A French request leaves French active in the test's thread (LocaleMiddleware does not
+    deactivate it): the next test starts in the default language, as a new request would."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -112,6 +112,21 @@ def test_bad_tournaments_get_a_clear_error_and_nothing_is_created(staff_client, 
     assert not Tournament.objects.exists()
 
 
+def test_the_cores_refusals_in_french(staff_client, players):
+    french = {"HTTP_ACCEPT_LANGUAGE": "fr"}
+    a, b = sorted(champion.pk for champion in players)[:2]
+    response = staff_client.post(reverse("tournament-new"), {
+        "name": "Coupe", "format": "round_robin", "rounds": "0", "launch": "on",
+        "champions": f"{a} 99999 {b} 99998"}, **french)
+    assert ("Les champions 99999 et 99998 ne sont pas des champions prêts."
+            in text(response))
+    create(staff_client)
+    tournament = Tournament.objects.get()
+    response = staff_client.post(reverse("tournament-launch", args=[tournament.pk]),
+                                 follow=True, **french)
+    assert f"Le tournoi {tournament.pk} a déjà été lancé." in text(response)
+
+
 def test_only_staff_create_launch_and_rerun(alice_client, players):
     assert alice_client.get(reverse("tournament-new")).status_code == 403
     tournament = Tournament.objects.create(name="t")

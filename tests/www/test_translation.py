@@ -1,21 +1,27 @@
 """Every text of the site goes through Django's translation machinery, and
 the French catalogue translates all of it."""
 
+import ast
 import datetime
 import pathlib
 import re
 import subprocess
+import sys
 
 import pytest
 from django.contrib.auth.models import User
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from stechec.common import verdicts
+from stechec.contest.models import MatchPlayer
 from tests.conftest import require_tool
-from tests.www.helpers import ready_champion, text
+from tests.www.helpers import finished_match, make_tgz, ready_champion, text, upload_file
 
-WWW = pathlib.Path(__file__).resolve().parents[2] / "stechec" / "www"
+STECHEC = pathlib.Path(__file__).resolve().parents[2] / "stechec"
+WWW = STECHEC / "www"
 TEMPLATES = (sorted(WWW.glob("templates/**/*.html")) + sorted(WWW.glob("templates/**/*.txt"))
              + [WWW / "replay_viewer" / "replay.html"])
 PO = WWW / "locale" / "fr" / "LC_MESSAGES" / "django.po"
@@ -59,6 +65,65 @@ def test_the_checker_finds_a_bare_sentence_and_an_attribute():
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: str(p.relative_to(WWW)))
 def test_every_template_text_is_marked_for_translation(template):
     assert untranslated_words(template.read_text()) == []
+
+
+# Python code's texts for players: the calls that show their message argument (Django's
+# messages and errors, the site's and the core's refusals), and where each is looked for.
+_MESSAGE_SECOND = {"success", "error", "warning", "info", "add_error"}
+_SITE_CALLS = _MESSAGE_SECOND | {"Http404", "PermissionDenied", "ValidationError",
+                                 "LimitReached", "MapRefused", "MasterUnavailable", "BadToken",
+                                 "BadFile"}
+_CORE_CALLS = {STECHEC / "common" / "archive.py": {"ArchiveError"},
+               STECHEC / "contest" / "pairing.py": {"ValueError"},
+               STECHEC / "contest" / "tournaments.py": {"ValueError"}}
+PYTHON_SOURCES = {path: _SITE_CALLS for path in sorted(WWW.rglob("*.py"))
+                  if "migrations" not in path.parts and "management" not in path.parts} \
+    | _CORE_CALLS
+
+
+def _bare_text(node):
+    """Whether `node` is a text no translation call carries: a literal or f-string, or
+    one formatted with % or extended with +."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mod, ast.Add)):
+        return _bare_text(node.left)
+    return isinstance(node, ast.JoinedStr) or (
+        isinstance(node, ast.Constant) and isinstance(node.value, str)
+        and re.search(r"[^\W\d_]", node.value) is not None)
+
+
+def untranslated_messages(source, calls):
+    """The lines of `source` where one of `calls` (by name) gets a bare text as its message:
+    the first argument, the second for a Django message or a form's add_error. Loggers'
+    calls are for operators and stay English."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+        receiver = getattr(getattr(func, "value", None), "id", None)
+        if name not in calls or receiver == "logger":
+            continue
+        index = 1 if name in _MESSAGE_SECOND else 0
+        if len(node.args) > index and _bare_text(node.args[index]):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_the_message_checker_finds_bare_texts():
+    source = ('raise ValueError(f"bad {x}")\n'
+              'messages.success(request, "Saved.")\n'
+              'form.add_error("field", "wrong: %s" % x)\n'
+              'raise ValueError(_("bad %(x)s") % {"x": x})\n'
+              'form.add_error("field", _("wrong"))\n'
+              'logger.error("cannot %s", x)\n'
+              'raise Http404(str(e))\n')
+    assert untranslated_messages(source, _SITE_CALLS | {"ValueError"}) == [1, 2, 3]
+
+
+@pytest.mark.parametrize("module", PYTHON_SOURCES, ids=lambda p: str(p.relative_to(STECHEC)))
+def test_every_message_shown_to_players_is_marked_for_translation(module):
+    assert untranslated_messages(module.read_text(), PYTHON_SOURCES[module]) == []
 
 
 def _entries(po_text):
@@ -156,3 +221,104 @@ def test_a_form_error_and_the_reset_mail_in_french(client, settings):
     assert message.subject == "Stechec2\xa0: choisissez un nouveau mot de passe"
     assert message.body.startswith("Bonjour alice,\n\nQuelqu’un (vous, nous l’espérons)")
     assert "ignorez ce message\xa0: votre mot de passe reste inchangé." in message.body
+
+
+# Texts of the core (shared with the worker and the master) on French pages.
+
+SEGFAULT = {"ended": "signal", "exit_status": None, "signal": "SIGSEGV", "limit": "",
+            "limit_value": "", "cpu_ms": 1520, "wall_ms": 3100, "peak_memory_kib": 12 * 1024,
+            "memory_from": "cgroup", "turn_ms": 1000}
+OUT_OF_MEMORY = dict(SEGFAULT, ended="limit", signal="SIGKILL", limit="memory",
+                     limit_value="512 MiB")
+
+
+@pytest.mark.django_db
+def test_verdicts_in_french_and_in_english(client):
+    staff = User.objects.create_user("orga", password="orga-password", is_staff=True)
+    alice, bob = (User.objects.create_user(name, password=f"{name}-password")
+                  for name in ("alice", "bob"))
+    match = finished_match(alice, [ready_champion(alice, "mine"), ready_champion(bob, "b")])
+    first, second = match.players.all()
+    MatchPlayer.objects.filter(pk=first.pk).update(score=0, verdict=SEGFAULT, nb_timeout=3,
+                                                    has_timeout=True)
+    MatchPlayer.objects.filter(pk=second.pk).update(score=0, verdict=OUT_OF_MEMORY)
+    client.force_login(staff)
+    url = reverse("match-detail", args=[match.pk])
+
+    french = text(client.get(url, **FRENCH))
+    assert "planté\xa0: erreur de segmentation (SIGSEGV)" in french
+    assert "arrêté\xa0: a utilisé plus de 512 Mio de mémoire" in french
+    assert "CPU 1,52 s, temps réel 3,10 s, pic de mémoire 12 Mio" in french
+    assert "a mis plus de 1000 ms à répondre 3 fois" in french
+    assert "crashed" not in french and "MiB" not in french
+
+    english = text(client.get(url))
+    assert "crashed: segmentation fault (SIGSEGV)" in english
+    assert "stopped: used more than 512 MiB of memory" in english
+    assert "CPU 1.52 s, wall 3.10 s, peak memory 12 MiB" in english
+    assert "took longer than 1000 ms to answer 3 times" in english
+
+
+# Django's settings in French but Django not set up (its translation needs both).
+_CONFIGURED_ONLY = ("from django.conf import settings\n"
+                    "settings.configure(USE_I18N=True, LANGUAGE_CODE='fr', "
+                    f"LOCALE_PATHS=[{str(WWW / 'locale')!r}])\n")
+
+
+@pytest.mark.parametrize("prelude, django_loaded", [("", False), (_CONFIGURED_ONLY, True)],
+                         ids=["no Django", "Django configured, not set up"])
+def test_without_django_the_verdicts_stay_english(tmp_path, prelude, django_loaded):
+    """The worker and the CLI do not load Django: their words are English whatever the
+    machine's language, and the site translates them when it shows them."""
+    script = (prelude + "import sys\n"
+              "from stechec.common import verdicts\n"
+              f"print(verdicts.describe({OUT_OF_MEMORY!r}))\n"
+              f"print(verdicts.usage({SEGFAULT!r}))\n"
+              f"assert ('django' in sys.modules) == {django_loaded}\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=120,
+                          env={"LANG": "fr_FR.UTF-8", "LANGUAGE": "fr",
+                               "PYTHONPATH": str(STECHEC.parent)})
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == ("stopped: used more than 512 MiB of memory\n"
+                           "CPU 1.52 s, wall 3.10 s, peak memory 12 MiB\n")
+
+
+def test_the_words_of_a_signal_no_catalogue_names_stay_strsignals():
+    assert verdicts.describe({"ended": "signal", "signal": "SIGUSR1"}) == \
+        "crashed: user defined signal 1 (SIGUSR1)"
+
+
+def _setuid(info):
+    info.mode = 0o4755
+    info.size = 0
+
+
+@pytest.mark.django_db
+def test_archive_refusals_in_french(client):
+    User.objects.create_user("alice", password="alice-password")
+    client.force_login(User.objects.get(username="alice"))
+
+    def refusal(data, **headers):
+        return text(client.post(reverse("champion-new"), {
+            "name": "mine", "sources": upload_file(data)}, **headers))
+
+    setuid = make_tgz({"main.c": b"int x;\n", "tool": _setuid})
+    assert ("Archive refusée\xa0: 'tool'\xa0: les fichiers avec le bit setuid ne sont pas "
+            "acceptés (chmod ug-s, puis refaites l’archive).") in refusal(setuid, **FRENCH)
+    assert "Archive refused: 'tool': files with the setuid bit are not accepted" in \
+        refusal(setuid)
+    assert ("Archive refusée\xa0: ce n’est pas une archive tar compressée par gzip"
+            in refusal(b"not an archive", **FRENCH))
+
+
+@pytest.mark.django_db
+def test_a_bulk_account_refusal_in_french(client):
+    User.objects.create_user("cat", password="cat-password")
+    client.force_login(User.objects.create_user("orga", password="orga-password",
+                                                is_staff=True))
+    page = text(client.post(reverse("accounts-bulk"), {
+        "accounts": SimpleUploadedFile("accounts.csv", b"username,email\ncat,cat@example.org\n"
+                                       b"dog,not-an-address\n", "text/csv")}, **FRENCH))
+    assert ("Rien n’a été créé\xa0: ligne 2\xa0: un compte nommé cat existe déjà\xa0; "
+            "ligne 3\xa0: 'not-an-address' n’est pas une adresse e-mail.") in page

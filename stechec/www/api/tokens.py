@@ -10,6 +10,7 @@ import hashlib
 import secrets
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework import authentication, exceptions, permissions
 
 from stechec.contest.models import ApiToken
@@ -37,13 +38,13 @@ def create(user, name, scopes):
     name = name.strip()
     scopes = sorted(set(scopes))
     if not name:
-        raise BadToken("A token needs a name.")
+        raise BadToken(gettext("A token needs a name."))
     unknown = [scope for scope in scopes if scope not in SCOPES]
     if unknown or not scopes:
-        raise BadToken(f"A token's scopes are some of {', '.join(SCOPES)}; "
-                       f"got {', '.join(scopes) or 'none'}.")
+        raise BadToken(gettext("A token's scopes are some of %(scopes)s; got %(got)s.")
+                       % {"scopes": ", ".join(SCOPES), "got": ", ".join(scopes) or gettext("none")})
     if ApiToken.Scope.STAFF in scopes and not user.is_staff:
-        raise BadToken("Only organisers' accounts may have a token with the staff scope.")
+        raise BadToken(gettext("Only organisers' accounts may have a token with the staff scope."))
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken.objects.create(user=user, name=name, digest=digest(token),
                                   prefix=token[:len(TOKEN_PREFIX) + 4], scopes=" ".join(scopes))

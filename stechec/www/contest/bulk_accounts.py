@@ -49,8 +49,10 @@ def read(text):
     header = [name.strip().lower() for name in next(rows, [])]
     missing = [name for name in COLUMNS if name not in header]
     if missing:
-        raise BadFile(f"the first line must name the columns, among them "
-                      f"{', '.join(missing)} (it reads: {','.join(header) or 'nothing'})")
+        raise BadFile(gettext("the first line must name the columns, among them %(missing)s "
+                              "(it reads: %(header)s)")
+                      % {"missing": ", ".join(missing),
+                         "header": ",".join(header) or gettext("nothing")})
     where = [header.index(name) for name in COLUMNS]
     if DISPLAY_NAME in header:
         where.append(header.index(DISPLAY_NAME))
@@ -59,12 +61,14 @@ def read(text):
         if not any(cell.strip() for cell in row):
             continue
         if len(row) <= max(where):
-            problems.append((line, f"{len(row)} columns, the header names {len(header)}"))
+            problems.append((line, gettext("%(count)s columns, the header names %(header)s")
+                             % {"count": len(row), "header": len(header)}))
             continue
         username, email, display_name, *_ = [row[i].strip() for i in where] + [""]
         problem = _problem(username, email, display_name)
         if username in seen:
-            problem = f"{username} is already on line {seen[username]}"
+            problem = (gettext("%(name)s is already on line %(line)s")
+                       % {"name": username, "line": seen[username]})
         seen.setdefault(username, line)
         if problem:
             problems.append((line, problem))
@@ -72,13 +76,18 @@ def read(text):
             accounts.append((username, email, display_name))
     taken = set(User.objects.filter(username__in=[u for u, _, _ in accounts])
                 .values_list("username", flat=True))
-    problems += [(seen[u], f"an account named {u} exists already") for u in taken]
+    problems += [(seen[u], gettext("an account named %(name)s exists already") % {"name": u})
+                 for u in taken]
     if problems:
-        raise BadFile("; ".join(f"line {line}: {problem}" for line, problem in sorted(problems)))
+        # Translators: what separates the bad lines of a file, one after the other.
+        raise BadFile(gettext("; ").join(gettext("line %(line)s: %(problem)s")
+                                % {"line": line, "problem": problem}
+                                for line, problem in sorted(problems)))
     if not accounts:
-        raise BadFile("the file has no account line after its header")
+        raise BadFile(gettext("the file has no account line after its header"))
     if len(accounts) > MAX_ACCOUNTS:
-        raise BadFile(f"{len(accounts)} accounts; one file may create {MAX_ACCOUNTS} at most")
+        raise BadFile(gettext("%(count)s accounts; one file may create %(most)s at most")
+                      % {"count": len(accounts), "most": MAX_ACCOUNTS})
     return accounts
 
 
@@ -86,15 +95,17 @@ def _problem(username, email, display_name):
     try:
         check_username(username)
     except ValidationError as e:
-        return f"the name {username!r}: {' '.join(e.messages)}"
+        return (gettext("the name %(name)s: %(why)s")
+                % {"name": repr(username), "why": " ".join(e.messages)})
     try:
         validate_email(email)
     except ValidationError:
-        return f"{email!r} is not an email address"
+        return gettext("%(email)s is not an email address") % {"email": repr(email)}
     try:
         check_display_name(None, display_name)
     except ValidationError as e:
-        return f"the display name {display_name!r}: {' '.join(e.messages)}"
+        return (gettext("the display name %(name)s: %(why)s")
+                % {"name": repr(display_name), "why": " ".join(e.messages)})
     return None
 
 

@@ -89,8 +89,8 @@ def token_new(request):
 @require_POST
 def token_revoke(request, pk):
     if not tokens.revoke(request.user, pk):
-        raise Http404("No such token of yours.")
-    messages.success(request, "Token revoked: programs using it are refused from now on.")
+        raise Http404(_("No such token of yours."))
+    messages.success(request, _("Token revoked: programs using it are refused from now on."))
     return redirect("account")
 
 
