@@ -254,8 +254,10 @@ def test_a_hanging_endpoint_does_not_hold_up_the_others(alice, bob, receivers, s
     stuck, healthy = receivers(["hang"]), receivers()
     alice_hook, _ = hook(alice, stuck)
     bob_hook, _ = hook(bob, healthy)
-    for _ in range(3):
-        finish(Match.launch([ready_champion(alice), ready_champion(bob)]), [1, 0])
+    carol = User.objects.create_user("carol")
+    # Alice's backlog first: the oldest due deliveries are all hers.
+    for player in (alice, alice, alice, bob, bob, bob):
+        finish(Match.launch([ready_champion(player), ready_champion(carol)]), [1, 0])
     one = sender(threads=2)
     wait_until(lambda: delivered(bob_hook).filter(status="delivered").count() == 3, one)
     assert stuck.hanging.is_set() and len(stuck.requests) == 1
