@@ -23,7 +23,7 @@ import json
 import logging
 import urllib.parse
 
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -144,14 +144,28 @@ class Sender:
         done, _ = concurrent.futures.wait(self._in_flight, timeout=wait,
                                           return_when=concurrent.futures.FIRST_COMPLETED)
         for future in done:
-            self._record(self._in_flight.pop(future), *future.result())
+            delivery = self._in_flight.pop(future)
+            # Whatever ended a request (a URL http.client cannot send) is its failure.
+            try:
+                outcome = future.result()
+            except Exception as e:
+                outcome = None, f"{type(e).__name__}: {e}"
+            self._record(delivery, *outcome)
         return len(claimed) + len(done)
 
     def run(self, poll, stop):
         """Send until the threading.Event `stop` is set, looking for due deliveries every
         `poll` seconds at least."""
         while not stop.is_set():
-            if not self.step(poll) and not self._in_flight:
+            try:
+                busy = self.step(poll) or self._in_flight
+            except DatabaseError as e:
+                # A database restarting, or SQLite busy past its timeout: try again later
+                # on a new connection; the requests in flight are recorded then.
+                logger.warning("database error, retrying in %s s: %s", poll, e)
+                connection.close()
+                busy = False
+            if not busy:
                 stop.wait(poll)
 
     def drain(self):

@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
+from django.utils import translation
 
 from stechec.common import tasks
 from stechec.common.tasks import Kind
@@ -20,6 +21,7 @@ from stechec.contest.models import Champion, Match, Webhook, WebhookDelivery
 from stechec.contest.webhook_sender import Sender
 from stechec.www.contest import webhooks
 from tests.tournaments.results import finish
+from tests.www.api_helpers import token_client
 from tests.www.helpers import ready_champion, text
 
 pytestmark = pytest.mark.django_db
@@ -86,6 +88,14 @@ class Receiver:
             found.append((int(headers["X-Stechec-Delivery"]), headers["X-Stechec-Event"],
                           json.loads(body), headers, body))
         return found
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The refusals are checked in English, whatever language an earlier test left active
+    in this thread."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -417,3 +427,50 @@ def test_the_account_page_refuses_a_bad_url_with_its_error(alice_client):
     assert "http:// or https:// address" in text(page)
     assert not Webhook.objects.exists()
     assert "contest_wide" not in text(alice_client.get(reverse("account")))
+
+
+def test_the_api_registers_lists_and_deletes_hooks_under_the_same_rules(alice, bob, receivers,
+                                                                        sender):
+    api = token_client(alice)
+    refused = api.post("/api/v1/webhooks/", {"url": "ftp://example.org/",
+                                             "events": EVERY_EVENT}, content_type="application/json")
+    assert refused.status_code == 400 and "http:// or https:// address" in refused.json()["detail"]
+    refused = api.post("/api/v1/webhooks/", {"url": "https://example.org/", "events": EVERY_EVENT,
+                                             "contest_wide": True},
+                       content_type="application/json")
+    assert refused.status_code == 400 and "Only organisers" in refused.json()["detail"]
+    receiver = receivers()
+    made = api.post("/api/v1/webhooks/", {"url": receiver.url, "events": ["champion.compiled"]},
+                    content_type="application/json")
+    assert made.status_code == 201
+    hook_id, secret = made.json()["id"], made.json()["secret"]
+    assert api.get("/api/v1/webhooks/").json() == [{
+        key: value for key, value in made.json().items() if key != "secret"}]
+    compiled(Champion.objects.create(name="mine", author=alice))
+    sender().drain()
+    assert signed_by(receiver, secret)
+    [delivery] = api.get(f"/api/v1/webhooks/{hook_id}/deliveries/").json()
+    assert (delivery["event"], delivery["status"], delivery["attempts"]) == \
+        ("champion.compiled", "delivered", 1)
+    assert token_client(bob).get(f"/api/v1/webhooks/{hook_id}/deliveries/").status_code == 404
+    assert token_client(bob).delete(f"/api/v1/webhooks/{hook_id}/").status_code == 404
+    assert token_client(alice, ["read"]).delete(f"/api/v1/webhooks/{hook_id}/").status_code \
+        == 403
+    assert api.delete(f"/api/v1/webhooks/{hook_id}/").status_code == 204
+    assert not Webhook.objects.exists()
+
+
+def test_a_url_the_sender_cannot_use_is_that_hook_s_failure_alone(alice, bob, receivers,
+                                                                  sender):
+    """A URL written past the site's check (by hand in the database) fails its delivery;
+    the sender goes on with the others."""
+    broken, _ = hook(alice, receivers())
+    Webhook.objects.filter(pk=broken.pk).update(url="http://127.0.0.1:99999/")
+    receiver = receivers()
+    healthy, _ = hook(bob, receiver)
+    finish(Match.launch([ready_champion(alice), ready_champion(bob)]), [1, 0])
+    sender(first_delay=3600).drain()
+    assert delivered(healthy).get().status == "delivered"
+    failed = delivered(broken).get()
+    assert (failed.status, failed.attempts) == ("pending", 1)
+    assert failed.last_error.startswith("ValueError: Port out of range")
