@@ -32,8 +32,10 @@ def _hooks(event, *owners):
     for users in owners:
         concerned |= Q(owner__in=users)
     # `contains` on the space-separated names: no event name holds another.
-    return list(Webhook.objects.filter(concerned, active=True, events__contains=event)
-                .values_list("id", "owner_id", "contest_wide"))
+    hooks = Webhook.objects.filter(concerned, active=True, events__contains=event)\
+        .values_list("id", "owner_id", "contest_wide", "owner__is_staff")
+    # A contest-wide hook of an owner no longer staff hears of the owner's events alone.
+    return [(pk, owner, wide and staff) for pk, owner, wide, staff in hooks]
 
 
 def _queue(event, hooks, payloads):

@@ -354,10 +354,19 @@ def test_a_contest_wide_hook_hears_of_everyone_and_is_for_staff_only(
     sender().drain()
     assert [body["data"]["champion"]["author"] for _, _, body, _, _ in receiver.deliveries()] \
         == ["alice", "bob"]
-    # No longer staff: the contest-wide hook stops hearing of others.
+    # No longer staff: the contest-wide hook stops hearing of others, even beside its
+    # owner's own champion.
     User.objects.filter(pk=staff.pk).update(is_staff=False)
-    compiled(Champion.objects.create(name="c", author=bob))
-    assert WebhookDelivery.objects.filter(status="pending").count() == 0
+    theirs, own = (Champion.objects.create(name=name, author=author, status="pending",
+                                           attempts=1)
+                   for name, author in (("c", bob), ("d", staff)))
+    with transaction.atomic():
+        transitions.apply_results([(Kind.COMPILE, c.pk, 1, {"status": "ready",
+                                                            "language": "python"})
+                                   for c in (theirs, own)], max_tries=3)
+    assert [d.payload["champion"]["name"] for d in
+            WebhookDelivery.objects.filter(status="pending").order_by("webhook", "id")] == \
+        ["d", "d"]
 
 
 def test_a_discord_hook_gets_a_message_in_words(alice, bob, receivers, sender):
