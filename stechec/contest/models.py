@@ -489,7 +489,8 @@ class Webhook(models.Model):
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                               related_name="webhooks")
-    url = models.URLField(max_length=500)
+    # Checked by the site (http or https, a host): not a URLField, whose rules differ.
+    url = models.CharField(max_length=500)
     secret = models.CharField(max_length=100)
     # Space-separated Event values.
     events = models.CharField(max_length=100)

@@ -483,3 +483,29 @@ def test_a_url_the_sender_cannot_use_is_that_hook_s_failure_alone(alice, bob, re
     failed = delivered(broken).get()
     assert (failed.status, failed.attempts) == ("pending", 1)
     assert failed.last_error.startswith("ValueError: Port out of range")
+
+
+def test_a_disabled_hook_gets_nothing_more(alice, receivers, sender):
+    """`active` is the admin's switch: what was queued ends failed, nothing new is queued."""
+    receiver = receivers()
+    webhook, _ = hook(alice, receiver)
+    compiled(Champion.objects.create(name="queued", author=alice))
+    Webhook.objects.filter(pk=webhook.pk).update(active=False)
+    compiled(Champion.objects.create(name="later", author=alice))
+    sender().drain()
+    [delivery] = delivered(webhook)
+    assert (delivery.status, delivery.last_error) == ("failed", "the webhook is disabled")
+    assert receiver.requests == []
+
+
+def test_staff_switch_a_hook_off_in_the_admin_without_seeing_its_secret(admin_client, alice,
+                                                                       receivers, sender):
+    webhook, secret = hook(alice, receivers())
+    compiled(Champion.objects.create(name="mine", author=alice))
+    page = admin_client.get(reverse("admin:stechec_webhook_change", args=[webhook.pk]))
+    assert page.status_code == 200 and secret not in text(page)
+    admin_client.post(reverse("admin:stechec_webhook_change", args=[webhook.pk]), {
+        "url": webhook.url, "events": webhook.events, "active": ""})
+    assert Webhook.objects.get().active is False
+    listed = admin_client.get(reverse("admin:stechec_webhookdelivery_changelist"))
+    assert "champion.compiled" in text(listed)
