@@ -248,7 +248,8 @@ def test_samples_are_written_out_with_their_modes(bin_dir, tmp_path):
 def test_units_name_the_installed_programs_and_manuals(bin_dir, tmp_path):
     run([bin_dir / "stechec-samples", "units", tmp_path])
     units = sorted(p.name for p in tmp_path.glob("*.service"))
-    assert units == ["master-node.service", "stechec-website.service", "worker-node.service"]
+    assert units == ["master-node.service", "stechec-webhooks.service", "stechec-website.service",
+                     "worker-node.service"]
     for unit in units:
         lines = dict(line.split("=", 1) for line in (tmp_path / unit).read_text().splitlines()
                      if "=" in line and not line.startswith("#"))

@@ -22,7 +22,8 @@ from stechec.common import share
 
 CONFIG_MODE = 0o640
 PUBLIC_MODE = 0o644
-UNITS = ("master-node.service", "worker-node.service", "stechec-website.service")
+UNITS = ("master-node.service", "worker-node.service", "stechec-website.service",
+         "stechec-webhooks.service")
 # What the unit samples name, replaced by this installation's directories.
 UNIT_BIN_DIR = "/usr/bin/"
 UNIT_DOCS_DIR = "/usr/share/doc/stechec2/"

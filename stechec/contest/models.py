@@ -478,3 +478,76 @@ class SignInFailure(models.Model):
 
     def __str__(self):
         return f"{self.username} at {self.ts}"
+
+
+class Webhook(models.Model):
+    """A URL a player has events POSTed to, signed with its secret (docs/webhooks.md).
+
+    A player's hook hears of their own champions, the matches they launched
+    or play in, and the tournaments their champions entered; an organiser's
+    contest-wide hook hears of everyone's. The secret is kept as it is (it
+    signs every delivery) and shown to its owner once, when created.
+    """
+
+    class Event(models.TextChoices):
+        CHAMPION_COMPILED = "champion.compiled", _("a champion's compilation ended")
+        MATCH_FINISHED = "match.finished", _("a match finished")
+        TOURNAMENT_FINISHED = "tournament.finished", _("a tournament finished")
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="webhooks")
+    # Checked by the site (http or https, a host): not a URLField, whose rules differ.
+    url = models.CharField(max_length=500)
+    secret = models.CharField(max_length=100)
+    # Space-separated Event values.
+    events = models.CharField(max_length=100)
+    # The body is Discord's {"content": text} instead of the event's JSON.
+    discord = models.BooleanField(default=False)
+    # Every player's events, for organisers only.
+    contest_wide = models.BooleanField(default=False)
+    active = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.url} ({self.owner})"
+
+    @property
+    def event_set(self):
+        return frozenset(self.events.split())
+
+
+class WebhookDelivery(models.Model):
+    """One event to POST to one webhook, queued in the transaction that made the event true
+    (stechec.contest.webhook_events) and sent by `stechec-manage send_webhooks`."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        DELIVERED = "delivered", _("delivered")
+        # Given up after the sender's give-up time.
+        FAILED = "failed", _("failed")
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=50)
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    # Not sent before then: the next retry, or the end of a sender's claim on it.
+    next_try_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    last_http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [
+            models.Index(fields=["status", "next_try_at"], name="webhookdelivery_due"),
+            models.Index(fields=["webhook", "-id"], name="webhookdelivery_by_hook"),
+        ]
+
+    def __str__(self):
+        return f"{self.event} to {self.webhook_id}: {self.status}"

@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from stechec.common.i18n import gettext, ngettext
-from stechec.contest import pairing, standings, transitions
+from stechec.contest import pairing, standings, transitions, webhook_events
 from stechec.contest.models import (
     Champion,
     Map,
@@ -251,6 +251,7 @@ def finish(tournament, ranks=None):
     TournamentPlayer.objects.bulk_update(players, ["score", "rank"], batch_size=500)
     Tournament.objects.filter(pk=tournament.pk).update(
         status=Tournament.Status.DONE, finished_at=timezone.now(), waiting_reason="")
+    webhook_events.tournament_finished(tournament.pk)
     logger.info("tournament %d: done, %d matches failed", tournament.pk, len(table.failed))
 
 

@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from stechec.common import tasks, verdicts
 from stechec.common.tasks import Kind, Status
-from stechec.contest import champion_ratings, tournament_points
+from stechec.contest import champion_ratings, tournament_points, webhook_events
 from stechec.contest.models import AppliedResult, Champion, Match, MatchPlayer
 
 logger = logging.getLogger(__name__)
@@ -88,6 +88,10 @@ def retry_or_fail(model, pk, attempt, reason, *, max_tries, first_delay=0.0, **f
     if status == Status.FAILED:
         transaction.on_commit(functools.partial(
             logger.warning, "%s %d: %s", model._meta.verbose_name, pk, failure_reason))
+        if model is Match:
+            webhook_events.match_finished(pk)
+        else:
+            webhook_events.champions_compiled([pk])
     return True
 
 
@@ -270,7 +274,7 @@ def apply_compilation_results(results, recorded, *, max_tries, first_delay=0.0):
     database took to run them.
     """
     outcomes = [False] * len(results)
-    groups, first = {}, {}
+    groups, first, compiled = {}, {}, []
     for i, (champion_id, attempt, result) in enumerate(results):
         if first.setdefault((champion_id, attempt), i) != i:
             continue
@@ -290,12 +294,15 @@ def apply_compilation_results(results, recorded, *, max_tries, first_delay=0.0):
             outcomes[i] = pair in applied
         recorded += [(AppliedResult.Kind.CHAMPION, pk, attempt, status)
                      for pk, attempt in sorted(applied)]
+        compiled += [pk for pk, _ in applied]
     # The builds' verdicts, for the results applied (older workers send none).
     verdicts = [Champion(pk=results[i][0], compile_verdict=results[i][2]["verdict"])
                 for i, applied in enumerate(outcomes)
                 if applied is True and "verdict" in results[i][2]]
     if verdicts:
         Champion.objects.bulk_update(verdicts, ["compile_verdict"])
+    if compiled:
+        webhook_events.champions_compiled(compiled)
     return outcomes
 
 
@@ -372,6 +379,7 @@ def apply_match_result(match_id, attempt, result, *, max_tries, first_delay=0.0,
                                                                       flat=True).get()
         if tournament_id is not None:
             tournament_points.add_points(tournament_id, players)
+    webhook_events.match_finished(match_id)
     return True
 
 

@@ -33,6 +33,8 @@ def serve(cluster):
     """Start every program and watch them until one fails (1) or Ctrl-C (0)."""
     try:
         cluster.start()
+        # run-local's alone: the clusters tests and campaigns start send no webhooks.
+        cluster.supervisor.start(cluster.webhook_sender())
         print(f"\nrun-local: the contest is at {cluster.url} (logs in {cluster.path('logs')});"
               " Ctrl-C stops everything.", flush=True)
         if not cluster.worker_ports:

@@ -247,6 +247,13 @@ class LocalCluster:
         self.workers.update(enumerate(workers))
         website.wait_ready(READY_SECS)
 
+    def webhook_sender(self):
+        """`stechec-manage send_webhooks` for this cluster's site (docs/webhooks.md): once
+        the database is migrated."""
+        return Service(
+            "webhooks", [sys.executable, "-m", "stechec.www.manage", "send_webhooks"],
+            self.path("logs", "webhooks.log"), env=self.environment())
+
     def worker_service(self, index):
         host = self.worker_hosts[index]
         argv = [sys.executable, "-m", "stechec.worker_node.main", "-l",

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('stechec', '0011_match_fault'),
+        ('stechec', '0012_webhooks'),
     ]
 
     operations = [

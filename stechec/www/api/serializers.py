@@ -10,6 +10,8 @@ from stechec.contest.models import (
     Match,
     MatchPlayer,
     Tournament,
+    Webhook,
+    WebhookDelivery,
     shown_name,
 )
 
@@ -211,3 +213,39 @@ class RatingPointSerializer(serializers.Serializer):
     mu = serializers.FloatField()
     sigma = serializers.FloatField()
     rating = serializers.FloatField(help_text="The displayed rating (mu - 3 sigma).")
+
+
+class WebhookRequestSerializer(serializers.Serializer):
+    url = serializers.CharField(max_length=500)
+    events = serializers.ListField(child=serializers.ChoiceField(choices=Webhook.Event.choices))
+    discord = serializers.BooleanField(default=False)
+    contest_wide = serializers.BooleanField(default=False, help_text="organisers only")
+
+
+class WebhookSerializer(serializers.ModelSerializer):
+    events = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Webhook
+        fields = ["id", "url", "events", "discord", "contest_wide", "active", "created"]
+
+    def get_events(self, hook) -> list[str]:
+        return sorted(hook.event_set)
+
+
+class NewWebhookSerializer(WebhookSerializer):
+    secret = serializers.SerializerMethodField(
+        help_text="Signs every delivery; shown this once.")
+
+    class Meta(WebhookSerializer.Meta):
+        fields = [*WebhookSerializer.Meta.fields, "secret"]
+
+    def get_secret(self, hook) -> str:
+        return hook.secret
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookDelivery
+        fields = ["id", "event", "status", "attempts", "last_http_status", "last_error",
+                  "created", "finished_at", "payload"]

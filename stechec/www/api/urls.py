@@ -33,6 +33,10 @@ v1 = [
          name="api-tournament-standings"),
     path("leaderboard/", views.Leaderboard.as_view(), name="api-leaderboard"),
     path("tokens/", views.TokenCreate.as_view(), name="api-tokens"),
+    path("webhooks/", views.WebhookList.as_view(), name="api-webhooks"),
+    path("webhooks/<int:pk>/", views.WebhookDetail.as_view(), name="api-webhook"),
+    path("webhooks/<int:pk>/deliveries/", views.WebhookDeliveries.as_view(),
+         name="api-webhook-deliveries"),
     path("cluster/", views.ClusterStatus.as_view(), name="api-cluster"),
 ]
 

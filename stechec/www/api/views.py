@@ -8,7 +8,7 @@ from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -19,7 +19,7 @@ from stechec.contest import ratings, tournaments
 from stechec.contest.models import ApiToken, Champion, Map, Match, Tournament
 from stechec.www.api import serializers
 from stechec.www.api import tokens as api_tokens
-from stechec.www.contest import cluster, conf, files, limits, rules
+from stechec.www.contest import cluster, conf, files, limits, rules, webhooks
 from stechec.www.contest.forms import ChampionUploadForm, MatchForm, TournamentForm
 from stechec.www.contest.match_lists import listed_matches, with_champion, with_players
 from stechec.www.contest.public import PUBLIC_MATCHES, is_public_match
@@ -430,3 +430,47 @@ class TokenCreate(APIView):
             raise ValidationError({"detail": str(e)}) from None
         return Response({"name": row.name, "scopes": sorted(row.scope_set), "token": token},
                         status=status.HTTP_201_CREATED)
+
+
+class WebhookList(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(responses=serializers.WebhookSerializer(many=True))
+    def get(self, request):
+        """One's webhooks (docs/webhooks.md), without their secrets."""
+        return Response(serializers.WebhookSerializer(webhooks.of(request.user),
+                                                      many=True).data)
+
+    @extend_schema(request=serializers.WebhookRequestSerializer,
+                   responses={201: serializers.NewWebhookSerializer})
+    def post(self, request):
+        """Register a webhook, as the account page does; its secret is shown this once."""
+        data = request.data if isinstance(request.data, dict) else {}
+        events = data.get("events")
+        try:
+            hook, _ = webhooks.create(
+                request.user, str(data.get("url", "")),
+                [str(e) for e in events] if isinstance(events, list) else [],
+                discord=data.get("discord") is True, contest_wide=data.get("contest_wide") is True)
+        except webhooks.BadWebhook as e:
+            raise ValidationError({"detail": str(e)}) from None
+        return Response(serializers.NewWebhookSerializer(hook).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class WebhookDetail(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk):
+        """Delete one's webhook and its deliveries."""
+        if not webhooks.delete(request.user, pk):
+            raise NotFound("No such webhook of yours.")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WebhookDeliveries(APIView):
+    @extend_schema(responses=serializers.WebhookDeliverySerializer(many=True))
+    def get(self, request, pk):
+        """The webhook's latest deliveries and their outcomes, newest first."""
+        hook = get_object_or_404(webhooks.of(request.user), pk=pk)
+        return Response(serializers.WebhookDeliverySerializer(
+            webhooks.recent_deliveries(request.user, hook.pk), many=True).data)

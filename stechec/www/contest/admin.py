@@ -12,6 +12,8 @@ from stechec.contest.models import (
     Tournament,
     TournamentMap,
     TournamentPlayer,
+    Webhook,
+    WebhookDelivery,
 )
 
 # Ratings are written only by the master as it applies results, and by
@@ -158,3 +160,31 @@ class TournamentAdmin(admin.ModelAdmin):
 class PlayerProfileAdmin(admin.ModelAdmin):
     list_display = ["user", "display_name"]
     search_fields = ["user__username", "display_name"]
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    """Players' webhooks (docs/webhooks.md): staff switch one off (`active`); its secret
+    is its owner's, never shown."""
+
+    list_display = ["url", "owner", "events", "discord", "contest_wide", "active", "created"]
+    list_filter = ["active", "contest_wide", "discord"]
+    search_fields = ["url", "owner__username"]
+    exclude = ["secret"]
+    readonly_fields = ["owner", "created"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """What the sender did with each event: read only, the sender alone writes them."""
+
+    list_display = ["id", "event", "webhook", "status", "attempts", "last_http_status",
+                    "created", "finished_at"]
+    list_filter = ["status", "event"]
+    list_select_related = ["webhook"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

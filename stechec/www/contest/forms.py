@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from stechec.common import archive
-from stechec.contest.models import ApiToken, Map, Tournament
+from stechec.contest.models import ApiToken, Map, Tournament, Webhook
 from stechec.www.contest import conf, limits, mapcheck, picker
 
 # An upload whose folder is taken off is rewritten in memory up to this size, then on disk.
@@ -237,6 +237,28 @@ class ApiTokenForm(forms.Form):
         self.fields["scopes"].choices = [
             (scope.value, f"{scope.value}: {scope.label}") for scope in ApiToken.Scope
             if scope != ApiToken.Scope.STAFF or user.is_staff]
+
+
+class WebhookForm(forms.Form):
+    """A new webhook (stechec.www.contest.webhooks checks the URL and the events)."""
+
+    url = forms.CharField(label=gettext_lazy("URL"), max_length=500,
+                          help_text=gettext_lazy("http:// or https://; events are POSTed to it."))
+    events = forms.MultipleChoiceField(label=gettext_lazy("Events"),
+                                       widget=forms.CheckboxSelectMultiple,
+                                       choices=Webhook.Event.choices,
+                                       initial=[event.value for event in Webhook.Event])
+    discord = forms.BooleanField(
+        label=gettext_lazy("Discord message"), required=False,
+        help_text=gettext_lazy("Send a Discord-compatible message instead of the event's JSON."))
+    contest_wide = forms.BooleanField(
+        label=gettext_lazy("Contest-wide"), required=False,
+        help_text=gettext_lazy("Every player's events, not only yours."))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not user.is_staff:
+            del self.fields["contest_wide"]
 
 
 class BulkAccountsForm(forms.Form):

@@ -24,6 +24,8 @@ urlpatterns = [
     path("accounts/", accounts.account, name="account"),
     path("accounts/tokens/", accounts.token_new, name="token-new"),
     path("accounts/tokens/<int:pk>/revoke/", accounts.token_revoke, name="token-revoke"),
+    path("accounts/webhooks/", accounts.webhook_new, name="webhook-new"),
+    path("accounts/webhooks/<int:pk>/delete/", accounts.webhook_delete, name="webhook-delete"),
     path("accounts/bulk/", accounts.bulk_create, name="accounts-bulk"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(),
          name="password_change"),

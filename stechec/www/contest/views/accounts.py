@@ -11,13 +11,14 @@ from django.views.decorators.http import require_POST
 
 from stechec.contest.models import ApiToken, PlayerProfile
 from stechec.www.api import tokens
-from stechec.www.contest import bulk_accounts, conf
+from stechec.www.contest import bulk_accounts, conf, webhooks
 from stechec.www.contest.forms import (
     ApiTokenForm,
     BulkAccountsForm,
     DisplayNameForm,
     RegistrationForm,
     SignInForm,
+    WebhookForm,
 )
 
 
@@ -51,7 +52,7 @@ def account(request):
             user=request.user, defaults={"display_name": form.cleaned_data["display_name"]})
         messages.success(request, _("Display name saved."))
         return redirect("account")
-    return _account_page(request, form, ApiTokenForm(user=request.user))
+    return _account_page(request, form)
 
 
 def _display_name_form(user, data=None):
@@ -60,10 +61,16 @@ def _display_name_form(user, data=None):
                            initial={"display_name": profile.display_name if profile else ""})
 
 
-def _account_page(request, form, token_form, new_token=None):
+def _account_page(request, form, token_form=None, new_token=None, webhook_form=None,
+                  new_webhook=None):
+    """The account page; `new_token` and `new_webhook` (the hook, its secret) are shown
+    this once."""
     return render(request, "registration/account.html", {
-        "form": form, "token_form": token_form, "new_token": new_token,
-        "tokens": ApiToken.objects.filter(user=request.user)})
+        "form": form, "token_form": token_form or ApiTokenForm(user=request.user),
+        "new_token": new_token, "tokens": ApiToken.objects.filter(user=request.user),
+        "webhook_form": webhook_form or WebhookForm(user=request.user),
+        "new_webhook": new_webhook, "webhooks": webhooks.of(request.user),
+        "deliveries": webhooks.recent_deliveries(request.user)})
 
 
 @login_required
@@ -91,6 +98,37 @@ def token_revoke(request, pk):
     if not tokens.revoke(request.user, pk):
         raise Http404(_("No such token of yours."))
     messages.success(request, _("Token revoked: programs using it are refused from now on."))
+    return redirect("account")
+
+
+@login_required
+@require_POST
+@never_cache
+def webhook_new(request):
+    """Register a webhook; the page shows its secret this once (never cached, as it holds
+    it)."""
+    webhook_form = WebhookForm(request.POST, user=request.user)
+    new_webhook = None
+    if webhook_form.is_valid():
+        data = webhook_form.cleaned_data
+        try:
+            new_webhook = webhooks.create(request.user, data["url"], data["events"],
+                                          discord=data["discord"],
+                                          contest_wide=data.get("contest_wide", False))
+        except webhooks.BadWebhook as e:
+            webhook_form.add_error(None, str(e))
+        else:
+            webhook_form = None
+    return _account_page(request, _display_name_form(request.user), webhook_form=webhook_form,
+                         new_webhook=new_webhook)
+
+
+@login_required
+@require_POST
+def webhook_delete(request, pk):
+    if not webhooks.delete(request.user, pk):
+        raise Http404(_("No such webhook of yours."))
+    messages.success(request, _("Webhook deleted: nothing more is sent to it."))
     return redirect("account")
 
 

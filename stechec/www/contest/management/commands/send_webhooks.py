@@ -1,0 +1,60 @@
+"""`stechec-manage send_webhooks`: POST the queued webhook deliveries (docs/webhooks.md)."""
+
+import logging
+import signal
+import threading
+
+from django.core.management.base import BaseCommand, CommandError
+
+from stechec.contest import webhook_sender
+
+
+def positive(text):
+    value = float(text)
+    if value <= 0:
+        raise ValueError(text)
+    return value
+
+
+class Command(BaseCommand):
+    help = ("Send the queued webhook deliveries, retrying failed ones with a doubling delay "
+            "until the give-up time; runs until stopped (SIGTERM, SIGINT) unless --once.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true",
+                            help="send what is due now, wait for it, and exit")
+        parser.add_argument("--timeout", type=positive, default=webhook_sender.TIMEOUT_SECS,
+                            help="seconds a request may take (default %(default)s)")
+        parser.add_argument("--give-up", type=positive, default=webhook_sender.GIVE_UP_SECS,
+                            help="seconds after its event a delivery is given up "
+                                 "(default %(default)s)")
+        parser.add_argument("--first-delay", type=positive,
+                            default=webhook_sender.FIRST_DELAY_SECS,
+                            help="seconds before the first retry, doubling for each next "
+                                 "(default %(default)s)")
+        parser.add_argument("--max-delay", type=positive, default=webhook_sender.MAX_DELAY_SECS,
+                            help="the longest delay between retries (default %(default)s)")
+        parser.add_argument("--threads", type=int, default=webhook_sender.THREADS,
+                            help="requests in flight at once (default %(default)s)")
+        parser.add_argument("--poll", type=positive, default=1.0,
+                            help="seconds between looks at the queue (default %(default)s)")
+
+    def handle(self, *args, **options):
+        if options["threads"] < 1:
+            raise CommandError("--threads: at least 1.")
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s send_webhooks %(levelname)s %(message)s")
+        sender = webhook_sender.Sender(
+            timeout=options["timeout"], give_up=options["give_up"],
+            first_delay=options["first_delay"], max_delay=options["max_delay"],
+            threads=options["threads"])
+        try:
+            if options["once"]:
+                sender.drain()
+                return
+            stop = threading.Event()
+            for number in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(number, lambda *_: stop.set())
+            sender.run(options["poll"], stop)
+        finally:
+            sender.close()
