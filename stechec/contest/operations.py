@@ -93,9 +93,13 @@ def undrain(actor, worker):
 
 
 def requeue_matches(actor, **filters):
-    """Rerun the failed matches the filters select (transitions.rerun_matches); how many."""
-    matches = _filtered(Match.objects.filter(status=Match.Status.FAILED), filters,
-                        MATCH_FILTERS, "finished_at")
+    """Rerun the failed matches the filters select (transitions.rerun_matches); how many.
+
+    Cancelled matches are left alone: staff ended them on purpose (the admin's rerun
+    takes one back)."""
+    failed = Match.objects.filter(status=Match.Status.FAILED).exclude(
+        fault=Match.Fault.CANCELLED)
+    matches = _filtered(failed, filters, MATCH_FILTERS)
     with transaction.atomic():
         count = transitions.rerun_matches(matches)
         _record(actor, Action.REQUEUE_MATCHES, filter=_shown(filters),
@@ -107,7 +111,7 @@ def requeue_champions(actor, **filters):
     """Compile again the champions whose compilation failed for the platform
     (status failed) that the filters select; how many."""
     champions = _filtered(Champion.objects.filter(status=Champion.Status.FAILED), filters,
-                          CHAMPION_FILTERS, "ts")
+                          CHAMPION_FILTERS)
     with transaction.atomic():
         count = transitions.requeue_champions(champions)
         _record(actor, Action.REQUEUE_CHAMPIONS, filter=_shown(filters),
@@ -115,10 +119,10 @@ def requeue_champions(actor, **filters):
     return count
 
 
-def _filtered(queryset, filters, allowed, since_field):
+def _filtered(queryset, filters, allowed):
     """`queryset` narrowed by `filters` (None or empty values ignored): the tournament's id,
-    a substring of the failure reason, the worker of the latest attempt, and a time
-    `since_field` is at or after."""
+    words of the failure reason (in any case), the worker of the latest attempt, and a time
+    the task was queued at or after (a match given up after its tries has no end time)."""
     for key, value in filters.items():
         if value in (None, ""):
             continue
@@ -133,7 +137,7 @@ def _filtered(queryset, filters, allowed, since_field):
         else:
             if not isinstance(value, datetime.datetime):
                 raise ValueError(f"since: {value!r} is not a date and time")
-            queryset = queryset.filter(**{f"{since_field}__gte": value})
+            queryset = queryset.filter(ts__gte=value)
     return queryset
 
 
