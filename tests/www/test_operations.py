@@ -82,9 +82,10 @@ def test_cancel_a_match(staff_client, alice):
     assert "worker-b:8068" in page and reverse("match-detail", args=[match.pk]) in page
 
     page = _post(staff_client, action="cancel", match=str(match.pk))
-    assert f"Match {match.pk} cancelled by orga at" in page
+    assert f"Match {match.pk} cancelled: the master stops it." in page
     match.refresh_from_db()
     assert (match.status, match.fault) == ("failed", "cancelled")
+    assert match.failure_reason.startswith("cancelled by orga at ")
     [action] = OperatorAction.objects.all()
     assert (action.action, action.target, action.outcome) == ("cancel", str(match.pk),
                                                               match.failure_reason)

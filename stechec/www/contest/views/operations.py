@@ -59,13 +59,13 @@ def _act(request, action, requeue):
                            % {"match": repr(match)})
             return
         try:
-            reason = operations.cancel_match(actor, int(match))
+            operations.cancel_match(actor, int(match))
         except ValueError:
             messages.error(request, _("Match %(match)s is neither waiting nor running: nothing "
                                       "to cancel.") % {"match": match})
             return
-        messages.success(request, _("Match %(match)s %(reason)s.")
-                         % {"match": match, "reason": reason})
+        messages.success(request, _("Match %(match)s cancelled: the master stops it.")
+                         % {"match": match})
     elif action == "requeue":
         count = requeue.requeue(actor)
         messages.success(request, _("%(count)s task(s) back in the queue.") % {"count": count})
