@@ -40,7 +40,8 @@ def read(after_id=0):
     last_id = OperatorAction.objects.aggregate(last=Max("id"))["last"] or 0
     if last_id == after_id:
         return None, []
-    latest = OperatorAction.objects.filter(action__in=(Action.PAUSE, Action.RESUME)).order_by(
+    latest = OperatorAction.objects.filter(
+        action__in=(Action.PAUSE, Action.RESUME), id__lte=last_id).order_by(
         "-id").values_list("action", flat=True).first()
     drained = set()
     for action, worker in OperatorAction.objects.filter(

@@ -78,7 +78,9 @@ def test_a_drained_worker_gets_nothing_new_and_finishes_what_it_runs(cluster, pl
                                                                        tmp_path):
     master = cluster.start_master()
     release = tmp_path / "release"
-    first = cluster.start_workers("first", hold_until=release)
+    # Room for more after its held match, and less loaded then than the second worker
+    # once that one runs a match: undrained, it would get some of the new ones.
+    first = cluster.start_workers("first", slots=8, hold_until=release)
     [held] = new_matches(player, 1)
     wait_for(lambda: first.events("received"), "the first match to run on the first worker")
     [name] = first.names
@@ -140,7 +142,8 @@ def test_bulk_requeue_takes_the_failed_tasks_its_filter_selects(cluster, player)
 
 
 def test_cancel_a_queued_match_and_a_running_one(cluster, player):
-    master = cluster.start_master()
+    # No deadline comes to cancel the held match instead.
+    master = cluster.start_master(match_deadline_secs=3600.0)
     operations.pause("staff")
     wait_for(lambda: "dispatching paused by staff" in master.logs(), "the master to pause")
     [queued] = new_matches(player, 1)
@@ -160,6 +163,7 @@ def test_cancel_a_queued_match_and_a_running_one(cluster, player):
     wait_for(lambda: workers.events("cancelled"), "the worker to be told")
     [cancelled] = workers.events("cancelled")
     assert (cancelled["id"], cancelled["attempt"]) == (running.id, 1)
+    assert f"match {running.id} attempt 1: cancelled by staff; stopping it on" in master.logs()
     running.refresh_from_db()
     assert (running.status, running.fault) == ("failed", "cancelled")
     assert running.failure_reason.startswith("cancelled by alice at ")
