@@ -74,9 +74,8 @@ def run(config):
     registry = WorkerRegistry(master["shared_secret"], config["worker"]["rpc_timeout_secs"])
     dispatcher = Dispatcher(database, registry, config)
     controls = Controls(database, registry, dispatcher, config["sql"]["engine"])
+    # Before the dispatcher starts: a contest paused stays paused through a restart.
     controls.load()
-    if controls.state.paused:
-        logger.warning("dispatching is paused by staff: no task is placed until they resume it")
     server = RPCServer(master["shared_secret"], PROGRAM)
     MasterService(database, registry, dispatcher, config).register(server)
     try:

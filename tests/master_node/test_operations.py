@@ -58,7 +58,7 @@ def test_pause_holds_new_tasks_through_a_restart_until_resumed(cluster, player, 
 
     master.kill()
     master.start()
-    assert "dispatching is paused by staff" in master.log.read_text()
+    assert "dispatching paused by staff" in master.log.read_text()
     _wait_paused_passes(master)
     assert _statuses(Match, matches) == ["new", "new"]
     assert _statuses(Champion, champions) == ["new"]
