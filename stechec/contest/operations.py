@@ -130,7 +130,7 @@ def _filtered(queryset, filters, allowed):
         if key not in allowed:
             raise ValueError(f"{key}: not a filter here (these are: {', '.join(allowed)})")
         if key == "tournament":
-            queryset = queryset.filter(tournament_id=value)
+            queryset = queryset.filter(tournament_id=_row_id(value, "tournament"))
         elif key == "reason":
             queryset = queryset.filter(failure_reason__icontains=value)
         elif key == "worker":
@@ -140,6 +140,13 @@ def _filtered(queryset, filters, allowed):
                 raise ValueError(f"since: {value!r} is not a date and time")
             queryset = queryset.filter(ts__gte=value)
     return queryset
+
+
+def _row_id(value, what):
+    """`value` as a row's id, which a database column can hold."""
+    if type(value) is not int or not 0 < value < 2**63:
+        raise ValueError(f"{what} {value!r}: not a {what}'s number")
+    return value
 
 
 def _shown(filters):
@@ -155,7 +162,7 @@ def cancel_match(actor, match_id):
     now = timezone.now()
     reason = f"cancelled by {actor} at {now:%Y-%m-%d %H:%M:%S} UTC"
     with transaction.atomic():
-        if not transitions.cancel_match(match_id, reason):
+        if not transitions.cancel_match(_row_id(match_id, "match"), reason):
             raise ValueError(f"match {match_id}: neither waiting nor running")
         _record(actor, Action.CANCEL, str(match_id), outcome=reason)
     return reason

@@ -92,8 +92,9 @@ def test_cancel_a_match(staff_client, alice):
 
     page = _post(staff_client, action="cancel", match=str(match.pk))
     assert f"Match {match.pk} is neither waiting nor running" in page
-    page = _post(staff_client, action="cancel", match="twelve")
-    assert "'twelve' is not a match number." in page
+    for bad in ("twelve", "²", "9" * 30):
+        page = _post(staff_client, action="cancel", match=bad)
+        assert f"{bad!r} is not a match number." in page
     assert OperatorAction.objects.count() == 1
 
 
@@ -170,6 +171,9 @@ def test_the_commands(alice, capsys):
     for args, words in [(["drain", "nowhere"], "worker 'nowhere': not host:port"),
                         (["cancel", str(cancelled.pk)], "neither waiting nor running"),
                         (["requeue", "--failed-champions", "--tournament", "1"],
-                         "tournament: not a filter here")]:
+                         "tournament: not a filter here"),
+                        (["requeue", "--failed-matches", "--tournament", str(2**70)],
+                         "not a tournament's number"),
+                        (["cancel", str(2**70)], "not a match's number")]:
         with pytest.raises(CommandError, match=words):
             call_command(*args)

@@ -54,7 +54,8 @@ def _act(request, action, requeue):
                          % {"worker": worker})
     elif action == "cancel":
         match = request.POST.get("match", "").strip().lstrip("#")
-        if not match.isdigit():
+        # ASCII digits, and few enough for a database column.
+        if not (match.isascii() and match.isdigit() and len(match) < 19):
             messages.error(request, _("%(match)s is not a match number.")
                            % {"match": repr(match)})
             return
