@@ -89,6 +89,9 @@ def test_cancel_a_match(staff_client, alice):
     [action] = OperatorAction.objects.all()
     assert (action.action, action.target, action.outcome) == ("cancel", str(match.pk),
                                                               match.failure_reason)
+    page = text(staff_client.get(reverse("match-detail", args=[match.pk])))
+    assert match.failure_reason in page
+    assert "no one's: staff cancelled it, and it counts nowhere" in page
 
     page = _post(staff_client, action="cancel", match=str(match.pk))
     assert f"Match {match.pk} is neither waiting nor running" in page
