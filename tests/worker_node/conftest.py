@@ -23,14 +23,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from django.db import connection
 
 from stechec.common import paths
 from stechec.common.rpc import RPCClient, server_url
 from stechec.worker_node.sandbox import user_processes
 from tests.conftest import free_sandbox_uids, wait_for
-from tests.master_node.conftest import SECRET as MASTER_SECRET
-from tests.master_node.conftest import MasterProcess
 from tests.worker_node.relay import Relay
 
 HERE = Path(__file__).resolve().parent
@@ -288,6 +285,12 @@ def master(tmp_path):
 @pytest.fixture
 def cluster(transactional_db, tmp_path):
     """start(**master_worker_settings) -> (real master, relay, worker behind the relay)."""
+    # Imported here: test_sandbox's stand-in worker imports this module without Django.
+    from django.db import connection
+
+    from tests.master_node.conftest import SECRET as MASTER_SECRET
+    from tests.master_node.conftest import MasterProcess
+
     started = []
 
     def start(worker_overrides=None, **worker_settings):
