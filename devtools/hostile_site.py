@@ -303,7 +303,8 @@ def private_urls(context):
         yield f"matches/{match}/players/{log}/log/", {author, "organiser"}
     for path in ("admin/", "admin/auth/user/", "admin/stechec/champion/",
                  f"admin/stechec/champion/{champion}/change/", "admin/stechec/match/",
-                 f"admin/auth/user/{context['alice_id']}/password/"):
+                 f"admin/auth/user/{context['alice_id']}/password/",
+                 "admin/stechec/operatoraction/", "status/operations/"):
         yield path, {"organiser"}
     for path in ("champions/", "champions/mine/", "matches/", f"matches/{match}/", "maps/",
                  f"champions/{champion}/", "status/", "matches/new/"):

@@ -55,9 +55,10 @@ def lost(matches, champions, players, root, game):
     for match in matches:
         if match.status == Status.FAILED and not match.failure_reason:
             problems.append(f"match {match.id}: failed without a reason")
-        # A failed match is the platform's fault and counts nowhere (Match.fault).
-        if match.status == Status.FAILED and (match.fault, match.rated_seq) != ("platform",
-                                                                                None):
+        # A failed match is the platform's fault, or cancelled by staff, and counts
+        # nowhere (Match.fault).
+        if match.status == Status.FAILED and (match.fault not in ("platform", "cancelled")
+                                              or match.rated_seq is not None):
             problems.append(f"match {match.id}: failed, yet its fault is {match.fault!r} "
                             f"and its rating order {match.rated_seq}")
         if match.status != Status.DONE:

@@ -15,6 +15,8 @@ SQL_SCHEMA = {
 # Channel the database NOTIFYs on when a task row becomes `new` (a trigger, migration
 # 0003 of the contest app); the master LISTENs.
 NOTIFY_CHANNEL = "stechec_tasks"
+# Channel the database NOTIFYs on when staff record an operator action (migration 0013).
+OPERATIONS_CHANNEL = "stechec_operations"
 
 
 def django_database(sql, *, conn_max_age=0):

@@ -268,6 +268,8 @@ class Match(models.Model):
         NONE = "", "none"
         CHAMPION = "champion", "a champion's"
         PLATFORM = "platform", "the platform's"
+        # Staff cancelled it (stechec.contest.operations): nobody's failure.
+        CANCELLED = "cancelled", "cancelled by staff"
 
     fault = models.CharField(max_length=10, choices=Fault.choices, default=Fault.NONE,
                              blank=True)
@@ -452,6 +454,43 @@ class ApiToken(models.Model):
     @property
     def scope_set(self):
         return frozenset(self.scopes.split())
+
+
+class OperatorAction(models.Model):
+    """What staff did to the cluster, by whom and when (docs/master-node.md, "Operations").
+
+    The rows are the record and the state at once: dispatching is paused when
+    the latest pause or resume is a pause, and a worker drained when its
+    latest drain or undrain is a drain, so the state outlives any restart.
+    Written by stechec.contest.operations alone; its commit wakes the master
+    (migration 0013 on PostgreSQL, a poll on SQLite).
+    """
+
+    class Action(models.TextChoices):
+        PAUSE = "pause", _("pause dispatching")
+        RESUME = "resume", _("resume dispatching")
+        DRAIN = "drain", _("drain a worker")
+        UNDRAIN = "undrain", _("undrain a worker")
+        REQUEUE_MATCHES = "requeue_matches", _("requeue failed matches")
+        REQUEUE_CHAMPIONS = "requeue_champions", _("requeue failed compilations")
+        CANCEL = "cancel", _("cancel a match")
+
+    action = models.CharField(max_length=20, choices=Action.choices)
+    # A staff user name on the site; on `stechec-manage`, whom --as names.
+    actor = models.CharField(max_length=150)
+    ts = models.DateTimeField(default=timezone.now)
+    # A worker's host:port (drain, undrain), a match id (cancel).
+    target = models.CharField(max_length=300, blank=True)
+    # A requeue's filter, as given.
+    filter = models.JSONField(null=True, blank=True)
+    # What came of it ("3 matches requeued", a cancelled match's reason).
+    outcome = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.target}".strip()
 
 
 def shown_name_of(path):

@@ -9,7 +9,8 @@ A task is a champion to compile or a match to play (see docs/architecture.md,
   (`reset_pending`), or an attempt failed for the platform's reasons
   (`give_back`, `retry_or_fail`: `failed` past the retry cap);
 - `pending -> final`: a worker's result is applied (`apply_results`);
-- `final -> new`: staff requeue a champion or rerun matches.
+- `final -> new`: staff requeue a champion or rerun matches;
+- `new` or `pending -> failed`: staff cancel a match (`cancel_match`).
 
 Every write is conditional on the row's state (`new`, or `pending` with a
 given attempt number), so that running one twice, or with a stale attempt,
@@ -190,6 +191,15 @@ def rerun_matches(queryset):
             not_before=None, uncounted_attempts=F("attempts"), server_verdict=None,
             fault=Match.Fault.NONE)
     return len(ids)
+
+
+def cancel_match(match_id, reason):
+    """End a waiting or running match `failed` for `reason`, staff's doing (Fault.CANCELLED:
+    it counts for nothing); its attempt's result, if one comes, is dropped. Returns whether
+    it was waiting or running."""
+    return Match.objects.filter(pk=match_id, status__in=(Status.NEW, Status.PENDING)).update(
+        status=Match.Status.FAILED, failure_reason=reason, fault=Match.Fault.CANCELLED,
+        finished_at=timezone.now(), not_before=None) == 1
 
 
 def apply_results(items, *, max_tries, first_delay=0.0):

@@ -11,7 +11,9 @@ with the worker's reason after `max_task_tries`: the task is at fault, not
 the worker, which keeps its other tasks. It sleeps on
 an event when there is nothing to place or no room; the event is set by the
 database watcher (new work), by results and by heartbeats (freed slots), and
-by a timeout of `dispatch.poll_secs`.
+by a timeout of `dispatch.poll_secs`. While staff have paused dispatching
+(master_node.controls sets `paused`) it places nothing; results of running
+tasks are applied all the same.
 """
 
 import logging
@@ -51,6 +53,8 @@ class Dispatcher:
         self._short_of_room = False
         # Tasks already reported as too large for every worker.
         self._too_big = set()
+        # Set by staff (master_node.controls): no task is placed meanwhile.
+        self.paused = False
 
     def wake(self):
         self._wakeup.set()
@@ -63,6 +67,10 @@ class Dispatcher:
     def run(self):
         while True:
             self._wakeup.clear()
+            if self.paused:
+                logger.debug("dispatching paused: no task placed")
+                self._wakeup.wait(self._poll_secs)
+                continue
             total_free = self._registry.free_slots()
             if self._short_of_room and 0 < total_free < self._batch_size:
                 # Slots free up in bursts (results arrive together): a moment's

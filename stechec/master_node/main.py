@@ -49,6 +49,7 @@ def run(config):
     from stechec.common.rpc import RPCServer
     from stechec.contest import transitions
     from stechec.master_node import metrics
+    from stechec.master_node.controls import Controls
     from stechec.master_node.database import Database
     from stechec.master_node.dispatcher import Dispatcher
     from stechec.master_node.janitor import Janitor
@@ -72,6 +73,9 @@ def run(config):
                     champions, matches)
     registry = WorkerRegistry(master["shared_secret"], config["worker"]["rpc_timeout_secs"])
     dispatcher = Dispatcher(database, registry, config)
+    controls = Controls(database, registry, dispatcher, config["sql"]["engine"])
+    # Before the dispatcher starts: a contest paused stays paused through a restart.
+    controls.load()
     server = RPCServer(master["shared_secret"], PROGRAM)
     MasterService(database, registry, dispatcher, config).register(server)
     try:
@@ -82,20 +86,20 @@ def run(config):
     logger.info("game %s: listening on %s:%d (%s database %s)", master["game"], master["host"],
                 server.port, config["sql"]["engine"], config["sql"]["database"])
     if master["metrics_port"] is not None:
-        metrics.watch(registry, database)
+        metrics.watch(registry, database, dispatcher)
         try:
             metrics_server.serve(master["host"], master["metrics_port"])
         except OSError as e:
             logger.error("cannot serve metrics on %s:%d: %s", master["host"],
                          master["metrics_port"], e.strerror)
             return 1
-    greenlets = [gevent.spawn(dispatcher.run),
+    greenlets = [gevent.spawn(dispatcher.run), gevent.spawn(controls.run),
                  gevent.spawn(Janitor(registry, dispatcher, config).run),
                  gevent.spawn(TournamentRunner(database, dispatcher, config).run)]
     if config["ladder"]["enabled"]:
         greenlets.append(gevent.spawn(LadderRunner(database, dispatcher, config).run))
     if not sqlite:
-        greenlets.append(gevent.spawn(QueueWatcher(config["sql"], dispatcher).run))
+        greenlets.append(gevent.spawn(QueueWatcher(config["sql"], dispatcher, controls).run))
     signalled = AsyncResult()
     for signum in (signal.SIGTERM, signal.SIGINT):
         gevent.signal_handler(signum, signalled.set, signum)

@@ -25,6 +25,9 @@ RETRIES = Counter("stechec_master_retries", "Attempts given back to the queue, b
 WORKERS = Gauge("stechec_master_workers", "Workers the master hears from")
 SLOTS = Gauge("stechec_master_slots", "Slots the workers offer")
 BUSY_SLOTS = Gauge("stechec_master_busy_slots", "Slots given to running tasks")
+PAUSED = Gauge("stechec_master_paused", "1 while staff have paused dispatching, else 0")
+DRAINING = Gauge("stechec_master_draining_workers", "Workers drained by staff that the master "
+                 "hears from")
 
 
 class QueueCollector:
@@ -59,10 +62,12 @@ class QueueCollector:
         yield oldest
 
 
-def watch(registry, database):
-    """Read the worker figures from `registry` and the queue's from `database` at each
-    scrape."""
+def watch(registry, database, dispatcher):
+    """Read the worker figures from `registry`, the queue's from `database` and whether
+    dispatching is paused from `dispatcher` at each scrape."""
     WORKERS.set_function(lambda: len(registry.workers))
     SLOTS.set_function(lambda: sum(w.max_slots for w in registry.workers.values()))
     BUSY_SLOTS.set_function(lambda: sum(w.used_slots for w in registry.workers.values()))
+    PAUSED.set_function(lambda: int(dispatcher.paused))
+    DRAINING.set_function(lambda: sum(w.draining for w in registry.workers.values()))
     REGISTRY.register(QueueCollector(database))

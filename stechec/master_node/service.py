@@ -133,7 +133,7 @@ class MasterService:
 
     def status(self):
         return {"workers": [w.status() for w in self._registry.workers.values()],
-                "queue": self._db.call(queue.counts)}
+                "queue": self._db.call(queue.counts), "paused": self._dispatcher.paused}
 
 
 def _check_worker(worker):

@@ -68,10 +68,15 @@ class Worker:
         # Why it takes no task (from its heartbeats: its shared directory is not
         # mounted); nothing is placed there while it is set.
         self.problem = ""
+        # Drained by staff (stechec.contest.operations): it finishes what it runs
+        # and gets nothing new.
+        self.draining = False
 
     @property
     def free_slots(self):
-        return 0 if self.full or self.problem else self.max_slots - self.used_slots
+        if self.full or self.problem or self.draining:
+            return 0
+        return self.max_slots - self.used_slots
 
     @property
     def load(self):
@@ -80,7 +85,7 @@ class Worker:
     def status(self):
         return {"hostname": self.hostname, "port": self.port, "free_slots": self.free_slots,
                 "max_slots": self.max_slots, "last_heartbeat": self.last_heartbeat,
-                "problem": self.problem,
+                "problem": self.problem, "draining": self.draining,
                 "running": [a.ref() for a in self.tasks.values() if a.marked]}
 
 
@@ -90,6 +95,8 @@ class WorkerRegistry:
         self._rpc_timeout = rpc_timeout
         self.workers = {}
         self.assignments = {}
+        # Workers staff drained, by name: one that joins later is drained too.
+        self._drained = frozenset()
         # The latest attempts whose results arrived, (kind, id, attempt), oldest
         # first: a worker still lists one while it waits for the answer.
         self._arrived_results = collections.OrderedDict()
@@ -103,6 +110,7 @@ class WorkerRegistry:
         if worker is None:
             worker = self.workers[name] = Worker(hostname, port, max_slots, self._secret,
                                                  self._rpc_timeout)
+            worker.draining = name in self._drained
             logger.info("worker %s joined with %d slots", name, max_slots)
         elif worker.max_slots != max_slots:
             logger.info("worker %s now has %d slots (was %d)", name, max_slots, worker.max_slots)
@@ -117,6 +125,12 @@ class WorkerRegistry:
         worker.last_seen = time.monotonic()
         worker.full = False
         return worker, more_room
+
+    def drain(self, names):
+        """Drain the workers named in `names` (host:port), and no others."""
+        self._drained = frozenset(names)
+        for worker in self.workers.values():
+            worker.draining = worker.name in self._drained
 
     def seen(self, name):
         worker = self.workers.get(name)

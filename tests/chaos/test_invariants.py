@@ -63,8 +63,10 @@ def test_done_without_outputs_and_failed_without_reason_are_lost(tmp_path):
 def test_a_failed_match_counted_or_not_the_platform_s_is_lost(tmp_path):
     matches = [_match(9, "failed", "server crashed", fault="champion"),
                _match(10, "failed", "server crashed", rated_seq=4),
-               _match(11, "failed", "server crashed")]
-    problems = invariants.lost(matches, [], {9: [], 10: [], 11: []}, str(tmp_path),
+               _match(11, "failed", "server crashed"),
+               _match(12, "failed", "cancelled by staff at 2026-12-05 13:00:00 UTC",
+                      fault="cancelled")]
+    problems = invariants.lost(matches, [], {9: [], 10: [], 11: [], 12: []}, str(tmp_path),
                                "tictactoe")
     assert problems == ["match 9: failed, yet its fault is 'champion' and its rating order None",
                         "match 10: failed, yet its fault is 'platform' and its rating order 4"]

@@ -108,7 +108,8 @@ class WorkerProcess:
     """tools/simulated-workers: `count` simulated workers in one process."""
 
     def __init__(self, directory, master, name, *, count=1, slots=4, delay=0.0, hold=False,
-                 single=False, busy=0):
+                 single=False, busy=0, hold_until=None):
+        """`hold_until`: a path; tasks are reported once it exists."""
         self.record = directory / f"{name}.jsonl"
         ready = directory / f"{name}.ports"
         command = [sys.executable, os.path.join(ROOT, "tools", "simulated-workers"),
@@ -118,6 +119,8 @@ class WorkerProcess:
                    "--record", str(self.record), "--ready", str(ready)]
         if hold:
             command.append("--hold")
+        if hold_until:
+            command += ["--hold-until", str(hold_until)]
         if single:
             command.append("--single")
         self.process = subprocess.Popen(command, cwd=ROOT)

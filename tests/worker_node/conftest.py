@@ -28,6 +28,7 @@ from stechec.common import paths
 from stechec.common.rpc import RPCClient, server_url
 from stechec.worker_node.sandbox import user_processes
 from tests.conftest import free_sandbox_uids, wait_for
+from tests.worker_node.relay import Relay
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -282,6 +283,41 @@ def master(tmp_path):
 
 
 @pytest.fixture
+def cluster(transactional_db, tmp_path):
+    """start(**master_worker_settings) -> (real master, relay, worker behind the relay)."""
+    # Imported here: test_sandbox's stand-in worker imports this module without Django.
+    from django.db import connection
+
+    from tests.master_node.conftest import SECRET as MASTER_SECRET
+    from tests.master_node.conftest import MasterProcess
+
+    started = []
+
+    def start(worker_overrides=None, **worker_settings):
+        real = MasterProcess(tmp_path, **worker_settings)
+        real.start()
+        relay = Relay(real.port)
+        overrides = {"master": {"shared_secret": MASTER_SECRET}, **(worker_overrides or {})}
+        worker = WorkerProcess(tmp_path, relay, overrides, name="-real")
+        started.append((real, relay, worker))
+        worker.start()
+        return real, relay, worker
+
+    yield start
+    for real, relay, worker in started:
+        worker.stop()
+        worker.remove_work_directory()
+        relay.stop()
+        real.stop()
+        print(real.logs())
+    # The master's connections must be gone before the test database is flushed.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
+@pytest.fixture
 def start_worker(tmp_path, master):
     """start_worker(**overrides) -> a started WorkerProcess; stopped at the end of the test."""
     started = []
@@ -317,6 +353,11 @@ PYTHON_CHAMPION = """
 import sys
 for line in sys.stdin:
     print(5, flush=True)
+"""
+# Plays nothing, until its programs are killed.
+SLEEPY_CHAMPION = """
+import time
+time.sleep(100000)
 """
 
 

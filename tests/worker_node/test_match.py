@@ -13,12 +13,13 @@ import pytest
 from devtools import hostile_champions
 from stechec.common import paths, verdicts
 from stechec.worker_node.matches import PlayerScore, parse_scores
-from tests.worker_node.conftest import C_CHAMPION, C_PLAY_LOOP, PYTHON_CHAMPION, wait_for
-
-SLEEPY_CHAMPION = """
-import time
-time.sleep(100000)
-"""
+from tests.worker_node.conftest import (
+    C_CHAMPION,
+    C_PLAY_LOOP,
+    PYTHON_CHAMPION,
+    SLEEPY_CHAMPION,
+    wait_for,
+)
 
 
 def _match(match_id, players, *, slots=None, game_map="a map"):

@@ -9,7 +9,6 @@ from stechec.common.rpc import RPCClient
 from stechec.contest.models import Champion
 from tests.master_node.conftest import SECRET
 from tests.worker_node.conftest import C_CHAMPION, GAME, WorkerProcess, wait_for
-from tests.worker_node.test_with_master import cluster  # noqa: F401 (the fixture)
 
 NOT_MOUNTED = "has no testgame/ directory: is the share mounted?"
 

@@ -1,51 +1,18 @@
 """A real worker process with a real master-node, through a relay that fails like a network:
 a lost answer to an applied result, and results held up by an outage, sent together."""
 
-import pytest
 from django.contrib.auth.models import User
-from django.db import connection, transaction
+from django.db import transaction
 
 from devtools import hostile_champions
 from stechec.common import paths
 from stechec.contest.models import Champion, Match, MatchPlayer
-from tests.master_node.conftest import SECRET, MasterProcess
 from tests.worker_node.conftest import (
     C_CHAMPION,
     C_PLAY_LOOP,
     PYTHON_CHAMPION,
-    WorkerProcess,
     wait_for,
 )
-from tests.worker_node.relay import Relay
-
-
-@pytest.fixture
-def cluster(transactional_db, tmp_path):
-    """start(**master_worker_settings) -> (real master, relay, worker behind the relay)."""
-    started = []
-
-    def start(worker_overrides=None, **worker_settings):
-        real = MasterProcess(tmp_path, **worker_settings)
-        real.start()
-        relay = Relay(real.port)
-        overrides = {"master": {"shared_secret": SECRET}, **(worker_overrides or {})}
-        worker = WorkerProcess(tmp_path, relay, overrides, name="-real")
-        started.append((real, relay, worker))
-        worker.start()
-        return real, relay, worker
-
-    yield start
-    for real, relay, worker in started:
-        worker.stop()
-        worker.remove_work_directory()
-        relay.stop()
-        real.stop()
-        print(real.logs())
-    # The master's connections must be gone before the test database is flushed.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
 
 
 def _queue_champions(worker, author, sources):

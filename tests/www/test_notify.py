@@ -8,7 +8,8 @@ import pytest
 from django.db import connection, transaction
 from django.urls import reverse
 
-from stechec.common.database import NOTIFY_CHANNEL
+from stechec.common.database import NOTIFY_CHANNEL, OPERATIONS_CHANNEL
+from stechec.contest import operations
 from stechec.contest.models import Champion
 from tests.www.helpers import make_tgz, ready_champion, upload_file
 
@@ -29,6 +30,7 @@ def listener():
     listening.autocommit = True
     with listening.cursor() as cursor:
         cursor.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        cursor.execute(f"LISTEN {OPERATIONS_CHANNEL}")
         cursor.execute(f"LISTEN {MARKER}")
     yield listening
     listening.close()
@@ -97,4 +99,13 @@ def test_a_rolled_back_task_notifies_nothing(listener, alice):
     with pytest.raises(RuntimeError), transaction.atomic():
         Champion.queue_for_compilation(name="never", author=alice)
         raise RuntimeError("the upload failed half-way")
+    assert notifications(listener) == []
+
+
+def test_an_operator_action_notifies_the_master_at_commit(listener, alice):
+    operations.pause("orga")
+    assert notifications(listener) == [OPERATIONS_CHANNEL]
+    # A cancel that finds no match to cancel records nothing, and notifies nothing.
+    with pytest.raises(ValueError):
+        operations.cancel_match("orga", 12345)
     assert notifications(listener) == []

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('stechec', '0012_webhooks'),
+        ('stechec', '0013_operator_actions'),
     ]
 
     operations = [

@@ -8,6 +8,7 @@ from stechec.contest.models import (
     Map,
     Match,
     MatchPlayer,
+    OperatorAction,
     PlayerProfile,
     Tournament,
     TournamentMap,
@@ -187,4 +188,23 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OperatorAction)
+class OperatorActionAdmin(admin.ModelAdmin):
+    """The record of staff's operations (the operations page and `stechec-manage` write
+    it): read only, since it is also the state the master obeys."""
+
+    list_display = ["id", "ts", "actor", "action", "target", "outcome"]
+    list_filter = ["action"]
+    search_fields = ["actor", "target", "outcome"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -81,6 +81,8 @@ def _with_usage(status):
     workers.sort(key=lambda w: (str(w.get("hostname")), w.get("port") or 0))
     queue = status.get("queue") or {}
     return {"workers": workers,
+            # Whether the master has paused dispatching (older masters do not say).
+            "paused": status.get("paused"),
             "champions": queue.get("champions") or {},
             "matches": queue.get("matches") or {},
             "total_slots": sum(w.get("max_slots") or 0 for w in workers),

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from stechec.common import archive
+from stechec.contest import operations
 from stechec.contest.models import ApiToken, Map, Tournament, Webhook
 from stechec.www.contest import conf, limits, mapcheck, picker
 
@@ -269,6 +270,51 @@ class BulkAccountsForm(forms.Form):
         "wanted), then one account a line."))
     mail = forms.BooleanField(required=False,
                               label=gettext_lazy("Mail each new account its password"))
+
+
+class RequeueForm(forms.Form):
+    """Staff's bulk requeue of failed tasks, with a filter (stechec.contest.operations)."""
+
+    MATCHES, CHAMPIONS = "matches", "champions"
+
+    what = forms.ChoiceField(label=gettext_lazy("Requeue"), choices=[
+        (MATCHES, gettext_lazy("failed matches")),
+        (CHAMPIONS, gettext_lazy("failed compilations"))])
+    tournament = forms.ModelChoiceField(Tournament.objects.all(), required=False,
+                                        label=gettext_lazy("Tournament"),
+                                        help_text=gettext_lazy("Matches only."))
+    reason = forms.CharField(label=gettext_lazy("Failure reason contains"), max_length=200,
+                             required=False)
+    worker = forms.CharField(label=gettext_lazy("Worker of the last attempt"), max_length=300,
+                             required=False, help_text=gettext_lazy("host:port"))
+    since = forms.DateTimeField(
+        label=gettext_lazy("Since"), required=False,
+        help_text=gettext_lazy("Queued at or after this time, e.g. 2026-05-01 18:00"))
+
+    def clean_worker(self):
+        worker = self.cleaned_data["worker"]
+        if worker:
+            try:
+                operations.worker_name(worker)
+            except ValueError:
+                raise forms.ValidationError(_("Not a worker's host:port.")) from None
+        return worker
+
+    def clean(self):
+        data = super().clean()
+        if data.get("what") == self.CHAMPIONS and data.get("tournament"):
+            self.add_error("tournament", _("Compilations belong to no tournament."))
+        return data
+
+    def requeue(self, actor):
+        """Requeue what the valid form selects; how many."""
+        data = self.cleaned_data
+        filters = {"reason": data["reason"], "worker": data["worker"], "since": data["since"]}
+        if data["what"] == self.CHAMPIONS:
+            return operations.requeue_champions(actor, **filters)
+        tournament = data["tournament"]
+        return operations.requeue_matches(actor, tournament=tournament and tournament.pk,
+                                          **filters)
 
 
 class TournamentForm(forms.Form):

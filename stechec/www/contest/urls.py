@@ -11,6 +11,7 @@ from stechec.www.contest.views import (
     live,
     maps,
     matches,
+    operations,
     status,
     tournament_pages,
 )
@@ -93,6 +94,7 @@ urlpatterns = [
 
     path("status/", status.cluster_status, name="cluster-status"),
     path("status/live.json", live.status_live, name="cluster-status-live"),
+    path("status/operations/", operations.operations_page, name="operations"),
 
     path("learn/", learn.learn_index, name="learn"),
     path("learn/game/<slug:slug>/", learn.learn_game_doc, name="learn-game-doc"),
