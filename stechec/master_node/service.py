@@ -124,6 +124,8 @@ class MasterService:
                             what, name)
             elif answer.outcome is Outcome.APPLIED:
                 logger.info("%s: %s from %s", what, result["status"], name)
+                if result["status"] == tasks.Status.FAILED:
+                    metrics.failed(kind, result["reason"])
             else:
                 logger.warning("%s: result from %s dropped (stale attempt, unknown or finished "
                                "task)", what, name)
