@@ -5,6 +5,8 @@
 
 import multiprocessing
 import os
+import shutil
+import tempfile
 
 # Loopback only: nginx proxies to it (share/nginx/stechec-website.conf).
 bind = "127.0.0.1:8000"
@@ -30,3 +32,37 @@ if os.environ.get("RUNTIME_DIRECTORY"):
     control_socket = os.path.join(os.environ["RUNTIME_DIRECTORY"], "gunicorn.ctl")
 else:
     control_socket_disable = True
+
+# The site's Prometheus metrics (docs/website.md, Metrics): each worker process
+# writes its figures in files in this directory, and /metrics, whichever
+# process answers it, adds up every process's (prometheus_client's
+# multiprocess mode). Set here, before the workers start and import the site.
+# Under systemd in the unit's RuntimeDirectory; elsewhere a directory made for
+# this run and removed when gunicorn stops.
+_made_metrics_dir = None
+if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+    if os.environ.get("RUNTIME_DIRECTORY"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.path.join(os.environ["RUNTIME_DIRECTORY"],
+                                                              "metrics")
+    else:
+        _made_metrics_dir = tempfile.mkdtemp(prefix="stechec-website-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = _made_metrics_dir
+
+
+def on_starting(server):
+    # A previous run's files would add its counts to this run's.
+    directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(directory, exist_ok=True)
+    for name in os.listdir(directory):
+        if name.endswith(".db"):
+            os.remove(os.path.join(directory, name))
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _made_metrics_dir:
+        shutil.rmtree(_made_metrics_dir, ignore_errors=True)
