@@ -110,7 +110,7 @@ def _created(ts):
 
 
 def counts():
-    """Queue sizes for `status()`."""
+    """Queue sizes for `status()`, and the age of its oldest `new` task in seconds."""
     champions = Champion.objects.aggregate(
         new=Count("pk", filter=Q(status=Champion.Status.NEW)),
         pending=Count("pk", filter=Q(status=Champion.Status.PENDING)))
@@ -121,9 +121,12 @@ def counts():
                                               priority__lt=Priority.PLAYER)),
         background=Count("pk", filter=new & Q(priority__lt=Priority.TOURNAMENT)),
         pending=Count("pk", filter=Q(status=Match.Status.PENDING)))
+    oldest = oldest_new()
     return {"champions": champions,
             "matches": {"new": {k: matches[k] for k in ("player", "tournament", "background")},
-                        "pending": matches["pending"]}}
+                        "pending": matches["pending"]},
+            "oldest_waiting_secs": None if oldest is None
+            else round(max(0.0, (timezone.now() - oldest).total_seconds()), 1)}
 
 
 def waiting():
@@ -138,7 +141,11 @@ def waiting():
         count=Count("pk"))
     for row in rows:
         sizes[Kind.MATCH, Priority(row["priority"]).label] = row["count"]
+    return sizes, oldest_new()
+
+
+def oldest_new():
+    """When the oldest `new` task was created (None when none waits)."""
     oldest = [Model.objects.filter(status=Model.Status.NEW).aggregate(oldest=Min("ts"))["oldest"]
               for Model in (Champion, Match)]
-    oldest = [ts for ts in oldest if ts is not None]
-    return sizes, min(oldest, default=None)
+    return min((ts for ts in oldest if ts is not None), default=None)
