@@ -39,14 +39,13 @@ else:
 # multiprocess mode). Set here, before the workers start and import the site.
 # Under systemd in the unit's RuntimeDirectory; elsewhere a directory made for
 # this run and removed when gunicorn stops.
-_made_metrics_dir = None
+METRICS_TEMP_PREFIX = "stechec-website-metrics-"
 if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
     if os.environ.get("RUNTIME_DIRECTORY"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.path.join(os.environ["RUNTIME_DIRECTORY"],
                                                               "metrics")
     else:
-        _made_metrics_dir = tempfile.mkdtemp(prefix="stechec-website-metrics-")
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = _made_metrics_dir
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=METRICS_TEMP_PREFIX)
 
 
 def on_starting(server):
@@ -64,5 +63,9 @@ def child_exit(server, worker):
 
 
 def on_exit(server):
-    if _made_metrics_dir:
-        shutil.rmtree(_made_metrics_dir, ignore_errors=True)
+    # Told by its name, not by a variable of this file: a reload (SIGHUP) reads
+    # the file again, with the directory already in the environment.
+    directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    if (os.path.dirname(directory) == tempfile.gettempdir()
+            and os.path.basename(directory).startswith(METRICS_TEMP_PREFIX)):
+        shutil.rmtree(directory, ignore_errors=True)
