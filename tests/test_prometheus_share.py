@@ -9,6 +9,7 @@ from pathlib import Path
 
 from stechec.master_node import metrics as master_metrics
 from stechec.worker_node import metrics as worker_metrics
+from stechec.www.contest import metrics as site_metrics
 from tests.conftest import ROOT, require_tool
 
 SHARE = Path(ROOT) / "share" / "prometheus"
@@ -36,9 +37,9 @@ def test_the_rules_and_the_dashboard_use_only_exported_metrics():
 
 
 def exported():
-    """Every sample name the master's and the worker's metrics modules define."""
+    """Every sample name the master's, the worker's and the site's metrics modules define."""
     families = master_metrics.QueueCollector(None).describe()
-    for module in (master_metrics, worker_metrics):
+    for module in (master_metrics, worker_metrics, site_metrics):
         for metric in vars(module).values():
             if hasattr(metric, "collect") and hasattr(metric, "_name"):
                 families += metric.collect()

@@ -92,14 +92,15 @@ class LocalCluster:
     `engine` (a stechec.local.engine.EngineGame) runs the game on the upstream
     engine rather than on the bundled runtime. `worker_settings` adds sections
     to every worker's configuration (say {"match": {"time_ms": 3000}}), a
-    section's keys over the defaults here and the engine's.
+    section's keys over the defaults here and the engine's. `metrics` serves every
+    program's Prometheus metrics (`metrics_urls`), the site's to loopback.
     """
 
     def __init__(self, var_dir, *, game="tictactoe", nb_players=2, sql=None, workers=2,
                  slots=None, site_port=None, master_port=None, worker_ports=None,
                  heartbeat_secs=1.0, worker_timeout_secs=5.0, worker_hosts=None,
                  master_listen="127.0.0.1", first_uid=62000, worker_settings=None,
-                 engine=None):
+                 engine=None, metrics=False):
         self.var_dir = os.path.abspath(var_dir)
         self.game = engine.game if engine else game
         self.engine = engine
@@ -116,6 +117,10 @@ class LocalCluster:
         self.worker_timeout_secs = worker_timeout_secs
         self.master_listen = master_listen
         self.worker_settings = worker_settings or {}
+        self.metrics_ports = ({"master-node": free_port(),
+                               **{f"worker-node-{i + 1}": free_port()
+                                  for i in range(len(self.worker_ports))}}
+                              if metrics else {})
         # Each worker's sandbox user ids: a range of its own (workers refuse to share).
         self.sandbox_uids = SandboxUids(len(self.worker_ports), self.slots, first_uid,
                                         stride=max(1000, self.slots))
@@ -132,6 +137,16 @@ class LocalCluster:
     @property
     def master_url(self):
         return rpc.server_url("127.0.0.1", self.master_port)
+
+    def metrics_urls(self):
+        """{program: URL of its Prometheus metrics}: empty unless made with `metrics`."""
+        if not self.metrics_ports:
+            return {}
+        hosts = {f"worker-node-{i + 1}": host.address
+                 for i, host in enumerate(self.worker_hosts) if host}
+        return {"website": f"{self.url}metrics",
+                **{program: f"http://{hosts.get(program, '127.0.0.1')}:{port}/metrics"
+                   for program, port in self.metrics_ports.items()}}
 
     def ports(self):
         """(port, program) for each port its programs listen on."""
@@ -170,7 +185,9 @@ class LocalCluster:
         self._write("website.yml", {
             "website": {"secret_key": self._secret_key(), "debug": False,
                         "allowed_hosts": ["localhost", "127.0.0.1"],
-                        "static_root": self.path("static")},
+                        "static_root": self.path("static"),
+                        **({"metrics_allowed_from": ["127.0.0.1/32"]} if self.metrics_ports
+                           else {})},
             "sql": self.sql,
             "master": {"host": "127.0.0.1", "port": self.master_port,
                        "shared_secret": self.secret},
@@ -179,7 +196,8 @@ class LocalCluster:
         })
         self._write("master-node.yml", {
             "master": {"host": self.master_listen, "port": self.master_port,
-                       "shared_secret": self.secret, "game": self.game},
+                       "shared_secret": self.secret, "game": self.game,
+                       **self._metrics_port("master-node")},
             "worker": {"timeout_secs": self.worker_timeout_secs},
             "sql": self.sql,
             "dispatch": {"poll_secs": 0.5},
@@ -192,7 +210,8 @@ class LocalCluster:
                            "heartbeat_secs": self.heartbeat_secs},
                 "worker": {"host": host.address if host else "127.0.0.1",
                            "listen": host.address if host else "127.0.0.1",
-                           "port": port, "available_slots": self.slots},
+                           "port": port, "available_slots": self.slots,
+                           **self._metrics_port(f"worker-node-{index + 1}")},
                 "contest": {"directory": self.shared_dir, "game": self.game},
                 "sandbox": {"first_uid": self.first_uids[index]},
             }
@@ -200,6 +219,10 @@ class LocalCluster:
             for section, keys in [*sections.items(), *self.worker_settings.items()]:
                 document[section] = {**document.get(section, {}), **keys}
             self._write(f"worker-node-{index + 1}.yml", document)
+
+    def _metrics_port(self, program):
+        """The `metrics_port` key of `program`'s section, when metrics are served."""
+        return {"metrics_port": self.metrics_ports[program]} if self.metrics_ports else {}
 
     def _write(self, name, document):
         header = ("# Written by stechec.local (tools/run-local) for a cluster on one machine;\n"

@@ -151,11 +151,17 @@ class Dispatcher:
                                candidate.slots)
         self._unconfirmed = recovered + [a for assignments in placed.values() for a in assignments]
         claimed = list(recovered)
+        # Only a first attempt's wait is the commit-to-worker latency: a retry's
+        # includes the attempts before it.
+        first_queued = {c.key: c.queued for c in candidates if c.attempts == 0}
         for kind, assignments in placed.items():
             if assignments:
                 marked = transitions.mark_pending(
                     kind, [(a.id, a.attempt, a.worker.name) for a in assignments])
                 claimed += [a for a in assignments if a.id in marked]
+                for assignment in assignments:
+                    if assignment.id in marked and assignment.key in first_queued:
+                        metrics.placed(kind, first_queued[assignment.key])
                 for assignment in assignments:
                     if assignment.id not in marked:
                         self._registry.release(assignment)

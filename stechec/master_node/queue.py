@@ -6,6 +6,8 @@ applying its result) is stechec.contest.transitions'. Each runs on a
 database greenlet inside one transaction (see database.py).
 """
 
+import datetime
+
 from django.db import connection
 from django.db.models import Count, Min, Q
 from django.utils import timezone
@@ -17,7 +19,7 @@ from stechec.contest.models import Champion, Match, Priority
 class QueuedTask:
     """A `new` task read from the queue, not placed on a worker yet."""
 
-    def __init__(self, kind, task_id, attempts, slots, payload):
+    def __init__(self, kind, task_id, attempts, slots, payload, queued=None):
         self.kind = kind
         self.id = task_id
         # Attempts so far: the next one is numbered attempts + 1.
@@ -25,6 +27,8 @@ class QueuedTask:
         self.slots = slots
         # The task as the worker gets it, less `attempt` and `slots`.
         self.payload = payload
+        # When its row was created (an aware datetime), for the commit-to-worker latency.
+        self.queued = queued
 
     @property
     def key(self):
@@ -32,17 +36,18 @@ class QueuedTask:
 
 
 # fetch_new's first statement; parameters: new, now, limit, new, now, limit. Columns: is a
-# match, id, attempts, user, options, map, priority. The matches fill what room the
+# match, id, attempts, user, options, map, priority, created. The matches fill what room the
 # compilations leave.
 NEW_TASKS_SQL = (
     "WITH champions AS (SELECT stechec_champion.id AS id, "
-    "stechec_champion.attempts AS attempts, auth_user.username AS username "
+    "stechec_champion.attempts AS attempts, auth_user.username AS username, "
+    "stechec_champion.ts AS ts "
     "FROM stechec_champion JOIN auth_user ON auth_user.id = stechec_champion.author_id "
     "WHERE stechec_champion.status = %s AND (stechec_champion.not_before IS NULL "
     "OR stechec_champion.not_before <= %s) ORDER BY stechec_champion.id LIMIT %s) "
-    "SELECT 0, id, attempts, username, NULL, NULL, 0 FROM champions UNION ALL "
+    "SELECT 0, id, attempts, username, NULL, NULL, 0, ts FROM champions UNION ALL "
     "SELECT * FROM (SELECT 1, stechec_match.id, stechec_match.attempts, NULL, "
-    "stechec_match.options, stechec_map.contents, stechec_match.priority "
+    "stechec_match.options, stechec_map.contents, stechec_match.priority, stechec_match.ts "
     "FROM stechec_match LEFT JOIN stechec_map ON stechec_map.id = stechec_match.map_id "
     "WHERE stechec_match.status = %s AND (stechec_match.not_before IS NULL "
     "OR stechec_match.not_before <= %s) "
@@ -73,8 +78,9 @@ def fetch_new(limit, client_slots):
         cursor.execute(NEW_TASKS_SQL, [Champion.Status.NEW, now, limit,
                                        Match.Status.NEW, now, limit])
         rows = cursor.fetchall()
-        tasks = [QueuedTask(Kind.COMPILE, pk, attempts, 1, {"champion_id": pk, "user": user})
-                 for is_match, pk, attempts, user, _, _, _ in rows if not is_match]
+        tasks = [QueuedTask(Kind.COMPILE, pk, attempts, 1, {"champion_id": pk, "user": user},
+                            _created(ts))
+                 for is_match, pk, attempts, user, _, _, _, ts in rows if not is_match]
         matches = [row[1:] for row in rows if row[0]]
         if matches:
             tasks += _queued_matches(cursor, matches, client_slots)
@@ -110,12 +116,21 @@ def _queued_matches(cursor, matches, client_slots):
             "matchplayer_id": matchplayer_id, "champion_id": champion_id, "user": user})
     return [QueuedTask(Kind.MATCH, pk, attempts, 1 + len(players.get(pk, [])) * client_slots,
                        {"match_id": pk, "map": contents, "options": options,
-                        "players": players.get(pk, [])})
-            for pk, attempts, _, options, contents, _ in matches]
+                        "players": players.get(pk, [])}, _created(ts))
+            for pk, attempts, _, options, contents, _, ts in matches]
+
+
+def _created(ts):
+    """A row's `ts` as the raw cursor gives it (SQLite: text) as an aware datetime."""
+    if isinstance(ts, str):
+        ts = datetime.datetime.fromisoformat(ts)
+    if ts is not None and timezone.is_naive(ts):
+        ts = timezone.make_aware(ts, datetime.UTC)
+    return ts
 
 
 def counts():
-    """Queue sizes for `status()`."""
+    """Queue sizes for `status()`, and the age of its oldest `new` task in seconds."""
     champions = Champion.objects.aggregate(
         new=Count("pk", filter=Q(status=Champion.Status.NEW)),
         pending=Count("pk", filter=Q(status=Champion.Status.PENDING)))
@@ -126,9 +141,12 @@ def counts():
                                               priority__lt=Priority.PLAYER)),
         background=Count("pk", filter=new & Q(priority__lt=Priority.TOURNAMENT)),
         pending=Count("pk", filter=Q(status=Match.Status.PENDING)))
+    oldest = oldest_new()
     return {"champions": champions,
             "matches": {"new": {k: matches[k] for k in ("player", "tournament", "background")},
-                        "pending": matches["pending"]}}
+                        "pending": matches["pending"]},
+            "oldest_waiting_secs": None if oldest is None
+            else round(max(0.0, (timezone.now() - oldest).total_seconds()), 1)}
 
 
 def waiting():
@@ -143,7 +161,11 @@ def waiting():
         count=Count("pk"))
     for row in rows:
         sizes[Kind.MATCH, Priority(row["priority"]).label] = row["count"]
+    return sizes, oldest_new()
+
+
+def oldest_new():
+    """When the oldest `new` task was created (None when none waits)."""
     oldest = [Model.objects.filter(status=Model.Status.NEW).aggregate(oldest=Min("ts"))["oldest"]
               for Model in (Champion, Match)]
-    oldest = [ts for ts in oldest if ts is not None]
-    return sizes, min(oldest, default=None)
+    return min((ts for ts in oldest if ts is not None), default=None)

@@ -11,6 +11,7 @@ from stechec.common.rpc import RPCError
 from stechec.common.tasks import Kind, Outcome, check
 from stechec.contest import transitions
 from stechec.master_node import metrics, queue
+from stechec.master_node.throughput import Throughput
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +21,7 @@ class MasterService:
         self._db = database
         self._registry = registry
         self._dispatcher = dispatcher
+        self._throughput = Throughput()
         # One function object, so that results arriving together share a batch.
         self._apply_results = functools.partial(
             transitions.apply_results, max_tries=config["worker"]["max_task_tries"],
@@ -124,6 +126,9 @@ class MasterService:
                             what, name)
             elif answer.outcome is Outcome.APPLIED:
                 logger.info("%s: %s from %s", what, result["status"], name)
+                self._throughput.applied(kind)
+                if result["status"] == tasks.Status.FAILED:
+                    metrics.failed(kind, result["reason"])
             else:
                 logger.warning("%s: result from %s dropped (stale attempt, unknown or finished "
                                "task)", what, name)
@@ -133,7 +138,8 @@ class MasterService:
 
     def status(self):
         return {"workers": [w.status() for w in self._registry.workers.values()],
-                "queue": self._db.call(queue.counts), "paused": self._dispatcher.paused}
+                "queue": self._db.call(queue.counts),
+                "throughput": self._throughput.recent(), "paused": self._dispatcher.paused}
 
 
 def _check_worker(worker):

@@ -86,7 +86,8 @@ class Worker:
         return {"hostname": self.hostname, "port": self.port, "free_slots": self.free_slots,
                 "max_slots": self.max_slots, "last_heartbeat": self.last_heartbeat,
                 "problem": self.problem, "draining": self.draining,
-                "running": [a.ref() for a in self.tasks.values() if a.marked]}
+                "running": [dict(a.ref(), seconds=round(time.monotonic() - a.placed, 1))
+                            for a in self.tasks.values() if a.marked]}
 
 
 class WorkerRegistry:

@@ -4,6 +4,7 @@ The site is configured only from this file (STECHEC_WEBSITE_CONFIG names
 another path than /etc/stechec/website.yml).
 """
 
+import ipaddress
 import os
 
 from stechec.common import archive, config
@@ -48,6 +49,9 @@ WEBSITE_SCHEMA = {
         # The leaderboard, tournaments and finished tournament matches with their
         # replays, for visitors without an account (docs/website.md).
         "public_results": Key(bool, True),
+        # Addresses or networks (CIDR) that may read /metrics without a staff
+        # account: the Prometheus server's (docs/website.md, Metrics).
+        "metrics_allowed_from": Key(list, []),
     },
     "sql": SQL_SCHEMA,
     # The mails the site sends (password resets, new accounts' passwords), through
@@ -109,7 +113,19 @@ def load(path=None):
     path = path or os.environ.get("STECHEC_WEBSITE_CONFIG") or config.default_path("website")
     site = config.load("website", path, WEBSITE_SCHEMA, debug_key="website.debug")
     check_files(site, path)
+    check_networks(site, path)
     return site
+
+
+def check_networks(site, path):
+    """ConfigError, one line, for an entry of website.metrics_allowed_from that is not an
+    address or a network."""
+    for entry in site["website"]["metrics_allowed_from"]:
+        try:
+            ipaddress.ip_network(entry)
+        except (TypeError, ValueError):
+            raise config.ConfigError(f"{path}: website.metrics_allowed_from: {entry!r} is not "
+                                     "an address or a network such as 10.0.0.0/8") from None
 
 
 def check_files(site, path):
@@ -187,6 +203,8 @@ def django_settings(site):
             "drf_spectacular_sidecar",
         ],
         "MIDDLEWARE": [
+            # First: its time covers every other middleware's.
+            "stechec.www.contest.metrics.RequestDurationMiddleware",
             "django.middleware.security.SecurityMiddleware",
             "whitenoise.middleware.WhiteNoiseMiddleware",
             "django.contrib.sessions.middleware.SessionMiddleware",

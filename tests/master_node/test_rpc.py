@@ -10,7 +10,7 @@ import pytest
 from stechec.common.rpc import RPCClient, sign
 from stechec.contest.models import Champion, Match, MatchPlayer
 
-from .conftest import SECRET, new_champions, new_matches, wait_for
+from .conftest import SECRET, all_finished, new_champions, new_matches, wait_for
 
 
 @pytest.fixture
@@ -251,12 +251,32 @@ def test_status_lists_workers_and_queue(cluster, player):
     [worker] = status["workers"]
     assert f"{worker['hostname']}:{worker['port']}" == stuck.names[0]
     assert (worker["free_slots"], worker["max_slots"]) == (0, 3)
-    assert worker["running"] == [{"kind": "match", "id": match.id, "attempt": 1}]
+    [running] = worker["running"]
+    # How long it has run so far, for the status page.
+    seconds = running.pop("seconds")
+    assert 0 <= seconds <= time.time() - before_workers
+    assert running == {"kind": "match", "id": match.id, "attempt": 1}
     assert before_workers < worker["last_heartbeat"] < time.time()
+    assert status["queue"].pop("oldest_waiting_secs") >= 0  # not None: tasks wait
     assert status["queue"]["matches"] == {
         "new": {"player": 1, "tournament": 0, "background": 0}, "pending": 1}
     # The worker is full: the champions wait.
     assert status["queue"]["champions"] == {"new": 2, "pending": 0}
+    assert status["throughput"] == {"minutes": 15, "compile": [0] * 15, "match": [0] * 15}
+
+
+def test_status_counts_results_applied_in_the_last_minutes(cluster, player):
+    cluster.start_master()
+    ids = [c.id for c in new_champions(player, 3)]
+    cluster.start_workers("pool", slots=2)
+    wait_for(lambda: all_finished(Champion, ids, Champion.Status.READY), "the compilations")
+
+    status = RPCClient(cluster.master.url, SECRET).status()
+
+    throughput = status["throughput"]
+    assert len(throughput["compile"]) == 15 and sum(throughput["compile"]) == 3
+    assert sum(throughput["match"]) == 0
+    assert status["queue"]["oldest_waiting_secs"] is None
 
 
 def test_a_match_the_game_could_not_finish_fails_at_once_and_retryable_ones_retry(

@@ -73,13 +73,17 @@ def finished_match(author, champions, **fields):
 STATUS = {
     "workers": [
         {"hostname": "worker-b", "port": 8068, "free_slots": 1, "max_slots": 4,
-         "running": [{"kind": "match", "id": 42, "attempt": 1},
-                     {"kind": "compile", "id": 7, "attempt": 2}],
+         "running": [{"kind": "match", "id": 42, "attempt": 1, "seconds": 75.4},
+                     {"kind": "compile", "id": 7, "attempt": 2, "seconds": 3.2}],
          "last_heartbeat": time.time()},
         {"hostname": "worker-a", "port": 8068, "free_slots": 2, "max_slots": 2, "running": [],
          "last_heartbeat": time.time()},
     ],
     "queue": {"champions": {"new": 3, "pending": 1},
               "matches": {"new": {"player": 5, "tournament": 11, "background": 13},
-                          "pending": 2}},
+                          "pending": 2},
+              "oldest_waiting_secs": 3725.0},
+    # 4 tasks a minute over the complete minutes: the 8 tasks ahead of a new player's
+    # match and itself take 135 s.
+    "throughput": {"minutes": 15, "compile": [1] * 14 + [9], "match": [3] * 14 + [0]},
 }

@@ -22,6 +22,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ARTIFACTS = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "test-artifacts")
 
 
+# Generous: other test suites share the machine's cores.
+WAIT_MS = 60_000
+
+
 def screenshot(page, name):
     page.screenshot(path=os.path.join(ARTIFACTS, name), full_page=True)
 
@@ -173,6 +177,20 @@ def test_browse_the_match_list_and_the_cluster_status(browser_page, live_server,
     screenshot(page, "match-list.png")
 
     page.click("nav >> text=Cluster")
+    assert page.inner_text("#expected-wait") == "about 2 minutes"
+    assert page.locator("table.workers").count() == 0
+    screenshot(page, "cluster-status-player.png")
+
+    User.objects.create_user("orga", password="orga-password", is_staff=True)
+    page.context.clear_cookies()
+    log_in(page, live_server, "orga", "orga-password")
+    page.goto(f"{live_server.url}/status/")
     assert page.locator("table.workers tbody tr").count() == 2
     assert "75%" in page.inner_text("table.workers")
+    assert page.locator("svg.chart polyline").count() == 2
+    # The page updates itself: the tasks waiting, the ages in place.
+    fake_master({**STATUS, "queue": {**STATUS["queue"], "champions": {"new": 40, "pending": 1},
+                                     "oldest_waiting_secs": 30.0}})
+    page.locator("#tasks-waiting:has-text('69')").wait_for(timeout=WAIT_MS)
+    page.locator("#oldest-waiting:has-text('30 s')").wait_for(timeout=WAIT_MS)
     screenshot(page, "cluster-status.png")

@@ -18,13 +18,15 @@ from tests.master_node.pg_relay import PostgresRelay
 MANAGE = os.path.join(os.path.dirname(sys.executable), "stechec-manage")
 
 
-def site_env(tmp_path, sql):
-    """The environment of a site configured by a website.yml of its own on `sql`."""
+def site_env(tmp_path, sql, **website):
+    """The environment of a site configured by a website.yml of its own on `sql`
+    (`website`: more keys of its website section)."""
     (tmp_path / "shared").mkdir(exist_ok=True)
     (tmp_path / "static").mkdir(exist_ok=True)
     yml = tmp_path / "website.yml"
     yml.write_text(yaml.safe_dump({
-        "website": {"secret_key": "k" * 60, "static_root": str(tmp_path / "static")},
+        "website": {"secret_key": "k" * 60, "static_root": str(tmp_path / "static"),
+                    **website},
         "sql": sql,
         "master": {"shared_secret": "s"},
         "contest": {"game": "tictactoe", "directory": str(tmp_path / "shared")},
@@ -39,13 +41,14 @@ def manage(env, *args):
 
 
 class Gunicorn:
-    def __init__(self, env, tmp_path):
+    def __init__(self, env, tmp_path, *options):
+        """`options`: gunicorn's (default: one worker process)."""
         self.port = free_port()
         self.log = tmp_path / f"gunicorn-{self.port}.log"
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}",
-                 "--workers", "1", "stechec.www.wsgi:application"],
+                [sys.executable, "-m", "gunicorn", *(options or ("--workers", "1")),
+                 "--bind", f"127.0.0.1:{self.port}", "stechec.www.wsgi:application"],
                 env=env, stdout=log, stderr=subprocess.STDOUT)
 
     def get(self, path):

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from stechec.contest.models import Champion, Match, Tournament
+from tests.www.conftest import client_for
 from tests.www.helpers import STATUS, ready_champion, text
 
 pytestmark = pytest.mark.django_db
@@ -94,22 +95,30 @@ def test_the_state_of_private_things_stays_private(client, alice, bob, staff):
     assert client.get(reverse("champion-live", args=[champion.pk])).status_code == 200
 
 
-def test_the_status_state_ignores_heartbeats_which_are_updated_in_place(alice_client,
-                                                                       fake_master):
+def test_the_status_state_ignores_ages_which_are_updated_in_place(client, staff, fake_master):
+    client_for(client, staff)
     fake_master(STATUS)
-    first = live(alice_client, reverse("cluster-status-live"))
-    page = text(alice_client.get(reverse("cluster-status")))
+    first = live(client, reverse("cluster-status-live"))
+    page = text(client.get(reverse("cluster-status")))
 
     assert first["live"]
     assert f'data-live-state="{first["state"]}"' in page
-    assert set(first["text"]) == {"heartbeat-1", "heartbeat-2"}
+    assert set(first["text"]) == {"heartbeat-1", "heartbeat-2", "running-2-1", "running-2-2",
+                                  "oldest-waiting"}
     assert first["text"]["heartbeat-1"].endswith(" s ago")
-    assert 'id="heartbeat-1"' in page
+    assert first["text"]["running-2-1"] == "1 min 15 s"
+    assert first["text"]["oldest-waiting"] == "1 h 2 min"
+    for element in first["text"]:
+        assert f'id="{element}"' in page
 
-    fake_master({**STATUS, "workers": [dict(w, last_heartbeat=w["last_heartbeat"] - 60)
-                                       for w in STATUS["workers"]]})
-    older = live(alice_client, reverse("cluster-status-live"))
+    [busy, idle] = STATUS["workers"]
+    fake_master({**STATUS, "queue": {**STATUS["queue"], "oldest_waiting_secs": 4000.0},
+                 "workers": [dict(busy, last_heartbeat=busy["last_heartbeat"] - 60,
+                                  running=[dict(t, seconds=t["seconds"] + 60)
+                                           for t in busy["running"]]), idle]})
+    older = live(client, reverse("cluster-status-live"))
     assert older["state"] == first["state"] and older["text"] != first["text"]
+    assert older["text"]["running-2-1"] == "2 min 15 s"
 
     fake_master({**STATUS, "queue": {**STATUS["queue"], "champions": {"new": 4}}})
-    assert live(alice_client, reverse("cluster-status-live"))["state"] != first["state"]
+    assert live(client, reverse("cluster-status-live"))["state"] != first["state"]

@@ -14,7 +14,7 @@ from stechec.contest.models import (
     TournamentMap,
     TournamentPlayer,
 )
-from tests.www.helpers import ready_champion
+from tests.www.helpers import STATUS, ready_champion
 
 pytestmark = pytest.mark.django_db
 
@@ -148,3 +148,17 @@ def test_pages_run_the_same_queries_on_a_database_three_times_larger(alice, alic
     small = count()
     grow_contest(alice, probe, 6)
     assert count() == small
+
+
+# Session and user; for staff, the failure rates' three (the newest match, by language,
+# by worker). The rest is the master's.
+@pytest.mark.parametrize("many", [False, True])
+def test_the_status_page_runs_constant_queries(client, staff, alice, fake_master, request,
+                                               many):
+    if many:
+        request.getfixturevalue("crowd")
+    fake_master(STATUS)
+    client.force_login(staff)
+    assert queries(client, reverse("cluster-status")) == 5
+    client.force_login(alice)
+    assert queries(client, reverse("cluster-status")) == 2

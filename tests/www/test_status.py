@@ -5,14 +5,15 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from django.urls import reverse
 
+from tests.www.conftest import client_for
 from tests.www.helpers import STATUS, text
 
 pytestmark = pytest.mark.django_db
 
-def test_the_page_shows_workers_and_queue_from_the_master(alice_client, fake_master):
+def test_staff_see_workers_their_tasks_and_the_queue(client, staff, fake_master):
     fake_master(STATUS)
 
-    response = alice_client.get(reverse("cluster-status"))
+    response = client_for(client, staff).get(reverse("cluster-status"))
 
     page = text(response)
     assert response.status_code == 200
@@ -21,11 +22,53 @@ def test_the_page_shows_workers_and_queue_from_the_master(alice_client, fake_mas
     assert "3 / 6 slots used" in page
     assert reverse("match-detail", args=[42]) in page
     assert reverse("champion-detail", args=[7]) in page
+    # How long each has run.
+    assert 'match 42</a> (<span id="running-2-1">1 min 15 s</span>)' in page
+    assert 'compile 7</a> (<span id="running-2-2">3 s</span>)' in page
     for figure in ("5 for players", "11 for tournaments", "13 background"):
         assert figure in page
+    assert 'Oldest waiting task: <span id="oldest-waiting">1 h 2 min</span>' in page
+    # The throughput chart: the complete minutes, compilations and matches.
+    chart = page.split('<svg class="chart"', 1)[1].split("</svg>", 1)[0]
+    assert 'aria-label="Tasks finished per minute"' in chart
+    assert chart.count("<polyline") == 2 and "compilations" in chart and "matches" in chart
+    assert "the last 14 minutes" in chart
 
 
-def test_a_worker_taking_no_task_says_why_to_staff_only(client, alice, staff, fake_master):
+def test_players_see_a_summary_with_the_expected_wait(alice_client, fake_master):
+    fake_master(STATUS)
+
+    page = text(alice_client.get(reverse("cluster-status")))
+
+    assert '<dd id="workers-up">2</dd>' in page
+    assert '<dd id="tasks-waiting">32</dd>' in page
+    # 8 tasks ahead (3 compilations, 5 players' matches) and itself, at 4 a minute.
+    assert '<dd id="expected-wait">about 2 minutes</dd>' in page
+    for staff_only in ("worker-b", reverse("match-detail", args=[42]), "Oldest waiting",
+                       "<svg", "Failures"):
+        assert staff_only not in page
+
+
+@pytest.mark.parametrize(("status", "wait"), [
+    ({**STATUS, "queue": {"champions": {"new": 0}, "matches": {"new": {"player": 0}}}},
+     "none: it starts at once"),
+    ({**STATUS, "throughput": {"minutes": 15, "compile": [0] * 15, "match": [0] * 15}},
+     "unknown: no task finished in the last minutes"),
+    ({**STATUS, "workers": []}, "unknown: no worker is up, new matches wait for one"),
+    # A master from before the throughput and the ages.
+    ({"workers": STATUS["workers"], "queue": {k: v for k, v in STATUS["queue"].items()
+                                              if k != "oldest_waiting_secs"}},
+     "unknown: no task finished in the last minutes"),
+    ({**STATUS, "throughput": {"minutes": 15, "compile": [0] * 15, "match": [90] * 15}},
+     "under a minute"),
+])
+def test_the_expected_wait(alice_client, fake_master, status, wait):
+    fake_master(status)
+    page = text(alice_client.get(reverse("cluster-status")))
+    assert f'<dd id="expected-wait">{wait}</dd>' in page
+
+
+def test_a_worker_taking_no_task_says_why_to_staff(client, alice, staff, fake_master):
     problem = "the shared directory /srv/stechec has no tictactoe/ directory: is the share mounted?"
     fake_master({**STATUS, "workers": [dict(STATUS["workers"][1], free_slots=0,
                                             problem=problem)]})
@@ -34,7 +77,7 @@ def test_a_worker_taking_no_task_says_why_to_staff_only(client, alice, staff, fa
     assert f"takes no task: {problem}" in text(client.get(reverse("cluster-status")))
     client.force_login(alice)
     page = text(client.get(reverse("cluster-status")))
-    assert "takes no task" in page and "/srv/stechec" not in page
+    assert '<dd id="workers-up">0</dd>' in page and "/srv/stechec" not in page
 
 
 def test_a_master_refusing_the_call_gets_a_message(alice_client, fake_master):

@@ -80,10 +80,45 @@ def _with_usage(status):
         })
     workers.sort(key=lambda w: (str(w.get("hostname")), w.get("port") or 0))
     queue = status.get("queue") or {}
-    return {"workers": workers,
-            # Whether the master has paused dispatching (older masters do not say).
-            "paused": status.get("paused"),
-            "champions": queue.get("champions") or {},
-            "matches": queue.get("matches") or {},
-            "total_slots": sum(w.get("max_slots") or 0 for w in workers),
-            "used_slots": sum(w["used_slots"] for w in workers)}
+    champions = queue.get("champions") or {}
+    matches = queue.get("matches") or {}
+    # A master older than these figures sends none: the page shows what it has.
+    throughput = status.get("throughput") or {}
+    summary = {
+        "workers": workers,
+        # Whether the master has paused dispatching (older masters do not say).
+        "paused": status.get("paused"),
+        "champions": champions,
+        "matches": matches,
+        "oldest_waiting_secs": queue.get("oldest_waiting_secs"),
+        "throughput": throughput,
+        "total_slots": sum(w.get("max_slots") or 0 for w in workers),
+        "used_slots": sum(w["used_slots"] for w in workers),
+        "workers_up": sum(1 for w in workers if not w.get("problem")),
+        "waiting": (champions.get("new") or 0) + sum((matches.get("new") or {}).values()),
+    }
+    summary["expected_wait"] = expected_wait(summary)
+    return summary
+
+
+def finished_per_minute(throughput):
+    """Results applied per minute over the complete minutes of `throughput` (status()'s),
+    all kinds together; the minute under way is left out, being partial."""
+    minutes = [sum(counts) for counts in zip(
+        *(throughput.get(kind) or [] for kind in ("compile", "match")), strict=False)][:-1]
+    return sum(minutes) / len(minutes) if minutes else 0.0
+
+
+def expected_wait(summary):
+    """About how many seconds a match a player launches now waits before it starts: the
+    tasks ahead of it (compilations, then players' matches) at the rate the cluster
+    finished tasks over the last minutes. 0 when none is ahead and slots are free;
+    None when no worker takes tasks, or none finished lately to judge by."""
+    if not summary["workers_up"]:
+        return None
+    ahead = (summary["champions"].get("new") or 0) + \
+        ((summary["matches"].get("new") or {}).get("player") or 0)
+    if not ahead and summary["used_slots"] < summary["total_slots"]:
+        return 0
+    rate = finished_per_minute(summary["throughput"])
+    return round((ahead + 1) / rate * 60) if rate else None

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from stechec.www.contest import health
+from stechec.www.contest import health, metrics
 from stechec.www.contest.views import (
     accounts,
     champions,
@@ -19,6 +19,7 @@ from stechec.www.contest.views import (
 urlpatterns = [
     path("", home.home, name="home"),
     path("health", health.health, name="health"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("accounts/login/", accounts.ContestLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/register/", accounts.register, name="register"),

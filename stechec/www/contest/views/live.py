@@ -58,15 +58,22 @@ def tournament_state(tournament):
     return _digest([tournament.status, tournament.waiting_reason, list(counts)])
 
 
+# What changes every second on the status page: set in place by `status_text`, left
+# out of its state.
 HEARTBEAT_KEYS = ("heartbeat_age", "last_heartbeat", "heartbeat_text")
+AGE_KEYS = ("seconds", "duration_text")
+QUEUE_AGE_KEYS = ("oldest_waiting_secs", "oldest_waiting_text")
 
 
 def status_state(context):
-    """A digest of the status page's data but the heartbeat ages, which `status_text`
-    updates in place."""
+    """A digest of the status page's data but the ages (heartbeats, running tasks, the
+    oldest waiting task), which `status_text` updates in place."""
     data = context.get("status") or {}
-    workers = [{k: v for k, v in w.items() if k not in HEARTBEAT_KEYS}
+    workers = [{**{k: v for k, v in w.items() if k not in HEARTBEAT_KEYS},
+                "running": [{k: v for k, v in t.items() if k not in AGE_KEYS}
+                            for t in w.get("running", [])]}
                for w in data.get("workers", [])]
+    data = {k: v for k, v in data.items() if k not in QUEUE_AGE_KEYS}
     return _digest([context.get("error"), {**data, "workers": workers}])
 
 
@@ -75,9 +82,29 @@ def heartbeat_text(worker):
     return "–" if age is None else _("%(age)s s ago") % {"age": age}
 
 
+def duration_text(seconds):
+    """`seconds` (a number, or None when unknown) as the status page shows it."""
+    if seconds is None:
+        return "–"
+    seconds = int(seconds)
+    if seconds < 60:
+        return _("%(seconds)d s") % {"seconds": seconds}
+    if seconds < 3600:
+        return _("%(minutes)d min %(seconds)d s") % {"minutes": seconds // 60,
+                                                     "seconds": seconds % 60}
+    return _("%(hours)d h %(minutes)d min") % {"hours": seconds // 3600,
+                                               "minutes": seconds % 3600 // 60}
+
+
 def status_text(context):
-    workers = (context.get("status") or {}).get("workers", [])
-    return {f"heartbeat-{i}": w["heartbeat_text"] for i, w in enumerate(workers, 1)}
+    data = context.get("status") or {}
+    workers = data.get("workers", [])
+    text = {f"heartbeat-{i}": w["heartbeat_text"] for i, w in enumerate(workers, 1)}
+    text.update({f"running-{i}-{j}": t["duration_text"] for i, w in enumerate(workers, 1)
+                 for j, t in enumerate(w.get("running", []), 1)})
+    if data:
+        text["oldest-waiting"] = data["oldest_waiting_text"]
+    return text
 
 
 def status_context():
@@ -87,6 +114,9 @@ def status_context():
         return {"error": str(e)}
     for worker in status["workers"]:
         worker["heartbeat_text"] = heartbeat_text(worker)
+        for task in worker.get("running") or []:
+            task["duration_text"] = duration_text(task.get("seconds"))
+    status["oldest_waiting_text"] = duration_text(status["oldest_waiting_secs"])
     return {"status": status}
 
 
