@@ -1,6 +1,7 @@
 """The worker node: compiles champions and runs matches for the master node.
 
-One module per concern: `settings` (the worker-node.yml schema), `sandbox`
+One module per concern: `settings` (the worker-node.yml schema), `limits` (a
+program's limits: their schema and the Limits the sandbox takes), `sandbox`
 (running untrusted programs under limits), `cgroups` (the limits that hold
 for a program's whole tree) and `guard` (the process that watches a
 sandboxed program and kills its tree), `workspace` (a job's private
