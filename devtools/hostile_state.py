@@ -8,8 +8,9 @@ batch of refused inputs can be checked to have left both exactly as they were.
 import os
 import sqlite3
 
-# Rewritten by every page view of a logged-in user: not state a hostile input could change.
-VOLATILE_TABLES = {"django_session"}
+# Rewritten by every page view of a logged-in user: not state a hostile input could change;
+# and the failed sign-ins, which a refused sign-in records by design (website.sign_in_failures).
+VOLATILE_TABLES = {"django_session", "stechec_signinfailure"}
 
 
 class ClusterState:
@@ -46,9 +47,15 @@ class ClusterState:
         return sorted(name for (name,) in rows if name not in VOLATILE_TABLES)
 
     def database(self):
-        """Every row of every table, as text, table by table."""
-        return {table: sorted(repr(row) for row in self.query(f'SELECT * FROM "{table}"'))
-                for table in self.tables()}
+        """Every row of every table, as text, table by table (SQLite's id counters of the
+        volatile tables apart)."""
+        snapshot = {table: sorted(repr(row) for row in self.query(f'SELECT * FROM "{table}"'))
+                    for table in self.tables()}
+        if "sqlite_sequence" in snapshot:
+            snapshot["sqlite_sequence"] = sorted(
+                repr(row) for row in self.query("SELECT * FROM sqlite_sequence")
+                if row[0] not in VOLATILE_TABLES)
+        return snapshot
 
     def shared_files(self):
         """Path, size and modification time of everything under the shared directory."""

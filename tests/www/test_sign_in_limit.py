@@ -88,3 +88,10 @@ def test_failures_that_no_longer_count_are_deleted(alice, limit):
     SignInFailure.objects.update(ts=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
     sign_in("guess")
     assert list(SignInFailure.objects.values_list("username", flat=True)) == ["alice"]
+
+
+def test_a_user_name_longer_than_any_is_refused_and_counted(alice, limit):
+    client, page = sign_in("guess", username="a" * 5000)
+    assert page.status_code == 200 and not signed_in(client)
+    assert "Please enter a correct" in text(page)
+    assert SignInFailure.objects.get().username == "a" * 150

@@ -61,7 +61,8 @@ def authenticate_limited(request, username, password):
     minutes = conf.website()["sign_in_window_minutes"]
     window = datetime.timedelta(minutes=minutes)
     now = timezone.now()
-    key = username.lower()
+    # As long as a user name may be: a longer one is no user's, and must still fit the column.
+    key = username.lower()[:SignInFailure._meta.get_field("username").max_length]
     recent = list(SignInFailure.objects.filter(username=key, ts__gte=now - window)
                   .order_by("ts").values_list("ts", flat=True))
     if len(recent) >= limit:
