@@ -24,7 +24,7 @@ SERVER_LOG = "server.log"
 DUMP = "dump.json.gz"
 REPLAY = "replay"
 ATTEMPT_PREFIX = "attempt-"
-_ATTEMPT = re.compile(r"attempt-([0-9]+)")
+_ATTEMPT = re.compile(re.escape(ATTEMPT_PREFIX) + r"([0-9]+)")
 
 
 def game_dir(root, game):

@@ -28,7 +28,8 @@ from stechec.common.tasks import Outcome
 logger = logging.getLogger(__name__)
 
 # A task directory's entries that belong to an attempt: published, staging, being removed.
-_ENTRY = re.compile(r"\.?attempt-([0-9]+)(\.staging|\.trash-[0-9a-f]+)?")
+_ENTRY = re.compile(r"\.?" + re.escape(paths.ATTEMPT_PREFIX)
+                    + r"([0-9]+)(\.staging|\.trash-[0-9a-f]+)?")
 
 
 class AttemptOutputs:
