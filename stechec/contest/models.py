@@ -510,13 +510,25 @@ def shown_name(user):
 class SignInFailure(models.Model):
     """A failed password check for a user name, kept while it counts against the limit
     on failed sign-ins (website.sign_in_failures in website.sign_in_window_minutes;
-    stechec/www/contest/sign_in.py). The user name is lowercased and need not exist."""
+    stechec/www/contest/limits.py). The user name is lowercased and need not exist."""
 
     username = models.CharField(max_length=150, db_index=True)
     ts = models.DateTimeField(db_index=True)
 
     def __str__(self):
         return f"{self.username} at {self.ts}"
+
+
+class PasswordResetRequest(models.Model):
+    """A password reset mail asked for an address, kept for an hour: the limit on them
+    (website.password_resets_per_hour; stechec/www/contest/limits.py) keeps the reset page
+    from flooding a mailbox. The address is lowercased and need not be anyone's."""
+
+    email = models.CharField(max_length=254, db_index=True)
+    ts = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"{self.email} at {self.ts}"
 
 
 class Webhook(models.Model):

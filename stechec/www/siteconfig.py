@@ -41,6 +41,9 @@ WEBSITE_SCHEMA = {
         # refused until the oldest of them leaves it (site and API alike).
         "sign_in_failures": Key(int, 10, minimum=1),
         "sign_in_window_minutes": Key(int, 15, minimum=1),
+        # Reset mails one address may be sent in an hour, whoever asks: the reset page
+        # would otherwise mail anyone's address as often as a script asks it to.
+        "password_resets_per_hour": Key(int, 3, minimum=1),
         # False as in the original: any ready champion may be picked for a
         # match; true restricts players to their own.
         "own_champions_only": Key(bool, False),

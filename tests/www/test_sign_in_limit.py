@@ -95,3 +95,17 @@ def test_a_user_name_longer_than_any_is_refused_and_counted(alice, limit):
     assert page.status_code == 200 and not signed_in(client)
     assert "Please enter a correct" in text(page)
     assert SignInFailure.objects.get().username == "a" * 150
+
+
+def test_a_wrong_old_password_on_the_password_change_counts_as_a_failed_sign_in(
+        alice_client, limit):
+    def change(old_password):
+        return alice_client.post(reverse("password_change"), {
+            "old_password": old_password, "new_password1": "a new long secret 42",
+            "new_password2": "a new long secret 42"})
+
+    for _ in range(3):
+        assert "Your old password was entered incorrectly" in text(change("guess"))
+    page = change("alice-password")
+    assert "3 failed sign-ins for this user name in the last 10 minutes" in text(page)
+    assert sign_in("alice-password")[1].status_code == 200

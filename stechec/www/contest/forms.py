@@ -2,7 +2,12 @@ import tempfile
 import unicodedata
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    UserCreationForm,
+)
 from django.contrib.auth.models import User
 from django.core.files import File
 from django.template.defaultfilters import filesizeformat
@@ -184,6 +189,34 @@ class SignInForm(AuthenticationForm):
                 raise self.get_invalid_login_error()
             self.confirm_login_allowed(self.user_cache)
         return self.cleaned_data
+
+
+class LimitedPasswordChangeForm(PasswordChangeForm):
+    """Django's password change form, its old password checked under the limit on failed
+    sign-ins: a session left open is not a way round it."""
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        try:
+            checked = limits.authenticate_limited(None, self.user.get_username(), old_password)
+        except limits.LimitReached as e:
+            raise forms.ValidationError(str(e), code="too_many_failures") from None
+        if checked is None:
+            raise forms.ValidationError(self.error_messages["password_incorrect"],
+                                        code="password_incorrect")
+        return old_password
+
+
+class LimitedPasswordResetForm(PasswordResetForm):
+    """Django's password reset form under the limit on reset mails per address."""
+
+    def clean_email(self):
+        email = self.cleaned_data["email"]
+        try:
+            limits.count_password_reset(email)
+        except limits.LimitReached as e:
+            raise forms.ValidationError(str(e), code="too_many_resets") from None
+        return email
 
 
 class RegistrationForm(UserCreationForm):

@@ -1,11 +1,12 @@
 """Per-user limits from website.yml: uploads per minute, matches in flight, failed
-sign-ins.
+sign-ins, password reset mails.
 
 Counted in the database, so they hold across every gunicorn worker. Callers
 check inside the transaction that creates the row, after locking the user's
 row (`lock_user`), so that two requests at once cannot both slip under. Failed
 sign-ins are counted by user name, whoever tries them: they are the
-password guesses the limit is there to slow down.
+password guesses the limit is there to slow down. Reset mails are counted by
+address, whether or not an account has it, so the answer says nothing of who has one.
 """
 
 import datetime
@@ -15,7 +16,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from stechec.contest.models import Champion, Match, SignInFailure
+from stechec.contest.models import Champion, Match, PasswordResetRequest, SignInFailure
 from stechec.www.contest import conf
 
 
@@ -81,6 +82,25 @@ def authenticate_limited(request, username, password):
     else:
         SignInFailure.objects.filter(username=key).delete()
     return user
+
+
+def count_password_reset(email):
+    """Count a password reset mail asked for `email`, or raise LimitReached when the
+    address was asked for website.password_resets_per_hour of them in the last hour."""
+    limit = conf.website()["password_resets_per_hour"]
+    window = datetime.timedelta(hours=1)
+    now = timezone.now()
+    key = email.lower()[:PasswordResetRequest._meta.get_field("email").max_length]
+    recent = list(PasswordResetRequest.objects.filter(email=key, ts__gte=now - window)
+                  .order_by("ts").values_list("ts", flat=True))
+    if len(recent) >= limit:
+        seconds, time = _free_again(recent, limit, window, now)
+        raise LimitReached(_("%(count)s password reset mails were asked for this address in "
+                             "the last hour. You may ask again in %(seconds)s s (at %(time)s).")
+                           % {"count": len(recent), "seconds": seconds, "time": time},
+                           retry_after=seconds)
+    PasswordResetRequest.objects.filter(ts__lt=now - window).delete()
+    PasswordResetRequest.objects.create(email=key, ts=now)
 
 
 def _free_again(recent, limit, window, now):

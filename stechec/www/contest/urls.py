@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from stechec.www.contest import health, metrics
+from stechec.www.contest import forms, health, metrics
 from stechec.www.contest.views import (
     accounts,
     champions,
@@ -29,11 +29,13 @@ urlpatterns = [
     path("accounts/webhooks/", accounts.webhook_new, name="webhook-new"),
     path("accounts/webhooks/<int:pk>/delete/", accounts.webhook_delete, name="webhook-delete"),
     path("accounts/bulk/", accounts.bulk_create, name="accounts-bulk"),
-    path("accounts/password/", auth_views.PasswordChangeView.as_view(),
+    path("accounts/password/",
+         auth_views.PasswordChangeView.as_view(form_class=forms.LimitedPasswordChangeForm),
          name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(),
          name="password_change_done"),
-    path("accounts/password/reset/", auth_views.PasswordResetView.as_view(),
+    path("accounts/password/reset/",
+         auth_views.PasswordResetView.as_view(form_class=forms.LimitedPasswordResetForm),
          name="password_reset"),
     path("accounts/password/reset/sent/", auth_views.PasswordResetDoneView.as_view(),
          name="password_reset_done"),
