@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import urllib.parse
 
 import pytest
 from django.db import connection
@@ -18,7 +19,7 @@ from stechec.contest.models import WebhookDelivery
 from stechec.contest.webhook_sender import Sender
 from stechec.local.cluster import free_port
 from stechec.www.contest import webhooks
-from tests.conftest import metric_sum, scrape, wait_for
+from tests.conftest import metric_sum, query, scrape, wait_for
 from tests.www.test_health import site_env
 from tests.www.webhook_receiver import PATIENCE_SECS
 
@@ -126,6 +127,26 @@ def test_a_running_sender_s_metrics_follow_its_deliveries(alice, receivers, send
     assert after["stechec_webhook_deliveries_waiting", (("state", "later"),)] == 1
     assert after["stechec_webhook_oldest_due_seconds", ()] == 0
     assert [len(r.requests) for r in (hanging, accepting, failing)] == [1, 1, 1]
+    sender.stop()
+
+
+def test_prometheus_scrapes_a_stalled_sender_and_the_stalled_rule_holds(
+        alice, receivers, sender_process, prometheus):
+    hanging, accepting = receivers(["hang"]), receivers()
+    queue(webhooks.create(alice, hanging.url, [EVENT])[0], 7200)
+    queue(webhooks.create(alice, accepting.url, [EVENT])[0], 3600)
+    sender = sender_process("--threads", "1", "--timeout", str(PATIENCE_SECS), "--poll", "0.1")
+    wait_for(lambda: hanging.hanging.is_set(), "the sender to take the hanging hook's delivery")
+    base = prometheus([urllib.parse.urlsplit(sender.metrics_url).netloc], "stechec-webhooks")
+
+    due = wait_for(lambda: query(base, 'stechec_webhook_deliveries_waiting{state="due"}'),
+                   "Prometheus to scrape the sender")
+    assert [float(sample["value"][1]) for sample in due] == [1]
+    # Due for an hour behind the one thread: the rule's condition holds (pending for 5 min).
+    alerts = wait_for(lambda: query(base, 'ALERTS{alertname="StechecWebhooksStalled"}'),
+                      "the stalled rule to hold")
+    assert alerts[0]["metric"]["alertstate"] in ("pending", "firing")
+    hanging.release.set()
     sender.stop()
 
 
