@@ -12,7 +12,7 @@ import logging
 import socket
 import ssl
 
-from django.db import DatabaseError, connection
+from django.db import connection
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram
@@ -97,9 +97,9 @@ class QueueCollector:
                 status=WebhookDelivery.Status.PENDING).aggregate(
                 pending=Count("pk"), due=Count("pk", filter=due),
                 oldest=Min("next_try_at", filter=due))
-        except DatabaseError:
-            # A scrape without the queue's figures (Prometheus sees them missing)
-            # rather than no metrics at all.
+        except Exception:
+            # A database restarting, SQLite busy: a scrape without the queue's figures
+            # (Prometheus sees them missing) rather than no metrics at all.
             logger.exception("reading the webhook queue for the metrics failed")
             return
         finally:

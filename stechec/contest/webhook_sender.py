@@ -13,7 +13,8 @@ take (on PostgreSQL under `SELECT ... FOR UPDATE SKIP LOCKED`, so several
 senders share the queue): a sender that dies mid-request leaves it to be
 sent again later. Receivers tell a repeat by its X-Stechec-Delivery header.
 A failed attempt is retried after a delay doubling each time; a delivery
-still undelivered after the give-up time ends `failed`.
+still undelivered after the give-up time ends `failed`. Each request is
+counted and timed, each delivery's end counted (webhook_metrics).
 """
 
 import concurrent.futures
