@@ -20,6 +20,7 @@ from stechec.contest.webhook_sender import Sender
 from stechec.local.cluster import free_port
 from stechec.www.contest import webhooks
 from tests.conftest import metric_sum, query, scrape, wait_for
+from tests.master_node.pg_relay import PostgresRelay
 from tests.www.test_health import site_env
 from tests.www.webhook_receiver import PATIENCE_SECS
 
@@ -40,16 +41,17 @@ def queue(webhook, age_secs, due_in_secs=None):
 
 
 class SenderProcess:
-    """`stechec-manage send_webhooks` on the test database, its metrics on a port of its own."""
+    """`stechec-manage send_webhooks` on the test database (or `sql`, a website.yml
+    section), its metrics on a port of its own."""
 
-    def __init__(self, tmp_path, *options):
+    def __init__(self, tmp_path, *options, sql=None):
         self.log = tmp_path / "send_webhooks.log"
         port = free_port()
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "stechec.www.manage", "send_webhooks",
                  "--metrics-port", str(port), *options],
-                env=site_env(tmp_path, sql_section(connection)), stdout=log,
+                env=site_env(tmp_path, sql or sql_section(connection)), stdout=log,
                 stderr=subprocess.STDOUT)
         self.metrics_url = f"http://127.0.0.1:{port}/metrics"
 
@@ -70,8 +72,8 @@ class SenderProcess:
 def sender_process(tmp_path):
     started = []
 
-    def start(*options):
-        started.append(SenderProcess(tmp_path, *options))
+    def start(*options, sql=None):
+        started.append(SenderProcess(tmp_path, *options, sql=sql))
         return started[-1]
 
     yield start
@@ -147,6 +149,33 @@ def test_prometheus_scrapes_a_stalled_sender_and_the_stalled_rule_holds(
                       "the stalled rule to hold")
     assert alerts[0]["metric"]["alertstate"] in ("pending", "firing")
     hanging.release.set()
+    sender.stop()
+
+
+def test_with_the_database_gone_a_scrape_still_answers_without_the_queue(
+        alice, receivers, sender_process):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite cannot be made unreachable (this runs in the PostgreSQL pass)")
+    settings = connection.settings_dict
+    relay = PostgresRelay(settings["HOST"], int(settings["PORT"]))
+    receiver = receivers()
+    queue(webhooks.create(alice, receiver.url, [EVENT])[0], 0)
+    sender = sender_process("--poll", "0.1", sql={
+        **sql_section(connection), "host": "127.0.0.1", "port": relay.port})
+    try:
+        sent = wait_for(lambda: (sender.scrape() or {}).get(
+            ("stechec_webhook_deliveries_total", (("outcome", "delivered"),))),
+            "the sender to deliver")
+        assert sent == 1
+        relay.cut()
+        gone = sender.scrape()
+    finally:
+        relay.close()
+    assert not any(name.startswith("stechec_webhook_deliveries_waiting")
+                   or name.startswith("stechec_webhook_oldest_due") for name, _ in gone)
+    assert gone["stechec_webhook_deliveries_total", (("outcome", "delivered"),)] == 1
+    assert gone["stechec_webhook_requests_in_flight", ()] == 0
+    assert "reading the webhook queue for the metrics failed" in sender.log.read_text()
     sender.stop()
 
 
