@@ -207,3 +207,12 @@ def test_a_metrics_port_in_use_is_one_clear_error(tmp_path):
     assert run.stderr.strip().splitlines() == [
         f"CommandError: --metrics-port: cannot serve metrics on 127.0.0.1:{port}: "
         "Address already in use"]
+
+
+def test_a_metrics_port_out_of_range_is_one_clear_error(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "stechec.www.manage", "send_webhooks",
+                          "--metrics-port", "70000"],
+                         env=site_env(tmp_path, sql_section(connection)),
+                         capture_output=True, text=True, timeout=PATIENCE_SECS)
+    assert (run.returncode, run.stderr) == (
+        1, "CommandError: --metrics-port: a port number, 0 to 65535.\n")
