@@ -7,6 +7,7 @@ fails under CI (STECHEC_REQUIRE_TOOLS=1), where everything is installed.
 `run_tool` runs a script of tools/ as a contributor's shell would.
 """
 
+import json
 import os
 import random
 import shutil
@@ -14,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -156,6 +158,48 @@ class SyslogReceiver:
 
     def close(self):
         self._socket.close()
+
+
+@pytest.fixture
+def prometheus(tmp_path):
+    """start(targets, job) -> the base URL of a Debian Prometheus scraping `targets` every
+    second as `job` (the job name share/prometheus/prometheus.yml gives them), with the alert
+    rules of share/prometheus/ loaded."""
+    require_tool("prometheus", "Debian's prometheus package scrapes the cluster")
+    started = []
+
+    def start(targets, job):
+        shutil.copy(os.path.join(ROOT, "share", "prometheus", "stechec-alerts.yml"), tmp_path)
+        (tmp_path / "prometheus.yml").write_text(json.dumps({
+            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+            "rule_files": ["stechec-alerts.yml"],
+            "scrape_configs": [{"job_name": job,
+                                "static_configs": [{"targets": targets}]}]}))
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        with open(tmp_path / "prometheus.log", "wb") as log:
+            started.append(subprocess.Popen(
+                ["prometheus", f"--config.file={tmp_path / 'prometheus.yml'}",
+                 f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                 f"--web.listen-address=127.0.0.1:{port}"], stdout=log,
+                stderr=subprocess.STDOUT))
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for process in started:
+        process.kill()
+        process.wait()
+
+
+def query(base, expr):
+    """The instant vector `expr` evaluates to, [] while Prometheus is not up."""
+    url = f"{base}/api/v1/query?{urllib.parse.urlencode({'query': expr})}"
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return json.loads(response.read())["data"]["result"]
+    except OSError:
+        return []
 
 
 @pytest.fixture

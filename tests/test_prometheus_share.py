@@ -1,12 +1,13 @@
 """share/prometheus/: the scrape configuration and alert rules load in Debian's
 Prometheus (promtool), and every metric they or the Grafana dashboard use is one the
-daemons export."""
+daemons (and the webhook sender) export."""
 
 import json
 import re
 import subprocess
 from pathlib import Path
 
+from stechec.contest import webhook_metrics
 from stechec.master_node import metrics as master_metrics
 from stechec.worker_node import metrics as worker_metrics
 from stechec.www.contest import metrics as site_metrics
@@ -37,9 +38,11 @@ def test_the_rules_and_the_dashboard_use_only_exported_metrics():
 
 
 def exported():
-    """Every sample name the master's, the worker's and the site's metrics modules define."""
-    families = master_metrics.QueueCollector(None).describe()
-    for module in (master_metrics, worker_metrics, site_metrics):
+    """Every sample name the master's, the worker's, the site's and the webhook sender's
+    metrics modules define."""
+    families = (master_metrics.QueueCollector(None).describe()
+                + webhook_metrics.QueueCollector().describe())
+    for module in (master_metrics, worker_metrics, site_metrics, webhook_metrics):
         for metric in vars(module).values():
             if hasattr(metric, "collect") and hasattr(metric, "_name"):
                 families += metric.collect()

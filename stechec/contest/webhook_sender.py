@@ -13,7 +13,8 @@ take (on PostgreSQL under `SELECT ... FOR UPDATE SKIP LOCKED`, so several
 senders share the queue): a sender that dies mid-request leaves it to be
 sent again later. Receivers tell a repeat by its X-Stechec-Delivery header.
 A failed attempt is retried after a delay doubling each time; a delivery
-still undelivered after the give-up time ends `failed`.
+still undelivered after the give-up time ends `failed`. Each request is
+counted and timed, each delivery's end counted (webhook_metrics).
 """
 
 import concurrent.futures
@@ -21,6 +22,7 @@ import datetime
 import http.client
 import json
 import logging
+import time
 import urllib.parse
 
 from django.db import DatabaseError, connection, transaction
@@ -28,6 +30,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from stechec.common import rpc
+from stechec.contest import webhook_metrics
 from stechec.contest.models import Webhook, WebhookDelivery
 
 logger = logging.getLogger(__name__)
@@ -77,8 +80,8 @@ def headers(webhook, delivery_id, event, data):
 
 
 def post(url, request_headers, data, timeout):
-    """POST `data` to `url`; (HTTP status or None, error or None: delivered). No redirect
-    is followed: a hook's URL is where its events go."""
+    """POST `data` to `url`; (HTTP status or None, error or None: delivered, the error's
+    class for the metrics). No redirect is followed: a hook's URL is where its events go."""
     parts = urllib.parse.urlsplit(url)
     kind = (http.client.HTTPSConnection if parts.scheme == "https"
             else http.client.HTTPConnection)
@@ -89,13 +92,26 @@ def post(url, request_headers, data, timeout):
         response = connection.getresponse()
         answer = response.read(ERROR_BYTES)
     except (OSError, http.client.HTTPException) as e:
-        return None, f"{type(e).__name__}: {e}"
+        return None, f"{type(e).__name__}: {e}", webhook_metrics.network_failure(e)
     finally:
         connection.close()
     if 200 <= response.status < 300:
-        return response.status, None
+        return response.status, None, None
     text = answer.decode("utf-8", "replace").strip()
-    return response.status, f"HTTP {response.status} {response.reason}: {text}".strip(": ")
+    return (response.status, f"HTTP {response.status} {response.reason}: {text}".strip(": "),
+            webhook_metrics.http_failure(response.status))
+
+
+def send(url, request_headers, data, timeout):
+    """`post`, counted and timed in the metrics: (HTTP status or None, error or None)."""
+    started = time.monotonic()
+    # Whatever ended a request (a URL http.client cannot send) is its failure.
+    try:
+        status, error, failure = post(url, request_headers, data, timeout)
+    except Exception as e:
+        status, error, failure = None, f"{type(e).__name__}: {e}", "other"
+    webhook_metrics.attempted(failure, time.monotonic() - started)
+    return status, error
 
 
 def retry_delay(attempts, first_delay, max_delay):
@@ -136,7 +152,7 @@ class Sender:
         for delivery in claimed:
             data = body(delivery.event, delivery.payload, delivery.webhook.discord)
             future = self._pool.submit(
-                post, delivery.webhook.url,
+                send, delivery.webhook.url,
                 headers(delivery.webhook, delivery.pk, delivery.event, data), data, self.timeout)
             self._in_flight[future] = delivery
         if not self._in_flight:
@@ -144,13 +160,7 @@ class Sender:
         done, _ = concurrent.futures.wait(self._in_flight, timeout=wait,
                                           return_when=concurrent.futures.FIRST_COMPLETED)
         for future in done:
-            delivery = self._in_flight.pop(future)
-            # Whatever ended a request (a URL http.client cannot send) is its failure.
-            try:
-                outcome = future.result()
-            except Exception as e:
-                outcome = None, f"{type(e).__name__}: {e}"
-            self._record(delivery, *outcome)
+            self._record(self._in_flight.pop(future), *future.result())
         return len(claimed) + len(done)
 
     def run(self, poll, stop):
@@ -193,7 +203,8 @@ class Sender:
                     claimed.append(delivery)
             disabled = [d for d in claimed if not d.webhook.active]
             for delivery in disabled:
-                self._finish(delivery, Status.FAILED, None, "the webhook is disabled")
+                self._finish(delivery, Status.FAILED, None, "the webhook is disabled",
+                             "disabled")
             claimed = [d for d in claimed if d.webhook.active]
             # Past the longest a request can take, with room for the recording.
             lease = timezone.now() + datetime.timedelta(seconds=2 * self.timeout + 60)
@@ -206,7 +217,7 @@ class Sender:
     def _record(self, delivery, http_status, error):
         """Record attempt `delivery.attempts`: delivered, retried later, or given up."""
         if error is None:
-            self._finish(delivery, Status.DELIVERED, http_status, "")
+            self._finish(delivery, Status.DELIVERED, http_status, "", "delivered")
             return
         now = timezone.now()
         retry = now + datetime.timedelta(seconds=retry_delay(
@@ -214,14 +225,17 @@ class Sender:
         if retry - delivery.created > self.give_up:
             logger.warning("webhook %d: gave up delivery %d after %d attempts: %s",
                            delivery.webhook_id, delivery.pk, delivery.attempts, error)
-            self._finish(delivery, Status.FAILED, http_status, error)
+            self._finish(delivery, Status.FAILED, http_status, error, "given_up")
         else:
             self._current(delivery).update(next_try_at=retry, last_http_status=http_status,
                                            last_error=error)
 
-    def _finish(self, delivery, status, http_status, error):
-        self._current(delivery).update(status=status, last_http_status=http_status,
-                                       last_error=error, finished_at=timezone.now())
+    def _finish(self, delivery, status, http_status, error, outcome):
+        """End `delivery` with `status`, counted in the metrics as `outcome` unless another
+        sender took it over meanwhile."""
+        if self._current(delivery).update(status=status, last_http_status=http_status,
+                                          last_error=error, finished_at=timezone.now()):
+            webhook_metrics.ended(outcome)
 
     @staticmethod
     def _current(delivery):

@@ -10,6 +10,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import translation
 
+from tests.www.webhook_receiver import Receiver
+
 
 @pytest.fixture(autouse=True, scope="session")
 def static_root():
@@ -45,6 +47,20 @@ def alice(db):
 @pytest.fixture
 def bob(db):
     return User.objects.create_user("bob", password="bob-password")
+
+
+@pytest.fixture
+def receivers():
+    """receivers(answers) -> a started webhook_receiver.Receiver, closed afterwards."""
+    made = []
+
+    def make(answers=()):
+        made.append(Receiver(answers))
+        return made[-1]
+
+    yield make
+    for receiver in made:
+        receiver.close()
 
 
 @pytest.fixture

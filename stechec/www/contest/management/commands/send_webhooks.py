@@ -5,8 +5,11 @@ import signal
 import threading
 
 from django.core.management.base import BaseCommand, CommandError
+from prometheus_client import start_http_server
 
-from stechec.contest import webhook_sender
+from stechec.contest import webhook_metrics, webhook_sender
+
+logger = logging.getLogger(__name__)
 
 
 def positive(text):
@@ -14,6 +17,17 @@ def positive(text):
     if value <= 0:
         raise ValueError(text)
     return value
+
+
+def serve_metrics(sender, host, port):
+    """Serve `sender`'s metrics (webhook_metrics) on a thread of their own."""
+    webhook_metrics.watch(sender)
+    try:
+        server, _ = start_http_server(port, host)
+    except OSError as e:
+        raise CommandError(f"--metrics-port: cannot serve metrics on {host}:{port}: "
+                           f"{e.strerror or e}") from None
+    logger.info("metrics at http://%s:%d/metrics", host, server.server_port)
 
 
 class Command(BaseCommand):
@@ -38,10 +52,18 @@ class Command(BaseCommand):
                             help="requests in flight at once (default %(default)s)")
         parser.add_argument("--poll", type=positive, default=1.0,
                             help="seconds between looks at the queue (default %(default)s)")
+        parser.add_argument("--metrics-port", type=int,
+                            help="serve Prometheus metrics at "
+                                 "http://METRICS_HOST:METRICS_PORT/metrics (default: none)")
+        parser.add_argument("--metrics-host", default="127.0.0.1",
+                            help="the address the metrics are served on (default %(default)s)")
 
     def handle(self, *args, **options):
         if options["threads"] < 1:
             raise CommandError("--threads: at least 1.")
+        port = options["metrics_port"]
+        if port is not None and not 0 <= port <= 65535:
+            raise CommandError("--metrics-port: a port number, 0 to 65535.")
         logging.basicConfig(level=logging.INFO,
                             format="%(asctime)s send_webhooks %(levelname)s %(message)s")
         sender = webhook_sender.Sender(
@@ -49,6 +71,8 @@ class Command(BaseCommand):
             first_delay=options["first_delay"], max_delay=options["max_delay"],
             threads=options["threads"])
         try:
+            if port is not None:
+                serve_metrics(sender, options["metrics_host"], port)
             if options["once"]:
                 sender.drain()
                 return
