@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from stechec.contest import transitions
+from stechec.contest import reasons, transitions
 from stechec.contest.models import Champion, Match, OperatorAction
 
 Action = OperatorAction.Action
@@ -160,9 +160,9 @@ def cancel_match(actor, match_id):
     programs on the worker. Returns the reason the match shows; ValueError when it is
     neither waiting nor running."""
     now = timezone.now()
-    reason = f"cancelled by {actor} at {now:%Y-%m-%d %H:%M:%S} UTC"
+    reason = reasons.reason("cancelled", actor=str(actor), time=f"{now:%Y-%m-%d %H:%M:%S}")
     with transaction.atomic():
         if not transitions.cancel_match(_row_id(match_id, "match"), reason):
             raise ValueError(f"match {match_id}: neither waiting nor running")
-        _record(actor, Action.CANCEL, str(match_id), outcome=reason)
-    return reason
+        _record(actor, Action.CANCEL, str(match_id), outcome=reasons.text(reason))
+    return reasons.text(reason)
