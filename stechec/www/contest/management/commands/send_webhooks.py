@@ -4,9 +4,10 @@ import logging
 import signal
 import threading
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from stechec.contest import webhook_sender
+from stechec.www.contest.management.site_language import SiteCommand
 
 
 def positive(text):
@@ -16,7 +17,7 @@ def positive(text):
     return value
 
 
-class Command(BaseCommand):
+class Command(SiteCommand):
     help = ("Send the queued webhook deliveries, retrying failed ones with a doubling delay "
             "until the give-up time; runs until stopped (SIGTERM, SIGINT) unless --once.")
 
