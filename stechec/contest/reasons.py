@@ -66,6 +66,10 @@ TEMPLATES = {
 RECOGNISED = ("sources_missing", "worker_failed", "cannot_unpack", "no_socket", "no_dump",
               "no_score", "unreadable_output", "unfinished", "server_failed",
               "server_failed_silent")
+# The longest sentence `recognise` reads: the worker's own are far shorter (what they
+# quote of a log is at most 300 characters), and a template of two parameters can cost
+# the master time quadratic in a sentence that repeats its separators.
+MAX_RECOGNISED = 4096
 # How a program ended in the sandbox's words ("killed by signal SIGSEGV", "stopped: more
 # processes than its limit (5)"): before the colon that starts what it printed.
 _HOW = r"(?:stopped: )?[^:]*?"
@@ -115,7 +119,9 @@ def gave_up(tries, last):
 def recognise(sentence, verdict=None):
     """The detail of a worker's `sentence` built from one of its templates, `verdict` (the
     game server's, or None) kept to put the program's end into words; None for any other
-    sentence."""
+    sentence, and for one longer than MAX_RECOGNISED."""
+    if len(sentence) > MAX_RECOGNISED:
+        return None
     for code in RECOGNISED:
         match = _pattern(code).fullmatch(sentence)
         if match:

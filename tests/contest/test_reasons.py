@@ -84,6 +84,14 @@ def test_the_game_server_s_failure_as_the_worker_writes_it():
             "threads à la fois)\xa0: fork: again")
 
 
+def test_a_sentence_too_long_for_the_worker_s_is_not_read():
+    """A template of two parameters would take the master seconds on this one."""
+    sentence = "champion " + ": cannot unpack its compiled archive (" * 5000
+    assert len(sentence) > reasons.MAX_RECOGNISED
+    assert reasons.recognise(sentence) is None
+    assert reasons.recognise(sentence[:reasons.MAX_RECOGNISED - 1] + ")") is not None
+
+
 def test_any_other_sentence_has_no_detail_and_shows_as_written():
     assert reasons.recognise("the compiler fell over") is None
     assert reasons.parts("the compiler fell over") == ("the compiler fell over", None)
