@@ -89,6 +89,10 @@ class Champion(models.Model):
     worker = models.CharField(max_length=300, blank=True,
                               help_text="host:port of the worker of the latest attempt")
     failure_reason = models.TextField(blank=True)
+    # The reason's template and parameters, which the site shows in the reader's language
+    # (stechec.contest.reasons); null for no reason, a worker's own sentence, or a row
+    # from before details.
+    failure_detail = models.JSONField(null=True, blank=True)
     # A task given back after a platform failure is not claimed before then
     # (transitions.retry_or_fail); null when it may be claimed at once.
     not_before = models.DateTimeField(null=True, blank=True)
@@ -184,6 +188,8 @@ class Tournament(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # Why the next round does not start (a failed match to rerun), for the page.
     waiting_reason = models.TextField(blank=True)
+    # Its template and parameters, as Champion.failure_detail.
+    waiting_detail = models.JSONField(null=True, blank=True)
     champions = models.ManyToManyField(Champion, through="TournamentPlayer",
                                        related_name="tournaments")
     maps = models.ManyToManyField(Map, through="TournamentMap", related_name="tournaments")
@@ -249,6 +255,8 @@ class Match(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     failure_reason = models.TextField(blank=True)
+    # As Champion.failure_detail.
+    failure_detail = models.JSONField(null=True, blank=True)
     not_before = models.DateTimeField(null=True, blank=True)
     champions = models.ManyToManyField(Champion, through="MatchPlayer", related_name="matches")
     # A tournament's round (0 the first), for Swiss and single elimination.
@@ -265,11 +273,11 @@ class Match(models.Model):
     class Fault(models.TextChoices):
         # Set with a finished match's status (stechec.contest.transitions): a
         # done match counts (ratings, points, wins), a failed one never does.
-        NONE = "", "none"
-        CHAMPION = "champion", "a champion's"
-        PLATFORM = "platform", "the platform's"
+        NONE = "", _("none")
+        CHAMPION = "champion", _("a champion's")
+        PLATFORM = "platform", _("the platform's")
         # Staff cancelled it (stechec.contest.operations): nobody's failure.
-        CANCELLED = "cancelled", "cancelled by staff"
+        CANCELLED = "cancelled", _("cancelled by staff")
 
     fault = models.CharField(max_length=10, choices=Fault.choices, default=Fault.NONE,
                              blank=True)

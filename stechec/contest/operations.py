@@ -5,7 +5,8 @@ OperatorAction (who, when, what) in the transaction that does the work, and
 its commit wakes the master (migration 0013 on PostgreSQL; the master polls
 on SQLite), which reads the state back with `read` (docs/master-node.md,
 "Operations"). A bad argument raises ValueError naming it, before anything
-is written.
+is written (translated for the commands, which print it; the site's page says
+its own words).
 """
 
 import dataclasses
@@ -15,7 +16,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from stechec.contest import transitions
+from stechec.common.i18n import gettext, gettext_noop
+from stechec.contest import reasons, transitions
 from stechec.contest.models import Champion, Match, OperatorAction
 
 Action = OperatorAction.Action
@@ -61,7 +63,7 @@ def state():
 def _record(actor, action, target="", filter=None, outcome=""):
     actor = (actor or "").strip()
     if not actor:
-        raise ValueError("who acts: a name is needed")
+        raise ValueError(gettext("who acts: a name is needed"))
     return OperatorAction.objects.create(actor=actor[:150], action=action, target=target,
                                          filter=filter, outcome=outcome)
 
@@ -80,7 +82,8 @@ def worker_name(name):
     name = (name or "").strip()
     host, _, port = name.rpartition(":")
     if not host or not port.isdigit() or len(name) > 300:
-        raise ValueError(f"worker {name!r}: not host:port (as the status page names it)")
+        raise ValueError(gettext("worker %(name)s: not host:port (as the status page names "
+                                 "it)") % {"name": repr(name)})
     return name
 
 
@@ -128,7 +131,8 @@ def _filtered(queryset, filters, allowed):
         if value in (None, ""):
             continue
         if key not in allowed:
-            raise ValueError(f"{key}: not a filter here (these are: {', '.join(allowed)})")
+            raise ValueError(gettext("%(key)s: not a filter here (these are: %(allowed)s)")
+                             % {"key": key, "allowed": ", ".join(allowed)})
         if key == "tournament":
             queryset = queryset.filter(tournament_id=_row_id(value, "tournament"))
         elif key == "reason":
@@ -137,15 +141,22 @@ def _filtered(queryset, filters, allowed):
             queryset = queryset.filter(worker=worker_name(value))
         else:
             if not isinstance(value, datetime.datetime):
-                raise ValueError(f"since: {value!r} is not a date and time")
+                raise ValueError(gettext("since: %(value)s is not a date and time")
+                                 % {"value": repr(value)})
             queryset = queryset.filter(ts__gte=value)
     return queryset
 
 
+# The refusal of a row's id that is not one, by what it names.
+_NOT_AN_ID = {"match": gettext_noop("match %(value)s: not a match's number"),
+              "tournament": gettext_noop("tournament %(value)s: not a tournament's number")}
+
+
 def _row_id(value, what):
-    """`value` as a row's id, which a database column can hold."""
+    """`value` as a row's id, which a database column can hold; `what` a key of
+    _NOT_AN_ID."""
     if type(value) is not int or not 0 < value < 2**63:
-        raise ValueError(f"{what} {value!r}: not a {what}'s number")
+        raise ValueError(gettext(_NOT_AN_ID[what]) % {"value": repr(value)})
     return value
 
 
@@ -160,9 +171,10 @@ def cancel_match(actor, match_id):
     programs on the worker. Returns the reason the match shows; ValueError when it is
     neither waiting nor running."""
     now = timezone.now()
-    reason = f"cancelled by {actor} at {now:%Y-%m-%d %H:%M:%S} UTC"
+    reason = reasons.reason("cancelled", actor=str(actor), time=f"{now:%Y-%m-%d %H:%M:%S}")
     with transaction.atomic():
         if not transitions.cancel_match(_row_id(match_id, "match"), reason):
-            raise ValueError(f"match {match_id}: neither waiting nor running")
-        _record(actor, Action.CANCEL, str(match_id), outcome=reason)
-    return reason
+            raise ValueError(gettext("match %(match)s: neither waiting nor running")
+                             % {"match": match_id})
+        _record(actor, Action.CANCEL, str(match_id), outcome=reasons.text(reason))
+    return reasons.text(reason)

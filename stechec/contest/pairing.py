@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from stechec.common.i18n import gettext, ngettext
 
-from . import standings
+from . import reasons, standings
 from .standings import MatchResult
 
 ROUND_ROBIN = "round_robin"
@@ -55,7 +55,12 @@ class Round:
 
 
 class RoundNotFinished(ValueError):
-    """The next round cannot be drawn yet: a match is missing or failed."""
+    """The next round cannot be drawn yet: a match is missing or failed. Its message is
+    the English text of `reason`, a detail of stechec.contest.reasons."""
+
+    def __init__(self, reason):
+        super().__init__(reasons.text(reason))
+        self.reason = reason
 
 
 def check_format(format, nb_players):
@@ -204,7 +209,7 @@ def swiss_next_round(champions: Iterable[int], rounds: Sequence[Sequence[MatchRe
     results = [result for round_results in rounds for result in round_results]
     failed = [result.match_id for result in results if result.failed]
     if failed:
-        raise RoundNotFinished(f"match {failed[0]} failed: rerun it before the next round")
+        raise RoundNotFinished(reasons.reason("round_match_failed", match=failed[0]))
     byes = swiss_byes(champions, rounds)
     table = standings.compute(champions, results, byes)
     placing = {row.champion: (row.points, row.score) for row in table.rows}
@@ -415,11 +420,12 @@ def elimination_advance(slots: Sequence[tuple[int, ...]], results: Iterable[Matc
         matches = list(by_champions.get(frozenset(slot), {}).values())
         failed = [result.match_id for result in matches if result.failed]
         if failed:
-            raise RoundNotFinished(f"match {failed[0]} between champions {slot[0]} and "
-                                   f"{slot[1]} failed: rerun it before the next round")
+            raise RoundNotFinished(reasons.reason("slot_match_failed", match=failed[0],
+                                                  first=slot[0], second=slot[1]))
         if len(matches) < matches_per_slot:
-            raise RoundNotFinished(f"{len(matches)} of {matches_per_slot} matches between "
-                                   f"champions {slot[0]} and {slot[1]} have finished")
+            raise RoundNotFinished(reasons.reason("slot_unfinished", finished=len(matches),
+                                                  wanted=matches_per_slot, first=slot[0],
+                                                  second=slot[1]))
         totals = {champion: [0, 0] for champion in slot}
         for result in matches:
             points = result.points()

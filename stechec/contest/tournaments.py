@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from stechec.common.i18n import gettext, ngettext
-from stechec.contest import pairing, standings, transitions, webhook_events
+from stechec.contest import pairing, reasons, standings, transitions, webhook_events
 from stechec.contest.models import (
     Champion,
     Map,
@@ -192,7 +192,7 @@ def advance(tournament_id):
         else:
             ranks = None
     except pairing.RoundNotFinished as e:
-        return _wait(tournament, str(e))
+        return _wait(tournament, e.reason)
     finish(tournament, ranks)
     return 1
 
@@ -200,8 +200,7 @@ def advance(tournament_id):
 def _next_swiss_round(tournament, champions, rounds, maps):
     failed = [r.match_id for results in rounds for r in results if r.failed]
     if failed:
-        raise pairing.RoundNotFinished(f"match {failed[0]} failed: rerun it before the "
-                                       "next round")
+        raise pairing.RoundNotFinished(reasons.reason("round_match_failed", match=failed[0]))
     created = _create_swiss_round(tournament, champions, rounds, maps)
     _resume(tournament)
     logger.info("tournament %d: Swiss round %d of %d queued, %d matches", tournament.pk,
@@ -215,7 +214,7 @@ def _next_elimination_round(tournament, bracket, maps):
         .values_list("pk", flat=True).first()
     if failed is not None:
         # The round was played and could not be decided.
-        raise pairing.RoundNotFinished(f"match {failed} failed: rerun it before the next round")
+        raise pairing.RoundNotFinished(reasons.reason("round_match_failed", match=failed))
     created = _create_round(tournament, pairing.slot_pairings(bracket.current, maps).pairings,
                             number)
     _resume(tournament)
@@ -225,15 +224,19 @@ def _next_elimination_round(tournament, bracket, maps):
 
 
 def _wait(tournament, reason):
-    if tournament.waiting_reason != reason:
-        logger.warning("tournament %d waits: %s", tournament.pk, reason)
-        Tournament.objects.filter(pk=tournament.pk).update(waiting_reason=reason)
+    """The tournament waits for `reason` (a detail of stechec.contest.reasons)."""
+    text = reasons.text(reason)
+    if tournament.waiting_reason != text:
+        logger.warning("tournament %d waits: %s", tournament.pk, text)
+        Tournament.objects.filter(pk=tournament.pk).update(waiting_reason=text,
+                                                           waiting_detail=reason)
     return 0
 
 
 def _resume(tournament):
     if tournament.waiting_reason:
-        Tournament.objects.filter(pk=tournament.pk).update(waiting_reason="")
+        Tournament.objects.filter(pk=tournament.pk).update(waiting_reason="",
+                                                           waiting_detail=None)
 
 
 def finish(tournament, ranks=None):
@@ -250,7 +253,8 @@ def finish(tournament, ranks=None):
         player.rank = (ranks or {}).get(player.champion_id, rows[player.champion_id].rank)
     TournamentPlayer.objects.bulk_update(players, ["score", "rank"], batch_size=500)
     Tournament.objects.filter(pk=tournament.pk).update(
-        status=Tournament.Status.DONE, finished_at=timezone.now(), waiting_reason="")
+        status=Tournament.Status.DONE, finished_at=timezone.now(), waiting_reason="",
+        waiting_detail=None)
     webhook_events.tournament_finished(tournament.pk)
     logger.info("tournament %d: done, %d matches failed", tournament.pk, len(table.failed))
 

@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from stechec.common import tasks, verdicts
 from stechec.common.tasks import Kind, Status
-from stechec.contest import champion_ratings, tournament_points, webhook_events
+from stechec.contest import champion_ratings, reasons, tournament_points, webhook_events
 from stechec.contest.models import AppliedResult, Champion, Match, MatchPlayer
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def retry_state(attempt, uncounted, reason, *, max_tries):
     `max_tries` counted attempts failed."""
     tries = attempt - uncounted
     if tries >= max_tries:
-        return Status.FAILED, f"gave up after {tries} attempts; last: {reason}"
+        return Status.FAILED, reasons.text(reasons.gave_up(tries, reason))
     return Status.NEW, reason
 
 
@@ -66,7 +66,9 @@ def retry_or_fail(model, pk, attempt, reason, *, max_tries, first_delay=0.0, **f
     """Put attempt `attempt` of a pending task back to `new`, or `failed` past `max_tries`.
 
     For the master node: the attempt failed for the platform's reasons (a
-    worker lost, a deadline passed, a failure the worker calls retryable).
+    worker lost, a deadline passed, a failure the worker calls retryable):
+    `reason` is the master's (a detail of stechec.contest.reasons) or the
+    worker's sentence, stored with its detail when it has one.
     Back in the queue, it is not claimed again before its `not_before`
     (retry_delay). Conditional on the attempt still being the current one, so
     a late or repeated call changes nothing; true when it changed the row. A
@@ -76,8 +78,11 @@ def retry_or_fail(model, pk, attempt, reason, *, max_tries, first_delay=0.0, **f
     uncounted = current.values_list("uncounted_attempts", flat=True).first()
     if uncounted is None:
         return False
-    status, failure_reason = retry_state(attempt, uncounted, reason, max_tries=max_tries)
-    fields.update(status=status, failure_reason=failure_reason)
+    text, detail = reasons.parts(reason, fields.get("server_verdict"))
+    status, failure_reason = retry_state(attempt, uncounted, text, max_tries=max_tries)
+    if status == Status.FAILED:
+        detail = reasons.gave_up(attempt - uncounted, detail or text)
+    fields.update(status=status, failure_reason=failure_reason, failure_detail=detail)
     if model is Match and status == Status.FAILED:
         # Given up after the platform failed it max_tries times: it counts nowhere.
         fields["fault"] = Match.Fault.PLATFORM
@@ -151,16 +156,20 @@ def give_back(tasks, reason, max_tries, first_delay):
 
 
 def undo_attempt(kind, pk, attempt, reason):
-    """A worker refused the task (nothing started): back to `new`, the attempt not counted."""
+    """A worker refused the task (nothing started): back to `new`, the attempt not counted;
+    `reason` as retry_or_fail's."""
+    text, detail = reasons.parts(reason)
     return MODELS[kind].objects.filter(pk=pk, status=Status.PENDING, attempts=attempt).update(
-        status=Status.NEW, uncounted_attempts=F("uncounted_attempts") + 1, failure_reason=reason) == 1
+        status=Status.NEW, uncounted_attempts=F("uncounted_attempts") + 1,
+        failure_reason=text, failure_detail=detail) == 1
 
 
 def reset_pending():
     """On start: the previous master's attempts are lost with it; their tasks go back to `new`,
     those attempts not counted (the tasks were not at fault, nor perhaps their workers)."""
-    back = {"status": Status.NEW, "failure_reason": "master node restarted",
-            "uncounted_attempts": F("uncounted_attempts") + 1}
+    restarted = reasons.reason("master_restarted")
+    back = {"status": Status.NEW, "failure_reason": reasons.text(restarted),
+            "failure_detail": restarted, "uncounted_attempts": F("uncounted_attempts") + 1}
     return (Champion.objects.filter(status=Status.PENDING).update(**back),
             Match.objects.filter(status=Status.PENDING).update(started_at=None, **back))
 
@@ -169,7 +178,7 @@ def requeue_champions(queryset):
     """Put finished champions back to `new`, with all their tries again; returns how
     many were requeued."""
     return queryset.filter(status__in=Champion.FINISHED).update(
-        status=Champion.Status.NEW, failure_reason="", not_before=None,
+        status=Champion.Status.NEW, failure_reason="", failure_detail=None, not_before=None,
         uncounted_attempts=F("attempts"))
 
 
@@ -187,18 +196,21 @@ def rerun_matches(queryset):
         MatchPlayer.objects.filter(match_id__in=ids).update(
             score=None, nb_timeout=0, has_timeout=False, exit_status=None, verdict=None)
         Match.objects.filter(id__in=ids).update(
-            status=Match.Status.NEW, failure_reason="", started_at=None, finished_at=None,
+            status=Match.Status.NEW, failure_reason="", failure_detail=None, started_at=None,
+            finished_at=None,
             not_before=None, uncounted_attempts=F("attempts"), server_verdict=None,
             fault=Match.Fault.NONE)
     return len(ids)
 
 
 def cancel_match(match_id, reason):
-    """End a waiting or running match `failed` for `reason`, staff's doing (Fault.CANCELLED:
-    it counts for nothing); its attempt's result, if one comes, is dropped. Returns whether
-    it was waiting or running."""
+    """End a waiting or running match `failed` for `reason` (a detail), staff's doing
+    (Fault.CANCELLED: it counts for nothing); its attempt's result, if one comes, is
+    dropped. Returns whether it was waiting or running."""
+    text, detail = reasons.parts(reason)
     return Match.objects.filter(pk=match_id, status__in=(Status.NEW, Status.PENDING)).update(
-        status=Match.Status.FAILED, failure_reason=reason, fault=Match.Fault.CANCELLED,
+        status=Match.Status.FAILED, failure_reason=text, failure_detail=detail,
+        fault=Match.Fault.CANCELLED,
         finished_at=timezone.now(), not_before=None) == 1
 
 
@@ -239,7 +251,8 @@ def apply_results(items, *, max_tries, first_delay=0.0):
 
 # apply_compilation_results' statement; {pairs}: one "(%s, %s)" (id, attempt) per result.
 APPLY_COMPILATIONS_SQL = (
-    "UPDATE stechec_champion SET status = %s, language = %s, failure_reason = '' "
+    "UPDATE stechec_champion SET status = %s, language = %s, failure_reason = '', "
+    "failure_detail = NULL "
     "WHERE stechec_champion.status = %s "
     "AND (stechec_champion.id, stechec_champion.attempts) IN (VALUES {pairs}) "
     "RETURNING stechec_champion.id, stechec_champion.attempts")
@@ -361,9 +374,11 @@ def apply_match_result(match_id, attempt, result, *, max_tries, first_delay=0.0,
     # A failed result the worker does not retry (older workers sent the game server's
     # failures so) is the platform's all the same: a champion's failure ends in a done
     # match, its verdict or its timeouts saying so.
-    fields = ({"status": Match.Status.DONE, "failure_reason": "",
+    fields = ({"status": Match.Status.DONE, "failure_reason": "", "failure_detail": None,
                "fault": champion_fault(result["players"])} if done
               else {"status": Match.Status.FAILED, "failure_reason": result["reason"],
+                    "failure_detail": reasons.recognise(result["reason"],
+                                                        result.get("server_verdict")),
                     "fault": Match.Fault.PLATFORM})
     if current.update(finished_at=now, server_verdict=result.get("server_verdict"),
                       **fields) != 1:

@@ -25,13 +25,15 @@ import logging
 import time
 import urllib.parse
 
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext
 
 from stechec.common import rpc
 from stechec.contest import webhook_metrics
-from stechec.contest.models import Webhook, WebhookDelivery
+from stechec.contest.models import Champion, Match, Webhook, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -57,18 +59,33 @@ def body(event, payload, discord=False):
 
 
 def discord_text(event, payload):
-    """One message in words for a Discord channel."""
-    if event == Webhook.Event.CHAMPION_COMPILED:
-        c = payload["champion"]
-        return f"Champion **{c['name']}** (#{c['id']}) by {c['author']}: {c['status']}"
-    if event == Webhook.Event.MATCH_FINISHED:
-        m = payload["match"]
-        players = ", ".join(f"{p['name']} ({p['author']}) {p['score']}" for p in m["players"])
-        return f"Match #{m['id']} {m['status']}: {players}"
-    t = payload["tournament"]
-    standings = "\n".join(f"{row['rank']}. {row['name']} ({row['author']}), "
-                          f"{row['points']} points" for row in t["standings"])
-    return f"Tournament **{t['name']}** finished:\n{standings}"
+    """One message in words for a Discord channel, in the site's language (LANGUAGE_CODE):
+    a channel's readers have no language of their own the sender could know."""
+    with translation.override(settings.LANGUAGE_CODE):
+        if event == Webhook.Event.CHAMPION_COMPILED:
+            c = payload["champion"]
+            return gettext("Champion **%(name)s** (#%(id)s) by %(author)s: %(status)s") % {
+                "name": c["name"], "id": c["id"], "author": c["author"],
+                "status": _label(Champion.Status, c["status"])}
+        if event == Webhook.Event.MATCH_FINISHED:
+            m = payload["match"]
+            players = ", ".join(f"{p['name']} ({p['author']}) {p['score']}"
+                                for p in m["players"])
+            return gettext("Match #%(id)s %(status)s: %(players)s") % {
+                "id": m["id"], "status": _label(Match.Status, m["status"]), "players": players}
+        t = payload["tournament"]
+        standings = "\n".join(
+            gettext("%(rank)s. %(name)s (%(author)s), %(points)s points") % {
+                "rank": row["rank"], "name": row["name"], "author": row["author"],
+                "points": formats.number_format(row["points"])}
+            for row in t["standings"])
+        return gettext("Tournament **%(name)s** finished:\n%(standings)s") % {
+            "name": t["name"], "standings": standings}
+
+
+def _label(statuses, value):
+    """A status's label in the active language; an unknown value as it is."""
+    return statuses(value).label if value in statuses.values else value
 
 
 def headers(webhook, delivery_id, event, data):

@@ -25,7 +25,7 @@ from gevent.pool import Pool
 
 from stechec.common.rpc import APPLICATION_ERROR, METHOD_NOT_FOUND
 from stechec.common.tasks import Kind, describe
-from stechec.contest import transitions
+from stechec.contest import reasons, transitions
 from stechec.master_node import metrics, queue
 
 logger = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ class Dispatcher:
             else:
                 # Its worker was dropped or restarted while the batch was written.
                 lost.append(assignment)
-        self.give_back(lost, "its worker was lost before it was sent", "worker_lost")
+        self.give_back(lost, reasons.reason("lost_before_sent"), "worker_lost")
         for worker, assignments in by_worker.items():
             if len(assignments) > 1 and worker.takes_batches:
                 self._sends.spawn(self._send_batch, worker, assignments)
@@ -197,8 +197,8 @@ class Dispatcher:
             # The worker refused the task itself (its checks named what is wrong):
             # the task is at fault, not the worker, which keeps its other tasks.
             if self._registry.release(assignment):
-                self.give_back([assignment], f"refused by worker {worker.name}: "
-                                             f"{e.faultString}", "refused")
+                self.give_back([assignment], reasons.reason(
+                    "refused", worker=worker.name, error=e.faultString), "refused")
             return
         except Exception as e:
             self._unreachable(worker, e, f"{assignment}: ")
@@ -241,7 +241,8 @@ class Dispatcher:
                        error)
         if self._registry.workers.get(worker.name) is worker:
             lost = self._registry.drop(worker)
-            self.give_back(lost, f"worker {worker.name} unreachable: {error}", "worker_lost")
+            self.give_back(lost, reasons.reason("unreachable", worker=worker.name,
+                                                error=str(error)), "worker_lost")
 
     def _handle_acceptance(self, assignment, accepted):
         """The worker accepted the task (it runs), or refused it for want of room."""
@@ -253,19 +254,20 @@ class Dispatcher:
         worker.full = True
         if self._registry.release(assignment):
             self._db.call(transitions.undo_attempt, assignment.kind, assignment.id,
-                          assignment.attempt, f"refused by worker {worker.name}")
+                          assignment.attempt, reasons.reason("no_room", worker=worker.name))
             self.wake()
 
     def give_back(self, assignments, reason, cause):
         """Put released assignments' attempts back in the queue (or `failed` past the cap).
 
-        `reason` is the sentence logged and stored; `cause` the word the
-        retries metric counts it under (worker_lost, refused, deadline).
+        `reason` is the detail stored (stechec.contest.reasons), its English text
+        logged; `cause` the word the retries metric counts it under (worker_lost,
+        refused, deadline).
         """
         if not assignments:
             return
         for assignment in assignments:
-            logger.warning("%s: %s; back to the queue", assignment, reason)
+            logger.warning("%s: %s; back to the queue", assignment, reasons.text(reason))
             metrics.RETRIES.labels(assignment.kind, cause).inc()
         tasks = [(a.kind, a.id, a.attempt) for a in assignments if a.marked]
         self._db.call(transitions.give_back, tasks, reason, self._worker_config["max_task_tries"],

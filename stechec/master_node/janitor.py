@@ -5,6 +5,8 @@ import time
 
 import gevent
 
+from stechec.contest import reasons
+
 logger = logging.getLogger(__name__)
 
 
@@ -30,12 +32,12 @@ class Janitor:
                 logger.warning("worker %s: no heartbeat for %.0f s; dropping it",
                                worker.name, now - worker.last_seen)
                 lost = self._registry.drop(worker)
-                self._dispatcher.give_back(lost, f"worker {worker.name} timed out",
+                self._dispatcher.give_back(lost, reasons.reason("timed_out", worker=worker.name),
                                              "worker_lost")
         late = [a for a in self._registry.assignments.values()
                 if a.marked and a.deadline < now]
         for assignment in late:
             if self._registry.release(assignment):
                 gevent.spawn(self._dispatcher.cancel, assignment)
-                self._dispatcher.give_back([assignment], "no result before the deadline",
+                self._dispatcher.give_back([assignment], reasons.reason("deadline"),
                                              "deadline")

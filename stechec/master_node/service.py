@@ -9,7 +9,7 @@ import gevent
 from stechec.common import tasks
 from stechec.common.rpc import RPCError
 from stechec.common.tasks import Kind, Outcome, check
-from stechec.contest import transitions
+from stechec.contest import reasons, transitions
 from stechec.master_node import metrics, queue
 from stechec.master_node.throughput import Throughput
 
@@ -45,7 +45,8 @@ class MasterService:
             known.takes_batches = True
         if first and known.tasks:
             self._dispatcher.give_back(self._registry.take_tasks(known),
-                                       f"worker {known.name} restarted", "worker_lost")
+                                       reasons.reason("worker_restarted", worker=known.name),
+                                       "worker_lost")
         elif not first:
             for ref in running:
                 if not self._registry.is_current(ref, known):

@@ -49,6 +49,9 @@ WEBSITE_SCHEMA = {
         "own_champions_only": Key(bool, False),
         "page_size": Key(int, 50, minimum=1),
         "time_zone": Key(str, "UTC"),
+        # The site's default language: a reader's whose browser asks for none of the
+        # site's, the commands', the Discord webhooks' (docs/website.md, Languages).
+        "language": Key(str, "en", choices=["en", "fr"]),
         # The leaderboard, tournaments and finished tournament matches with their
         # replays, for visitors without an account (docs/website.md).
         "public_results": Key(bool, True),
@@ -212,7 +215,7 @@ def django_settings(site):
             "whitenoise.middleware.WhiteNoiseMiddleware",
             "django.contrib.sessions.middleware.SessionMiddleware",
             # The language: the one chosen with the switch (a cookie), else
-            # the browser's Accept-Language, else English.
+            # the browser's Accept-Language, else website.language.
             "django.middleware.locale.LocaleMiddleware",
             "stechec.www.contest.middleware.RequestSizeLimitMiddleware",
             "stechec.www.contest.middleware.NulQueryMiddleware",
@@ -237,7 +240,7 @@ def django_settings(site):
         "WSGI_APPLICATION": "stechec.www.wsgi.application",
         "DATABASES": {"default": django_database(site["sql"], conn_max_age=60)},
         "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
-        "LANGUAGE_CODE": "en",
+        "LANGUAGE_CODE": www["language"],
         "LANGUAGES": [("en", "English"), ("fr", "Français")],
         "LOCALE_PATHS": [os.path.join(here, "locale")],
         "FORMAT_MODULE_PATH": "stechec.www.formats",

@@ -1,12 +1,13 @@
 """stechec-manage create_tournament, launch_tournament and recompute_ratings, on the database."""
 
+import io
 import itertools
 import random
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from stechec.contest import tournaments, transitions
 from stechec.contest.models import (
@@ -100,6 +101,19 @@ def test_a_tournament_launches_once(entrants):
     with pytest.raises(CommandError, match="no tournament 9999"):
         call_command("launch_tournament", "9999")
     assert Match.objects.count() == 2
+
+
+def test_a_command_speaks_the_site_s_language_whatever_the_thread_s(entrants, settings):
+    """As from code that served a French or an English request: the site's default wins."""
+    settings.LANGUAGE_CODE = "fr"
+    out = io.StringIO()
+    with translation.override("en"):
+        call_command("create_tournament", "once", "--format", "single_elimination",
+                     "--launch", stdout=out)
+        tournament = Tournament.objects.get()
+        with pytest.raises(CommandError, match=f"le tournoi {tournament.pk} a déjà été lancé"):
+            call_command("launch_tournament", str(tournament.pk))
+    assert out.getvalue().startswith(f"tournoi {tournament.pk} créé\xa0: ")
 
 
 def test_recompute_ratings_gives_what_results_applied_and_counts_reruns_once(entrants, capsys):

@@ -180,3 +180,19 @@ def test_the_commands(alice, capsys):
                         (["cancel", str(2**70)], "not a match's number")]:
         with pytest.raises(CommandError, match=words):
             call_command(*args)
+
+
+def test_the_commands_in_the_site_s_language(alice, capsys, settings):
+    """Their lines, the reason a cancelled match shows and their refusals, in French."""
+    settings.LANGUAGE_CODE = "fr"
+    match = _failed_match(alice, "")
+    Match.objects.filter(pk=match.pk).update(status="new")
+    call_command("pause", "--as", "orga")
+    call_command("cancel", "--as", "orga", str(match.pk))
+    out = capsys.readouterr().out
+    assert out.startswith(f"distribution en pause\nmatch {match.pk} annulé par orga le ")
+    assert Match.objects.get(pk=match.pk).failure_reason.startswith("cancelled by orga at ")
+    with pytest.raises(CommandError, match=f"match {match.pk}\xa0: ni en attente ni en cours"):
+        call_command("cancel", str(match.pk))
+    with pytest.raises(CommandError, match="worker 'nowhere'\xa0: pas hôte:port"):
+        call_command("drain", "nowhere")

@@ -75,6 +75,7 @@ _SITE_CALLS = _MESSAGE_SECOND | {"Http404", "PermissionDenied", "ValidationError
                                  "BadFile"}
 _CORE_CALLS = {STECHEC / "common" / "archive.py": {"ArchiveError"},
                STECHEC / "contest" / "pairing.py": {"ValueError"},
+               STECHEC / "contest" / "operations.py": {"ValueError"},
                STECHEC / "contest" / "tournaments.py": {"ValueError"}}
 PYTHON_SOURCES = {path: _SITE_CALLS for path in sorted(WWW.rglob("*.py"))
                   if "migrations" not in path.parts and "management" not in path.parts} \

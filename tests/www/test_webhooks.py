@@ -13,7 +13,7 @@ from django.utils import translation
 
 from stechec.common import tasks
 from stechec.common.tasks import Kind
-from stechec.contest import tournaments, transitions
+from stechec.contest import tournaments, transitions, webhook_sender
 from stechec.contest.models import Champion, Match, Webhook, WebhookDelivery
 from stechec.contest.webhook_sender import Sender
 from stechec.www.contest import webhooks
@@ -308,6 +308,26 @@ def test_a_discord_hook_gets_a_message_in_words(alice, bob, receivers, sender):
     [(_, event, body, _, _)] = receiver.deliveries()
     assert event == "match.finished"
     assert body == {"content": f"Match #{match.pk} done: mine (alice) 3, theirs (bob) 1"}
+
+
+def test_a_discord_message_is_in_the_site_s_language(alice, bob, receivers, sender, settings):
+    """A channel has no reader's language: the message takes the site's (LANGUAGE_CODE),
+    whatever language is active where the sender runs (English here)."""
+    settings.LANGUAGE_CODE = "fr"
+    receiver = receivers()
+    hook(alice, receiver, discord=True)
+    match = Match.launch([ready_champion(alice, "mine"), ready_champion(bob, "theirs")])
+    finish(match, [3, 1])
+    champion = Champion.objects.create(name="bot", author=alice)
+    compiled(champion, status="error")
+    sender().drain()
+    assert sorted(body["content"] for _, _, body, _, _ in receiver.deliveries()) == [
+        f"Champion **bot** (n°{champion.pk}) de alice\xa0: compilation échouée",
+        f"Match n°{match.pk} terminé\xa0: mine (alice) 3, theirs (bob) 1"]
+    standings = [{"rank": 1, "name": "mine", "author": "alice", "points": 2.5}]
+    assert webhook_sender.discord_text(Webhook.Event.TOURNAMENT_FINISHED, {
+        "tournament": {"name": "Cup", "standings": standings}}) == \
+        "Tournoi **Cup** terminé\xa0:\n1. mine (alice), 2,5 points"
 
 
 def test_send_webhooks_once_delivers_what_is_due(alice, receivers):

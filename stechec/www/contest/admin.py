@@ -35,10 +35,11 @@ def rounded(field):
 
 
 RATING_FIELDS = [rounded(field) for field in ROUNDED_RATINGS] + ["rated_games", "rated_at"]
-# The master's count of attempts that are not tries, and the time before
-# which it does not retry a task; the recompile and rerun actions reset them.
+# The master's count of attempts that are not tries, the time before which
+# it does not retry a task, and its failure reason's template and parameters
+# (the reason's text stays editable); the recompile and rerun actions reset them.
 # Shown, not edited.
-TASK_FIELDS = ["uncounted_attempts", "not_before"]
+TASK_FIELDS = ["uncounted_attempts", "not_before", "failure_detail"]
 
 
 @admin.register(Champion)
@@ -148,7 +149,7 @@ class TournamentAdmin(admin.ModelAdmin):
     list_filter = ["format", "status"]
     search_fields = ["name"]
     # Set by launching and by the master's tournament runner.
-    readonly_fields = ["started_at", "finished_at", "waiting_reason"]
+    readonly_fields = ["started_at", "finished_at", "waiting_reason", "waiting_detail"]
     inlines = [TournamentPlayerInline, TournamentMapInline]
 
     @admin.display(boolean=True, description=gettext_lazy("waiting"))

@@ -3,7 +3,9 @@ undrain, requeue, cancel): who acts, recorded with the action, and one clear err
 
 import getpass
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+
+from stechec.www.contest.management.site_language import SiteCommand
 
 
 def shell_user():
@@ -14,7 +16,7 @@ def shell_user():
         return "stechec-manage"
 
 
-class OperatorCommand(BaseCommand):
+class OperatorCommand(SiteCommand):
     """An operation recorded as done by --as (the shell user by default); its ValueError,
     which names what is wrong, is the command's error."""
 

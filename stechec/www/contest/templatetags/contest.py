@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from stechec.common import verdicts
+from stechec.contest import reasons
 from stechec.contest.models import shown_name
 
 register = template.Library()
@@ -30,6 +31,13 @@ def player_name(user):
 def verdict_words(verdict):
     """How a program ended, in a player's words (stechec.common.verdicts)."""
     return verdicts.describe(verdict)
+
+
+@register.simple_tag
+def reason_words(text, detail):
+    """A stored reason (a failure's, a tournament's wait) in the reader's language
+    (stechec.contest.reasons)."""
+    return reasons.shown(text, detail)
 
 
 @register.simple_tag

@@ -1,6 +1,9 @@
 """`stechec-manage cancel MATCH`: end a waiting or running match."""
 
-from stechec.contest import operations
+from django.utils.translation import gettext
+
+from stechec.contest import operations, reasons
+from stechec.contest.models import Match
 from stechec.www.contest.management.operator import OperatorCommand
 
 
@@ -13,4 +16,9 @@ class Command(OperatorCommand):
         super().add_arguments(parser)
 
     def act(self, actor, options):
-        return f"match {options['match']} {operations.cancel_match(actor, options['match'])}"
+        """The match and its reason as its page shows it, in the site's language."""
+        operations.cancel_match(actor, options["match"])
+        reason, detail = Match.objects.values_list("failure_reason", "failure_detail").get(
+            pk=options["match"])
+        return gettext("match %(match)s %(reason)s") % {
+            "match": options["match"], "reason": reasons.shown(reason, detail)}

@@ -2,12 +2,13 @@
 
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from stechec.www.contest import bulk_accounts
+from stechec.www.contest.management.site_language import SiteCommand
 
 
-class Command(BaseCommand):
+class Command(SiteCommand):
     help = ("Create the accounts of a CSV file (a header naming the columns username and "
             "email, then one account a line), each with a generated password; print "
             "username,email,password for each, and with --mail send each its password. "

@@ -1,15 +1,17 @@
 """`stechec-manage create_tournament`: enter champions and maps in a new tournament."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import get_current_timezone, is_naive, make_aware
+from django.utils.translation import gettext
 
 from stechec.contest import pairing, tournaments
 from stechec.contest.models import Map, Tournament
 from stechec.www.contest import conf
+from stechec.www.contest.management.site_language import SiteCommand
 
 
-class Command(BaseCommand):
+class Command(SiteCommand):
     help = ("Create a tournament: by default each player's latest ready champion (before "
             "--deadline, staff excluded) on every official map; --launch queues its matches.")
 
@@ -33,8 +35,9 @@ class Command(BaseCommand):
         if options["deadline"]:
             deadline = parse_datetime(options["deadline"])
             if deadline is None:
-                raise CommandError(f"--deadline {options['deadline']!r} is not a date and time "
-                                   "(ISO 8601, e.g. 2026-05-01T18:00)")
+                raise CommandError(gettext("--deadline %(value)s is not a date and time "
+                                           "(ISO 8601, e.g. 2026-05-01T18:00)")
+                                   % {"value": repr(options["deadline"])})
             if is_naive(deadline):
                 deadline = make_aware(deadline, get_current_timezone())
         champions = options["champions"] or tournaments.default_champions(
@@ -49,6 +52,10 @@ class Command(BaseCommand):
             queued = tournaments.launch(tournament) if options["launch"] else 0
         except ValueError as e:
             raise CommandError(str(e)) from None
-        self.stdout.write(f"tournament {tournament.pk} created: {len(champions)} champions, "
-                          f"{len(maps)} maps" + (f", {queued} matches queued" if queued else
-                                                 "; launch it with launch_tournament"))
+        created = {"number": tournament.pk, "champions": len(champions), "maps": len(maps),
+                   "queued": queued}
+        self.stdout.write((gettext("tournament %(number)s created: %(champions)s champions, "
+                                   "%(maps)s maps, %(queued)s matches queued") if queued else
+                           gettext("tournament %(number)s created: %(champions)s champions, "
+                                   "%(maps)s maps; launch it with launch_tournament"))
+                          % created)

@@ -1,5 +1,7 @@
 """`stechec-manage drain WORKER`: no new task goes to the worker."""
 
+from django.utils.translation import gettext
+
 from stechec.contest import operations
 from stechec.www.contest.management.operator import OperatorCommand
 
@@ -15,4 +17,4 @@ class Command(OperatorCommand):
 
     def act(self, actor, options):
         operations.drain(actor, options["worker"])
-        return f"worker {options['worker']} drained"
+        return gettext("worker %(worker)s drained") % {"worker": options["worker"]}

@@ -1,5 +1,7 @@
 """`stechec-manage pause`: the master places no new task; running ones finish."""
 
+from django.utils.translation import gettext
+
 from stechec.contest import operations
 from stechec.www.contest.management.operator import OperatorCommand
 
@@ -11,4 +13,4 @@ class Command(OperatorCommand):
 
     def act(self, actor, options):
         operations.pause(actor)
-        return "dispatching paused"
+        return gettext("dispatching paused")

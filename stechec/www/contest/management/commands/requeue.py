@@ -2,6 +2,8 @@
 
 import datetime
 
+from django.utils.translation import gettext
+
 from stechec.contest import operations
 from stechec.www.contest.management.operator import OperatorCommand
 
@@ -34,6 +36,6 @@ class Command(OperatorCommand):
         if options["failed_matches"]:
             count = operations.requeue_matches(actor, tournament=options["tournament"],
                                                **filters)
-            return f"{count} matches requeued"
+            return gettext("%(count)s matches requeued") % {"count": count}
         count = operations.requeue_champions(actor, tournament=options["tournament"], **filters)
-        return f"{count} champions requeued"
+        return gettext("%(count)s champions requeued") % {"count": count}

@@ -1,5 +1,7 @@
 """`stechec-manage resume`: the master places tasks again."""
 
+from django.utils.translation import gettext
+
 from stechec.contest import operations
 from stechec.www.contest.management.operator import OperatorCommand
 
@@ -9,4 +11,4 @@ class Command(OperatorCommand):
 
     def act(self, actor, options):
         operations.resume(actor)
-        return "dispatching resumed"
+        return gettext("dispatching resumed")

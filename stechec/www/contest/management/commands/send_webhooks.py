@@ -4,10 +4,11 @@ import logging
 import signal
 import threading
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from prometheus_client import start_http_server
 
 from stechec.contest import webhook_metrics, webhook_sender
+from stechec.www.contest.management.site_language import SiteCommand
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ def serve_metrics(sender, host, port):
     logger.info("metrics at http://%s:%d/metrics", host, server.server_port)
 
 
-class Command(BaseCommand):
+class Command(SiteCommand):
     help = ("Send the queued webhook deliveries, retrying failed ones with a doubling delay "
             "until the give-up time; runs until stopped (SIGTERM, SIGINT) unless --once.")
 

@@ -1,5 +1,7 @@
 """`stechec-manage undrain WORKER`: the worker takes tasks again."""
 
+from django.utils.translation import gettext
+
 from stechec.contest import operations
 from stechec.www.contest.management.operator import OperatorCommand
 
@@ -13,4 +15,4 @@ class Command(OperatorCommand):
 
     def act(self, actor, options):
         operations.undrain(actor, options["worker"])
-        return f"worker {options['worker']} takes tasks again"
+        return gettext("worker %(worker)s takes tasks again") % {"worker": options["worker"]}

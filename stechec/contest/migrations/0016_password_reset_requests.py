@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('stechec', '0014_sign_in_failures'),
+        ('stechec', '0015_failure_details'),
     ]
 
     operations = [
