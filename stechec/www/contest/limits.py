@@ -37,17 +37,15 @@ def lock_user(user):
 
 def check_upload_rate(user):
     limit = conf.website()["uploads_per_minute"]
-    window = datetime.timedelta(minutes=1)
-    now = timezone.now()
     # What the player uploaded: champions seeded for them do not count.
-    recent = list(Champion.objects.filter(author=user, seeded=False, ts__gte=now - window)
-                  .order_by("ts").values_list("ts", flat=True))
-    if len(recent) >= limit:
-        seconds, time = _free_again(recent, limit, window, now)
+    full = _window_full(Champion.objects.filter(author=user, seeded=False), limit,
+                        datetime.timedelta(minutes=1))
+    if full:
+        count, seconds, time = full
         raise LimitReached(_("You uploaded %(count)s champions in the last minute; the limit "
                              "is %(limit)s a minute. You may upload again in %(seconds)s s "
                              "(at %(time)s).")
-                           % {"count": len(recent), "limit": limit, "seconds": seconds,
+                           % {"count": count, "limit": limit, "seconds": seconds,
                               "time": time},
                            retry_after=seconds)
 
@@ -56,29 +54,24 @@ def authenticate_limited(request, username, password):
     """django.contrib.auth's authenticate under the limit on failed sign-ins: raise
     LimitReached when `username` failed website.sign_in_failures times in the last
     website.sign_in_window_minutes (without checking the password); a failure counts, a
-    success forgets the user name's failures. The sign-in page and the API's HTTP Basic
-    sign-in both come here."""
-    limit = conf.website()["sign_in_failures"]
+    success forgets the user name's failures. The sign-in page, the API's HTTP Basic
+    sign-in and the password change's old password all come here."""
     minutes = conf.website()["sign_in_window_minutes"]
     window = datetime.timedelta(minutes=minutes)
-    now = timezone.now()
-    # As long as a user name may be: a longer one is no user's, and must still fit the column.
-    key = username.lower()[:SignInFailure._meta.get_field("username").max_length]
-    recent = list(SignInFailure.objects.filter(username=key, ts__gte=now - window)
-                  .order_by("ts").values_list("ts", flat=True))
-    if len(recent) >= limit:
-        seconds, time = _free_again(recent, limit, window, now)
+    key = _key(SignInFailure, "username", username)
+    full = _window_full(SignInFailure.objects.filter(username=key),
+                        conf.website()["sign_in_failures"], window)
+    if full:
+        count, seconds, time = full
         raise LimitReached(_("%(count)s failed sign-ins for this user name in the last "
                              "%(minutes)s minutes. You may try again in %(seconds)s s "
                              "(at %(time)s).")
-                           % {"count": len(recent), "minutes": minutes, "seconds": seconds,
+                           % {"count": count, "minutes": minutes, "seconds": seconds,
                               "time": time},
                            retry_after=seconds)
     user = authenticate(request, username=username, password=password)
     if user is None:
-        # Failures that no longer count go as new ones come: the table stays small.
-        SignInFailure.objects.filter(ts__lt=now - window).delete()
-        SignInFailure.objects.create(username=key, ts=now)
+        _record(SignInFailure, window, username=key)
     else:
         SignInFailure.objects.filter(username=key).delete()
     return user
@@ -87,28 +80,45 @@ def authenticate_limited(request, username, password):
 def count_password_reset(email):
     """Count a password reset mail asked for `email`, or raise LimitReached when the
     address was asked for website.password_resets_per_hour of them in the last hour."""
-    limit = conf.website()["password_resets_per_hour"]
     window = datetime.timedelta(hours=1)
-    now = timezone.now()
-    key = email.lower()[:PasswordResetRequest._meta.get_field("email").max_length]
-    recent = list(PasswordResetRequest.objects.filter(email=key, ts__gte=now - window)
-                  .order_by("ts").values_list("ts", flat=True))
-    if len(recent) >= limit:
-        seconds, time = _free_again(recent, limit, window, now)
+    key = _key(PasswordResetRequest, "email", email)
+    full = _window_full(PasswordResetRequest.objects.filter(email=key),
+                        conf.website()["password_resets_per_hour"], window)
+    if full:
+        count, seconds, time = full
         raise LimitReached(_("%(count)s password reset mails were asked for this address in "
                              "the last hour. You may ask again in %(seconds)s s (at %(time)s).")
-                           % {"count": len(recent), "seconds": seconds, "time": time},
+                           % {"count": count, "seconds": seconds, "time": time},
                            retry_after=seconds)
-    PasswordResetRequest.objects.filter(ts__lt=now - window).delete()
-    PasswordResetRequest.objects.create(email=key, ts=now)
+    _record(PasswordResetRequest, window, email=key)
 
 
-def _free_again(recent, limit, window, now):
-    """When fewer than `limit` of the sorted times `recent` remain in the window ending
-    then: (seconds from now, at least 1; that time of day, local)."""
+def _key(model, field, text):
+    """`text` lowercased, as long as `model`'s `field` may hold: a longer user name or
+    address is nobody's, and must still fit the column."""
+    return text.lower()[:model._meta.get_field(field).max_length]
+
+
+def _record(model, window, **key):
+    """A new row of `model` for `key`, now; rows that no longer count in the window go as
+    new ones come, so the table stays small."""
+    now = timezone.now()
+    model.objects.filter(ts__lt=now - window).delete()
+    model.objects.create(ts=now, **key)
+
+
+def _window_full(queryset, limit, window):
+    """None while `queryset` has fewer than `limit` rows in the `window` ending now (by
+    their `ts`); else (how many it has, seconds from now until it has fewer, at least 1,
+    and that time of day, local)."""
+    now = timezone.now()
+    recent = list(queryset.filter(ts__gte=now - window).order_by("ts")
+                  .values_list("ts", flat=True))
+    if len(recent) < limit:
+        return None
     again = recent[len(recent) - limit] + window
     seconds = max(1, math.ceil((again - now).total_seconds()))
-    return seconds, f"{timezone.localtime(again):%H:%M:%S}"
+    return len(recent), seconds, f"{timezone.localtime(again):%H:%M:%S}"
 
 
 def check_matches_in_flight(user):
