@@ -65,15 +65,15 @@ class Box:
         self.home.mkdir()
         self.log = self.root / "program.log"
 
-    def start(self, code, **limits):
-        return self.spawn([PYTHON, "-c", code], **limits)
+    def start(self, code, guard=None, log=None, **limits):
+        return self.spawn([PYTHON, "-c", code], guard=guard, log=log, **limits)
 
-    def spawn(self, argv, **limits):
+    def spawn(self, argv, guard=None, log=None, **limits):
         return self.sandbox.start(argv, writable=[str(self.home)],
                                   owned=[str(self.home)], cwd=str(self.home),
                                   env=sandboxing.environment(str(self.home), {}),
-                                  limits=_limits(**limits), log_path=str(self.log),
-                                  extra_ro=self.extra_ro)
+                                  limits=_limits(**limits), log_path=str(log or self.log),
+                                  extra_ro=self.extra_ro, guard=guard)
 
     def run(self, code, **limits):
         return self.start(code, **limits).wait()
@@ -246,6 +246,64 @@ os.wait()
 """
     outcome = box.run(code)
     assert outcome.ok, box.output()
+    assert box.leftovers() == []
+
+
+def _guard_pid(run):
+    """The pid of `run`'s program guard, once it has said it (the hub reads it)."""
+    while run.proc.pid is None:
+        gevent.sleep(0.02)
+    return run.proc.pid
+
+
+def _parent(pid):
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        return int(f.read().rsplit(b")", 1)[1].split()[1])
+
+
+def test_programs_sharing_a_guard_are_guarded_and_reported_apart(box):
+    """A match's programs run under one guard process, each under a program guard of
+    its own: what one used is not counted to another, even from the kernel's resource
+    usage of reaped processes (no cgroup)."""
+    guard = sandboxing.Guard([False, False])
+    try:
+        spinner = box.start("while True: pass", guard=guard, cpu_secs=1,
+                            log=box.root / "spinner.log")
+        assert _parent(_guard_pid(spinner)) == guard.pid
+        assert spinner.wait().reason == "CPU time limit (1 s) exceeded"
+        quick = box.start("print('quick')", guard=guard, log=box.root / "quick.log")
+        assert _guard_pid(quick) != spinner.proc.pid
+        outcome = quick.wait()
+    finally:
+        guard.close()
+    assert outcome.ok, (outcome, (box.root / "quick.log").read_text())
+    assert (box.root / "quick.log").read_text() == "quick\n"
+    assert outcome.verdict["cpu_ms"] < 1000, outcome.verdict
+    assert box.leftovers() == []
+    # Once its programs are done, the guard exits (and the hub reaps it).
+    with gevent.Timeout(90):
+        while os.path.exists(f"/proc/{guard.pid}"):
+            gevent.sleep(0.05)
+
+
+def test_a_program_whose_guard_is_killed_alone_is_reported_killed(box):
+    """The system kills one program's guard (the OOM killer, say): that program is
+    killed and says so; the match's other program runs on under the same guard."""
+    guard = sandboxing.Guard([False, False])
+    try:
+        first = box.start("import time; time.sleep(1000)", guard=guard,
+                          log=box.root / "first.log")
+        second = box.start("import time; time.sleep(1000)", guard=guard,
+                           log=box.root / "second.log")
+        os.kill(_guard_pid(first), signal.SIGKILL)
+        outcome = first.wait()
+        assert outcome.reason == "killed by SIGKILL (by the system)", outcome
+        assert outcome.verdict["signal"] == "SIGKILL"
+        assert second.proc.poll() is None
+        second.kill(sandboxing.KillReason.CANCEL)
+        assert second.wait().reason == "cancelled"
+    finally:
+        guard.close()
     assert box.leftovers() == []
 
 
