@@ -1,7 +1,8 @@
 """Running untrusted programs: compile scripts, game servers and champions.
 
 Every program runs under a guard of its own (guard.py: a small process
-between the worker and the program, in its own session), which starts it
+between the worker and the program, in its own session, forked for it by
+the guard process of its match or compilation: `Guard`), which starts it
 under rlimits (CPU seconds, address space, processes, file size, open
 files, no core dumps) and kills everything it left when it ends, when the
 worker kills it, and when the worker dies. A wall clock kills it, and its
