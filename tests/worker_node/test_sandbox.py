@@ -314,10 +314,13 @@ import os
 import sys
 import gevent
 from tests.worker_node.test_sandbox import Box
+from stechec.worker_node.sandbox import Guard
 box = Box(use_bwrap=sys.argv[1] == "bwrap")
 assert (box.sandbox.bwrap is not None) == (sys.argv[1] == "bwrap")
-box.start(os.environ["PROGRAM"])
-print(box.root, flush=True)
+# As a match's guard: a second program (a client) not started yet.
+guard = Guard([False, False]) if sys.argv[2] == "match" else None
+box.start(os.environ["PROGRAM"], guard=guard)
+print(box.root, guard.pid if guard else 0, flush=True)
 gevent.sleep(3600)
 """
 # Stands for bubblewrap while it builds the sandbox: its child, which will
@@ -329,7 +332,8 @@ wait
 """
 
 
-@pytest.mark.parametrize("case", ["bubblewrap building the sandbox", "rlimits, forked child"])
+@pytest.mark.parametrize("case", ["bubblewrap building the sandbox", "rlimits, forked child",
+                                  "bubblewrap, a match's guard"])
 def test_a_killed_worker_leaves_no_program_behind(tmp_path, case):
     """A program's process that does not die with its parent used to outlive a SIGKILLed
     worker: the parent died of the worker's death (PR_SET_PDEATHSIG), the child went on.
@@ -337,25 +341,35 @@ def test_a_killed_worker_leaves_no_program_behind(tmp_path, case):
     champion's child without bubblewrap."""
     marker = f"stechec-orphan-{uuid.uuid4().hex}"
     env = dict(os.environ)
-    if case.startswith("bubblewrap"):
+    if case == "bubblewrap building the sandbox":
         fake = tmp_path / "bin"
         fake.mkdir()
         (fake / "bwrap").write_text(BUILDING_BWRAP)
         (fake / "bwrap").chmod(0o755)
         env["PATH"] = f"{fake}:{env['PATH']}"
     env["PROGRAM"] = f"import os, time\nos.fork()\ntime.sleep(1000)  # {marker}"
+    # Real bubblewrap's two processes name the program too.
+    expected = 2
+    if case == "bubblewrap, a match's guard":
+        require_tool("bwrap", "the match's program runs in bubblewrap")
+        expected = 4
     worker = subprocess.Popen(
-        [sys.executable, "-c", STANDIN_WORKER, "bwrap" if "bubblewrap" in case else "rlimits"],
+        [sys.executable, "-c", STANDIN_WORKER, "bwrap" if "bubblewrap" in case else "rlimits",
+         "match" if "match" in case else "alone"],
         cwd=Path(__file__).resolve().parents[2], env=env, stdout=subprocess.PIPE, text=True)
-    root = worker.stdout.readline().strip()
+    root, _, guard = worker.stdout.readline().strip().partition(" ")
     try:
         assert root, "the stand-in worker did not start its program"
-        # The fake bwrap and its child, or the program and its child.
-        wait_for(lambda: len(processes_naming(marker)) == 2, "the program's two processes")
+        # The fake bwrap and its child, or the program and its child (and bubblewrap).
+        wait_for(lambda: len(processes_naming(marker)) == expected, "the program's processes")
         worker.send_signal(signal.SIGKILL)
         worker.wait(30)
         wait_for(lambda: not processes_naming(marker), "the programs of the killed worker "
                  "to be gone", timeout=30)
+        if int(guard):
+            # Nor the match's guard, waiting for the program never started.
+            wait_for(lambda: not os.path.exists(f"/proc/{guard}"), "the match's guard to exit",
+                     timeout=30)
     finally:
         for pid in processes_naming(marker):
             os.kill(pid, signal.SIGKILL)
