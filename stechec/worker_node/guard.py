@@ -1,38 +1,49 @@
-"""The guard of one sandboxed program: `python -I -S guard.py FD REPORT`, run by the worker.
+"""The guard of sandboxed programs: `python -I -S guard.py C:R:O:E [C:R:O:E ...]`, run by
+the worker once for a match (its server and clients) or a compilation.
 
 A worker that is killed (SIGKILL, the OOM killer) cannot kill its programs,
 and a parent-death signal is no substitute: it reaches only a direct child,
 and only one that asked in time. Bubblewrap's child asks once it has built
 the sandbox, so a worker killed while a sandbox was being built (a match's
 first milliseconds) left that sandbox running for good, nothing watching
-its clock. Hence one guard per program, between the worker and the program:
+its clock. Hence a guard between the worker and each program:
 
-- FD is the read end of a pipe whose write end only the worker holds. The
-  worker writes the program's description on it (argv, env, limits, uid,
-  gid, cwd: a length on 8 bytes, then the marshalled dict, marshal since both
-  ends are the same interpreter and it costs no import), then keeps it open
-  for as long as the program may run; its end of the pipe closes when the
-  worker kills the program or dies, however it dies, so the guard cannot
-  miss it.
-- The guard starts the program as its child, confined (directory, umask, rlimits, user
-  id), and is the subreaper of all the program starts: whichever of them
-  dies, its children come to the guard, not to init.
-- Where the worker gave it a cgroup (stechec/worker_node/cgroups.py), the
-  program joins it before it is confined, and the guard reads the group's
+- Each C:R:O:E names one program's descriptors: C, the read end of a pipe
+  whose write end only the worker holds; R, the pipe of its reports to the
+  worker; O and E, its standard output and error (the same when both go to
+  its log). The worker writes the program's description on C when it starts
+  it (argv, env, limits, uid, gid, cwd: a length on 8 bytes, then the
+  marshalled dict, marshal since both ends are the same interpreter and it
+  costs no import), then keeps C open for as long as the program may run;
+  its end of the pipe closes when the worker kills the program or dies,
+  however it dies, so the guard cannot miss it.
+- The guard is started once (a Python start is most of what it costs) and
+  forks a program guard for each description: a process of its own, in a
+  session of its own, holding only that program's descriptors, which
+  starts the program as its child, confined (directory, umask, rlimits,
+  user id), and is the subreaper of all the program starts: whichever of
+  them dies, its children come to that program guard, not to init nor to
+  another program's. The match's programs are so kept apart as if each had
+  a guard started for it alone.
+- Where the worker gave a program a cgroup (stechec/worker_node/cgroups.py),
+  it joins it before it is confined, and its guard reads the group's
   counters while it runs: past its CPU time (the whole tree's) or at the
   first process the kernel killed for memory, the guard stops the tree. It
   stops it too past `disk_bytes` in the directories it may write (measured
   every second: the file size rlimit bounds each file, not their number).
-- When the program ends or the pipe closes, the guard kills every process
+- When the program ends or its pipe closes, its guard kills every process
   left under it, bubblewrap's half-built sandbox included, reaps them all,
-  writes its report on REPORT (the second descriptor: the limit that
-  stopped the program, its CPU time and peak memory, from the cgroup where
-  there is one, else from the kernel's resource usage of the reaped tree)
-  and exits as the program did.
+  writes its report on R (the program's wait status, the limit that stopped
+  it, its CPU time and peak memory, from the cgroup where there is one, else
+  from the kernel's resource usage of the reaped tree) and exits. A program
+  guard that died before its report (killed by the system) is reported by
+  the guard that forked it: its own wait status. The guard exits once every
+  program it was given has ended or was never started (C closed without a
+  description).
 
 Stdlib only, and run isolated (-I -S): the program's environment does not
-reach the guard's Python. It starts for every program, so it imports little:
-no module written in Python.
+reach the guard's Python. It starts for every match and compilation, so it
+imports little: no module written in Python.
 """
 
 # posix, _signal and _ctypes are what os, signal and ctypes wrap: importing
@@ -40,6 +51,7 @@ no module written in Python.
 # the rest of the guard's start, for every program.
 import _ctypes
 import _signal
+import gc
 import marshal
 import posix
 import resource
@@ -182,17 +194,6 @@ def kill_all(program):
             status = wait_status
 
 
-def exit_like(status):
-    code = posix.waitstatus_to_exitcode(status)
-    if code < 0:
-        if -code != _signal.SIGKILL:
-            # Python ignores some (SIGPIPE, SIGXFSZ) and handles SIGINT.
-            _signal.signal(-code, _signal.SIG_DFL)
-        posix.kill(posix.getpid(), -code)
-        code = 128 - code   # not reached: a signal that killed the program kills the guard
-    posix._exit(code)
-
-
 def wait_for_either(control, program, spec):
     """Until the program ends, the worker's end of `control` closes (no data comes) or a
     limit the guard watches is passed: the tree's CPU time and memory (its cgroup's
@@ -275,51 +276,70 @@ def read_counter(counter):
     return 0
 
 
-def report(descriptor, spec, stopped_by):
-    """What the worker needs besides the exit status, on `descriptor`: the limit the guard
-    stopped the program for, the CPU time and peak memory of its tree, how many
-    processes the cgroup refused, how many the kernel killed for memory, and how often
-    the group's memory was full."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    counters = spec["group"]["counters"] if spec and spec["group"] else {}
-    facts = {"stopped_by": stopped_by,
-             "cpu_ns": (read_counter(counters["cpu_ns"]) if "cpu_ns" in counters
-                        else int((usage.ru_utime + usage.ru_stime) * 10**9)),
-             "peak_memory_bytes": (read_counter(counters["memory_peak"])
-                                   if "memory_peak" in counters else usage.ru_maxrss * 1024),
-             "memory_from": "cgroup" if "memory_peak" in counters else "rusage",
-             "oom_kills": read_counter(counters.get("oom_kills")),
-             "memory_full": read_counter(counters.get("memory_full")),
-             "pids_refused": read_counter(counters.get("pids_refused"))}
+def report(descriptor, message):
+    """One message (`message`, a dict) to the worker on a program's report pipe: its
+    length on 8 bytes, then the marshalled dict."""
+    data = marshal.dumps(message)
     try:
-        posix.write(descriptor, marshal.dumps(facts))
+        posix.write(descriptor, len(data).to_bytes(8, "little") + data)
     except OSError:
         pass   # the worker is gone
 
 
-def main():
-    control, report_to = int(sys.argv[1]), int(sys.argv[2])
-    # The worker spawns the guard without closing its descriptors (posix_spawn):
-    # the program gets its standard streams and nothing else of the worker's.
-    low, high = sorted((control, report_to))
-    posix.closerange(3, low)
-    posix.closerange(low + 1, high)
-    posix.closerange(high + 1, MAX_DESCRIPTORS)
-    # Unconfined, the guard's own core dump would land in the program's directory.
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    spec = read_spec(control)
-    if spec is None:
-        posix._exit(1)
+def facts(spec, stopped_by, status):
+    """What the worker needs of an ended program: its wait status, the limit the guard
+    stopped it for, the CPU time and peak memory of its tree, how many processes the
+    cgroup refused, how many the kernel killed for memory, and how often the group's
+    memory was full."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    counters = spec["group"]["counters"] if spec["group"] else {}
+    return {"status": status,
+            "stopped_by": stopped_by,
+            "cpu_ns": (read_counter(counters["cpu_ns"]) if "cpu_ns" in counters
+                       else int((usage.ru_utime + usage.ru_stime) * 10**9)),
+            "peak_memory_bytes": (read_counter(counters["memory_peak"])
+                                  if "memory_peak" in counters else usage.ru_maxrss * 1024),
+            "memory_from": "cgroup" if "memory_peak" in counters else "rusage",
+            "oom_kills": read_counter(counters.get("oom_kills")),
+            "memory_full": read_counter(counters.get("memory_full")),
+            "pids_refused": read_counter(counters.get("pids_refused"))}
+
+
+def close_all_but(keep):
+    """Close every descriptor from 3 up but those in `keep`."""
+    low = 3
+    for descriptor in sorted(keep):
+        posix.closerange(low, descriptor)
+        low = descriptor + 1
+    posix.closerange(low, MAX_DESCRIPTORS)
+
+
+def guard_program(slot, spec):
+    """In a process forked for one program: guard it until it ends or the worker lets go
+    of it, kill what it left, report; never returns.
+
+    A session of its own (the worker kills it as a group if the guard itself was
+    killed), the program's output pipes as its standard output and error until the
+    program is forked, none of the other programs' descriptors.
+    """
+    control, report_to, out, err = slot
+    _signal.set_wakeup_fd(-1)   # the match guard's, closed below
+    posix.setsid()
+    posix.dup2(out, 1)
+    posix.dup2(err, 2)
+    close_all_but({control, report_to})
+    report(report_to, {"pid": posix.getpid()})
     prctl = _ctypes.dlsym(_ctypes.dlopen(None), "prctl")
     if _ctypes.call_function(prctl, (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) != 0:
         posix.write(2, b"guard: cannot become a subreaper\n")
-        posix._exit(CANNOT_RUN)
+        report(report_to, {"status": CANNOT_RUN << 8})
+        posix._exit(0)
     program = posix.fork()
     if program == 0:
         posix.close(control)
         posix.close(report_to)
         start(spec)
-    stopped_by = None
+    stopped_by = status = None
     try:
         # The output pipes are the program's alone: the guard has nothing to
         # say, and must not keep them open, nor block on one the worker
@@ -333,8 +353,61 @@ def main():
         # The program ended, or the worker let go of it: either way, and even
         # if the guard itself failed, nothing the program started lives on.
         status = kill_all(program)
-        report(report_to, spec, stopped_by)
-        exit_like(status)
+        report(report_to, facts(spec, stopped_by, status))
+        posix._exit(0)
+
+
+def main():
+    # A collection in a forked program guard, or in its program before exec, would
+    # write to every page holding an object: copies of them all, for nothing (the
+    # guard makes no cycles worth collecting).
+    gc.disable()
+    # C:R:O:E for each program: its control pipe, its report pipe, its standard output
+    # and error (the same descriptor when both go to its log).
+    slots = [tuple(int(n) for n in arg.split(":")) for arg in sys.argv[1:]]
+    # The worker spawns the guard without closing its descriptors (posix_spawn):
+    # the programs get their own pipes and nothing else of the worker's.
+    close_all_but({descriptor for slot in slots for descriptor in slot})
+    # Unconfined, a guard's own core dump would land in a program's directory.
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    wakeup, wakeup_w = posix.pipe()
+    posix.set_blocking(wakeup_w, False)
+    _signal.set_wakeup_fd(wakeup_w)
+    _signal.signal(_signal.SIGCHLD, lambda *_: None)
+    waiting = {slot[0]: slot for slot in slots}   # by control pipe: no program yet
+    guarding = {}                                  # by pid: the program guards
+    while waiting or guarding:
+        ready, _, _ = select.select([*waiting, wakeup], [], [])
+        for control in ready:
+            if control == wakeup:
+                posix.read(wakeup, 4096)
+                continue
+            slot = waiting.pop(control)
+            spec = read_spec(control)
+            if spec is not None:
+                pid = posix.fork()
+                if pid == 0:
+                    guard_program(slot, spec)
+                guarding[pid] = slot
+            # The program guard holds the pipes now, or there is no program.
+            for descriptor in {control, slot[2], slot[3]}:
+                posix.close(descriptor)
+            if spec is None:
+                posix.close(slot[1])
+        reap(guarding)
+
+
+def reap(guarding):
+    """Reap the program guards that ended; for one that died before its report (killed
+    by the system), tell the worker how it died."""
+    while guarding:
+        pid, status = posix.waitpid(-1, posix.WNOHANG)
+        if pid == 0:
+            return
+        report_to = guarding.pop(pid)[1]
+        if status != 0:
+            report(report_to, {"pid": pid, "status": status})
+        posix.close(report_to)
 
 
 if __name__ == "__main__":

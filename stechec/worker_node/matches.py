@@ -28,7 +28,7 @@ import yaml
 from stechec.common import archive, paths, verdicts
 from stechec.common.tasks import MatchResult, MatchResultPlayer, Status
 from stechec.worker_node.compilation import tail
-from stechec.worker_node.sandbox import KillReason
+from stechec.worker_node.sandbox import Guard, KillReason
 from stechec.worker_node.workspace import ARCHIVE_BYTES, off_hub
 
 logger = logging.getLogger(__name__)
@@ -65,7 +65,12 @@ def run_match(workspace, task, spec, outputs):
             server_log = f"stechec worker: the match could not start: {e}\n".encode()
             off_hub(_publish, outputs, {paths.SERVER_LOG: server_log})
             return failed_result(spec, str(e), retryable=True, server_log=server_log)
-        return _play(workspace, task, spec, work, players, outputs)
+        # One guard for the match's programs: the server, then a client per player.
+        guard = Guard([True] + [False] * len(players))
+        try:
+            return _play(workspace, task, spec, work, players, outputs, guard)
+        finally:
+            guard.close()
 
 
 class _Player:
@@ -138,7 +143,7 @@ def _extract(fileobj, mode, directory):
                     max_members=COMPILED_MAX_MEMBERS, max_unpacked_bytes=COMPILED_MAX_BYTES)
 
 
-def _play(workspace, task, spec, work, players, outputs):
+def _play(workspace, task, spec, work, players, outputs, guard):
     config = workspace.config
     cfg_paths, match_cfg, limits = config["paths"], config["match"], config["limits"]
     sockets = os.path.join(work, SOCKETS_DIR)
@@ -162,8 +167,9 @@ def _play(workspace, task, spec, work, players, outputs):
     server = workspace.start(task, server_argv, writable=[server_dir, sockets],
                              owned=[server_dir, sockets], readable=readable, cwd=server_dir,
                              limits=limits["server"], log_path=server_log,
-                             env=workspace.environment(server_dir), capture_stdout=True)
-    logger.info("%s: server started (pid %d)", task, server.pid)
+                             env=workspace.environment(server_dir), capture_stdout=True,
+                             guard=guard)
+    logger.info("%s: server started (guard pid %d)", task, guard.pid)
     if not _wait_for_socket(server, os.path.join(sockets, SERVER_SOCKET),
                             match_cfg["server_start_secs"]):
         exited = server.proc.poll() is not None
@@ -192,7 +198,7 @@ def _play(workspace, task, spec, work, players, outputs):
             readable=readable, cwd=player.directory,
             limits=limits["client"], log_path=os.path.join(work, player.log_name),
             env=workspace.environment(player.directory,
-                                      {"CHAMPION_PATH": player.directory}))
+                                      {"CHAMPION_PATH": player.directory}), guard=guard)
     waiters = [gevent.spawn(workspace.finish, task, p.run) for p in players]
     server_outcome = workspace.finish(task, server)
     gevent.joinall(waiters, timeout=match_cfg["client_grace_secs"])

@@ -1,7 +1,8 @@
 """Running untrusted programs: compile scripts, game servers and champions.
 
 Every program runs under a guard of its own (guard.py: a small process
-between the worker and the program, in its own session), which starts it
+between the worker and the program, in its own session, forked for it by
+the guard process of its match or compilation: `Guard`), which starts it
 under rlimits (CPU seconds, address space, processes, file size, open
 files, no core dumps) and kills everything it left when it ends, when the
 worker kills it, and when the worker dies. A wall clock kills it, and its
@@ -193,10 +194,12 @@ class Sandbox:
             logger.info("sandbox: bubblewrap works: no network, read-only system")
 
     def start(self, argv, *, writable, cwd, env, limits, log_path, owned=(),
-              capture_stdout=False, extra_ro=()):
+              capture_stdout=False, extra_ro=(), guard=None):
         """Start `argv` in `cwd`, able to write in the `writable` directories only.
 
         The `owned` directories are given (recursively) to the program's user first.
+        `guard` is the Guard of the match the program belongs to; without one, the
+        program gets a guard of its own.
         """
         uid = self._take_uid()
         group = None
@@ -211,7 +214,7 @@ class Sandbox:
             group = self.tree_limits.group(limits, extra_processes=2 if self.bwrap else 0)
             return Run(argv, cwd=cwd, env=env, limits=limits, log_path=log_path,
                        capture_stdout=capture_stdout, via_bwrap=bool(self.bwrap),
-                       writable=writable,
+                       writable=writable, guard=guard,
                        uid=None if self.bwrap else uid, gid=self.gid, group=group,
                        on_exit=lambda contained: self._return_uid(uid, contained))
         except BaseException:
@@ -342,13 +345,14 @@ def _parents(path, made):
 class Run:
     """One running program: `wait()` for its `Outcome`, `kill(why)` to stop it.
 
-    `proc` is the program's guard, which exits as the program did once
-    nothing the program started is left; the guard kills it all as soon as
-    `_lifeline`, the write end of its control pipe, closes.
+    `proc` is the program's end of its guard (a `Program` of a `Guard`, the
+    match's or its own): the guard kills everything the program started as
+    soon as the program ends or its lifeline closes, then reports how it
+    ended.
     """
 
     def __init__(self, argv, *, cwd, env, limits, log_path, capture_stdout, uid, gid,
-                 via_bwrap, on_exit, group=None, writable=()):
+                 via_bwrap, on_exit, group=None, writable=(), guard=None):
         self.limits = limits
         self.group = group
         self._on_exit = on_exit
@@ -360,24 +364,20 @@ class Run:
         self._logged = 0
         self._log_truncated = False
         self._log = open(log_path, "ab")
-        control, self._lifeline = os.pipe()
         try:
-            self.proc = Guard(control, capture_stdout)
+            self.proc = (guard or Guard([capture_stdout])).take(capture_stdout)
         except BaseException:
             self._log.close()
-            os.close(self._lifeline)
             raise
-        finally:
-            os.close(control)
-        self.pid = self.proc.pid
         spec = marshal.dumps({"argv": list(argv), "env": dict(env), "limits": limits.as_data(),
                               "uid": uid, "gid": gid, "cwd": cwd, "writable": list(writable),
                               "group": group and {"procs": group.procs,
                                                   "counters": group.counters}})
         try:
-            _write_all(self._lifeline, len(spec).to_bytes(8, "little") + spec)
+            _write_all(self.proc.lifeline, len(spec).to_bytes(8, "little") + spec)
         except OSError:
-            self._let_go()   # the guard is gone, or goes on seeing the pipe closed
+            self.proc.let_go()   # the guard is gone, or goes on seeing the pipe closed
+        self.proc.follow()
         if capture_stdout:
             self._readers = [gevent.spawn(self._pump, self.proc.stdout, self._keep_stdout),
                              gevent.spawn(self._pump, self.proc.stderr, self._write_log)]
@@ -389,28 +389,24 @@ class Run:
         of a live program."""
         if self.killed_for is None and self.proc.poll() is None:
             self.killed_for = why
-        self._let_go()
-
-    def _let_go(self):
-        if self._lifeline is not None:
-            os.close(self._lifeline)
-            self._lifeline = None
+        self.proc.let_go()
 
     def wait(self):
         remaining = self.limits.wall_secs - (time.monotonic() - self.started)
         if not self.proc.wait(timeout=max(remaining, 0)):
             self.kill(KillReason.WALL)
             self.proc.wait()
-        self._let_go()
+        self.proc.let_go()
         # The guard leaves nothing behind, unless it was killed itself (by the
-        # system): then what it ran is still in its group.
-        _kill_group(self.pid)
+        # system): then what it ran is still in its session.
+        if self.proc.pid is not None:
+            _kill_group(self.proc.pid)
         finished = gevent.joinall(self._readers, timeout=READER_GRACE_SECS)
         if len(finished) < len(self._readers):
             # A process the guard could not kill (it was killed itself) holds the pipe.
             gevent.killall(self._readers)
         wall_secs = time.monotonic() - self.started
-        facts = self.proc.report()
+        facts = self.proc.facts
         self.proc.close()
         self._log.close()
         if self.group is not None:
@@ -549,75 +545,150 @@ def _signal_name(number):
 
 
 class Guard:
-    """A guard process (guard.py), reading `control`, its output on pipes.
+    """A guard process (guard.py) for the programs of a match, or for one program:
+    `captures` says, for each, whether its standard output is kept apart from its
+    log (the game server's scores). `take(capture_stdout)` gives one's `Program`.
+
+    One process for the match's programs: starting a guard is a Python start,
+    ~8 ms of CPU, and the match's clients start soon after its server; the
+    guard forks a program guard for each. Each program's pipes are made here,
+    before the guard starts, so that it gets them all as it starts: its
+    control and report pipes, its output.
 
     Started with posix_spawn, which does not copy the worker's memory as a
     fork does (gevent's Popen forks the whole worker, a few milliseconds of
-    CPU a program, three programs a match); nor does it run anything in the
-    child, which the guard does not need: it applies the limits, the user id
-    and the directory itself, and closes every descriptor it did not get on
-    purpose. libev reaps every child of the worker; a child watcher started
-    before the hub runs again gets the guard's wait status.
+    CPU each); nor does it run anything in the child, which the guard does
+    not need: it applies the limits, the user id and the directory itself,
+    and closes every descriptor it did not get on purpose. libev reaps every
+    child of the worker; a child watcher started before the hub runs again
+    reaps the guard. What the worker learns of a program comes on its report
+    pipe, from its program guard.
     """
 
-    def __init__(self, control, capture_stdout):
-        self.returncode = None
-        self._exited = gevent.event.Event()
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe() if capture_stdout else (None, out_w)
-        # The guard's report (guard.report) comes on this pipe as it exits: a few
-        # dozen bytes, well under a pipe's buffer.
-        report_r, report_w = os.pipe()
-        self.stdout, self.stderr, self._report = out_r, err_r, report_r
+    def __init__(self, captures):
+        self._free = []
+        ends = []   # the guard's ends of each program's pipes
         try:
+            for capture in captures:
+                control, lifeline = os.pipe()
+                report_r, report_w = os.pipe()
+                out_r, out_w = os.pipe()
+                err_r, err_w = os.pipe() if capture else (None, out_w)
+                self._free.append(Program(capture, lifeline, report_r, out_r, err_r))
+                ends.append((control, report_w, out_w, err_w))
             # Inheritable for the spawn only: the worker spawns from the hub, one at a time.
-            for descriptor in (control, report_w):
+            for descriptor in {d for program in ends for d in program}:
                 os.set_inheritable(descriptor, True)
             self.pid = os.posix_spawn(
                 sys.executable,
-                [sys.executable, "-I", "-S", GUARD, str(control), str(report_w)], os.environ,
+                [sys.executable, "-I", "-S", GUARD,
+                 *(":".join(map(str, program)) for program in ends)], os.environ,
                 file_actions=[(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                              (os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2)],
+                              (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                              (os.POSIX_SPAWN_DUP2, 1, 2)],
                 setsid=True, setsigmask=())
         except BaseException:
             self.close()
             raise
         finally:
-            os.set_inheritable(control, False)
-            for descriptor in {out_w, err_w, report_w}:
+            for descriptor in {d for program in ends for d in program}:
                 os.close(descriptor)
         self._watcher = gevent.get_hub().loop.child(self.pid, False)
-        self._watcher.start(self._on_exit)
-        for descriptor in (out_r, err_r):
+        self._watcher.start(self._watcher.close)
+
+    def take(self, capture_stdout):
+        """The next program's Program; its description is written on its lifeline."""
+        for program in self._free:
+            if program.capture == capture_stdout:
+                self._free.remove(program)
+                return program
+        raise RuntimeError(f"no program {'capturing' if capture_stdout else 'logging'} its "
+                           "output is left to this guard")
+
+    def close(self):
+        """Let go of the programs never taken: the guard exits once the others have ended."""
+        for program in self._free:
+            program.close()
+        self._free = []
+
+
+class Program:
+    """The worker's end of one program's guard: the write end of its control pipe
+    (`lifeline`), its output pipes, and its report: `pid` (its program guard's),
+    `returncode` and `facts` once it has ended (guard.facts)."""
+
+    def __init__(self, capture, lifeline, report, stdout, stderr):
+        self.capture = capture
+        self.lifeline, self._report, self.stdout, self.stderr = lifeline, report, stdout, stderr
+        self.pid = self.returncode = None
+        self.facts = {}
+        self._ended = gevent.event.Event()
+
+    def follow(self):
+        """Read its output and its reports from now on (its description written)."""
+        for descriptor in (self.stdout, self.stderr):
             if descriptor is not None:
                 gevent.os.make_nonblocking(descriptor)
+        gevent.os.make_nonblocking(self._report)
+        gevent.spawn(self._read_reports)
 
-    def _on_exit(self):
-        self.returncode = os.waitstatus_to_exitcode(self._watcher.rstatus)
-        self._watcher.close()
-        self._exited.set()
+    def _read_reports(self):
+        data = b""
+        while True:
+            try:
+                chunk = gevent.os.nb_read(self._report, CHUNK)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+            messages, data = _messages(data)
+            for message in messages:
+                if self.pid is None and "pid" in message:
+                    self.pid = message["pid"]
+                if not self.facts and message.get("status") is not None:
+                    self.facts = message
+        # A program guard killed before its report leaves no wait status: the guard
+        # reports its own then, or, were both killed, SIGKILL stands for it.
+        status = self.facts.get("status")
+        self.returncode = (-signal.SIGKILL if status is None
+                           else os.waitstatus_to_exitcode(status))
+        self._ended.set()
 
     def poll(self):
         return self.returncode
 
     def wait(self, timeout=None):
-        """True once the guard has exited, false if `timeout` passed first."""
-        return self._exited.wait(timeout)
+        """True once the program has ended and its guard has said how, false if `timeout`
+        passed first."""
+        return self._ended.wait(timeout)
 
-    def report(self):
-        """The guard's report once it has exited ({} if it was killed before writing it)."""
-        os.set_blocking(self._report, False)
-        try:
-            return marshal.loads(os.read(self._report, CHUNK))
-        except (BlockingIOError, EOFError, ValueError):
-            return {}
+    def let_go(self):
+        """Close the lifeline: the guard kills the program and all it started."""
+        if self.lifeline is not None:
+            os.close(self.lifeline)
+            self.lifeline = None
 
     def close(self):
-        """Close the output pipes' and the report's read ends."""
+        """Close the lifeline and the read ends of the output and report pipes."""
+        self.let_go()
         for descriptor in (self.stdout, self.stderr, self._report):
             if descriptor is not None:
                 os.close(descriptor)
         self.stdout = self.stderr = self._report = None
+
+
+def _messages(data):
+    """The whole messages at the start of `data`, read from a report pipe (each a length
+    on 8 bytes, then a marshalled dict), and what is left of `data` after them."""
+    messages = []
+    while len(data) >= 8:
+        size = int.from_bytes(data[:8], "little")
+        if len(data) < 8 + size:
+            break
+        messages.append(marshal.loads(data[8:8 + size]))
+        data = data[8 + size:]
+    return messages, data
 
 
 def _write_all(descriptor, data):

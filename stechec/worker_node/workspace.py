@@ -87,11 +87,12 @@ class Workspace:
             home, env, path_dirs=self.program_dirs + [os.path.dirname(sys.executable)])
 
     def start(self, task, argv, *, writable, cwd, limits, log_path, env, owned=(),
-              readable=(), capture_stdout=False):
-        """Start a program for `task`; `cancel` on the task kills it."""
+              readable=(), capture_stdout=False, guard=None):
+        """Start a program for `task` (under `guard`, a sandbox.Guard, when it is one of
+        several of the task's); `cancel` on the task kills it."""
         run = self.sandbox.start(argv, writable=writable, owned=owned, cwd=cwd, env=env,
                                  limits=limits, log_path=log_path,
-                                 capture_stdout=capture_stdout,
+                                 capture_stdout=capture_stdout, guard=guard,
                                  extra_ro=self.extra_ro + list(readable))
         task.track(run)
         return run

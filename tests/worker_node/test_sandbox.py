@@ -65,15 +65,15 @@ class Box:
         self.home.mkdir()
         self.log = self.root / "program.log"
 
-    def start(self, code, **limits):
-        return self.spawn([PYTHON, "-c", code], **limits)
+    def start(self, code, guard=None, log=None, **limits):
+        return self.spawn([PYTHON, "-c", code], guard=guard, log=log, **limits)
 
-    def spawn(self, argv, **limits):
+    def spawn(self, argv, guard=None, log=None, **limits):
         return self.sandbox.start(argv, writable=[str(self.home)],
                                   owned=[str(self.home)], cwd=str(self.home),
                                   env=sandboxing.environment(str(self.home), {}),
-                                  limits=_limits(**limits), log_path=str(self.log),
-                                  extra_ro=self.extra_ro)
+                                  limits=_limits(**limits), log_path=str(log or self.log),
+                                  extra_ro=self.extra_ro, guard=guard)
 
     def run(self, code, **limits):
         return self.start(code, **limits).wait()
@@ -249,6 +249,64 @@ os.wait()
     assert box.leftovers() == []
 
 
+def _guard_pid(run):
+    """The pid of `run`'s program guard, once it has said it (the hub reads it)."""
+    while run.proc.pid is None:
+        gevent.sleep(0.02)
+    return run.proc.pid
+
+
+def _parent(pid):
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        return int(f.read().rsplit(b")", 1)[1].split()[1])
+
+
+def test_programs_sharing_a_guard_are_guarded_and_reported_apart(box):
+    """A match's programs run under one guard process, each under a program guard of
+    its own: what one used is not counted to another, even from the kernel's resource
+    usage of reaped processes (no cgroup)."""
+    guard = sandboxing.Guard([False, False])
+    try:
+        spinner = box.start("while True: pass", guard=guard, cpu_secs=1,
+                            log=box.root / "spinner.log")
+        assert _parent(_guard_pid(spinner)) == guard.pid
+        assert spinner.wait().reason == "CPU time limit (1 s) exceeded"
+        quick = box.start("print('quick')", guard=guard, log=box.root / "quick.log")
+        assert _guard_pid(quick) != spinner.proc.pid
+        outcome = quick.wait()
+    finally:
+        guard.close()
+    assert outcome.ok, (outcome, (box.root / "quick.log").read_text())
+    assert (box.root / "quick.log").read_text() == "quick\n"
+    assert outcome.verdict["cpu_ms"] < 1000, outcome.verdict
+    assert box.leftovers() == []
+    # Once its programs are done, the guard exits (and the hub reaps it).
+    with gevent.Timeout(90):
+        while os.path.exists(f"/proc/{guard.pid}"):
+            gevent.sleep(0.05)
+
+
+def test_a_program_whose_guard_is_killed_alone_is_reported_killed(box):
+    """The system kills one program's guard (the OOM killer, say): that program is
+    killed and says so; the match's other program runs on under the same guard."""
+    guard = sandboxing.Guard([False, False])
+    try:
+        first = box.start("import time; time.sleep(1000)", guard=guard,
+                          log=box.root / "first.log")
+        second = box.start("import time; time.sleep(1000)", guard=guard,
+                           log=box.root / "second.log")
+        os.kill(_guard_pid(first), signal.SIGKILL)
+        outcome = first.wait()
+        assert outcome.reason == "killed by SIGKILL (by the system)", outcome
+        assert outcome.verdict["signal"] == "SIGKILL"
+        assert second.proc.poll() is None
+        second.kill(sandboxing.KillReason.CANCEL)
+        assert second.wait().reason == "cancelled"
+    finally:
+        guard.close()
+    assert box.leftovers() == []
+
+
 # A worker that runs one program (its code in $PROGRAM) in a Box, says where
 # the box is, and waits to be killed.
 STANDIN_WORKER = """
@@ -256,10 +314,13 @@ import os
 import sys
 import gevent
 from tests.worker_node.test_sandbox import Box
+from stechec.worker_node.sandbox import Guard
 box = Box(use_bwrap=sys.argv[1] == "bwrap")
 assert (box.sandbox.bwrap is not None) == (sys.argv[1] == "bwrap")
-box.start(os.environ["PROGRAM"])
-print(box.root, flush=True)
+# As a match's guard: a second program (a client) not started yet.
+guard = Guard([False, False]) if sys.argv[2] == "match" else None
+box.start(os.environ["PROGRAM"], guard=guard)
+print(box.root, guard.pid if guard else 0, flush=True)
 gevent.sleep(3600)
 """
 # Stands for bubblewrap while it builds the sandbox: its child, which will
@@ -271,7 +332,8 @@ wait
 """
 
 
-@pytest.mark.parametrize("case", ["bubblewrap building the sandbox", "rlimits, forked child"])
+@pytest.mark.parametrize("case", ["bubblewrap building the sandbox", "rlimits, forked child",
+                                  "bubblewrap, a match's guard"])
 def test_a_killed_worker_leaves_no_program_behind(tmp_path, case):
     """A program's process that does not die with its parent used to outlive a SIGKILLed
     worker: the parent died of the worker's death (PR_SET_PDEATHSIG), the child went on.
@@ -279,25 +341,35 @@ def test_a_killed_worker_leaves_no_program_behind(tmp_path, case):
     champion's child without bubblewrap."""
     marker = f"stechec-orphan-{uuid.uuid4().hex}"
     env = dict(os.environ)
-    if case.startswith("bubblewrap"):
+    if case == "bubblewrap building the sandbox":
         fake = tmp_path / "bin"
         fake.mkdir()
         (fake / "bwrap").write_text(BUILDING_BWRAP)
         (fake / "bwrap").chmod(0o755)
         env["PATH"] = f"{fake}:{env['PATH']}"
     env["PROGRAM"] = f"import os, time\nos.fork()\ntime.sleep(1000)  # {marker}"
+    # Real bubblewrap's two processes name the program too.
+    expected = 2
+    if case == "bubblewrap, a match's guard":
+        require_tool("bwrap", "the match's program runs in bubblewrap")
+        expected = 4
     worker = subprocess.Popen(
-        [sys.executable, "-c", STANDIN_WORKER, "bwrap" if "bubblewrap" in case else "rlimits"],
+        [sys.executable, "-c", STANDIN_WORKER, "bwrap" if "bubblewrap" in case else "rlimits",
+         "match" if "match" in case else "alone"],
         cwd=Path(__file__).resolve().parents[2], env=env, stdout=subprocess.PIPE, text=True)
-    root = worker.stdout.readline().strip()
+    root, _, guard = worker.stdout.readline().strip().partition(" ")
     try:
         assert root, "the stand-in worker did not start its program"
-        # The fake bwrap and its child, or the program and its child.
-        wait_for(lambda: len(processes_naming(marker)) == 2, "the program's two processes")
+        # The fake bwrap and its child, or the program and its child (and bubblewrap).
+        wait_for(lambda: len(processes_naming(marker)) == expected, "the program's processes")
         worker.send_signal(signal.SIGKILL)
         worker.wait(30)
         wait_for(lambda: not processes_naming(marker), "the programs of the killed worker "
                  "to be gone", timeout=30)
+        if int(guard):
+            # Nor the match's guard, waiting for the program never started.
+            wait_for(lambda: not os.path.exists(f"/proc/{guard}"), "the match's guard to exit",
+                     timeout=30)
     finally:
         for pid in processes_naming(marker):
             os.kill(pid, signal.SIGKILL)
